@@ -1,0 +1,1 @@
+"""Changes: publishing new versions of a statement and announcing them as promised."""

@@ -1,0 +1,375 @@
+"""The command line: each command opens what it needs and calls one library function.
+
+Errors keepfaith raises on purpose become a one-line message and exit code 2 (usage or
+input) rather than a traceback.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from keepfaith.exceptions import KeepfaithError, StatementError
+
+if TYPE_CHECKING:
+    from keepfaith.ledger import Ledger
+    from keepfaith.ledger.staff import Role
+
+app = typer.Typer(
+    name="keepfaith",
+    help="Run a privacy statement as code: declare it, render it, enforce it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def root() -> None:
+    """Run a privacy statement as code: declare it, render it, enforce it."""
+
+
+def fail(error: KeepfaithError) -> typer.Exit:
+    """Print a keepfaith error as one line on stderr and return the exit to raise."""
+    if isinstance(error, StatementError):
+        for location, reason in error.problems:
+            typer.echo(f"{location}: error: {reason}", err=True)
+    else:
+        typer.echo(f"error: {error}", err=True)
+    return typer.Exit(code=2)
+
+
+def examples_dir() -> Path:
+    """The bundled example statements: inside the installed package, or the source tree."""
+    bundled = Path(__file__).parent / "examples"
+    return bundled if bundled.is_dir() else Path(__file__).parents[2] / "examples"
+
+
+@app.command()
+def version() -> None:
+    """Print keepfaith's version."""
+    from keepfaith import __version__
+
+    typer.echo(__version__)
+
+
+class CheckFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+class RenderFormat(StrEnum):
+    HTML = "html"
+    MARKDOWN = "markdown"
+
+
+@app.command()
+def check(
+    files: Annotated[list[Path], typer.Argument(help="Statement files to check.")],
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="text (file:line:col lines) or json.")
+    ] = CheckFormat.TEXT,
+) -> None:
+    """Check statements: schema, references and meaning.
+
+    Exit 0 when clean, 1 with findings, 2 when a file cannot be read.
+    """
+    import json
+
+    from keepfaith.statement.check import check_file
+
+    findings, unreadable = [], False
+    for file in files:
+        try:
+            findings.extend(check_file(file))
+        except StatementError as error:
+            unreadable = True
+            typer.echo(f"{error.location}: error: {error.reason}", err=True)
+    if output_format is CheckFormat.JSON:
+        typer.echo(json.dumps([finding.to_dict() for finding in findings], indent=2))
+    else:
+        for finding in findings:
+            typer.echo(str(finding))
+    if unreadable or findings:
+        raise typer.Exit(code=2 if unreadable else 1)
+
+
+@app.command()
+def render(
+    file: Annotated[Path, typer.Argument(help="The statement to render.")],
+    output_format: Annotated[
+        RenderFormat, typer.Option("--format", help="html or markdown.")
+    ] = RenderFormat.HTML,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+) -> None:
+    """Render the statement people read, from its declaration."""
+    from keepfaith.statement import load
+    from keepfaith.statement.render import render_html, render_markdown
+
+    try:
+        statement = load(file)
+    except StatementError as error:
+        raise fail(error) from None
+    renderer = render_html if output_format is RenderFormat.HTML else render_markdown
+    text = renderer(statement)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        typer.echo(f"error: cannot write {output}: {error.strerror}", err=True)
+        raise typer.Exit(code=2) from None
+
+
+@app.command()
+def diff(
+    old: Annotated[Path, typer.Argument(help="The earlier version of the statement.")],
+    new: Annotated[Path, typer.Argument(help="The later version.")],
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="text (one line per change) or json.")
+    ] = CheckFormat.TEXT,
+) -> None:
+    """List every change between two versions of a statement, material or not.
+
+    Exit 0 when no change is material, 1 when one is, 2 when a file does not load.
+    """
+    import json
+
+    from keepfaith.statement.diff import diff_files
+
+    try:
+        changes = diff_files(old, new)
+    except StatementError as error:
+        raise fail(error) from None
+    if output_format is CheckFormat.JSON:
+        typer.echo(json.dumps([change.to_dict() for change in changes], indent=2))
+    else:
+        for change in changes:
+            typer.echo(str(change))
+        material = sum(change.material for change in changes)
+        typer.echo(f"{len(changes)} changes, {material} material")
+    if any(change.material for change in changes):
+        raise typer.Exit(code=1)
+
+
+changes_app = typer.Typer(help="Publishing new versions of a statement.")
+app.add_typer(changes_app, name="changes")
+
+
+@changes_app.command("plan")
+def changes_plan(
+    old: Annotated[Path, typer.Argument(help="The statement in force.")],
+    new: Annotated[Path, typer.Argument(help="The version to publish.")],
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="text or json.")
+    ] = CheckFormat.TEXT,
+) -> None:
+    """Say how publishing NEW must be announced, by the rule OLD gave people."""
+    import json
+
+    from keepfaith.changes.plan import plan
+    from keepfaith.statement import load
+
+    try:
+        result = plan(load(old), load(new))
+    except StatementError as error:
+        raise fail(error) from None
+    if output_format is CheckFormat.JSON:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+        return
+    typer.echo(f"{len(result.changes)} changes, {len(result.material)} material")
+    typer.echo(f"notify: {result.notify.value}")
+    for number, step in enumerate(result.steps, start=1):
+        typer.echo(f"{number}. {step.action}: {step.description}")
+    typer.echo(f"effective: {result.effective}")
+    if result.continued_use_is_acceptance:
+        typer.echo("continued use after the change is acceptance")
+
+
+audit_app = typer.Typer(help="The audit chain of every change to the ledger.")
+keys_app = typer.Typer(help="Encryption keys of sensitive categories.")
+app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Ledger URL (default: KEEPFAITH_DATABASE_URL)."),
+]
+
+
+def _ledger(database_url: str | None) -> Ledger:
+    from keepfaith.ledger import Ledger
+    from keepfaith.settings import Settings
+
+    settings = Settings()
+    if database_url is not None:
+        settings = settings.model_copy(update={"database_url": database_url})
+    return Ledger.from_settings(settings)
+
+
+@audit_app.command("verify")
+def audit_verify(database_url: DatabaseUrl = None) -> None:
+    """Check every entry of the audit chain; exit 1 at the first altered, removed or
+    reordered one."""
+    from keepfaith.exceptions import AuditChainBroken
+
+    with _ledger(database_url) as ledger:
+        try:
+            count = ledger.verify_audit()
+        except AuditChainBroken as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(code=1) from None
+    typer.echo(f"audit chain intact: {count} entries")
+
+
+@keys_app.command("rotate")
+def keys_rotate(database_url: DatabaseUrl = None) -> None:
+    """Re-encrypt every sensitive value under the active key (``active_key_id``)."""
+    try:
+        with _ledger(database_url) as ledger:
+            count = ledger.rotate_keys()
+    except KeepfaithError as error:
+        raise fail(error) from None
+    typer.echo(f"re-encrypted {count} values")
+
+
+@keys_app.command("generate")
+def keys_generate() -> None:
+    """Print a new random key for ``KEEPFAITH_ENCRYPTION_KEYS``."""
+    from keepfaith.ledger import generate_key
+
+    typer.echo(generate_key())
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    database_url: DatabaseUrl = None,
+    statement: Annotated[
+        list[Path] | None,
+        typer.Option("--statement", help="A statement file; repeat for several tenants."),
+    ] = None,
+    example: Annotated[
+        list[str] | None,
+        typer.Option("--example", help="A bundled example statement by name (parature...)."),
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the statements, collection points, privacy center and admin console.
+
+    Migrates the ledger and publishes each statement first. One tenant is served at /,
+    every tenant at /t/TENANT/.
+    """
+    import secrets
+
+    from keepfaith.settings import Settings
+    from keepfaith.web.server import run
+
+    settings = Settings()
+    files = [*(statement or []), *(_example(name) for name in example or [])]
+    update: dict[str, object] = {"statements": tuple(files) or settings.statements}
+    if database_url is not None:
+        update["database_url"] = database_url
+    if not update["statements"]:
+        typer.echo("error: give --statement FILE or --example NAME", err=True)
+        raise typer.Exit(code=2)
+    if not settings.secret_key:
+        typer.echo(
+            "note: KEEPFAITH_SECRET_KEY is not set; using a temporary one "
+            "(staff sessions and signed links end when the server stops)",
+            err=True,
+        )
+        update["secret_key"] = secrets.token_urlsafe(32)
+    settings = settings.model_copy(update=update)
+    typer.echo(f"keepfaith serving on http://{host}:{port}/", err=True)
+    try:
+        run(settings, host=host, port=port, workers=workers)
+    except KeepfaithError as error:
+        raise fail(error) from None
+
+
+def _example(name: str) -> Path:
+    path = examples_dir() / name / "statement.yaml"
+    if not path.is_file():
+        known = sorted(p.parent.name for p in examples_dir().glob("*/statement.yaml"))
+        typer.echo(f"error: no example {name!r}; known: {', '.join(known)}", err=True)
+        raise typer.Exit(code=2)
+    return path
+
+
+admin_app = typer.Typer(help="Staff users and API tokens.")
+app.add_typer(admin_app, name="admin")
+
+
+@admin_app.command("create-user")
+def admin_create_user(
+    email: Annotated[str, typer.Argument(help="The staff member's email (their login).")],
+    role: Annotated[str, typer.Option(help="owner, privacy_officer, support_agent or auditor.")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from stdin.")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Add a staff user; the password is asked for (or read from stdin), never an option."""
+    import sys
+
+    from keepfaith.ledger.staff import create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with _ledger(database_url) as ledger:
+            ledger.migrate()
+            user = create_user(ledger.engine, email, password, _role(role))
+    except KeepfaithError as error:
+        raise fail(error) from None
+    typer.echo(f"created staff user {user.id} ({user.role.value})")
+
+
+@admin_app.command("create-token")
+def admin_create_token(
+    name: Annotated[str, typer.Option(help="What the token is for (shown in the console).")],
+    role: Annotated[str, typer.Option(help="owner, privacy_officer, support_agent or auditor.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Issue an API token for a machine and print it once; only its hash is stored."""
+    from keepfaith.ledger.staff import create_token
+
+    try:
+        with _ledger(database_url) as ledger:
+            ledger.migrate()
+            token = create_token(ledger.engine, name, _role(role))
+    except KeepfaithError as error:
+        raise fail(error) from None
+    typer.echo(token)
+
+
+def _role(name: str) -> Role:
+    from keepfaith.ledger.staff import Role
+
+    try:
+        return Role(name)
+    except ValueError:
+        roles = ", ".join(role.value for role in Role)
+        typer.echo(f"error: no role {name!r}; roles: {roles}", err=True)
+        raise typer.Exit(code=2) from None
+
+
+def _mount_logs() -> None:
+    from keepfaith.collect.logs.commands import app as logs
+
+    app.add_typer(logs, name="logs")
+
+
+_mount_logs()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,58 @@
+"""keepfaith's settings: one object, built once, passed to what needs it.
+
+Every setting can come from the environment (``KEEPFAITH_DATABASE_URL`` and so on) or be
+given directly; nothing is read at import time. Tests build their own ``Settings``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """How this deployment of keepfaith runs."""
+
+    model_config = SettingsConfigDict(env_prefix="KEEPFAITH_", extra="forbid", frozen=True)
+
+    database_url: str = "sqlite:///keepfaith.db"
+    """SQLAlchemy URL of the ledger. SQLite file by default; PostgreSQL in production
+    (``postgresql+psycopg://user@host/db``)."""
+
+    statements: tuple[Path, ...] = ()
+    """Statement files this deployment enforces, one per tenant."""
+
+    encryption_keys: dict[str, str] = Field(default_factory=dict)
+    """Keys for sensitive categories, by key id: base64 of 32 random bytes."""
+
+    active_key_id: str | None = None
+    """Which of ``encryption_keys`` encrypts new values; the others only decrypt."""
+
+    secret_key: str = ""
+    """Signs links, cookies and tokens. Must be set to a long random value in production."""
+
+    # Serving (``keepfaith serve``; see docs/serving.md).
+
+    cookie_secure: bool = True
+    """Mark keepfaith's cookies ``Secure`` (sent over HTTPS only). Turn off only for a
+    deployment reached over plain HTTP on localhost."""
+
+    behind_tls: bool = False
+    """Every request reaches keepfaith over HTTPS (directly or through a TLS proxy): send
+    ``Strict-Transport-Security`` so browsers never fall back to plain HTTP."""
+
+    session_lifetime_minutes: int = Field(default=480, ge=1)
+    """How long a staff sign-in lasts before the person must sign in again (PA-28)."""
+
+    max_request_bytes: int = Field(default=1_048_576, ge=1024)
+    """Largest request body accepted; a larger one gets 413 before it is read."""
+
+    rate_limit_per_minute: int = Field(default=60, ge=0)
+    """Public write requests (forms, consent, login) one client address may make per
+    minute, counted in memory per server process; 0 turns the limit off."""
+
+    access_log: bool = True
+    """Log one line per request: method, path without query, status, duration. Never the
+    client's address."""

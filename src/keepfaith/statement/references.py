@@ -1,0 +1,96 @@
+"""References between sections: every id named must be declared, and declared once.
+
+Each problem is reported with the path of the offending value inside the statement
+(``("purposes", 2, "categories", 0)``), so the loader can point at its line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from keepfaith.statement.schema import Statement
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: Path
+    reason: str
+
+
+def problems(statement: Statement) -> Iterator[Problem]:
+    """Yield every duplicate id and every reference to something undeclared."""
+    yield from _duplicates(statement)
+    yield from _undeclared(statement)
+
+
+def _duplicates(s: Statement) -> Iterator[Problem]:
+    sections: list[tuple[str, Iterable[str]]] = [
+        ("subject_kinds", (k.id for k in s.subject_kinds)),
+        ("categories", (c.id for c in s.categories)),
+        ("collection_points", (p.id for p in s.collection_points)),
+        ("purposes", (p.id for p in s.purposes)),
+        ("recipients", (r.id for r in s.recipients)),
+        ("cookies", (c.name for c in s.cookies)),
+        ("notices", (n.id for n in s.notices)),
+    ]
+    for section, ids in sections:
+        seen: set[str] = set()
+        key = "name" if section == "cookies" else "id"
+        for index, ident in enumerate(ids):
+            if ident in seen:
+                yield Problem((section, index, key), f"duplicate {section} id {ident!r}")
+            seen.add(ident)
+    for index, point in enumerate(s.collection_points):
+        names: set[str] = set()
+        for f_index, field in enumerate(point.fields):
+            if field.name in names:
+                path: Path = ("collection_points", index, "fields", f_index, "name")
+                yield Problem(path, f"duplicate field {field.name!r} in {point.id!r}")
+            names.add(field.name)
+
+
+def _undeclared(s: Statement) -> Iterator[Problem]:
+    kinds = {k.id for k in s.subject_kinds}
+    categories = {c.id for c in s.categories}
+    purposes = {p.id for p in s.purposes}
+    points = {p.id for p in s.collection_points}
+    roles = {c.role for c in s.organisation.contacts}
+
+    def refs(path: Path, names: Iterable[str], declared: set[str], what: str) -> Iterator[Problem]:
+        for index, name in enumerate(names):
+            if name not in declared:
+                yield Problem((*path, index), f"{what} {name!r} is not declared")
+
+    for i, point in enumerate(s.collection_points):
+        base: Path = ("collection_points", i)
+        yield from refs((*base, "subjects"), point.subjects, kinds, "subject kind")
+        yield from refs((*base, "purposes"), point.purposes, purposes, "purpose")
+        yield from refs((*base, "consent_for"), point.consent_for, purposes, "purpose")
+        for j, field in enumerate(point.fields):
+            if field.category not in categories:
+                yield Problem(
+                    (*base, "fields", j, "category"),
+                    f"category {field.category!r} is not declared",
+                )
+    for i, purpose in enumerate(s.purposes):
+        yield from refs(("purposes", i, "categories"), purpose.categories, categories, "category")
+    for i, recipient in enumerate(s.recipients):
+        base = ("recipients", i)
+        yield from refs((*base, "categories"), recipient.categories, categories, "category")
+        yield from refs((*base, "purposes"), recipient.purposes, purposes, "purpose")
+        yield from refs(
+            (*base, "collection_points"), recipient.collection_points, points, "collection point"
+        )
+    for i, cookie in enumerate(s.cookies):
+        if cookie.purpose is not None and cookie.purpose not in purposes:
+            yield Problem(("cookies", i, "purpose"), f"purpose {cookie.purpose!r} is not declared")
+    for i, rule in enumerate(s.retention):
+        yield from refs(("retention", i, "categories"), rule.categories, categories, "category")
+    if s.complaints is not None and s.complaints.contact not in roles:
+        yield Problem(
+            ("complaints", "contact"),
+            f"contact role {s.complaints.contact!r} is not declared under organisation.contacts",
+        )

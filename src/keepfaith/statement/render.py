@@ -1,0 +1,317 @@
+"""The statement people read, generated entirely from the declaration.
+
+``render_html`` and ``render_markdown`` fill the Jinja2 templates in ``templates/`` with
+the ``Statement`` and a few derived views (where each category is collected, how each
+choice is given and withdrawn). Nothing is written here that the declaration does not
+say; the words for enum values come from ``keepfaith.statement.wording``.
+
+Every element that implements clauses carries their ids (``data-clauses="ES-10 ES-11"``
+in HTML, a comment in Markdown) so a reader can trace a sentence back to its promise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from keepfaith.statement.schema import (
+    Basis,
+    Contact,
+    Cookie,
+    CookieCategory,
+    CookieDuration,
+    Element,
+    Handling,
+    RetentionRule,
+    RetentionStart,
+    Statement,
+    UnsubscribeRoute,
+)
+from keepfaith.statement.wording import say
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("scope", "What this statement covers"),
+    ("collected", "What we collect"),
+    ("who", "Who collects it"),
+    ("use", "How we use it"),
+    ("sharing", "With whom we share it"),
+    ("choices", "Your choices"),
+    ("security", "How we protect it"),
+    ("access", "Seeing and correcting your information"),
+    ("cookies", "Cookies"),
+    ("retention", "How long we keep it"),
+    ("children", "Children"),
+    ("changes", "Changes to this statement"),
+    ("complaints", "Complaints"),
+    ("notices", "Other things you should know"),
+    ("contacts", "How to reach us"),
+)
+"""Every section's stable id and heading, in page order. The seven ES-01 asks for are
+``collected``, ``who``, ``use``, ``sharing``, ``choices``, ``security`` and ``access``."""
+
+REFUSABLE = frozenset(CookieCategory) - {CookieCategory.NECESSARY}
+"""Cookie categories a person may refuse in the banner."""
+
+OPTIONAL_SECTIONS = {"scope", "children", "complaints", "notices"}
+"""Shown only when the declaration has something to say there."""
+
+
+def render_html(statement: Statement) -> str:
+    """The statement as a standalone HTML5 page (no script, CSS inline)."""
+    return _environment().get_template("statement.html").render(_context(statement))
+
+
+def render_markdown(statement: Statement) -> str:
+    """The statement as Markdown, with the same sections as the HTML page."""
+    return _markdown_environment().get_template("statement.md").render(_context(statement))
+
+
+# --------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True)
+class Choice:
+    """How a person gives and withdraws one optional use."""
+
+    purpose_id: str
+    name: str
+    basis: Basis
+    give: tuple[str, ...]
+    withdraw: tuple[str, ...]
+    clauses: tuple[str, ...]
+
+
+def _choices(s: Statement) -> list[Choice]:
+    found = []
+    for purpose in s.purposes:
+        if purpose.basis not in (Basis.OPT_IN, Basis.OPT_OUT):
+            continue
+        give: list[str] = []
+        if purpose.basis is Basis.OPT_IN:
+            points = [p.name for p in s.collection_points if purpose.id in p.consent_for]
+            if points:
+                give.append(f"ticking the box on {_and(points)}")
+        center = say(UnsubscribeRoute.PREFERENCE_CENTER)
+        if purpose.preference_center:
+            give.append(center)
+        withdraw = [say(route) for route in purpose.unsubscribe]
+        if any(c.purpose == purpose.id and c.category in REFUSABLE for c in s.cookies):
+            withdraw.append("refusing its cookies in the cookie settings")
+        if purpose.preference_center and center not in withdraw:
+            withdraw.append(center)
+        found.append(
+            Choice(
+                purpose.id,
+                purpose.name,
+                purpose.basis,
+                tuple(give) if purpose.basis is Basis.OPT_IN else (),
+                tuple(withdraw),
+                purpose.clauses,
+            )
+        )
+    return found
+
+
+def _where_collected(s: Statement) -> dict[str, list[str]]:
+    where: dict[str, list[str]] = {c.id: [] for c in s.categories}
+    for point in s.collection_points:
+        for field in point.fields:
+            names = where.setdefault(field.category, [])
+            if point.name not in names:
+                names.append(point.name)
+    return where
+
+
+def _cookie_lifetime(cookie: Cookie) -> str:
+    if cookie.duration is CookieDuration.SESSION or cookie.lifetime_days is None:
+        return say(cookie.duration)
+    return _days(cookie.lifetime_days)
+
+
+def _retention_period(rule: RetentionRule) -> str:
+    if rule.days is None:
+        return {
+            RetentionStart.COLLECTION: "no fixed period",
+            RetentionStart.ACCOUNT_CLOSED: "while your account is open",
+            RetentionStart.LAST_ACTIVITY: "while you remain active",
+        }.get(rule.after, "no fixed period")
+    return f"{_days(rule.days)} {say(rule.after)}"
+
+
+def _shown_sections(s: Statement) -> list[tuple[str, str]]:
+    present = {
+        "scope": s.scope is not None and bool(s.scope.covers or s.scope.excludes),
+        "children": s.children is not None,
+        "complaints": s.complaints is not None,
+        "notices": bool(s.notices),
+    }
+    return [(i, h) for i, h in SECTIONS if i not in OPTIONAL_SECTIONS or present[i]]
+
+
+def _context(s: Statement) -> dict[str, Any]:
+    title = s.title or f"{s.organisation.name} privacy statement"
+    sections = _shown_sections(s)
+    refusable = any(c.category in REFUSABLE for c in s.cookies)
+    return {
+        "s": s,
+        "title": title,
+        "effective": _date(s.effective),
+        "sections": sections,
+        "shown": {section_id for section_id, _ in sections},
+        "headings": dict(SECTIONS),
+        "category_names": {c.id: c.name for c in s.categories},
+        "purpose_names": {p.id: p.name for p in s.purposes},
+        "point_names": {p.id: p.name for p in s.collection_points},
+        "subject_names": {k.id: k.name for k in s.subject_kinds},
+        "where_collected": _where_collected(s),
+        "choices": _choices(s),
+        "cookies_refusable": refusable,
+        "complaints_contact": _complaints_contact(s),
+    }
+
+
+def _complaints_contact(s: Statement) -> Contact | None:
+    if s.complaints is None:
+        return None
+    role = s.complaints.contact
+    return next((c for c in s.organisation.contacts if c.role == role), None)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _date(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _days(days: int) -> str:
+    return "1 day" if days == 1 else f"{days} days"
+
+
+def _and(items: Iterable[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    words = [str(item) for item in items]
+    if len(words) <= 1:
+        return "".join(words)
+    return f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _contact_ways(contact: Contact) -> list[tuple[str, str, bool]]:
+    """How to reach a contact: (how, value, whether the value is a link)."""
+    ways = [
+        ("email", contact.email, True),
+        ("phone", contact.phone, False),
+        ("post", contact.address, False),
+        ("web", contact.url, True),
+    ]
+    return [(how, value, link) for how, value, link in ways if value]
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending with one full stop (or its own ``?`` or ``!``)."""
+    text = text.rstrip()
+    return text if text.endswith((".", "?", "!")) else f"{text}."
+
+
+def _names(ids: Sequence[str], names: dict[str, str]) -> list[str]:
+    return [names.get(i, i) for i in ids]
+
+
+def _html_clauses(element: Element | Sequence[str]) -> Markup:
+    ids = element if isinstance(element, Sequence) else element.clauses
+    if not ids:
+        return Markup("")
+    return Markup(' data-clauses="{}"').format(" ".join(ids))
+
+
+def _md_clauses(element: Element | Sequence[str]) -> Markup:
+    ids = element if isinstance(element, Sequence) else element.clauses
+    return Markup(f" <!-- {' '.join(ids)} -->") if ids else Markup("")
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def _md_escape(value: Any) -> Any:
+    """Text from the declaration, made inert in Markdown (no markup, no raw HTML)."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", value)
+
+
+def _md_cell(value: Any) -> Markup:
+    """A value for a Markdown table cell: escaped and on one line."""
+    return Markup(" ".join(str(_md_escape(str(value))).split()))
+
+
+def _says(values: Iterable[StrEnum]) -> list[str]:
+    return [say(value) for value in values]
+
+
+def _link(url: str) -> str:
+    """Only web addresses become links; anything else (``javascript:``) goes nowhere."""
+    return url if url.startswith(("https://", "http://")) else "#"
+
+
+_AUTOLINK = re.compile(r"(https?://|mailto:)?[^\s<>@]+(@[^\s<>@]+)?")
+
+
+def _md_autolink(value: str) -> Markup:
+    """A web or email address as a Markdown autolink; anything else as inert text."""
+    is_link = value.startswith(("https://", "http://")) or "@" in value
+    if is_link and _AUTOLINK.fullmatch(value):
+        return Markup(f"<{value}>")
+    return Markup(_md_escape(value))
+
+
+def _common(env: jinja2.Environment) -> jinja2.Environment:
+    env.globals.update(say=say, says=_says, and_=_and, names=_names, lifetime=_cookie_lifetime)
+    env.filters["link"] = _link
+    env.globals.update(period=_retention_period, Basis=Basis, Handling=Handling)
+    env.filters["sentence"] = _sentence
+    return env
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["clauses"] = _html_clauses
+    return _common(env)
+
+
+@functools.cache
+def _markdown_environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=_md_escape,
+        keep_trailing_newline=True,
+        # ``{#collected}`` is a heading id in Markdown, not a Jinja comment.
+        comment_start_string="<#--",
+        comment_end_string="--#>",
+    )
+    env.filters["clauses"] = _md_clauses
+    env.filters["auto"] = _md_autolink
+    env.globals["contact_ways"] = _contact_ways
+    env.filters["cell"] = _md_cell
+    return _common(env)

@@ -1,0 +1,64 @@
+"""Fixtures shared by the whole suite.
+
+``--database`` picks the ledger's database for this run: ``sqlite`` (a file per test) or
+``postgresql`` (a schema of its own per test on the server named by
+``KEEPFAITH_TEST_POSTGRES_URL``). The same tests run against both.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+SHARED = ROOT.parent / "shared"
+FIXTURES = Path(__file__).parent / "statement" / "fixtures"
+DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default=os.environ.get("KEEPFAITH_TEST_DATABASE", "sqlite"),
+        help="database the ledger uses in this run",
+    )
+
+
+@pytest.fixture(scope="session")
+def database_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--database"))
+
+
+@pytest.fixture
+def database_url(database_kind: str, tmp_path: Path) -> Iterator[str]:
+    """A SQLAlchemy URL for an empty ledger database of the kind this run uses.
+
+    On PostgreSQL each test gets its own schema (inside the session's) so tests never
+    see each other's rows.
+    """
+    if database_kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+        return
+    import sqlalchemy as sa
+
+    base = os.environ.get("KEEPFAITH_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
+    schema = f"kf_test_{uuid.uuid4().hex[:16]}"
+    engine = sa.create_engine(base)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture
+def minimal_statement_path() -> Path:
+    return FIXTURES / "minimal.yaml"

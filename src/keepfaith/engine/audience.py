@@ -1,0 +1,152 @@
+"""Audience selection: the subjects a planned question allows, as one SQL query.
+
+The query says in SQL what ``Plan.decide`` says in Python, rule for rule, so that the
+audience of a campaign is exactly the set of people ``may()`` allows, chosen by the
+database in one statement rather than by a loop.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+
+from keepfaith.engine.rules import Plan
+from keepfaith.engine.state import GIVEN, WITHDRAWN
+from keepfaith.ledger.tables import collected_for, consent_events, consent_state, holds, records
+from keepfaith.ledger.tables import subjects as s
+from keepfaith.statement.schema import Basis
+
+Condition = sa.ColumnElement[bool]
+
+
+def audience_query(
+    tenant: str, plans: Iterable[Plan], at: dt.datetime | None = None
+) -> sa.Select[Any]:
+    """``SELECT id FROM subjects`` of ``tenant`` allowed by any plan (one per version)."""
+    moment = at or dt.datetime.now(dt.UTC)
+    conditions = [_version(plan, at, moment) for plan in plans if plan.static is None]
+    allowed = sa.or_(*conditions) if conditions else sa.false()
+    return sa.select(s.c.id).where(s.c.tenant == tenant, allowed)
+
+
+def _version(plan: Plan, at: dt.datetime | None, moment: dt.datetime) -> Condition:
+    p = plan.purpose
+    assert p is not None
+    # Cheap and selective first: SQL evaluates AND from the left, and a positive consent
+    # is an uncorrelated ``id IN (...)`` the database can drive the whole query from.
+    active: list[Condition] = [s.c.status == "active"]
+    active.extend(_basis(p.basis, p.id, p.gpc_objects, at))
+    r = plan.recipient
+    if r is not None and r.basis in (Basis.OPT_IN, Basis.OPT_OUT):
+        active.extend(_basis(r.basis, plan.recipient_choice, r.gpc_objects, at))
+    if plan.non_commercial_points:
+        active.append(
+            ~_records(
+                records.c.category.in_(plan.categories),
+                records.c.collection_point.in_(plan.non_commercial_points),
+            )
+        )
+    for category in plan.categories if plan.must_come_from else ():
+        active.append(
+            _records(
+                records.c.category == category,
+                records.c.collection_point.in_(plan.must_come_from),
+            )
+        )
+    new_use = _given(p.id, at)
+    if p.basis is Basis.OPT_OUT:
+        new_use = new_use | (_notified(p.id, at) & ~_withdrawn(p.id, at))
+    for category in plan.categories:
+        active.append(_stated_for(category, p.id) | new_use)
+    held = sa.and_(s.c.status != "active", _held(moment)) if plan.hold_purpose else sa.false()
+    return sa.and_(
+        s.c.statement_version == plan.compiled.version,
+        sa.not_(s.c.known_child),
+        sa.or_(sa.and_(*active), held),
+    )
+
+
+def _stated_for(category: str, purpose: str) -> Condition:
+    """A record of the category collected for the purpose, or no record of it at all.
+
+    Both are seeks in the covering ``(subject_id, category, purpose)`` index of
+    ``collected_for`` (every record has a row there); the usual case, data collected
+    for the purpose, is decided by the first one.
+    """
+    cf = collected_for
+    mine = (cf.c.subject_id == s.c.id, cf.c.category == category)
+    return _exists(*mine, cf.c.purpose == purpose) | ~_exists(*mine)
+
+
+def _basis(basis: Basis, choice: str, gpc_objects: bool, at: dt.datetime | None) -> list[Condition]:
+    if basis is Basis.OPT_IN:
+        return [_given(choice, at)]
+    conditions: list[Condition] = []
+    if basis is Basis.OPT_OUT:
+        conditions.append(~_withdrawn(choice, at))
+    if gpc_objects:
+        conditions.append(sa.not_(s.c.gpc))
+    return conditions
+
+
+def _exists(*where: Condition) -> sa.Exists:
+    """``EXISTS (SELECT 1 ...)``: with ``SELECT *`` SQLite may read the table rows
+    rather than answer from a covering index."""
+    return sa.select(sa.literal(1)).where(*where).exists()
+
+
+def _records(*where: Condition) -> sa.Exists:
+    return _exists(records.c.subject_id == s.c.id, *where)
+
+
+def _given(choice: str, at: dt.datetime | None) -> Condition:
+    if at is None:
+        return _state(choice, GIVEN)
+    return sa.func.coalesce(_latest(choice, at), "").in_(["given", "reaffirmed"])
+
+
+def _withdrawn(choice: str, at: dt.datetime | None) -> Condition:
+    if at is None:
+        return _state(choice, WITHDRAWN)
+    return sa.func.coalesce(_latest(choice, at), "") == WITHDRAWN
+
+
+def _state(choice: str, state: str) -> Condition:
+    """Latest consent state, as an uncorrelated set: hashed or index-driven, not per row."""
+    return s.c.id.in_(
+        sa.select(consent_state.c.subject_id).where(
+            consent_state.c.choice == choice, consent_state.c.state == state
+        )
+    )
+
+
+def _latest(choice: str, at: dt.datetime) -> sa.ScalarSelect[Any]:
+    """The kind of the latest counting consent event for a choice at a time (or NULL:
+    callers coalesce it, since ``NOT (NULL = 'withdrawn')`` is not true)."""
+    e = consent_events
+    return (
+        sa.select(e.c.kind)
+        .where(e.c.subject_id == s.c.id, e.c.choice == choice, e.c.counts, e.c.at <= at)
+        .order_by(e.c.at.desc(), e.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _notified(choice: str, at: dt.datetime | None) -> Condition:
+    e = consent_events
+    where = [e.c.subject_id == s.c.id, e.c.choice == choice, e.c.kind == "notified"]
+    if at is not None:
+        where.append(e.c.at <= at)
+    return _exists(*where)
+
+
+def _held(moment: dt.datetime) -> Condition:
+    return _exists(
+        holds.c.subject_id == s.c.id,
+        holds.c.released_at.is_(None),
+        sa.or_(holds.c.until.is_(None), holds.c.until > moment),
+    )

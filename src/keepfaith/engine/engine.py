@@ -1,0 +1,367 @@
+"""The engine: the one place that answers "may we use this personal data?".
+
+``Engine(ledger, statements)`` compiles each statement once, keyed by (tenant, version).
+``may()`` loads a subject's snapshot with one query and decides under the statement
+version in force for that subject, never another tenant's. ``decide()`` does the same on
+a ``SubjectState`` already in memory, with no database at all. ``use``, ``disclose`` and
+``disclose_legally`` decide and, when allowed, record the use in the audit chain or the
+disclosure in the disclosure log, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+
+from keepfaith.engine.audience import audience_query
+from keepfaith.engine.compile import CompiledStatement, compile_statement, merge
+from keepfaith.engine.decision import Decision
+from keepfaith.engine.rules import Plan, refuse
+from keepfaith.engine.state import SubjectState, load_state
+from keepfaith.exceptions import NotFound
+from keepfaith.ledger.rows import Record, Subject
+from keepfaith.ledger.store import Ledger, Transaction
+from keepfaith.ledger.tables import statement_versions
+from keepfaith.statement.schema import Statement
+
+SubjectLike = Subject | SubjectState | int
+Categories = str | Iterable[str]
+PLAN_CACHE_SIZE = 4096
+
+
+class Engine:
+    """Decides every use of personal data against the compiled statements."""
+
+    def __init__(self, ledger: Ledger, statements: Iterable[Statement] = ()) -> None:
+        self.ledger = ledger
+        self._compiled: dict[tuple[str, str], CompiledStatement] = {}
+        self._plans: dict[tuple[str, str, str, tuple[str, ...], str | None], Plan] = {}
+        for statement in statements:
+            self.add(statement)
+
+    def add(self, statement: Statement) -> CompiledStatement:
+        """Compile a statement version (once) and decide its subjects under it."""
+        compiled = compile_statement(statement)
+        self._compiled[compiled.key] = compiled
+        return compiled
+
+    def compiled(self, tenant: str, version: str) -> CompiledStatement:
+        """The compiled statement of a version, compiling it from the ledger if needed."""
+        found = self._compiled.get((tenant, version))
+        if found is None:
+            found = self.add(self.ledger.statement(tenant, version))
+        return found
+
+    def plan(
+        self,
+        tenant: str,
+        version: str,
+        purpose: str,
+        categories: Categories,
+        recipient: str | None = None,
+    ) -> Plan:
+        """The planned question for one statement version (cached)."""
+        cats = _categories(categories)
+        key = (tenant, version, purpose, cats, recipient)
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) >= PLAN_CACHE_SIZE:
+                self._plans.clear()
+            plan = Plan(self.compiled(tenant, version), purpose, cats, recipient)
+            self._plans[key] = plan
+        return plan
+
+    # ------------------------------------------------------------------ deciding
+
+    def decide(
+        self,
+        state: SubjectState,
+        purpose: str,
+        categories: Categories,
+        recipient: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> Decision:
+        """Decide for a subject snapshot in memory; no database access once planned."""
+        key = (state.tenant, state.version, purpose, _categories(categories), recipient)
+        plan = self._plans.get(key)
+        if plan is None:
+            try:
+                plan = self.plan(*key)
+            except NotFound:
+                return refuse(f"no published statement {state.tenant} {state.version}")
+        return plan.decide(state, at)
+
+    def decide_many(
+        self,
+        states: Iterable[SubjectState],
+        purpose: str,
+        categories: Categories,
+        recipient: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> list[Decision]:
+        """Decide one question for many snapshots (planned once per statement version)."""
+        cats = _categories(categories)
+        plan: Plan | None = None
+        decisions: list[Decision] = []
+        for state in states:
+            if plan is None or state.version != plan.version or state.tenant != plan.tenant:
+                plan = self.plan(state.tenant, state.version, purpose, cats, recipient)
+            decisions.append(plan.decide(state, at))
+        return decisions
+
+    def state(self, subject: SubjectLike, tx: Transaction | None = None) -> SubjectState:
+        """A subject's snapshot, read with one query (``NotFound`` outside its tenant)."""
+        if isinstance(subject, SubjectState):
+            return subject
+        subject_id, tenant = (
+            (subject, None)
+            if isinstance(subject, int)
+            else (
+                subject.id,
+                subject.tenant,
+            )
+        )
+        with self._connection(tx) as connection:
+            return load_state(connection, subject_id, tenant)
+
+    def may(
+        self,
+        subject: SubjectLike,
+        purpose: str,
+        categories: Categories,
+        recipient: str | None = None,
+        at: dt.datetime | None = None,
+        *,
+        tx: Transaction | None = None,
+    ) -> Decision:
+        """May this subject's data of these categories serve this purpose (for a recipient)?
+
+        Decided under the statement version in force for the subject, at ``at`` (now by
+        default). The answer names the clauses that decided it.
+        """
+        return self.decide(self.state(subject, tx), purpose, categories, recipient, at)
+
+    def use(
+        self,
+        subject: Subject,
+        purpose: str,
+        categories: Categories,
+        recipient: str | None = None,
+        *,
+        tx: Transaction | None = None,
+        at: dt.datetime | None = None,
+    ) -> Decision:
+        """Decide, and record an allowed use in the audit chain (refusals change nothing)."""
+        cats = _categories(categories)
+        with self._transaction(tx) as work:
+            decision = self.may(subject, purpose, cats, recipient, at, tx=work)
+            if decision.allowed:
+                work.audit(
+                    "use",
+                    "subject",
+                    subject.id,
+                    tenant=subject.tenant,
+                    details={
+                        "purpose": purpose,
+                        "categories": list(cats),
+                        "recipient": recipient,
+                        "clauses": list(decision.clauses),
+                    },
+                )
+        return decision
+
+    def disclose(
+        self,
+        subject: Subject,
+        recipient: str,
+        purpose: str,
+        categories: Categories,
+        *,
+        country: str | None = None,
+        reference: str | None = None,
+        tx: Transaction | None = None,
+        at: dt.datetime | None = None,
+    ) -> Decision:
+        """Decide a disclosure to a declared recipient; log it in the disclosure log if allowed."""
+        cats = _categories(categories)
+        with self._transaction(tx) as work:
+            decision = self.may(subject, purpose, cats, recipient, at, tx=work)
+            if decision.allowed:
+                declared = self.compiled(subject.tenant, subject.statement_version)
+                basis = declared.recipients[recipient].basis.value
+                work.record_disclosure(
+                    subject.tenant,
+                    subject,
+                    recipient,
+                    cats,
+                    basis,
+                    purpose=purpose,
+                    country=country,
+                    reference=reference,
+                )
+        return decision
+
+    def disclose_legally(
+        self,
+        tenant: str,
+        subject: Subject | None,
+        basis: str,
+        recipient: str,
+        categories: Categories,
+        *,
+        reference: str | None = None,
+        country: str | None = None,
+        tx: Transaction | None = None,
+    ) -> Decision:
+        """A disclosure without consent, on a legal basis the statement declares.
+
+        Allowed only for the bases in the statement's ``legal_disclosures`` (a court
+        order, legal process, protecting rights...); each allowed one is recorded in the
+        disclosure log with its basis and document ``reference``. ``recipient`` is free
+        text (the court or authority).
+        """
+        cats = _categories(categories)
+        with self._transaction(tx) as work:
+            version = subject.statement_version if subject else work.current_version(tenant)
+            if subject is not None:
+                subject = work.subject(tenant, subject.id)
+            compiled = self.compiled(tenant, version)
+            clauses = compiled.legal_disclosures.get(basis)
+            if clauses is None:
+                every = merge(*compiled.legal_disclosures.values())
+                declared = ", ".join(sorted(compiled.legal_disclosures)) or "none"
+                return refuse(f"{basis} is not a declared legal basis ({declared})", every)
+            work.record_disclosure(
+                tenant, subject, recipient, cats, basis, reference=reference, country=country
+            )
+        return Decision(True, f"legal disclosure: {basis}", clauses)
+
+    def may_disclose_anonymous(self, tenant: str) -> Decision:
+        """Anonymous data (identifiers removed, PA-02) may go out without consent (PA-20)."""
+        with self._connection(None) as connection:
+            version = _current_version(connection, tenant)
+        compiled = self.compiled(tenant, version)
+        if compiled.anonymous_disclosure:
+            return Decision(True, "anonymous data is not personal data", compiled.anonymous_clauses)
+        return refuse(
+            "the statement does not allow disclosing anonymous data", compiled.anonymous_clauses
+        )
+
+    def disclose_anonymous(
+        self,
+        tenant: str,
+        recipient: str,
+        categories: Categories,
+        *,
+        reference: str | None = None,
+        tx: Transaction | None = None,
+    ) -> Decision:
+        """Disclose anonymous data if the statement allows it, and log it (no subject)."""
+        decision = self.may_disclose_anonymous(tenant)
+        if decision.allowed:
+            with self._transaction(tx) as work:
+                work.record_disclosure(
+                    tenant,
+                    None,
+                    recipient,
+                    _categories(categories),
+                    "anonymous",
+                    reference=reference,
+                    anonymous=True,
+                )
+        return decision
+
+    # ------------------------------------------------------------------ projecting
+
+    def project(self, records: Iterable[Record], recipient: str) -> list[Record]:
+        """Only the records whose category the recipient may receive (EZ-13).
+
+        Each record is judged under its own tenant and statement version; an undeclared
+        recipient receives nothing.
+        """
+        kept = []
+        for record in records:
+            compiled = self.compiled(record.tenant, record.statement_version)
+            declared = compiled.recipients.get(recipient)
+            if declared is not None and record.category in declared.categories:
+                kept.append(record)
+        return kept
+
+    # ------------------------------------------------------------------ audience
+
+    def audience(
+        self,
+        tenant: str,
+        purpose: str,
+        categories: Categories,
+        recipient: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> sa.Select[Any]:
+        """A ``SELECT`` of the ids of the tenant's subjects ``may()`` allows, as one query.
+
+        Every published version of the tenant is planned, and each subject is judged
+        under its own version, as ``may()`` does.
+        """
+        cats = _categories(categories)
+        with self._connection(None) as connection:
+            versions = connection.execute(
+                sa.select(statement_versions.c.version).where(statement_versions.c.tenant == tenant)
+            ).scalars()
+            plans = [self.plan(tenant, v, purpose, cats, recipient) for v in versions]
+        return audience_query(tenant, plans, at)
+
+    def audience_ids(
+        self,
+        tenant: str,
+        purpose: str,
+        categories: Categories,
+        recipient: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> Iterator[int]:
+        """The ids ``audience`` selects, streamed from the database."""
+        query = self.audience(tenant, purpose, categories, recipient, at)
+        with self._connection(None) as connection:
+            for subject_id in (
+                connection.execution_options(yield_per=10_000).execute(query).scalars()
+            ):
+                yield int(subject_id)
+
+    # ------------------------------------------------------------------ plumbing
+
+    @contextmanager
+    def _connection(self, tx: Transaction | None) -> Iterator[sa.Connection]:
+        if tx is not None:
+            yield tx.connection
+        else:
+            with self.ledger.engine.connect() as connection:
+                yield connection
+
+    @contextmanager
+    def _transaction(self, tx: Transaction | None) -> Iterator[Transaction]:
+        if tx is not None:
+            yield tx
+        else:
+            with self.ledger.transaction(actor="engine") as work:
+                yield work
+
+
+def _categories(categories: Categories) -> tuple[str, ...]:
+    if isinstance(categories, str):
+        return (categories,)
+    return categories if isinstance(categories, tuple) else tuple(categories)
+
+
+def _current_version(connection: sa.Connection, tenant: str) -> str:
+    version = connection.execute(
+        sa.select(statement_versions.c.version)
+        .where(statement_versions.c.tenant == tenant)
+        .order_by(statement_versions.c.published_at.desc(), statement_versions.c.id.desc())
+        .limit(1)
+    ).scalar()
+    if version is None:
+        raise NotFound(f"tenant {tenant!r} has no published statement")
+    return str(version)

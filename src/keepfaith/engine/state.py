@@ -1,0 +1,187 @@
+"""A subject as the engine sees it: an in-memory snapshot, loaded with one query.
+
+Decisions are a pure function of a compiled statement and a ``SubjectState``; the
+snapshot holds everything that function reads (status, child flag, consent per choice,
+GPC, the purposes each category was collected for and where, holds) and nothing else:
+no personal values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from keepfaith.exceptions import NotFound
+from keepfaith.ledger.tables import collected_for, consent_events, holds, records, subjects
+
+GIVEN = "given"
+WITHDRAWN = "withdrawn"
+ACTIVE = "active"
+
+History = tuple[tuple[dt.datetime, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectState:
+    """What the engine knows of one subject when it decides.
+
+    ``consent`` is the latest counting state per choice (``given`` or ``withdrawn``; a
+    choice is a purpose id or ``recipient:<id>``); ``history`` the counting events in
+    time order, for decisions at a past time. ``collected`` maps each category the
+    subject has records of to the purposes stated at collection, and ``points`` to the
+    collection points ('' for an outside source) it came from.
+    """
+
+    tenant: str
+    version: str
+    kind: str = ""
+    subject_id: int | None = None
+    status: str = ACTIVE
+    known_child: bool = False
+    gpc: bool = False
+    consent: Mapping[str, str] = field(default_factory=dict)
+    history: Mapping[str, History] = field(default_factory=dict)
+    notified: Mapping[str, dt.datetime] = field(default_factory=dict)
+    collected: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    points: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    holds: tuple[tuple[str, dt.datetime | None], ...] = ()
+
+    def consent_at(self, choice: str, at: dt.datetime | None) -> str | None:
+        """The counting consent state of a choice now (``at=None``) or at a time."""
+        if at is None:
+            return self.consent.get(choice)
+        state = None
+        for when, value in self.history.get(choice, ()):
+            if when > at:
+                break
+            state = value
+        return state
+
+    def active_hold(self, at: dt.datetime | None) -> str | None:
+        """The reason of a hold in force at ``at`` (now by default), if any."""
+        moment = at or dt.datetime.now(dt.UTC)
+        for reason, until in self.holds:
+            if until is None or until > moment:
+                return reason
+        return None
+
+
+def _null(kind: sa.types.TypeEngine[Any]) -> sa.ColumnElement[Any]:
+    return sa.cast(sa.null(), kind)
+
+
+@functools.cache
+def snapshot_query(with_tenant: bool) -> sa.CompoundSelect[Any]:
+    """One UNION ALL query returning every row the snapshot needs, tagged by kind.
+
+    Built once (per form) with bound parameters ``subject_id`` and ``tenant``, so that
+    SQLAlchemy's statement cache serves every later call without rebuilding it.
+    """
+    subject_id = sa.bindparam("subject_id", type_=sa.BigInteger())
+    text, number, when = sa.String(), sa.Integer(), sa.DateTime(timezone=True)
+    flags = sa.case((subjects.c.known_child, 1), else_=0) + sa.case((subjects.c.gpc, 2), else_=0)
+    subject = sa.select(
+        sa.literal("s", text).label("tag"),
+        subjects.c.tenant.label("v1"),
+        subjects.c.kind.label("v2"),
+        subjects.c.statement_version.label("v3"),
+        subjects.c.status.label("v4"),
+        flags.label("num"),
+        _null(when).label("moment"),
+    ).where(subjects.c.id == subject_id)
+    if with_tenant:
+        subject = subject.where(subjects.c.tenant == sa.bindparam("tenant", type_=sa.String()))
+    stated = (
+        sa.select(
+            sa.literal("r", text),
+            records.c.category,
+            collected_for.c.purpose,
+            records.c.collection_point,
+            _null(text),
+            _null(number),
+            _null(when),
+        )
+        .select_from(records.outerjoin(collected_for, collected_for.c.record_id == records.c.id))
+        .where(records.c.subject_id == subject_id)
+    )
+    events = sa.select(
+        sa.literal("c", text),
+        consent_events.c.choice,
+        consent_events.c.kind,
+        _null(text),
+        _null(text),
+        sa.cast(consent_events.c.id, number),
+        consent_events.c.at,
+    ).where(
+        consent_events.c.subject_id == subject_id,
+        consent_events.c.counts | (consent_events.c.kind == "notified"),
+    )
+    held = sa.select(
+        sa.literal("h", text),
+        holds.c.reason,
+        _null(text),
+        _null(text),
+        _null(text),
+        sa.cast(holds.c.id, number),
+        holds.c.until,
+    ).where(holds.c.subject_id == subject_id, holds.c.released_at.is_(None))
+    return sa.union_all(subject, stated, events, held)
+
+
+def load_state(connection: sa.Connection, subject_id: int, tenant: str | None) -> SubjectState:
+    """Read a subject's snapshot with one query; ``NotFound`` if not in ``tenant``."""
+    query = snapshot_query(tenant is not None)
+    rows = connection.execute(query, {"subject_id": subject_id, "tenant": tenant}).all()
+    head = next((row for row in rows if row.tag == "s"), None)
+    if head is None:
+        where = f" in tenant {tenant!r}" if tenant is not None else ""
+        raise NotFound(f"no subject {subject_id}{where}")
+    collected: dict[str, set[str]] = {}
+    points: dict[str, set[str]] = {}
+    events: list[tuple[dt.datetime, int, str, str]] = []
+    notified: dict[str, dt.datetime] = {}
+    held: list[tuple[str, dt.datetime | None]] = []
+    for row in rows:
+        if row.tag == "r":
+            collected.setdefault(row.v1, set())
+            if row.v2:  # "" marks a record collected for no stated purpose
+                collected[row.v1].add(row.v2)
+            points.setdefault(row.v1, set()).add(row.v3 or "")
+        elif row.tag == "c":
+            at = _utc(row.moment)
+            if row.v2 == "notified":
+                notified[row.v1] = min(at, notified.get(row.v1, at))
+            else:
+                events.append(
+                    (at, int(row.num), row.v1, WITHDRAWN if row.v2 == WITHDRAWN else GIVEN)
+                )
+        elif row.tag == "h":
+            held.append((row.v1, _utc(row.moment) if row.moment is not None else None))
+    history: dict[str, list[tuple[dt.datetime, str]]] = {}
+    for at, _id, choice, state in sorted(events):
+        history.setdefault(choice, []).append((at, state))
+    return SubjectState(
+        tenant=head.v1,
+        version=head.v3,
+        kind=head.v2,
+        subject_id=subject_id,
+        status=head.v4,
+        known_child=bool(int(head.num) & 1),
+        gpc=bool(int(head.num) & 2),
+        consent={choice: items[-1][1] for choice, items in history.items()},
+        history={choice: tuple(items) for choice, items in history.items()},
+        notified=notified,
+        collected={c: frozenset(p) for c, p in collected.items()},
+        points={c: frozenset(p) for c, p in points.items()},
+        holds=tuple(held),
+    )
+
+
+def _utc(value: Any) -> dt.datetime:
+    when: dt.datetime = value
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)

@@ -1,0 +1,54 @@
+"""Alembic migrations of the ledger, run from the installed package.
+
+No ``alembic.ini`` is needed: the configuration is built here, with the script location
+pointing at ``keepfaith/ledger/migrations``. Several branches (the ledger's own, the
+visit statistics, staff users) start from ``0001_ledger``, so ``upgrade`` goes to every
+head.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+import keepfaith.ledger
+from keepfaith.ledger.base import metadata
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def config(connection: sa.Connection | None = None) -> Config:
+    """An Alembic configuration for the packaged migrations, bound to a connection."""
+    alembic_config = Config()
+    alembic_config.set_main_option("script_location", str(MIGRATIONS))
+    alembic_config.attributes["connection"] = connection
+    return alembic_config
+
+
+def upgrade(engine: sa.Engine, revision: str = "heads") -> None:
+    """Upgrade the database to ``revision`` (every head by default)."""
+    with engine.begin() as connection:
+        command.upgrade(config(connection), revision)
+
+
+def downgrade(engine: sa.Engine, revision: str = "base") -> None:
+    """Downgrade the database to ``revision`` (nothing left by default)."""
+    with engine.begin() as connection:
+        command.downgrade(config(connection), revision)
+
+
+def all_tables() -> sa.MetaData:
+    """The shared ``metadata`` with every ledger table module imported into it.
+
+    Table modules live in ``keepfaith/ledger/``; importing them all here lets Alembic
+    compare the whole schema with the migrations.
+    """
+    for module in pkgutil.iter_modules(keepfaith.ledger.__path__):
+        if module.name not in {"migrations"}:
+            importlib.import_module(f"keepfaith.ledger.{module.name}")
+    return metadata

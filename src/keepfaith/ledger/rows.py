@@ -1,0 +1,147 @@
+"""What the ledger hands back: small frozen values, one per kind of row.
+
+Rows are read into these so that callers never hold a live database object; a ``Record``
+carries its value already decrypted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    """Where a subject's relationship with the company stands."""
+
+    ACTIVE = "active"
+    DEACTIVATED = "deactivated"
+    DELETED = "deleted"
+
+
+class ConsentKind(StrEnum):
+    """What a consent event says about a choice."""
+
+    GIVEN = "given"
+    WITHDRAWN = "withdrawn"
+    """Consent withdrawn, or an objection to an opt-out use."""
+    REAFFIRMED = "reaffirmed"
+    NOTIFIED = "notified"
+    """The person was told of a new use and given the choice (ES-03); not consent itself."""
+
+
+class ConsentMethod(StrEnum):
+    """How the person expressed the choice."""
+
+    EXPLICIT = "explicit"
+    """An explicit action: ticking an unticked box, pressing a button."""
+    REPLY_EMAIL = "reply_email"
+    LINK = "link"
+    GPC = "gpc"
+    """A Global Privacy Control signal from the browser."""
+    STAFF = "staff"
+    DEFAULT = "default"
+    """A default or pre-ticked value: recorded, but never consent (EZ-14)."""
+
+
+def counts(method: ConsentMethod | str, evidence: Mapping[str, Any]) -> bool:
+    """Whether an event expresses the person's own choice (EZ-14).
+
+    A ``default`` method, or evidence saying the box was pre-ticked, records what was
+    shown but is not consent nor objection.
+    """
+    return ConsentMethod(method) is not ConsentMethod.DEFAULT and not evidence.get("pre_ticked")
+
+
+def recipient_choice(recipient: str) -> str:
+    """The consent choice for sharing with a recipient (``recipient:affiliates``)."""
+    return f"recipient:{recipient}"
+
+
+@dataclass(frozen=True)
+class StatementVersion:
+    tenant: str
+    version: str
+    text: str
+    published_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A person the company holds data about, in one tenant."""
+
+    id: int
+    tenant: str
+    kind: str
+    statement_version: str
+    status: Status = Status.ACTIVE
+    known_child: bool = False
+    gpc: bool = False
+    reference: str | None = None
+    created_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Record:
+    """One personal-data value, with where it came from and what it was collected for."""
+
+    id: int
+    tenant: str
+    subject_id: int | None
+    category: str
+    value: str | None
+    purposes: tuple[str, ...]
+    statement_version: str
+    collection_point: str | None = None
+    source: str | None = None
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+    anonymous: bool = False
+    collected_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class ConsentEvent:
+    """One event of the append-only consent history."""
+
+    id: int
+    tenant: str
+    subject_id: int
+    choice: str
+    kind: ConsentKind
+    method: ConsentMethod
+    counts: bool
+    evidence: Mapping[str, Any]
+    statement_version: str
+    at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A reason to keep (and only keep) a subject's data, until a time or release."""
+
+    id: int
+    tenant: str
+    subject_id: int
+    reason: str
+    until: dt.datetime | None
+    created_at: dt.datetime
+    released_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    """One entry of the disclosure log."""
+
+    id: int
+    tenant: str
+    subject_id: int | None
+    recipient: str
+    categories: tuple[str, ...]
+    basis: str
+    purpose: str | None
+    country: str | None
+    reference: str | None
+    anonymous: bool
+    at: dt.datetime

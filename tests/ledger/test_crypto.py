@@ -1,0 +1,104 @@
+"""Sensitive values are encrypted at rest with AES-GCM, under a key id, and rotate."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner
+
+from keepfaith.cli import app
+from keepfaith.exceptions import ConfigurationError, IntegrityError
+from keepfaith.ledger import Keyring, Ledger, generate_key
+from keepfaith.ledger.tables import records
+from keepfaith.settings import Settings
+from tests.ledger.support import KEY, open_ledger, stored_bytes
+
+CARD = "4111111111111111"
+
+
+def test_no_plaintext_of_a_sensitive_value_is_stored(ledger: Ledger, database_kind: str) -> None:
+    with ledger.transaction() as tx:
+        subject = tx.add_subject("acme", "customer")
+        tx.add_record(subject, "user.financial.credit_card", CARD, collection_point="signup")
+        tx.add_record(subject, "user.name", "Plain Name", collection_point="signup")
+    [card] = ledger.records(subject, ["user.financial.credit_card"])
+    assert card.value == CARD
+    raw = stored_bytes(ledger, database_kind)
+    assert CARD.encode() not in raw
+    assert b"Plain Name" in raw  # the check would see a plaintext value
+
+
+def test_sensitive_value_refused_without_a_key(database_url: str) -> None:
+    ledger, _ = open_ledger(database_url)
+    with ledger.transaction() as tx:
+        subject = tx.add_subject("acme", "customer")
+        tx.add_record(subject, "user.name", "Ann", collection_point="signup")
+        with pytest.raises(ConfigurationError, match="encryption keys"):
+            tx.add_record(subject, "user.financial.credit_card", CARD, collection_point="signup")
+    ledger.close()
+
+
+def test_a_value_moved_to_another_row_does_not_decrypt(ledger: Ledger) -> None:
+    with ledger.transaction() as tx:
+        subject = tx.add_subject("acme", "customer")
+        card = tx.add_record(subject, "user.financial.credit_card", CARD, collection_point="signup")
+        name = tx.add_record(subject, "user.name", "Ann", collection_point="signup")
+        sealed = tx.connection.execute(
+            sa.select(records.c.value, records.c.key_id).where(records.c.id == card.id)
+        ).one()
+        tx.connection.execute(
+            records.update()
+            .where(records.c.id == name.id)
+            .values(value=sealed.value, key_id=sealed.key_id)
+        )
+    with pytest.raises(IntegrityError):
+        ledger.records(subject, ["user.name"])
+
+
+def test_rotation_reencrypts_under_the_active_key(database_url: str, tmp_path: Path) -> None:
+    ledger, _ = open_ledger(database_url, keys=Keyring({"old": KEY}))
+    with ledger.transaction() as tx:
+        subject = tx.add_subject("acme", "customer")
+        tx.add_record(subject, "user.financial.credit_card", CARD, collection_point="signup")
+    ledger.close()
+    new = generate_key()
+    settings = {"old": KEY, "new": new}
+    env = {
+        "KEEPFAITH_ENCRYPTION_KEYS": __import__("json").dumps(settings),
+        "KEEPFAITH_ACTIVE_KEY_ID": "new",
+        "KEEPFAITH_DATABASE_URL": database_url,
+    }
+    result = CliRunner().invoke(app, ["keys", "rotate"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "re-encrypted 1 values" in result.output
+    rotated = Ledger.from_settings(
+        Settings(encryption_keys={"new": new}, active_key_id="new", database_url=database_url)
+    )
+    with rotated.engine.connect() as connection:
+        assert connection.execute(sa.select(records.c.key_id)).scalars().all() == ["new"]
+    assert [r.value for r in rotated.records(subject)] == [CARD]
+    assert rotated.verify_audit() > 0
+    rotated.close()
+
+
+@pytest.mark.parametrize(
+    ("keys", "active", "message"),
+    [
+        ({"a": "not base64!"}, None, "not base64"),
+        ({"a": base64.b64encode(b"short").decode()}, None, "32 bytes"),
+        ({"a": KEY}, "b", "not in encryption_keys"),
+    ],
+)
+def test_bad_keys_are_configuration_errors(
+    keys: dict[str, str], active: str | None, message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        Keyring(keys, active)
+
+
+def test_no_keys_in_settings_means_no_keyring() -> None:
+    assert Keyring.from_settings(Settings()) is None
+    assert Keyring.from_settings(Settings(encryption_keys={"a": KEY})) is not None

@@ -1,0 +1,1 @@
+"""Collection: the points where personal data comes in, consent, cookies and logs."""

@@ -1,0 +1,180 @@
+"""The ASGI app: ``create_app(settings)`` builds keepfaith's web service for one deployment.
+
+The app serves every tenant whose statement the settings list: the statement people read
+(``/t/{tenant}/``, and ``/`` when there is one tenant), its archive of past versions,
+collection points, the privacy center, the decision API for machines and the admin
+console. Everything it holds lives on ``app.state``: the ``Settings``, the ``Ledger``,
+the ``Engine`` and the loaded statements (``statements``, by tenant id).
+
+``prepare(settings)`` migrates the ledger and publishes the statements; run it once before
+serving (``keepfaith serve`` does), not once per worker.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
+
+from keepfaith import __version__
+from keepfaith.exceptions import (
+    AccessDenied,
+    ConfigurationError,
+    InvalidSubmission,
+    KeepfaithError,
+    NotFound,
+    Refused,
+)
+from keepfaith.ledger import Ledger
+from keepfaith.settings import Settings
+from keepfaith.statement import Statement, load
+from keepfaith.web.security import AccessLog, BodyLimit, RateLimit, SecurityHeaders
+
+HERE = Path(__file__).parent
+
+ROUTERS: list[str] = [
+    "keepfaith.web.routes.statement",
+    "keepfaith.web.routes.decisions",
+    "keepfaith.web.routes.cookies",
+    "keepfaith.web.routes.admin",
+    "keepfaith.web.routes.collect",
+    "keepfaith.web.routes.consent",
+    "keepfaith.web.routes.privacy_center",
+]
+"""Modules whose ``router`` the app includes, in order. Add an area with one line."""
+
+STAFF_ONLY = re.compile(r"^/(admin(/|$)|api/t/[^/]+/decisions$)")
+"""Paths that need staff credentials anyway, so the public-write rate limit skips them."""
+
+
+def load_statements(paths: Iterable[Path]) -> dict[str, Statement]:
+    """Load each statement file, by tenant id; two files for one tenant are refused."""
+    loaded: dict[str, Statement] = {}
+    for path in paths:
+        statement = load(path)
+        if statement.id in loaded:
+            raise ConfigurationError(f"two statements for tenant {statement.id!r}: {path}")
+        loaded[statement.id] = statement
+    return loaded
+
+
+def prepare(
+    settings: Settings, statements: Mapping[str, Statement] | None = None
+) -> dict[str, Statement]:
+    """Migrate the ledger and publish every statement the settings list (idempotent).
+
+    Returns the loaded statements, by tenant, to hand on to ``create_app``.
+    """
+    loaded = dict(statements) if statements is not None else load_statements(settings.statements)
+    with Ledger.from_settings(settings) as ledger:
+        ledger.migrate()
+        with ledger.transaction(actor="serve") as tx:
+            for path, statement in zip(settings.statements, loaded.values(), strict=True):
+                tx.publish(statement, source_text=path.read_text(encoding="utf-8"))
+    return loaded
+
+
+def create_app(settings: Settings, statements: Mapping[str, Statement] | None = None) -> FastAPI:
+    """keepfaith's web service for these settings (the ledger must already be prepared).
+
+    ``statements`` are the settings' statement files already loaded, by tenant id (as
+    ``prepare`` returns them); they are loaded from the files when not given.
+    """
+    from keepfaith.engine import Engine
+
+    if len(settings.secret_key) < 16:
+        raise ConfigurationError("secret_key must be set to a long random value to serve")
+    statements = (
+        dict(statements) if statements is not None else load_statements(settings.statements)
+    )
+    ledger = Ledger.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        ledger.close()
+
+    app = FastAPI(
+        title="keepfaith",
+        version=__version__,
+        description="A privacy statement, rendered for people and enforced in code.",
+        docs_url=None,  # the interactive docs load script from a CDN; the CSP forbids it
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.ledger = ledger
+    app.state.statements = statements
+    app.state.engine = Engine(ledger, list(statements.values()))
+    app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    app.state.pages = {}  # rendered statement pages, by (tenant, version)
+
+    _add_error_handlers(app)
+    for module in ROUTERS:
+        app.include_router(importlib.import_module(module).router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    # Last added runs first: log, then headers on everything, then size, then rate.
+    app.add_middleware(RateLimit, per_minute=settings.rate_limit_per_minute, exempt=_staff_only)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(SecurityHeaders, hsts=settings.behind_tls)
+    if settings.access_log:
+        app.add_middleware(AccessLog)
+    return app
+
+
+def _staff_only(path: str) -> bool:
+    return STAFF_ONLY.match(path) is not None
+
+
+STATUS: list[tuple[type[KeepfaithError], int]] = [
+    (NotFound, 404),
+    (InvalidSubmission, 422),
+    (AccessDenied, 403),
+    (Refused, 409),
+    (ConfigurationError, 500),
+]
+"""How keepfaith's errors become HTTP statuses (first match wins)."""
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    async def keepfaith_error(request: Request, error: Exception) -> Response:
+        status = next(code for kind, code in STATUS if isinstance(error, kind))
+        body: dict[str, object] = {"detail": str(error)}
+        if isinstance(error, InvalidSubmission):
+            body["errors"] = error.errors
+        if _wants_html(request):
+            return _error_page(request, status, str(error))
+        return JSONResponse(body, status_code=status)
+
+    async def http_error(request: Request, error: Exception) -> Response:
+        assert isinstance(error, HTTPException)
+        if _wants_html(request) and error.status_code >= 400:
+            page = _error_page(request, error.status_code, str(error.detail))
+            page.headers.update(error.headers or {})
+            return page
+        return await http_exception_handler(request, error)
+
+    for kind, _ in STATUS:
+        app.add_exception_handler(kind, keepfaith_error)
+    app.add_exception_handler(HTTPException, http_error)
+
+
+def _wants_html(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and not request.url.path.startswith(("/api/", "/admin/api/"))
+
+
+def _error_page(request: Request, status: int, detail: str) -> Response:
+    from keepfaith.web.deps import render
+
+    return render(request, "error.html", {"status": status, "detail": detail}, status)

@@ -1,0 +1,167 @@
+"""What route handlers share: the app's parts, the tenant, the caller, CSRF and pages.
+
+Handlers declare what they need (``ledger: Ledger = Depends(ledger)``,
+``staff: Principal = Depends(require_role(Role.OWNER))``) and get it from ``app.state``;
+nothing here is global. Handlers and dependencies that touch the database are plain ``def``
+functions, so FastAPI runs them in its thread pool. ``settings``, ``ledger`` and
+``statements`` are plain functions too, callable directly with a request; ``engine``,
+``tenant`` and ``templates`` are ``async``, so depending on them costs no thread hop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from keepfaith.engine import Engine
+from keepfaith.ledger import Ledger
+from keepfaith.ledger.staff import Principal, Role, session_user, token_principal
+from keepfaith.settings import Settings
+from keepfaith.statement import Statement
+from keepfaith.web.security import UNSAFE_METHODS
+
+SESSION_COOKIE = "kf_session"
+CSRF_COOKIE = "kf_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+def settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def ledger(request: Request) -> Ledger:
+    return request.app.state.ledger  # type: ignore[no-any-return]
+
+
+async def engine(request: Request) -> Engine:
+    """The decision engine, built over the ledger with every tenant's statement."""
+    return request.app.state.engine  # type: ignore[no-any-return]
+
+
+def statements(request: Request) -> Mapping[str, Statement]:
+    """Every tenant's current statement, by tenant id."""
+    return request.app.state.statements  # type: ignore[no-any-return]
+
+
+async def tenant(tenant: str, request: Request) -> Statement:
+    """The current statement of the tenant named in the URL (``/t/{tenant}/...``); 404 if none."""
+    statement: Statement | None = request.app.state.statements.get(tenant)
+    if statement is None:
+        raise HTTPException(404, "no such tenant")
+    return statement
+
+
+# ---------------------------------------------------------------------------- callers
+
+
+def caller(request: Request) -> Principal | None:
+    """Who is calling: an API token (``Authorization: Bearer``), a staff session, or nobody."""
+    engine = ledger(request).engine
+    authorization = request.headers.get("authorization", "")
+    if authorization[:7].lower() == "bearer ":
+        return token_principal(engine, authorization[7:].strip())
+    token = request.cookies.get(SESSION_COOKIE)
+    return session_user(engine, token) if token else None
+
+
+def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+    """A dependency admitting staff with one of ``roles`` (any role when none are given).
+
+    Anonymous callers get 401, callers with another role 403. An unsafe request signed in
+    by session cookie must also carry the CSRF token (form field or ``X-CSRF-Token``
+    header), so no page elsewhere can act with a staff member's cookie; API tokens need
+    none, since browsers never send them on their own.
+    """
+    allowed = frozenset(roles) or frozenset(Role)
+
+    async def check(request: Request, principal: Principal | None = Depends(caller)) -> Principal:
+        if principal is None:
+            raise HTTPException(401, "sign in first", headers={"WWW-Authenticate": "Bearer"})
+        if principal.role not in allowed:
+            raise HTTPException(403, "your role does not allow this")
+        if principal.kind == "user" and request.method in UNSAFE_METHODS:
+            await verify_csrf(request)
+        return principal
+
+    return check
+
+
+# ---------------------------------------------------------------------------- CSRF
+
+
+def _csrf_for(request: Request, nonce: str) -> str:
+    key = settings(request).secret_key.encode()
+    return hmac.new(key, b"csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token(request: Request) -> str:
+    """The CSRF token for this browser's forms, minting the cookie it is tied to if needed.
+
+    The cookie holds a random nonce; the token is its HMAC under the secret key, so a
+    page on another site can neither read nor forge it. ``render`` sets a new cookie.
+    """
+    nonce = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "csrf_nonce", None)
+    if not nonce:
+        nonce = secrets.token_urlsafe(24)
+        request.state.csrf_nonce = nonce
+    return _csrf_for(request, nonce)
+
+
+async def verify_csrf(request: Request) -> None:
+    """Refuse (403) an unsafe request whose form field or header lacks the right CSRF token."""
+    nonce = request.cookies.get(CSRF_COOKIE)
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        value = (await request.form()).get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not nonce or not sent or not hmac.compare_digest(sent, _csrf_for(request, nonce)):
+        raise HTTPException(403, "the form has expired or came from another site: reload it")
+
+
+# ---------------------------------------------------------------------------- pages
+
+
+async def templates(request: Request) -> Jinja2Templates:
+    return request.app.state.templates  # type: ignore[no-any-return]
+
+
+def render(
+    request: Request, name: str, context: Mapping[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
+    """Render a page from ``web/templates`` with the caller and a CSRF token in its context."""
+    token = csrf_token(request)
+    page: HTMLResponse = request.app.state.templates.TemplateResponse(
+        request,
+        name,
+        {"csrf_token": token, "csrf_field": CSRF_FIELD, **(context or {})},
+        status_code=status_code,
+    )
+    nonce = getattr(request.state, "csrf_nonce", None)
+    if nonce:
+        set_cookie(request, page, CSRF_COOKIE, nonce, max_age=None)
+    return page
+
+
+def set_cookie(
+    request: Request, response: Any, name: str, value: str, *, max_age: int | None
+) -> None:
+    """Set one of keepfaith's cookies: HttpOnly, SameSite=Lax, Secure unless plain HTTP."""
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        secure=settings(request).cookie_secure,
+        httponly=True,
+        samesite="lax",
+    )

@@ -1,0 +1,1 @@
+"""HTTP routes, one module per area; ``keepfaith.web.app.ROUTERS`` lists them."""

@@ -1,0 +1,139 @@
+"""Staff access: sign in and out, the admin home, and staff management.
+
+Every route under ``/admin`` depends on ``require_role``; anonymous callers get 401 and
+callers with another role 403. Staff are global for now: any role sees every tenant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from keepfaith.exceptions import AccessDenied, Refused
+from keepfaith.ledger import Ledger
+from keepfaith.ledger import staff as staff_store
+from keepfaith.ledger.staff import Principal, Role
+from keepfaith.settings import Settings
+from keepfaith.web import deps
+
+router = APIRouter(tags=["admin"])
+
+anyone = deps.require_role()
+owner = deps.require_role(Role.OWNER)
+
+
+# ---------------------------------------------------------------------------- sign in
+
+
+@router.get("/login", response_class=HTMLResponse, summary="The staff sign-in form")
+def login_form(request: Request) -> HTMLResponse:
+    return deps.render(request, "login.html")
+
+
+@router.post(
+    "/login",
+    response_class=HTMLResponse,
+    dependencies=[Depends(deps.verify_csrf)],
+    summary="Sign in: opens a session and sets its cookie",
+)
+def login(
+    request: Request,
+    email: str = Form(),
+    password: str = Form(),
+    ledger: Ledger = Depends(deps.ledger),
+    settings: Settings = Depends(deps.settings),
+) -> Response:
+    try:
+        user = staff_store.authenticate(ledger.engine, email, password)
+    except AccessDenied as error:
+        return deps.render(request, "login.html", {"error": str(error)}, status_code=401)
+    lifetime = dt.timedelta(minutes=settings.session_lifetime_minutes)
+    token = staff_store.start_session(ledger.engine, user, lifetime)
+    response = RedirectResponse("/admin", status_code=303)
+    deps.set_cookie(
+        request, response, deps.SESSION_COOKIE, token, max_age=int(lifetime.total_seconds())
+    )
+    return response
+
+
+@router.post(
+    "/logout", dependencies=[Depends(deps.verify_csrf)], summary="Sign out: ends the session"
+)
+def logout(request: Request, ledger: Ledger = Depends(deps.ledger)) -> Response:
+    token = request.cookies.get(deps.SESSION_COOKIE)
+    if token:
+        staff_store.end_session(ledger.engine, token)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(deps.SESSION_COOKIE, path="/")
+    return response
+
+
+# ---------------------------------------------------------------------------- admin
+
+
+def _tenants(request: Request) -> list[dict[str, Any]]:
+    return [
+        {
+            "tenant": statement.id,
+            "organisation": statement.organisation.name,
+            "version": statement.version,
+            "statement": f"/t/{statement.id}/",
+            "versions": f"/t/{statement.id}/versions",
+        }
+        for statement in deps.statements(request).values()
+    ]
+
+
+@router.get("/admin", response_class=HTMLResponse, summary="Admin home: tenants and links")
+def admin_home(request: Request, staff: Principal = Depends(anyone)) -> HTMLResponse:
+    return deps.render(request, "admin/home.html", {"staff": staff, "tenants": _tenants(request)})
+
+
+@router.get("/admin/api/tenants", summary="Every tenant this deployment serves")
+def api_tenants(request: Request, staff: Principal = Depends(anyone)) -> list[dict[str, Any]]:
+    return _tenants(request)
+
+
+@router.get("/admin/api/me", summary="The calling staff member or token and its role")
+def api_me(staff: Principal = Depends(anyone)) -> dict[str, Any]:
+    return {"kind": staff.kind, "name": staff.name, "role": staff.role.value}
+
+
+@router.get("/admin/staff", response_class=HTMLResponse, summary="Staff users (owner only)")
+def staff_page(
+    request: Request,
+    staff: Principal = Depends(owner),
+    ledger: Ledger = Depends(deps.ledger),
+) -> HTMLResponse:
+    context = {"staff": staff, "users": staff_store.users(ledger.engine), "roles": list(Role)}
+    return deps.render(request, "admin/staff.html", context)
+
+
+@router.post(
+    "/admin/staff",
+    response_class=HTMLResponse,
+    dependencies=[Depends(owner)],  # checks the CSRF token too, after the role
+    summary="Add a staff user (owner only)",
+)
+def add_staff(
+    request: Request,
+    email: str = Form(),
+    password: str = Form(),
+    role: Role = Form(),
+    staff: Principal = Depends(owner),
+    ledger: Ledger = Depends(deps.ledger),
+) -> Response:
+    try:
+        staff_store.create_user(ledger.engine, email, password, role)
+    except Refused as error:
+        context = {
+            "staff": staff,
+            "users": staff_store.users(ledger.engine),
+            "roles": list(Role),
+            "error": str(error),
+        }
+        return deps.render(request, "admin/staff.html", context, status_code=422)
+    return RedirectResponse("/admin/staff", status_code=303)

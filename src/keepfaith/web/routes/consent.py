@@ -1,0 +1,174 @@
+"""Consent over HTTP: a person's choices and receipts, and staff's receipt download.
+
+The person is identified by the signed link a message carried (``Authorization: Bearer
+<link token>``) or by the privacy center's session cookie; never by an email address in
+the request. Each change is one call of ``keepfaith.collect.consent.change``; receipts
+come from ``keepfaith.collect.receipts``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+
+from keepfaith.collect import consent as choices
+from keepfaith.collect.links import read_link_token, read_session_token
+from keepfaith.collect.receipts import receipts
+from keepfaith.exceptions import AccessDenied, InvalidSubmission, NotFound
+from keepfaith.ledger import Ledger, Status, Subject
+from keepfaith.ledger.staff import Principal, Role
+from keepfaith.settings import Settings
+from keepfaith.statement import Statement
+from keepfaith.web import deps
+
+router = APIRouter(tags=["consent"])
+
+PERSON_COOKIE = "kf_person_"
+"""Prefix of the privacy center's session cookie; the tenant id completes its name."""
+
+receipt_readers = deps.require_role(
+    Role.OWNER, Role.PRIVACY_OFFICER, Role.SUPPORT_AGENT, Role.AUDITOR
+)
+
+
+def person_cookie(tenant: str) -> str:
+    return PERSON_COOKIE + tenant
+
+
+def _subject(ledger: Ledger, tenant: str, subject_id: str) -> Subject:
+    try:
+        subject = ledger.subject(tenant, int(subject_id))
+    except (ValueError, NotFound):
+        raise AccessDenied("the link is not valid") from None
+    if subject.status is Status.DELETED:
+        raise AccessDenied("the link is not valid")
+    return subject
+
+
+def person(
+    request: Request,
+    statement: Statement = Depends(deps.tenant),
+    ledger: Ledger = Depends(deps.ledger),
+    settings: Settings = Depends(deps.settings),
+) -> Subject:
+    """The person calling: a link token in ``Authorization: Bearer``, or the session cookie.
+
+    Anyone else gets 401; a forged, altered or expired token 401 as well.
+    """
+    authorization = request.headers.get("authorization", "")
+    cookie = request.cookies.get(person_cookie(statement.id))
+    try:
+        if authorization[:7].lower() == "bearer ":
+            token = authorization[7:].strip()
+            subject_id = read_link_token(settings.secret_key, statement.id, token)
+        elif cookie:
+            subject_id = read_session_token(settings.secret_key, statement.id, cookie)
+        else:
+            raise AccessDenied("open the link we sent you, or sign in")
+        return _subject(ledger, statement.id, subject_id)
+    except AccessDenied as error:
+        raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
+
+
+def choices_json(ledger: Ledger, statement: Statement, subject: Subject) -> list[dict[str, Any]]:
+    """Every choice the statement gives, with where it stands for the person."""
+    return [
+        {
+            "id": state.choice.id,
+            "name": state.choice.name,
+            "description": state.choice.description,
+            "opt_in": state.choice.opt_in,
+            "on": state.on,
+            "state": state.state,
+            "changed_at": state.changed_at.isoformat() if state.changed_at else None,
+        }
+        for state in choices.current(ledger, statement, subject)
+    ]
+
+
+def policy_url(request: Request, statement: Statement) -> str:
+    return str(request.url_for("current", tenant=statement.id))
+
+
+@router.get("/api/t/{tenant}/consents", summary="The person's choices and where each stands")
+def get_consents(
+    statement: Statement = Depends(deps.tenant),
+    ledger: Ledger = Depends(deps.ledger),
+    subject: Subject = Depends(person),
+) -> dict[str, Any]:
+    return {"subject": subject.id, "choices": choices_json(ledger, statement, subject)}
+
+
+@router.post(
+    "/api/t/{tenant}/consents",
+    summary="Change the person's choices; each change is a consent event with a receipt",
+    responses={422: {"description": 'Refused by choice: `{"errors": {choice: reason}}`'}},
+)
+def post_consents(
+    request: Request,
+    payload: dict[str, Any] = Body(
+        examples=[{"choices": {"newsletter": True, "cookie:analytics": False}}]
+    ),
+    statement: Statement = Depends(deps.tenant),
+    ledger: Ledger = Depends(deps.ledger),
+    subject: Subject = Depends(person),
+) -> JSONResponse:
+    """``{"choices": {choice id: true|false}}``; pressing save is the explicit action."""
+    wanted = payload.get("choices")
+    if set(payload) != {"choices"} or not isinstance(wanted, dict):
+        raise InvalidSubmission({"choices": 'send {"choices": {choice id: true or false}}'})
+    events = choices.change(
+        ledger,
+        statement,
+        subject,
+        wanted,
+        evidence={"via": "consent_api"},
+    )
+    body = {
+        "subject": subject.id,
+        "choices": choices_json(ledger, statement, subject),
+        "receipts": receipts(statement, events, policy_url=policy_url(request, statement)),
+    }
+    return JSONResponse(body)
+
+
+@router.get(
+    "/api/t/{tenant}/consents/receipts",
+    summary="The person's consent receipts (Kantara Consent Receipt v1.1)",
+)
+def person_receipts(
+    request: Request,
+    statement: Statement = Depends(deps.tenant),
+    ledger: Ledger = Depends(deps.ledger),
+    subject: Subject = Depends(person),
+) -> JSONResponse:
+    return _receipts_download(request, statement, ledger, subject)
+
+
+@router.get(
+    "/admin/api/t/{tenant}/subjects/{subject_id}/receipts",
+    summary="A person's consent receipts, for staff (Kantara Consent Receipt v1.1)",
+)
+def staff_receipts(
+    subject_id: int,
+    request: Request,
+    staff: Principal = Depends(receipt_readers),
+    statement: Statement = Depends(deps.tenant),
+    ledger: Ledger = Depends(deps.ledger),
+) -> JSONResponse:
+    subject = ledger.subject(statement.id, subject_id)
+    return _receipts_download(request, statement, ledger, subject)
+
+
+def _receipts_download(
+    request: Request, statement: Statement, ledger: Ledger, subject: Subject
+) -> JSONResponse:
+    found = receipts(
+        statement, ledger.consent_history(subject), policy_url=policy_url(request, statement)
+    )
+    filename = f"consent-receipts-{statement.id}-{subject.id}.json"
+    return JSONResponse(
+        found, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )

@@ -1,0 +1,144 @@
+"""The cookie banner: its script, the endpoint that records a choice, and gpc.json.
+
+A tenant's site embeds ``<script src="https://keepfaith.example/t/{tenant}/cookie-banner.js"
+defer>``. The script posts the visitor's choice to ``/api/t/{tenant}/cookies/consent``,
+from the site's own origin, so that endpoint answers CORS for the origin of the
+organisation's declared ``website`` (over http or https). The choice is recorded by
+``keepfaith.collect.cookie_choice.record_cookie_choice``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from keepfaith.collect.cookie_choice import record_cookie_choice
+from keepfaith.collect.cookies import banner_script
+from keepfaith.exceptions import InvalidSubmission
+from keepfaith.ledger import Ledger
+from keepfaith.settings import Settings
+from keepfaith.statement import Statement
+from keepfaith.web import deps
+
+router = APIRouter(tags=["cookies"])
+
+SCRIPT_MAX_AGE = 300
+"""Seconds a browser may use the banner script before revalidating it (by ETag), so a
+changed cookie section reaches visitors within minutes."""
+
+
+class CookieChoiceIn(BaseModel):
+    """What the banner posts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: str = Field(max_length=64)
+    """The cookie-section version the banner showed."""
+    accepted: list[str] = Field(default_factory=list, max_length=16)
+    """Optional cookie categories accepted (``analytics``, ``advertising``...)."""
+    visitor: str | None = Field(default=None, max_length=200)
+    """The identifier a previous choice returned, if any."""
+    gpc: bool = False
+    """``navigator.globalPrivacyControl`` as the browser reported it."""
+
+
+@router.get(
+    "/t/{tenant}/cookie-banner.js",
+    response_class=Response,
+    responses={200: {"content": {"text/javascript": {}}}},
+    summary="The tenant's cookie banner script",
+)
+def cookie_banner(request: Request, statement: Statement = Depends(deps.tenant)) -> Response:
+    """The banner with this tenant's cookie declarations built in; cached, revalidated by ETag."""
+    script = banner_script(
+        statement,
+        endpoint=str(request.url_for("record_cookie_consent", tenant=statement.id)),
+        policy_url=str(request.url_for("current", tenant=statement.id)),
+    )
+    etag = '"' + hashlib.sha256(script.encode()).hexdigest()[:20] + '"'
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={SCRIPT_MAX_AGE}"}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(script, media_type="text/javascript; charset=utf-8", headers=headers)
+
+
+@router.post(
+    "/api/t/{tenant}/cookies/consent",
+    name="record_cookie_consent",
+    summary="Record a visitor's cookie choice and return its receipt",
+)
+def record_consent(
+    choice: CookieChoiceIn,
+    request: Request,
+    statement: Statement = Depends(deps.tenant),
+    ledger: Ledger = Depends(deps.ledger),
+    settings: Settings = Depends(deps.settings),
+) -> JSONResponse:
+    """Every purpose behind each optional category gets a consent event; ``Sec-GPC: 1``
+    counts as Global Privacy Control. A bad identifier, category or version gets 400."""
+    try:
+        recorded = record_cookie_choice(
+            ledger,
+            statement,
+            accepted=choice.accepted,
+            version=choice.version,
+            visitor=choice.visitor,
+            gpc=choice.gpc or request.headers.get("sec-gpc") == "1",
+            secret_key=settings.secret_key,
+            policy_url=str(request.url_for("current", tenant=statement.id)),
+        )
+    except InvalidSubmission as error:
+        refused = {"detail": str(error), "errors": error.errors}
+        return JSONResponse(refused, status_code=400, headers=_cors(request, statement))
+    body: dict[str, Any] = {
+        "visitor": recorded.visitor,
+        "receipt_id": recorded.receipt_id,
+        "accepted": list(recorded.accepted),
+        "refused": list(recorded.refused),
+        "events": len(recorded.events),
+        "receipt": recorded.receipt,
+    }
+    return JSONResponse(body, headers=_cors(request, statement))
+
+
+@router.options("/api/t/{tenant}/cookies/consent", include_in_schema=False)
+def consent_preflight(request: Request, statement: Statement = Depends(deps.tenant)) -> Response:
+    """CORS preflight: the tenant's own site may post JSON here."""
+    headers = _cors(request, statement)
+    if "Access-Control-Allow-Origin" in headers:
+        headers["Access-Control-Allow-Methods"] = "POST"
+        headers["Access-Control-Allow-Headers"] = "Content-Type"
+        headers["Access-Control-Max-Age"] = "600"
+    return Response(status_code=204, headers=headers)
+
+
+@router.get("/.well-known/gpc.json", summary="Global Privacy Control support resource")
+def gpc_support(request: Request) -> JSONResponse:
+    """This server honours GPC (the GPC specification's support resource).
+
+    ``lastUpdate`` is the newest effective date among the served statements, since each
+    statement says how a GPC signal is treated.
+    """
+    dates = [s.effective.isoformat() for s in deps.statements(request).values()]
+    return JSONResponse({"gpc": True, "lastUpdate": max(dates, default=None)})
+
+
+def site_origins(statement: Statement) -> set[str]:
+    """Origins of the organisation's declared website, over http and https."""
+    website = statement.organisation.website
+    if not website:
+        return set()
+    host = urlsplit(website).netloc
+    return {f"https://{host}", f"http://{host}"} if host else set()
+
+
+def _cors(request: Request, statement: Statement) -> dict[str, str]:
+    origin = request.headers.get("origin")
+    if origin and origin in site_origins(statement):
+        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+    return {"Vary": "Origin"}

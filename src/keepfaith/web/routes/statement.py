@@ -1,0 +1,79 @@
+"""The statement people read: the current version and the archive of past versions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from keepfaith.exceptions import NotFound
+from keepfaith.ledger import Ledger
+from keepfaith.statement import Statement
+from keepfaith.statement.render import render_html
+from keepfaith.web import deps
+from keepfaith.web.security import csp_for
+
+router = APIRouter(tags=["statement"])
+
+
+def statement_page(request: Request, statement: Statement) -> HTMLResponse:
+    """The rendered statement, cached per version, with a CSP naming its inline style."""
+    pages: dict[tuple[str, str], tuple[str, str]] = request.app.state.pages
+    key = (statement.id, statement.version)
+    if key not in pages:
+        html = render_html(statement)
+        pages[key] = (html, csp_for(html))
+    html, csp = pages[key]
+    return HTMLResponse(html, headers={"Content-Security-Policy": csp})
+
+
+@router.get("/", response_class=HTMLResponse, summary="The statement, or the list of tenants")
+def home(request: Request) -> HTMLResponse:
+    """With one tenant, its current statement; with several, a list of them."""
+    statements = deps.statements(request)
+    if len(statements) == 1:
+        return statement_page(request, next(iter(statements.values())))
+    return deps.render(request, "tenants.html", {"statements": list(statements.values())})
+
+
+@router.get(
+    "/t/{tenant}/",
+    response_class=HTMLResponse,
+    summary="A tenant's current statement",
+)
+def current(request: Request, statement: Statement = Depends(deps.tenant)) -> HTMLResponse:
+    return statement_page(request, statement)
+
+
+@router.get("/t/{tenant}/versions", response_class=HTMLResponse, summary="Every published version")
+def versions(
+    request: Request,
+    statement: Statement = Depends(deps.tenant),
+    ledger: Ledger = Depends(deps.ledger),
+) -> HTMLResponse:
+    with ledger.transaction(actor="web") as tx:
+        published = tx.statement_versions(statement.id)
+    context = {"statement": statement, "versions": list(reversed(published))}
+    return deps.render(request, "versions.html", context)
+
+
+@router.get(
+    "/t/{tenant}/versions/{version}",
+    response_class=HTMLResponse,
+    summary="One published version, as it was",
+)
+def past_version(
+    version: str,
+    request: Request,
+    statement: Statement = Depends(deps.tenant),
+    ledger: Ledger = Depends(deps.ledger),
+) -> HTMLResponse:
+    try:
+        past = ledger.statement(statement.id, version)
+    except NotFound:
+        raise HTTPException(404, "no such version") from None
+    return statement_page(request, past)
+
+
+# ``curl -I`` and link checkers ask with HEAD; answer as for GET (uvicorn drops the body).
+router.add_api_route("/", home, methods=["HEAD"], include_in_schema=False)
+router.add_api_route("/t/{tenant}/", current, methods=["HEAD"], include_in_schema=False)

@@ -1,0 +1,225 @@
+"""ezTalks' clauses (EZ-xx), driven through keepfaith's public interface on its example."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from keepfaith.collect.links import link_token
+from keepfaith.statement import load
+from tests.conformance.conftest import (
+    Seeds,
+    banner_config,
+    cookie_visitor,
+    person,
+    post_cookie_choice,
+)
+from tests.conftest import EXAMPLES
+from tests.ledger.support import KEY, stored_bytes
+from tests.logs.support import REAL_LOG, logs_cli
+from tests.web.conftest import SECRET
+
+STATEMENT = EXAMPLES / "eztalks" / "statement.yaml"
+
+Apps = Callable[..., FastAPI]
+Clients = Callable[..., httpx.Client]
+
+
+def test_EZ_10_traffic_cookies_declared_and_never_disclosed_per_user(
+    make_app: Apps, make_client: Clients
+) -> None:
+    app = make_app(statements=(STATEMENT,))
+    client = make_client(app)
+    config = banner_config(client, "eztalks")
+    listed = {c["name"]: c for g in config["categories"] for c in g["cookies"]}
+    statement = load(STATEMENT)
+    assert set(listed) == {c.name for c in statement.cookies}
+    assert listed["partner_traffic"]["party"] == "third"
+    assert not next(g for g in config["categories"] if g["id"] == "analytics")["required"]
+    answer = post_cookie_choice(client, "eztalks", ["functional", "analytics"])
+    assert "set-cookie" not in answer.headers
+    visitor = cookie_visitor(app, "eztalks", answer)
+    traffic = ["user.behavior.browsing_history", "user.device.cookie_id"]
+    engine = app.state.engine
+    assert engine.may(visitor, "provide_reports", traffic).allowed  # in-house, in aggregate
+    for recipient in statement.recipients:
+        assert not engine.may(visitor, "provide_reports", traffic, recipient=recipient.id).allowed
+
+
+# --------------------------------------------------------------------------- ledger & engine
+
+CARD = "4111111111111111"
+LOCATION = ["user.location.imprecise"]
+
+
+def test_EZ_02_thirteen_uses_and_no_other(seeds: Seeds) -> None:
+    engine = seeds("eztalks")
+    purposes = [p.id for p in load(STATEMENT).purposes]
+    assert len(purposes) == 13
+    subject = person(engine, "eztalks", "user", "registration")
+    assert engine.may(subject, "profiles", ["user.contact.email"]).allowed
+    refused = engine.may(subject, "sell_lists", ["user.contact.email"])
+    assert not refused.allowed and "not declared" in refused.reason
+    assert all("EZ-02" in load(STATEMENT).purpose(p).clauses for p in purposes)
+
+
+def test_EZ_12_location_only_to_pick_the_data_centre(seeds: Seeds) -> None:
+    engine = seeds("eztalks")
+    subject = person(engine, "eztalks", "user", "app")
+    picked = engine.may(subject, "choose_data_centre", LOCATION, recipient="datacentre_provider")
+    assert picked.allowed and "EZ-12" in picked.clauses
+    other_use = engine.may(subject, "product_updates", LOCATION)
+    assert not other_use.allowed and "EZ-12" in other_use.clauses
+    other_recipient = engine.may(
+        subject, "choose_data_centre", LOCATION, recipient="hosting_provider"
+    )
+    assert not other_recipient.allowed
+    with engine.ledger.transaction() as tx:
+        tx.consent(subject, "choose_data_centre", kind="withdrawn", method="explicit")
+    opted_out = engine.may(subject, "choose_data_centre", LOCATION)
+    assert not opted_out.allowed and "EZ-12" in opted_out.clauses
+
+
+def test_EZ_13_each_recipient_receives_the_minimum(seeds: Seeds) -> None:
+    engine = seeds("eztalks")
+    subject = person(engine, "eztalks", "user", "orders")
+    held = engine.ledger.records(subject)
+    assert {r.category for r in engine.project(held, "payment_processor")} == {
+        "user.financial.credit_card",
+        "user.name",
+        "user.contact.address",
+    }
+    assert "user.financial.credit_card" not in {
+        r.category for r in engine.project(held, "affiliates")
+    }
+    assert engine.project(held, "unknown_party") == []
+    refused = engine.may(
+        subject, "process_orders", ["user.financial.credit_card"], recipient="affiliates"
+    )
+    assert not refused.allowed and "EZ-13" in refused.clauses
+
+
+@pytest.mark.parametrize(
+    ("method", "evidence", "allowed"),
+    [
+        ("default", {}, False),
+        ("explicit", {"pre_ticked": True}, False),
+        ("explicit", {"checkbox": "promotions", "ticked_by": "person"}, True),
+    ],
+)
+def test_EZ_14_other_uses_need_an_explicit_action(
+    seeds: Seeds, method: str, evidence: dict[str, object], allowed: bool
+) -> None:
+    engine = seeds("eztalks")
+    subject = person(engine, "eztalks", "user", "sweepstakes")
+    with engine.ledger.transaction() as tx:
+        tx.consent(subject, "promotions", method=method, evidence=evidence)
+    decision = engine.may(subject, "promotions", ["user.contact.email"])
+    assert decision.allowed is allowed and "EZ-14" in decision.clauses
+    chosen = set(engine.audience_ids("eztalks", "promotions", ["user.contact.email"]))
+    assert chosen == ({subject.id} if allowed else set())
+
+
+def test_EZ_16_card_data_is_encrypted_at_rest(seeds: Seeds, database_kind: str) -> None:
+    engine = seeds("eztalks")
+    assert load(STATEMENT).category("user.financial.credit_card").sensitive
+    subject = person(engine, "eztalks", "user", "orders", ["user.financial.credit_card"], CARD)
+    assert [r.value for r in engine.ledger.records(subject)] == [CARD]
+    assert CARD.encode() not in stored_bytes(engine.ledger, database_kind)
+
+
+# --------------------------------------------------------------- collection points, consent
+
+SAMPLE = {
+    "user.contact.email": "ann@example.com",
+    "user.financial.credit_card": "4111111111111111",
+}
+
+
+def test_EZ_01_twelve_collection_points_each_taking_its_fields(
+    make_app: Apps, make_client: Clients
+) -> None:
+    service = make_app((STATEMENT,), encryption_keys={"k1": KEY}, active_key_id="k1")
+    client = make_client(service)
+    points = load(STATEMENT).collection_points
+    assert len(points) == 12
+    for point in points:
+        required = [f for f in point.fields if f.required]
+        fields = {f.name: SAMPLE.get(f.category, "x") for f in required or point.fields[:1]}
+        answer = client.post(f"/api/t/eztalks/collect/{point.id}", json={"fields": fields})
+        assert answer.status_code == 201, (point.id, answer.text)
+        assert answer.json()["records"] == len(fields)
+        refused = client.post(f"/api/t/eztalks/collect/{point.id}", json={"fields": {}})
+        assert refused.status_code == 422
+        assert set(refused.json()["errors"]) == ({f.name for f in required} or {"fields"})
+
+
+def test_EZ_11_the_app_collects_device_data_and_push_can_be_turned_off(
+    make_app: Apps, make_client: Clients
+) -> None:
+    service = make_app((STATEMENT,))
+    client = make_client(service)
+    device = {"device_type": "phone", "os": "Android 8.1", "device_id": "a1b2c3"}
+    answer = client.post("/api/t/eztalks/collect/app", json={"fields": device})
+    assert answer.status_code == 201, answer.text
+    subject = service.state.ledger.subject("eztalks", answer.json()["subject"])
+    held = {r.category for r in service.state.ledger.records(subject)}
+    assert held == {"user.device.type", "user.device.os", "user.device.device_id"}
+    push = ["user.device.device_id", "user.device.os"]
+    assert service.state.engine.may(subject, "product_updates", push).allowed
+    token = link_token(SECRET, "eztalks", str(subject.id))
+    off = client.post(
+        "/api/t/eztalks/consents",
+        json={"choices": {"product_updates": False}},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert off.status_code == 200, off.text
+    assert not service.state.engine.may(subject, "product_updates", push).allowed
+
+
+def test_EZ_09_passive_collection_is_declared_and_kept_as_aggregates(database_url: str) -> None:
+    statement = load(STATEMENT)
+    (point,) = [p for p in statement.collection_points if p.kind == "server_log"]
+    assert {"user.device.ip_address", "user.device.browser"} <= {f.category for f in point.fields}
+    logs_cli(database_url, "ingest", str(REAL_LOG), "--statement", str(STATEMENT))
+    shown = logs_cli(database_url, "report", "--statement", str(STATEMENT), "--format", "json")
+    summary = json.loads(shown.stdout)
+    # Files viewed, browser, system, time stamps and clickstream, as aggregates.
+    for dimension in ("page", "browser", "os", "hour", "transition", "referrer"):
+        assert summary["top"][dimension], dimension
+    assert len(summary["days"]) == 4
+    # Kept as long as the statement says (730 days), then deleted.
+    pruned = logs_cli(database_url, "prune", "--statement", str(STATEMENT), "--today", "2017-05-19")
+    assert pruned.stdout.startswith("3 days deleted")
+
+
+# --------------------------------------------------------------------------- the statement
+
+
+def test_EZ_15_third_party_content_follows_its_own_statement() -> None:
+    from tests.conformance.conftest import assert_told
+
+    assert_told(STATEMENT, "EZ-15", "the supplier's own policy applies")
+
+
+def test_EZ_17_forum_and_chat_posts_are_public() -> None:
+    from tests.conformance.conftest import assert_told
+
+    assert_told(STATEMENT, "EZ-17", "public")
+
+
+def test_EZ_20_a_material_change_is_posted_and_continued_use_is_assent(tmp_path: Path) -> None:
+    from tests.conformance.conftest import assert_told, publish_plan
+
+    assert_told(STATEMENT, "EZ-20", "post a notice on the website")
+    code, plan = publish_plan(STATEMENT, tmp_path)
+    assert code == 0 and plan["material_changes"] == 1
+    assert plan["notify"] == "post"
+    assert [step["action"] for step in plan["steps"]] == ["publish", "post_notice"]
+    assert plan["continued_use_is_acceptance"] is True
+    assert "EZ-20" in plan["clauses"]

@@ -1,0 +1,463 @@
+"""Parature's clauses (PA-xx), driven through keepfaith's public interface on its example."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from keepfaith.collect.links import link_token
+from keepfaith.exceptions import NotFound, Refused
+from keepfaith.ledger import staff
+from keepfaith.ledger.staff import Role
+from keepfaith.statement import load, loads
+from keepfaith.statement.check import check
+from tests.conformance.conftest import (
+    Seeds,
+    banner_config,
+    cookie_visitor,
+    person,
+    post_cookie_choice,
+)
+from tests.conftest import EXAMPLES
+from tests.logs.support import VISITS, all_stored_bytes, logs_cli, write_log
+from tests.web.conftest import PASSWORD, SECRET, form_token, sign_in
+
+STATEMENT = EXAMPLES / "parature" / "statement.yaml"
+COOKIE_DATA = ["user.device.cookie_id"]
+
+Apps = Callable[..., FastAPI]
+Clients = Callable[..., httpx.Client]
+
+
+def test_PA_14_cookie_values_are_opaque_signed_identifiers(
+    make_app: Apps, make_client: Clients
+) -> None:
+    app = make_app(statements=(STATEMENT,))
+    client = make_client(app)
+    cookies = {
+        c["name"]: c for g in banner_config(client, "parature")["categories"] for c in g["cookies"]
+    }
+    assert (cookies["parature_session"]["duration"], cookies["parature_session"]["party"]) == (
+        "session",
+        "first",
+    )
+    assert (
+        cookies["parature_visitor"]["duration"],
+        cookies["parature_visitor"]["lifetime_days"],
+    ) == (
+        "persistent",
+        365,
+    )
+    first = post_cookie_choice(client, "parature", ["functional"])
+    second = post_cookie_choice(client, "parature", ["functional"])
+    assert "set-cookie" not in first.headers
+    visitor = first.json()["visitor"]
+    # 128 random bits and an HMAC: nothing about the person, and different per visitor.
+    assert re.fullmatch(r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{20,}", visitor)
+    assert visitor != second.json()["visitor"]
+    subject = cookie_visitor(app, "parature", first)
+    events = len(app.state.ledger.consent_history(subject))
+    forged = visitor[:-1] + ("A" if visitor[-1] != "A" else "B")
+    version = banner_config(client, "parature")["version"]
+    refused = client.post(
+        "/api/t/parature/cookies/consent",
+        json={"version": version, "accepted": [], "visitor": forged},
+    )
+    assert refused.status_code == 400
+    assert len(app.state.ledger.consent_history(subject)) == events
+
+
+def test_PA_15_third_party_cookie_categories_are_the_persons_choice(
+    make_app: Apps, make_client: Clients
+) -> None:
+    app = make_app(statements=(STATEMENT,))
+    client = make_client(app)
+    categories = {g["id"]: g for g in banner_config(client, "parature")["categories"]}
+    for third_party in ("analytics", "advertising"):
+        assert not categories[third_party]["required"]
+        assert {c["party"] for c in categories[third_party]["cookies"]} == {"third"}
+    engine = app.state.engine
+    refused = cookie_visitor(app, "parature", post_cookie_choice(client, "parature", []))
+    accepted = cookie_visitor(
+        app, "parature", post_cookie_choice(client, "parature", ["analytics", "advertising"])
+    )
+    for purpose in ("site_analytics", "ad_serving"):
+        assert not engine.may(refused, purpose, COOKIE_DATA).allowed
+        assert engine.may(accepted, purpose, COOKIE_DATA).allowed
+
+
+def test_PA_26_advertising_cookies_off_on_opt_out_or_gpc(
+    make_app: Apps, make_client: Clients
+) -> None:
+    app = make_app(statements=(STATEMENT,))
+    client = make_client(app)
+    everything = ["functional", "analytics", "advertising"]
+    gpc = post_cookie_choice(client, "parature", everything, **{"Sec-GPC": "1"})
+    assert gpc.json()["refused"] == ["advertising"]
+    opted_out = post_cookie_choice(client, "parature", ["functional", "analytics"])
+    accepted = post_cookie_choice(client, "parature", everything)
+    engine = app.state.engine
+    for answer in (gpc, opted_out):
+        decision = engine.may(
+            cookie_visitor(app, "parature", answer), "behavioural_advertising", COOKIE_DATA
+        )
+        assert not decision.allowed
+        assert "PA-26" in decision.clauses
+    subject = cookie_visitor(app, "parature", accepted)
+    assert engine.may(subject, "behavioural_advertising", COOKIE_DATA).allowed
+
+
+# --------------------------------------------------------------------------- ledger & engine
+
+CONTACT = ["user.name", "user.contact.email"]
+
+
+def test_PA_01_every_subject_has_a_declared_kind(seeds: Seeds) -> None:
+    engine = seeds("parature")
+    kinds = {k.id for k in load(STATEMENT).subject_kinds}
+    assert kinds == {"visitor", "customer", "customer_employee"}
+    with engine.ledger.transaction() as tx:
+        made = [tx.add_subject("parature", kind).kind for kind in sorted(kinds)]
+        with pytest.raises(Refused, match="not declared"):
+            tx.add_subject("parature", "partner")
+    assert made == sorted(kinds)
+
+
+def test_PA_02_anonymised_records_are_not_personal(seeds: Seeds) -> None:
+    engine = seeds("parature")
+    subject = person(engine, "parature", "visitor", "server_logs")
+    with engine.ledger.transaction() as tx:
+        kept = tx.anonymise(subject, keep=["user.behavior.browsing_history"])
+        assert tx.records(subject) == []
+        anonymous = tx.detached_records("parature")
+    assert kept == 1 and [r.anonymous for r in anonymous] == [True]
+    assert engine.state(subject).collected == {}
+    decision = engine.may_disclose_anonymous("parature")
+    assert decision.allowed and "PA-02" in decision.clauses
+
+
+def test_PA_03_each_tenant_is_answered_under_its_own_statement(seeds: Seeds) -> None:
+    engine = seeds("parature", "estara")
+    customer = person(engine, "parature", "customer", "registration")
+    contact = person(engine, "estara", "business_contact", "business_inquiry")
+    with pytest.raises(NotFound):
+        engine.ledger.subject("estara", customer.id)
+    assert engine.may(customer, "administer_account", CONTACT).allowed
+    assert "not declared" in engine.may(contact, "administer_account", CONTACT).reason
+    state = engine.state(customer)
+    plan = engine.plan("estara", "2003-12", "follow_up_inquiry", CONTACT)
+    crossed = plan.decide(state)
+    assert not crossed.allowed and "governed by estara" in crossed.reason
+    theirs = engine.plan("parature", "2010", "administer_account", CONTACT).decide(
+        engine.state(contact)
+    )
+    assert not theirs.allowed and "PA-03" in theirs.clauses
+    audience = set(engine.audience_ids("parature", "administer_account", CONTACT))
+    assert audience == {customer.id}
+
+
+def test_PA_12_records_from_other_sources_keep_their_provenance(seeds: Seeds) -> None:
+    engine = seeds("parature")
+    subject = person(engine, "parature", "customer", "registration", CONTACT)
+    with engine.ledger.transaction() as tx:
+        tx.add_record(
+            subject,
+            "user.job_title",
+            "CTO",
+            collection_point="other_sources",
+            provenance={"received_by": "telephone"},
+        )
+    records = {r.category: r for r in engine.ledger.records(subject)}
+    assert records["user.job_title"].collection_point == "other_sources"
+    assert records["user.job_title"].provenance == {"received_by": "telephone"}
+    assert records["user.name"].collection_point == "registration"
+    assert "PA-12" in load(STATEMENT).collection_point("other_sources").clauses
+
+
+def test_PA_19_processors_get_their_declared_categories_only(seeds: Seeds) -> None:
+    engine = seeds("parature")
+    subject = person(engine, "parature", "customer", "order")
+    paid = engine.may(
+        subject, "process_payments", ["user.financial.credit_card"], recipient="payment_processor"
+    )
+    assert paid.allowed and "PA-19" in paid.clauses
+    beyond = [
+        ("email_provider", "process_payments", ["user.financial.credit_card"]),
+        ("payment_processor", "administer_account", ["user.name"]),
+        ("email_provider", "respond_to_requests", ["user.contact.address"]),
+        ("list_renter", "administer_account", ["user.contact.email"]),
+    ]
+    for recipient, purpose, categories in beyond:
+        refused = engine.may(subject, purpose, categories, recipient=recipient)
+        assert not refused.allowed and "PA-19" in refused.clauses, recipient
+
+
+def test_PA_20_anonymous_data_may_be_disclosed_without_consent(seeds: Seeds) -> None:
+    engine = seeds("parature")
+    decision = engine.disclose_anonymous(
+        "parature", "Industry analysts", ["user.behavior.browsing_history"]
+    )
+    assert decision.allowed and "PA-20" in decision.clauses
+    with engine.ledger.transaction() as tx:
+        [logged] = tx.disclosures("parature")
+    assert logged.anonymous and logged.subject_id is None
+
+
+def test_PA_21_affiliates_only_after_opt_in(seeds: Seeds) -> None:
+    engine = seeds("parature")
+    subject = person(engine, "parature", "customer", "registration")
+    refused = engine.may(subject, "affiliate_sharing", CONTACT, recipient="affiliates")
+    assert not refused.allowed and "PA-21" in refused.clauses
+    with engine.ledger.transaction() as tx:
+        tx.consent(subject, "affiliate_sharing", method="default")
+        tx.consent(subject, recipient="affiliates", evidence={"pre_ticked": True})
+    assert not engine.may(subject, "affiliate_sharing", CONTACT, recipient="affiliates").allowed
+    with engine.ledger.transaction() as tx:
+        tx.consent(subject, "affiliate_sharing", evidence={"checkbox": "affiliates"})
+        tx.consent(subject, recipient="affiliates", evidence={"checkbox": "affiliates"})
+    allowed = engine.may(subject, "affiliate_sharing", CONTACT, recipient="affiliates")
+    assert allowed.allowed and "PA-21" in allowed.clauses
+    with engine.ledger.transaction() as tx:
+        tx.consent(subject, recipient="affiliates", kind="withdrawn", method="link")
+    assert not engine.may(subject, "affiliate_sharing", CONTACT, recipient="affiliates").allowed
+
+
+def test_PA_23_partners_until_the_person_opts_out(seeds: Seeds) -> None:
+    engine = seeds("parature")
+    subject = person(engine, "parature", "customer", "registration")
+    allowed = engine.disclose(subject, "partners", "partner_sharing", CONTACT)
+    assert allowed.allowed and "PA-23" in allowed.clauses
+    with engine.ledger.transaction() as tx:
+        tx.consent(subject, recipient="partners", kind="withdrawn", method="link")
+    refused = engine.disclose(subject, "partners", "partner_sharing", CONTACT)
+    assert not refused.allowed and "PA-23" in refused.clauses
+    with engine.ledger.transaction() as tx:
+        assert len(tx.disclosures("parature", subject)) == 1
+    assert subject.id not in set(
+        engine.audience_ids("parature", "partner_sharing", CONTACT, recipient="partners")
+    )
+
+
+# --------------------------------------------------------------- collection points, consent
+
+CONTACT_FORM = {
+    "name": "Ann Example",
+    "company": "Example Corp",
+    "address": "1 Main St",
+    "phone": "555 0100",
+    "email": "ann@example.com",
+    "financial_qualification": "yes",
+    "number_of_users": "12",
+}
+APPLICATION = {
+    "name": "Ann Example",
+    "address": "1 Main St",
+    "phone": "555 0100",
+    "email": "ann@example.com",
+    "resume": "Ten years of support work.",
+}
+
+
+def _collect(client: httpx.Client, point: str, body: dict[str, Any]) -> httpx.Response:
+    return client.post(f"/api/t/parature/collect/{point}", json=body)
+
+
+def _held(service: FastAPI) -> int:
+    with service.state.ledger.transaction() as tx:
+        people = tx.subjects("parature")
+        return sum(len(tx.records(s)) for s in people) + len(tx.detached_records("parature"))
+
+
+def test_PA_06_required_fields_enforced_optional_ones_may_be_left_out(
+    make_app: Apps, make_client: Clients
+) -> None:
+    service = make_app((STATEMENT,))
+    client = make_client(service)
+    missing = {k: v for k, v in CONTACT_FORM.items() if k not in ("email", "phone")}
+    refused = _collect(client, "contact_form", {"fields": missing})
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == {"email": "is required", "phone": "is required"}
+    assert _held(service) == 0
+    # Title, revenue, employees... are optional: leaving them out is fine.
+    assert _collect(client, "contact_form", {"fields": CONTACT_FORM}).status_code == 201
+    with_extra = {**CONTACT_FORM, "annual_revenue": "$2M", "title": "CTO"}
+    assert _collect(client, "contact_form", {"fields": with_extra}).status_code == 201
+
+
+def test_PA_07_resumes_serve_the_assessment_alone_and_age_is_optional(
+    make_app: Apps, make_client: Clients
+) -> None:
+    service = make_app((STATEMENT,))
+    client = make_client(service)
+    answer = _collect(client, "job_application", {"fields": APPLICATION})
+    assert answer.status_code == 201, answer.text
+    subject = service.state.ledger.subject("parature", answer.json()["subject"])
+    assert {r.purposes for r in service.state.ledger.records(subject)} == {("assess_candidate",)}
+    engine = service.state.engine
+    assert engine.may(subject, "assess_candidate", ["user.content.resume"]).allowed
+    assert not engine.may(subject, "respond_to_requests", ["user.name"]).allowed
+    with_age = {**APPLICATION, "age": "35"}
+    assert _collect(client, "job_application", {"fields": with_age}).status_code == 201
+
+
+def test_PA_08_national_id_numbers_are_redacted_and_never_declared(
+    make_app: Apps, make_client: Clients
+) -> None:
+    service = make_app((STATEMENT,))
+    client = make_client(service)
+    body = {"fields": {"email": "ann@example.com", "message": "My SSN is 078-05-1120."}}
+    answer = _collect(client, "correspondence", body)
+    assert answer.status_code == 201 and answer.json()["redacted"] == ["message"]
+    subject = service.state.ledger.subject("parature", answer.json()["subject"])
+    (message,) = service.state.ledger.records(subject, ["user.content.private"])
+    assert message.value == "My SSN is [redacted]."
+    text = STATEMENT.read_text(encoding="utf-8")
+    declared = text.replace(
+        "  - id: user.name\n",
+        "  - id: user.government_id.national_identification_number\n    name: SSN\n"
+        "  - id: user.name\n",
+        1,
+    )
+    assert [f.code for f in check(loads(declared)) if f.severity == "error"] == ["national-id"]
+
+
+def test_PA_09_session_registrations_go_to_that_sessions_host_only(
+    make_app: Apps, make_client: Clients
+) -> None:
+    service = make_app((STATEMENT,))
+    client = make_client(service)
+    body = {"fields": {"name": "Ann", "email": "ann@example.com", "company": "Example Corp"}}
+    session = service.state.ledger.subject(
+        "parature", _collect(client, "session_registration", body).json()["subject"]
+    )
+    contact = service.state.ledger.subject(
+        "parature", _collect(client, "contact_form", {"fields": CONTACT_FORM}).json()["subject"]
+    )
+    engine = service.state.engine
+    shared = ["user.name", "user.contact.email"]
+    assert engine.may(session, "session_registration", shared, recipient="session_host").allowed
+    refused = engine.may(contact, "session_registration", shared, recipient="session_host")
+    assert not refused.allowed
+
+
+def test_PA_16_records_carry_the_declared_uses_and_no_other(
+    make_app: Apps, make_client: Clients
+) -> None:
+    service = make_app((STATEMENT,))
+    client = make_client(service)
+    answer = _collect(client, "registration", {"fields": {**CONTACT_FORM}})
+    assert answer.status_code == 201, answer.text
+    subject = service.state.ledger.subject("parature", answer.json()["subject"])
+    (email,) = service.state.ledger.records(subject, ["user.contact.email"])
+    declared = {p.id for p in load(STATEMENT).purposes if "PA-16" in p.clauses}
+    assert set(email.purposes) <= declared | {"administrative_email", "partner_sharing"}
+    engine = service.state.engine
+    assert engine.may(subject, "administer_account", ["user.contact.email"]).allowed
+    assert not engine.may(subject, "profiling", ["user.contact.email"]).allowed
+
+
+def test_PA_25_feedback_is_stored_detached_from_the_person(
+    make_app: Apps, make_client: Clients
+) -> None:
+    service = make_app((STATEMENT,))
+    client = make_client(service)
+    answer = _collect(client, "feedback", {"fields": {"feedback": "Search is slow."}})
+    assert answer.status_code == 201 and answer.json()["subject"] is None
+    with service.state.ledger.transaction() as tx:
+        assert tx.subjects("parature") == []
+        (kept,) = tx.detached_records("parature")
+    assert kept.subject_id is None and kept.purposes == ("use_feedback",)
+
+
+def test_PA_27_under_13_is_refused_and_nothing_is_stored(
+    make_app: Apps, make_client: Clients
+) -> None:
+    service = make_app((STATEMENT,))
+    client = make_client(service)
+    for body in (
+        {"fields": CONTACT_FORM, "age": 12},
+        {"fields": CONTACT_FORM, "birth_date": "2019-04-01"},
+        {"fields": {**APPLICATION, "age": "11"}},
+    ):
+        point = "job_application" if "resume" in body["fields"] else "contact_form"
+        refused = _collect(client, point, body)
+        assert refused.status_code == 422
+        assert "at least 13" in refused.text
+        assert "2019" not in refused.text and '"12"' not in refused.text
+    assert _held(service) == 0
+    assert _collect(client, "contact_form", {"fields": CONTACT_FORM, "age": 13}).status_code == 201
+
+
+def test_PA_28_roles_secure_cookies_and_a_configurable_session(
+    make_app: Apps, make_client: Clients
+) -> None:
+    service = make_app((STATEMENT,), session_lifetime_minutes=5)
+    client = make_client(service)
+    subject_id = _collect(client, "contact_form", {"fields": CONTACT_FORM}).json()["subject"]
+    admin = f"/admin/api/t/parature/subjects/{subject_id}"
+    assert client.get(f"{admin}/receipts").status_code == 401
+    assert client.get(f"{admin}/profile").status_code == 401
+    auditor = make_client(service)
+    sign_in(auditor, service, Role.AUDITOR)
+    assert auditor.get(f"{admin}/receipts").status_code == 200
+    assert auditor.get(f"{admin}/profile").status_code == 403
+    # Staff sign-in: a unique login, and a session cookie as short as configured.
+    staff.create_user(service.state.ledger.engine, "agent@example.com", PASSWORD, "support_agent")
+    token = form_token(client, "/login")
+    signed = client.post(
+        "/login", data={"email": "agent@example.com", "password": PASSWORD, "csrf_token": token}
+    )
+    cookie = signed.headers["set-cookie"].lower()
+    assert "max-age=300" in cookie and "secure" in cookie and "httponly" in cookie
+    # The privacy center's cookie is an encoded session identifier, Secure and HttpOnly.
+    link = link_token(SECRET, "parature", str(subject_id))
+    person_cookie = client.get(f"/t/parature/privacy-center?token={link}").headers["set-cookie"]
+    assert "secure" in person_cookie.lower() and "httponly" in person_cookie.lower()
+    assert "samesite=lax" in person_cookie.lower() and "ann@example.com" not in person_cookie
+
+
+def test_PA_13_passively_collected_data_is_counted_not_kept(
+    database_url: str, tmp_path: Path
+) -> None:
+    statement = load(STATEMENT)
+    (point,) = [p for p in statement.collection_points if p.kind == "server_log"]
+    declared = {field.name for field in point.fields}
+    assert {"ip", "browser", "os", "pages", "clicks"} <= declared
+    log = write_log(tmp_path / "visits.log", VISITS)
+    logs_cli(database_url, "ingest", str(log), "--statement", str(STATEMENT))
+    shown = logs_cli(database_url, "report", "--statement", str(STATEMENT), "--format", "json")
+    top = json.loads(shown.stdout)["top"]
+    assert dict(map(tuple, top["browser"])) == {"Firefox 120": 4, "Chrome 120": 1}
+    assert {page for page, _ in top["page"]} == {"/", "/a", "/b"}
+    assert sum(n for _, n in top["transition"]) == 2
+    stored = all_stored_bytes(database_url, tmp_path)
+    for kept_out in (b"198.51.100.1", b"ann@example.com", b"q=secret", b"Gecko/20100101"):
+        assert kept_out not in stored
+
+
+# --------------------------------------------------------------------------- the statement
+
+
+def test_PA_11_the_sharing_widget_hands_over_to_third_party_sites() -> None:
+    from tests.conformance.conftest import assert_told
+
+    assert_told(STATEMENT, "PA-11", "third-party sites")
+
+
+def test_PA_18_what_is_posted_in_public_parts_is_visible_to_all() -> None:
+    from tests.conformance.conftest import assert_told
+
+    assert_told(STATEMENT, "PA-18", "shown to everyone")
+
+
+def test_PA_33_the_privacy_office_can_be_reached() -> None:
+    from tests.conformance.conftest import assert_told
+
+    assert_told(STATEMENT, "PA-33", "privacy@parature.com", "(703) 564-7758", "Herndon, VA")

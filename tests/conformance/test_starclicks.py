@@ -1,0 +1,117 @@
+"""Star-Clicks' clauses (SC-xx), driven through keepfaith's public interface on its example."""
+
+from __future__ import annotations
+
+import pytest
+
+from keepfaith.collect.points import submit
+from keepfaith.exceptions import InvalidSubmission
+from keepfaith.statement import load
+from tests.conformance.conftest import Seeds, person
+from tests.conftest import EXAMPLES
+from tests.ledger.support import stored_bytes
+
+STATEMENT = EXAMPLES / "starclicks" / "statement.yaml"
+
+
+# --------------------------------------------------------------------------- ledger & engine
+
+CARD = "4111111111111111"
+
+
+def test_SC_02_payment_data_is_encrypted_at_rest(seeds: Seeds, database_kind: str) -> None:
+    engine = seeds("starclicks")
+    assert load(STATEMENT).category("user.financial.credit_card").sensitive
+    subject = person(
+        engine, "starclicks", "customer", "registration", ["user.financial.credit_card"], value=CARD
+    )
+    assert [r.value for r in engine.ledger.records(subject)] == [CARD]
+    assert CARD.encode() not in stored_bytes(engine.ledger, database_kind)
+
+
+def test_SC_05_payment_data_authenticates_and_never_markets(seeds: Seeds) -> None:
+    engine = seeds("starclicks")
+    subject = person(engine, "starclicks", "customer", "registration")
+    allowed = engine.may(subject, "authenticate_identity", ["user.financial.credit_card"])
+    assert allowed.allowed and "SC-05" in allowed.clauses
+    assert engine.may(subject, "product_email", ["user.contact.email"]).allowed
+    refused = engine.may(subject, "product_email", ["user.financial.credit_card"])
+    assert not refused.allowed and "SC-05" in refused.clauses
+
+
+@pytest.mark.parametrize(
+    ("basis", "allowed"),
+    [
+        ("protect_rights", True),
+        ("emergency", True),
+        ("court_order", True),
+        ("legal_process", False),
+        ("law_enforcement", False),
+        ("dispute", False),
+        ("fraud", False),
+    ],
+)
+def test_SC_08_only_the_three_disclosure_bases(seeds: Seeds, basis: str, allowed: bool) -> None:
+    engine = seeds("starclicks")
+    subject = person(engine, "starclicks", "customer", "registration")
+    decision = engine.disclose_legally(
+        "starclicks", subject, basis, "County court", ["user.name"], reference="case 7"
+    )
+    assert (decision.allowed, decision.clauses) == (allowed, ("SC-08",))
+    for recipient in ("authorities", "data_broker"):  # nor any other way out
+        shared = engine.disclose(subject, recipient, "account_contact", ["user.name"])
+        assert not shared.allowed and "SC-08" in shared.clauses
+    with engine.ledger.transaction() as tx:
+        logged = [(d.basis, d.reference) for d in tx.disclosures("starclicks")]
+    assert logged == ([(basis, "case 7")] if allowed else [])
+
+
+# --------------------------------------------------------------- collection points
+
+REGISTRATION = {"name": "Ann Example", "email": "ann@example.com", "payment": CARD}
+
+
+def test_SC_01_only_declared_fields_are_gathered(seeds: Seeds) -> None:
+    engine = seeds("starclicks")
+    statement = engine.ledger.statement("starclicks")
+    extra = {**REGISTRATION, "birthday": "1990-01-01", "employer": "Acme"}
+    with pytest.raises(InvalidSubmission) as refused:
+        submit(engine.ledger, statement, "registration", extra)
+    assert set(refused.value.errors) == {"birthday", "employer"}
+    with engine.ledger.transaction() as tx:
+        assert tx.subjects("starclicks") == []
+    done = submit(engine.ledger, statement, "registration", REGISTRATION)
+    subject = engine.ledger.subject("starclicks", done.subject_id or 0)
+    held = {r.category for r in engine.ledger.records(subject)}
+    assert held == {"user.name", "user.contact.email", "user.financial.credit_card"}
+
+
+def test_SC_03_support_interactions_are_records_of_the_subject(seeds: Seeds) -> None:
+    engine = seeds("starclicks")
+    statement = engine.ledger.statement("starclicks")
+    customer = submit(engine.ledger, statement, "registration", REGISTRATION)
+    subject = engine.ledger.subject("starclicks", customer.subject_id or 0)
+    chat = {"email": "ann@example.com", "started_at": "2013-05-02T10:15:00", "duration": "PT12M"}
+    done = submit(engine.ledger, statement, "support_interactions", chat, subject=subject)
+    assert done.subject_id == subject.id
+    stored = engine.ledger.records(subject, ["user.behavior.support_history"])
+    assert sorted(r.value or "" for r in stored) == ["2013-05-02T10:15:00", "PT12M"]
+    assert {r.collection_point for r in stored} == {"support_interactions"}
+    assert engine.may(subject, "assign_resources", ["user.behavior.support_history"]).allowed
+
+
+def test_SC_04_visits_logs_and_conversations_are_declared_points(seeds: Seeds) -> None:
+    engine = seeds("starclicks")
+    statement = engine.ledger.statement("starclicks")
+    visit = {"browser": "Firefox", "os": "Linux", "visited_at": "2013-05-02T10:15:00"}
+    done = submit(engine.ledger, statement, "client_site_visits", visit)
+    subject = engine.ledger.subject("starclicks", done.subject_id or 0)
+    assert {r.purposes for r in engine.ledger.records(subject)} == {("client_communication",)}
+    # The IP address is logged on Star-Clicks' own site only, not on clients' sites.
+    with pytest.raises(InvalidSubmission) as refused:
+        submit(engine.ledger, statement, "client_site_visits", {**visit, "ip": "192.0.2.1"})
+    assert list(refused.value.errors) == ["ip"]
+    talk = submit(engine.ledger, statement, "visitor_conversations", {"transcript": "Hi!"})
+    assert talk.records and talk.subject_id is not None
+    logged = submit(engine.ledger, statement, "website_logs", {"ip": "192.0.2.1"})
+    assert logged.subject_id is None  # the site's logs are tied to no one

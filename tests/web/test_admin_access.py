@@ -1,0 +1,260 @@
+"""Staff access: every /admin operation refuses callers without the needed role.
+
+``ADMIN_ROLES`` is the role table of every operation under /admin; a test fails when
+/openapi.json lists an /admin operation the table does not, so a new admin route must say
+who may use it here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
+
+from keepfaith.ledger import staff
+from keepfaith.ledger.staff import Role
+from tests.web.conftest import PASSWORD, form_token
+
+EVERYONE = frozenset(Role)
+OWNER = frozenset({Role.OWNER})
+CORRECTORS = EVERYONE - {Role.AUDITOR}
+STATISTICS_READERS = EVERYONE - {Role.SUPPORT_AGENT}
+
+ADMIN_ROLES: dict[tuple[str, str], frozenset[Role]] = {
+    ("GET", "/admin"): EVERYONE,
+    ("GET", "/admin/api/tenants"): EVERYONE,
+    ("GET", "/admin/api/me"): EVERYONE,
+    ("GET", "/admin/staff"): OWNER,
+    ("POST", "/admin/staff"): OWNER,
+    ("GET", "/admin/api/t/{tenant}/subjects/{subject_id}/receipts"): EVERYONE,
+    ("GET", "/admin/api/t/{tenant}/subjects/{subject_id}/profile"): CORRECTORS,
+    ("POST", "/admin/api/t/{tenant}/subjects/{subject_id}/corrections"): CORRECTORS,
+    ("POST", "/admin/api/t/{tenant}/subjects/{subject_id}/privacy-link"): CORRECTORS,
+    ("GET", "/admin/t/{tenant}/visits"): STATISTICS_READERS,
+    ("GET", "/admin/api/t/{tenant}/visits"): STATISTICS_READERS,
+}
+"""Which roles may call each /admin operation (method, path template)."""
+
+
+def admin_operations(client: httpx.Client) -> list[tuple[str, str]]:
+    paths = client.get("/openapi.json").json()["paths"]
+    return sorted(
+        (method.upper(), path)
+        for path, operations in paths.items()
+        if path == "/admin" or path.startswith("/admin/")
+        for method in operations
+    )
+
+
+def call(client: httpx.Client, method: str, template: str, **options: object) -> httpx.Response:
+    path = template.replace("{tenant}", "parature").replace("{subject_id}", "1")
+    assert "{" not in path, f"fill the parameters of {template}"
+    return client.request(method, path, **options)  # type: ignore[arg-type]
+
+
+def test_every_admin_operation_refuses_an_anonymous_caller(
+    module_clients: dict[str, httpx.Client],
+) -> None:
+    anonymous = module_clients["anonymous"]
+    operations = admin_operations(anonymous)
+    assert ("GET", "/admin") in operations
+    for method, template in operations:
+        refused = call(anonymous, method, template)
+        assert refused.status_code == 401, (method, template, refused.status_code)
+        forged = call(anonymous, method, template, headers={"Authorization": "Bearer kf_forged"})
+        assert forged.status_code == 401, (method, template, forged.status_code)
+
+
+def test_every_admin_operation_has_a_role_table(module_clients: dict[str, httpx.Client]) -> None:
+    assert set(admin_operations(module_clients["anonymous"])) == set(ADMIN_ROLES)
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize(("method", "template"), sorted(ADMIN_ROLES))
+def test_role_table(
+    module_clients: dict[str, httpx.Client], method: str, template: str, role: Role
+) -> None:
+    client = module_clients[role]
+    options = {}
+    if method == "POST":  # a valid CSRF token, so that only the role can refuse
+        options["data"] = {"csrf_token": form_token(client, "/login")}
+    answer = call(client, method, template, **options)
+    if role in ADMIN_ROLES[(method, template)]:
+        assert answer.status_code not in (401, 403), answer.text
+    else:
+        assert answer.status_code == 403
+
+
+def test_sign_in_opens_a_session_with_a_safe_cookie(app: FastAPI, client: httpx.Client) -> None:
+    staff.create_user(app.state.ledger.engine, "Officer@Example.com", PASSWORD, "privacy_officer")
+    token = form_token(client, "/login")
+    signed_in = client.post(
+        "/login", data={"email": "officer@example.com", "password": PASSWORD, "csrf_token": token}
+    )
+    assert signed_in.status_code == 303
+    assert signed_in.headers["location"] == "/admin"
+    cookie = signed_in.headers["set-cookie"].lower()
+    assert cookie.startswith("kf_session=")
+    for attribute in ("secure", "httponly", "samesite=lax", "max-age=28800"):
+        assert attribute in cookie
+    home = client.get("/admin")
+    assert home.status_code == 200
+    assert 'href="/t/parature/"' in home.text
+    assert "privacy officer" in home.text
+    assert client.get("/admin/api/me").json() == {
+        "kind": "user",
+        "name": "officer@example.com",
+        "role": "privacy_officer",
+    }
+
+
+def test_sign_out_ends_the_session(app: FastAPI, client: httpx.Client) -> None:
+    from tests.web.conftest import sign_in
+
+    sign_in(client, app, Role.AUDITOR)
+    assert client.get("/admin").status_code == 200
+    token = form_token(client, "/admin")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 303
+    assert client.get("/admin").status_code == 401
+
+
+def test_wrong_password_is_refused_without_saying_which_part(
+    app: FastAPI, client: httpx.Client
+) -> None:
+    staff.create_user(app.state.ledger.engine, "owner@example.com", PASSWORD, "owner")
+    token = form_token(client, "/login")
+    wrong = client.post(
+        "/login",
+        data={"email": "owner@example.com", "password": "not it at all", "csrf_token": token},
+    )
+    unknown = client.post(
+        "/login", data={"email": "nobody@example.com", "password": PASSWORD, "csrf_token": token}
+    )
+    assert wrong.status_code == unknown.status_code == 401
+    assert "wrong email or password" in wrong.text
+    assert "set-cookie" not in wrong.headers or "kf_session" not in wrong.headers["set-cookie"]
+
+
+def test_sign_in_without_csrf_token_is_refused(app: FastAPI, client: httpx.Client) -> None:
+    staff.create_user(app.state.ledger.engine, "owner@example.com", PASSWORD, "owner")
+    form_token(client, "/login")  # the cookie alone is not enough
+    refused = client.post("/login", data={"email": "owner@example.com", "password": PASSWORD})
+    assert refused.status_code == 403
+    forged = client.post(
+        "/login", data={"email": "owner@example.com", "password": PASSWORD, "csrf_token": "00"}
+    )
+    assert forged.status_code == 403
+
+
+def test_plain_http_deployment_drops_secure(
+    make_app: Callable[..., FastAPI], make_client: Callable[..., httpx.Client]
+) -> None:
+    app = make_app(cookie_secure=False)
+    staff.create_user(app.state.ledger.engine, "owner@example.com", PASSWORD, "owner")
+    client = make_client(app)
+    token = form_token(client, "/login")
+    signed_in = client.post(
+        "/login", data={"email": "owner@example.com", "password": PASSWORD, "csrf_token": token}
+    )
+    assert "secure" not in signed_in.headers["set-cookie"].lower()
+
+
+def test_session_lifetime_is_a_setting(
+    make_app: Callable[..., FastAPI], make_client: Callable[..., httpx.Client]
+) -> None:
+    app = make_app(session_lifetime_minutes=15)
+    staff.create_user(app.state.ledger.engine, "owner@example.com", PASSWORD, "owner")
+    client = make_client(app)
+    token = form_token(client, "/login")
+    signed_in = client.post(
+        "/login", data={"email": "owner@example.com", "password": PASSWORD, "csrf_token": token}
+    )
+    assert "max-age=900" in signed_in.headers["set-cookie"].lower()
+
+
+def test_expired_session_is_refused(app: FastAPI, client: httpx.Client) -> None:
+    import datetime as dt
+
+    engine = app.state.ledger.engine
+    user = staff.create_user(engine, "owner@example.com", PASSWORD, "owner")
+    token = staff.start_session(engine, user, dt.timedelta(seconds=-1))
+    client.cookies.set("kf_session", token)
+    assert client.get("/admin").status_code == 401
+
+
+def test_owner_adds_staff_through_the_form(
+    staff_client: Callable[..., httpx.Client], app: FastAPI
+) -> None:
+    owner = staff_client(Role.OWNER)
+    token = form_token(owner, "/admin/staff")
+    added = owner.post(
+        "/admin/staff",
+        data={
+            "email": "agent@example.com",
+            "password": PASSWORD,
+            "role": "support_agent",
+            "csrf_token": token,
+        },
+    )
+    assert added.status_code == 303
+    assert "agent@example.com" in owner.get("/admin/staff").text
+    too_short = owner.post(
+        "/admin/staff",
+        data={
+            "email": "b@example.com",
+            "password": "short",
+            "role": "auditor",
+            "csrf_token": token,
+        },
+    )
+    assert too_short.status_code == 422
+    assert "at least 12 characters" in too_short.text
+    without_token = owner.post(
+        "/admin/staff",
+        data={"email": "c@example.com", "password": PASSWORD, "role": "auditor"},
+    )
+    assert without_token.status_code == 403
+
+
+def test_passwords_and_tokens_are_stored_hashed(app: FastAPI, client: httpx.Client) -> None:
+    engine = app.state.ledger.engine
+    staff.create_user(engine, "owner@example.com", PASSWORD, "owner")
+    token = staff.create_token(engine, "crm", "support_agent")
+    with engine.connect() as connection:
+        hashes = connection.execute(sa.select(staff.staff_users.c.password_hash)).scalars().all()
+        stored = connection.execute(sa.select(staff.api_tokens.c.token_hash)).scalars().all()
+    assert all(value.startswith("$argon2id$") and PASSWORD not in value for value in hashes)
+    assert stored == [staff.digest(token)]
+
+
+def test_api_token_works_until_revoked(
+    app: FastAPI, client: httpx.Client, api_token: Callable[..., str]
+) -> None:
+    token = api_token(Role.AUDITOR)
+    headers = {"Authorization": f"Bearer {token}"}
+    me = client.get("/admin/api/me", headers=headers)
+    assert me.status_code == 200
+    assert me.json()["role"] == "auditor"
+    assert client.get("/admin/staff", headers=headers).status_code == 403
+    principal = staff.token_principal(app.state.ledger.engine, token)
+    assert principal is not None
+    staff.revoke_token(app.state.ledger.engine, principal.id)
+    assert client.get("/admin/api/me", headers=headers).status_code == 401
+
+
+def test_staff_users_and_tokens_refuse_bad_input(app: FastAPI) -> None:
+    from keepfaith.exceptions import Refused
+
+    engine = app.state.ledger.engine
+    staff.create_user(engine, "owner@example.com", PASSWORD, "owner")
+    with pytest.raises(Refused, match="already exists"):
+        staff.create_user(engine, "OWNER@example.com", PASSWORD, "auditor")
+    with pytest.raises(Refused, match="'@'"):
+        staff.create_user(engine, "owner", PASSWORD, "owner")
+    with pytest.raises(ValueError, match="janitor"):
+        staff.create_user(engine, "x@example.com", PASSWORD, "janitor")
+    with pytest.raises(Refused, match="needs a name"):
+        staff.create_token(engine, " ", "owner")

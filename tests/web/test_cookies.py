@@ -1,0 +1,133 @@
+"""The cookie banner's HTTP side: the script, recording a choice, CORS and gpc.json."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from keepfaith.collect.cookie_choice import REFERENCE_PREFIX
+from keepfaith.collect.cookies import cookie_section_version
+from keepfaith.ledger import Ledger
+from tests.conftest import EXAMPLES
+from tests.web.conftest import PARATURE, loaded
+
+ESTARA = EXAMPLES / "estara" / "statement.yaml"
+ENDPOINT = "/api/t/parature/cookies/consent"
+VERSION = cookie_section_version(loaded(PARATURE))
+
+
+@pytest.fixture
+def app(make_app: Callable[..., FastAPI]) -> FastAPI:
+    return make_app(statements=(PARATURE, ESTARA))
+
+
+def visitor_event_count(ledger: Ledger) -> int:
+    with ledger.transaction() as tx:
+        visitors = [
+            s for s in tx.subjects("parature") if (s.reference or "").startswith(REFERENCE_PREFIX)
+        ]
+        return sum(len(tx.consent_history(s)) for s in visitors)
+
+
+def test_script_is_javascript_cached_by_etag(client: httpx.Client) -> None:
+    response = client.get("/t/parature/cookie-banner.js")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert VERSION in response.text
+    assert "https://testserver/api/t/parature/cookies/consent" in response.text
+    assert "set-cookie" not in response.headers
+    etag = response.headers["etag"]
+    again = client.get("/t/parature/cookie-banner.js", headers={"If-None-Match": etag})
+    assert (again.status_code, again.content) == (304, b"")
+    assert client.get("/t/nobody/cookie-banner.js").status_code == 404
+
+
+def test_script_stays_under_15_kb_gzipped(client: httpx.Client) -> None:
+    script = client.get("/t/parature/cookie-banner.js").content
+    assert len(gzip.compress(script, 9)) < 15 * 1024
+
+
+def test_choice_is_recorded_with_a_receipt(client: httpx.Client, app: FastAPI) -> None:
+    body = {"version": VERSION, "accepted": ["analytics"]}
+    first = client.post(ENDPOINT, json=body)
+    assert first.status_code == 200, first.text
+    answer = first.json()
+    assert answer["accepted"] == ["analytics"]
+    assert answer["refused"] == ["functional", "advertising"]
+    assert answer["receipt"]["version"] == "KI-CR-v1.1.0"
+    assert answer["receipt"]["consentReceiptID"] == answer["receipt_id"]
+    assert len(answer["receipt"]["services"][0]["purposes"]) == answer["events"] == 4
+    assert "set-cookie" not in first.headers
+    # The same visitor changes its mind: same subject, four more events.
+    second = client.post(ENDPOINT, json={**body, "accepted": [], "visitor": answer["visitor"]})
+    assert second.json()["visitor"] == answer["visitor"]
+    assert visitor_event_count(app.state.ledger) == 8
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"visitor": "tampered"}, "visitor"),
+        ({"accepted": ["marketing"]}, "accepted"),
+        ({"version": "0000"}, "version"),
+    ],
+)
+def test_bad_choice_is_refused_and_stores_nothing(
+    client: httpx.Client, app: FastAPI, change: dict[str, object], field: str
+) -> None:
+    good = client.post(ENDPOINT, json={"version": VERSION, "accepted": []}).json()
+    visitor = good["visitor"]
+    if field == "visitor":  # a real identifier with its random part altered
+        change = {"visitor": ("A" if visitor[0] != "A" else "B") + visitor[1:]}
+    response = client.post(ENDPOINT, json={"version": VERSION, "accepted": [], **change})
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == [field]
+    assert visitor_event_count(app.state.ledger) == 4
+
+
+def test_sec_gpc_header_refuses_advertising(client: httpx.Client) -> None:
+    body = {"version": VERSION, "accepted": ["functional", "analytics", "advertising"]}
+    answer = client.post(ENDPOINT, json=body, headers={"Sec-GPC": "1"}).json()
+    assert answer["accepted"] == ["functional", "analytics"]
+    assert answer["refused"] == ["advertising"]
+
+
+def test_cors_only_for_the_declared_site(client: httpx.Client) -> None:
+    site = {"Origin": "https://www.parature.com", "Access-Control-Request-Method": "POST"}
+    preflight = client.options(ENDPOINT, headers=site)
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == "https://www.parature.com"
+    assert preflight.headers["access-control-allow-headers"] == "Content-Type"
+    other = client.options(ENDPOINT, headers={**site, "Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+    posted = client.post(
+        ENDPOINT, json={"version": VERSION}, headers={"Origin": "https://www.parature.com"}
+    )
+    assert posted.headers["access-control-allow-origin"] == "https://www.parature.com"
+
+
+def test_gpc_json_per_the_specification(client: httpx.Client) -> None:
+    response = client.get("/.well-known/gpc.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    newest = max(loaded(p).effective for p in (PARATURE, ESTARA))
+    assert response.json() == {"gpc": True, "lastUpdate": newest.isoformat()}
+
+
+def test_no_optional_cookie_means_nothing_to_record(client: httpx.Client) -> None:
+    version = cookie_section_version(loaded(ESTARA))
+    answer = client.post(
+        "/api/t/estara/cookies/consent", json={"version": version, "accepted": []}
+    ).json()
+    assert answer == {
+        "visitor": None,
+        "receipt_id": None,
+        "accepted": [],
+        "refused": [],
+        "events": 0,
+        "receipt": None,
+    }

@@ -49,6 +49,7 @@ ROUTERS: list[str] = [
     "keepfaith.web.routes.collect",
     "keepfaith.web.routes.consent",
     "keepfaith.web.routes.privacy_center",
+    "keepfaith.web.routes.logs",
 ]
 """Modules whose ``router`` the app includes, in order. Add an area with one line."""
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import sqlalchemy as sa
 
 from keepfaith.exceptions import NotFound, Refused
 from keepfaith.ledger import ConsentKind, ConsentMethod, Ledger, Status
+from keepfaith.ledger.tables import consent_state
 from tests.ledger.support import MINIMAL, RULES, Clock, open_ledger
 
 
@@ -195,3 +198,23 @@ def test_a_failed_unit_of_work_leaves_nothing(ledger: Ledger) -> None:
     with ledger.transaction() as tx:
         assert tx.subjects("acme") == []
     assert len(ledger.audit_entries()) == before
+
+
+def test_concurrent_consent_for_one_choice_never_collides(ledger: Ledger) -> None:
+    """Two requests giving the same consent at once both land; neither fails on the key."""
+    with ledger.transaction() as tx:
+        subject = tx.add_subject("acme", "customer")
+
+    def give(kind: ConsentKind) -> None:
+        with ledger.transaction() as tx:
+            tx.consent(subject, "newsletter", kind=kind)
+
+    kinds = [ConsentKind.GIVEN, ConsentKind.WITHDRAWN] * 4
+    with ThreadPoolExecutor(max_workers=len(kinds)) as pool:
+        list(pool.map(give, kinds))  # re-raises any worker's error
+    assert len(ledger.consent_history(subject, "newsletter")) == len(kinds)
+    with ledger.engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(consent_state.c.state).where(consent_state.c.subject_id == subject.id)
+        ).all()
+    assert len(rows) == 1 and rows[0].state in {"given", "withdrawn"}

@@ -47,6 +47,7 @@ from keepfaith.ledger.tables import (
     statement_versions,
     subjects,
 )
+from keepfaith.ledger.upsert import upsert
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement, loads
 
@@ -724,16 +725,13 @@ class Transaction:
         self, subject_id: int, choice: str, kind: ConsentKind, when: dt.datetime
     ) -> None:
         state = "withdrawn" if kind is ConsentKind.WITHDRAWN else "given"
-        key = (consent_state.c.subject_id == subject_id) & (consent_state.c.choice == choice)
-        current = self.connection.execute(sa.select(consent_state.c.at).where(key)).scalar()
-        if current is None:
-            self.connection.execute(
-                consent_state.insert().values(
-                    subject_id=subject_id, choice=choice, state=state, at=when
-                )
-            )
-        elif utc(current) <= when:
-            self.connection.execute(consent_state.update().where(key).values(state=state, at=when))
+        upsert(
+            self.connection,
+            consent_state,
+            {"subject_id": subject_id, "choice": choice, "state": state, "at": when},
+            ["subject_id", "choice"],
+            only_if_newer="at",
+        )
 
     def consent_history(self, subject: Subject, choice: str | None = None) -> list[ConsentEvent]:
         """The subject's consent events, oldest first (all choices, or one)."""
@@ -764,18 +762,13 @@ class Transaction:
     def set_preference(self, subject: Subject, key: str, value: Any) -> None:
         """Set one of the subject's preferences (any JSON value)."""
         subject = self.subject(subject.tenant, subject.id)
-        where = (preferences.c.subject_id == subject.id) & (preferences.c.key == key)
-        now = self.ledger.clock()
-        if self.connection.execute(sa.select(preferences.c.key).where(where)).first():
-            self.connection.execute(
-                preferences.update().where(where).values(value=value, updated_at=now)
-            )
-        else:
-            self.connection.execute(
-                preferences.insert().values(
-                    subject_id=subject.id, key=key, value=value, updated_at=now
-                )
-            )
+        values = {"subject_id": subject.id, "key": key, "value": value}
+        upsert(
+            self.connection,
+            preferences,
+            {**values, "updated_at": self.ledger.clock()},
+            ["subject_id", "key"],
+        )
         self.audit("set", "preference", subject.id, tenant=subject.tenant, details={"key": key})
 
     def preferences(self, subject: Subject) -> dict[str, Any]:

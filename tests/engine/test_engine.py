@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -72,17 +73,13 @@ def test_no_decision_crosses_tenants(ledger: Ledger, engine: Engine) -> None:
     assert not refused.allowed and "not declared" in refused.reason
     with pytest.raises(NotFound):
         engine.may(Subject(acme.id, "rules", "customer", "1"), "account", [EMAIL])
+    with pytest.raises(NotFound):  # a bare id guessed from another tenant
+        engine.may(acme.id, "account", [EMAIL], tenant="rules")
+    assert engine.may(acme.id, "follow_up", [EMAIL], tenant="acme").reason == refused.reason
     rules_state = engine.state(customer(ledger))
-    assert not engine.decide(
-        dataclass_replace(rules_state, tenant="acme"), "account", [EMAIL]
-    ).allowed
+    elsewhere = dataclasses.replace(rules_state, tenant="acme")
+    assert not engine.decide(elsewhere, "account", [EMAIL]).allowed
     assert acme.id not in set(engine.audience_ids("rules", "account", [EMAIL]))
-
-
-def dataclass_replace(state: object, **changes: object) -> object:
-    import dataclasses
-
-    return dataclasses.replace(state, **changes)  # type: ignore[type-var]
 
 
 def test_consent_at_a_past_time(ledger: Ledger, engine: Engine, clock: Clock) -> None:

@@ -113,20 +113,26 @@ class Engine:
             decisions.append(plan.decide(state, at))
         return decisions
 
-    def state(self, subject: SubjectLike, tx: Transaction | None = None) -> SubjectState:
-        """A subject's snapshot, read with one query (``NotFound`` outside its tenant)."""
+    def state(
+        self, subject: SubjectLike, tx: Transaction | None = None, *, tenant: str | None = None
+    ) -> SubjectState:
+        """A subject's snapshot, read with one query.
+
+        A bare id is looked up within ``tenant`` when one is given, so a caller serving
+        one tenant cannot reach another's subject by guessing ids (``NotFound``).
+        """
         if isinstance(subject, SubjectState):
+            if tenant is not None and subject.tenant != tenant:
+                raise NotFound(f"no subject {subject.subject_id} in tenant {tenant!r}")
             return subject
-        subject_id, tenant = (
-            (subject, None)
-            if isinstance(subject, int)
-            else (
-                subject.id,
-                subject.tenant,
-            )
-        )
+        if isinstance(subject, int):
+            subject_id, within = subject, tenant
+        else:
+            if tenant is not None and subject.tenant != tenant:
+                raise NotFound(f"no subject {subject.id} in tenant {tenant!r}")
+            subject_id, within = subject.id, subject.tenant
         with self._connection(tx) as connection:
-            return load_state(connection, subject_id, tenant)
+            return load_state(connection, subject_id, within)
 
     def may(
         self,
@@ -137,13 +143,16 @@ class Engine:
         at: dt.datetime | None = None,
         *,
         tx: Transaction | None = None,
+        tenant: str | None = None,
     ) -> Decision:
         """May this subject's data of these categories serve this purpose (for a recipient)?
 
         Decided under the statement version in force for the subject, at ``at`` (now by
-        default). The answer names the clauses that decided it.
+        default). The answer names the clauses that decided it. Give ``tenant`` to refuse
+        (``NotFound``) a subject of any other tenant.
         """
-        return self.decide(self.state(subject, tx), purpose, categories, recipient, at)
+        state = self.state(subject, tx, tenant=tenant)
+        return self.decide(state, purpose, categories, recipient, at)
 
     def use(
         self,

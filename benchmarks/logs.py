@@ -35,7 +35,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-REAL_LOG = ROOT.parent / "shared" / "data" / "access-logs" / "elastic-apache.log"
+SHARED = Path(os.environ.get("KEEPFAITH_SHARED", ROOT.parent / "shared"))
+REAL_LOG = SHARED / "data" / "access-logs" / "elastic-apache.log"
 HEAD = re.compile(rb"^(\d+)\.(\S+ .*?\[)(\d\d/\w{3}/\d{4}):(\d\d:\d\d:\d\d)(.*)$")
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 SPREAD = 28

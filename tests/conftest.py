@@ -16,7 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("KEEPFAITH_SHARED", ROOT.parent / "shared"))
+"""The seeds and real data beside the project (``KEEPFAITH_SHARED`` elsewhere)."""
 FIXTURES = Path(__file__).parent / "statement" / "fixtures"
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -1,8 +1,10 @@
-"""docs/serving.md and docs/cli.md keep up with the settings and the serve/admin options."""
+"""docs/serving.md and docs/cli.md keep up with every setting, command and option."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from typer.main import get_command
@@ -20,8 +22,24 @@ def test_every_setting_is_in_the_serving_guide(name: str) -> None:
     assert re.search(rf"^\| `{name}`", SERVING, re.M) or f"`{name}`" in SERVING
 
 
-@pytest.mark.parametrize("path", [("serve",), ("admin", "create-user"), ("admin", "create-token")])
-def test_every_serve_and_admin_option_is_documented(path: tuple[str, ...]) -> None:
+def commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """The path of every command the CLI has, subcommands included."""
+    if hasattr(group, "commands"):  # a group (typer ships its own click)
+        for name, command in group.commands.items():
+            yield from commands(command, (*path, name))
+    else:
+        yield path
+
+
+CLI_COMMANDS = sorted(commands(get_command(app)))
+
+
+def test_the_cli_has_commands_to_document() -> None:
+    assert ("serve",) in CLI_COMMANDS and ("logs", "ingest") in CLI_COMMANDS
+
+
+@pytest.mark.parametrize("path", CLI_COMMANDS, ids=" ".join)
+def test_every_command_and_option_is_documented(path: tuple[str, ...]) -> None:
     command = get_command(app)
     for name in path:
         command = command.commands[name]  # type: ignore[attr-defined]

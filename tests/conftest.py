@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,16 @@ EXAMPLES = ROOT / "examples"
 SHARED = Path(os.environ.get("KEEPFAITH_SHARED", ROOT.parent / "shared"))
 """The seeds and real data beside the project (``KEEPFAITH_SHARED`` elsewhere)."""
 FIXTURES = Path(__file__).parent / "statement" / "fixtures"
+PARATURE_CONTACT = {
+    "name": "Ann Example",
+    "company": "Example Corp",
+    "address": "1 Main St",
+    "phone": "555 0100",
+    "email": "ann@example.com",
+    "financial_qualification": "yes",
+    "number_of_users": "12",
+}
+"""A complete submission of Parature's contact form."""
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
@@ -43,8 +54,15 @@ def database_url(database_kind: str, tmp_path: Path) -> Iterator[str]:
     On PostgreSQL each test gets its own schema (inside the session's) so tests never
     see each other's rows.
     """
-    if database_kind == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+    with empty_database(database_kind, tmp_path) as url:
+        yield url
+
+
+@contextmanager
+def empty_database(kind: str, directory: Path) -> Iterator[str]:
+    """An empty database's URL: a file in ``directory``, or a fresh PostgreSQL schema."""
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'ledger.db'}"
         return
     import sqlalchemy as sa
 
@@ -54,10 +72,12 @@ def database_url(database_kind: str, tmp_path: Path) -> Iterator[str]:
     with engine.begin() as connection:
         connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
 
 
 @pytest.fixture

@@ -11,19 +11,11 @@ from playwright.sync_api import Page, expect
 from keepfaith.collect.links import link_token
 from keepfaith.ledger import Ledger
 from tests.browser.conftest import SECRET
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, PARATURE_CONTACT
 
 PARATURE = EXAMPLES / "parature" / "statement.yaml"
 FORM = "/t/parature/forms/contact_form"
-CONTACT = {
-    "name": "Ann Example",
-    "company": "Example Corp",
-    "address": "1 Main St",
-    "phone": "555 0100",
-    "email": "ann@example.com",
-    "financial_qualification": "yes",
-    "number_of_users": "12",
-}
+CONTACT = PARATURE_CONTACT
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from tests.conformance.conftest import (
     person,
     post_cookie_choice,
 )
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, PARATURE_CONTACT
 from tests.logs.support import VISITS, all_stored_bytes, logs_cli, write_log
 from tests.web.conftest import PASSWORD, SECRET, form_token, sign_in
 
@@ -250,15 +250,7 @@ def test_PA_23_partners_until_the_person_opts_out(seeds: Seeds) -> None:
 
 # --------------------------------------------------------------- collection points, consent
 
-CONTACT_FORM = {
-    "name": "Ann Example",
-    "company": "Example Corp",
-    "address": "1 Main St",
-    "phone": "555 0100",
-    "email": "ann@example.com",
-    "financial_qualification": "yes",
-    "number_of_users": "12",
-}
+CONTACT_FORM = PARATURE_CONTACT
 APPLICATION = {
     "name": "Ann Example",
     "address": "1 Main St",

@@ -17,7 +17,6 @@ the run's database (``--database``). Clients talk to ``https://testserver`` so t
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -35,7 +34,7 @@ from keepfaith.ledger.staff import Role
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement, load
 from keepfaith.web import create_app, prepare
-from tests.conftest import DEFAULT_POSTGRES, EXAMPLES
+from tests.conftest import EXAMPLES, empty_database
 
 PARATURE = EXAMPLES / "parature" / "statement.yaml"
 EZTALKS = EXAMPLES / "eztalks" / "statement.yaml"
@@ -189,21 +188,8 @@ def module_database_url(
     database_kind: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """Like ``database_url``, for a whole module: one database its tests share."""
-    if database_kind == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('web') / 'ledger.db'}"
-        return
-    import sqlalchemy as sa
-
-    base = os.environ.get("KEEPFAITH_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
-    schema = f"kf_test_{uuid.uuid4().hex[:16]}"
-    engine = sa.create_engine(base)
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
+    with empty_database(database_kind, tmp_path_factory.mktemp("web")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

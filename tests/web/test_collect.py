@@ -8,18 +8,10 @@ import httpx
 from fastapi import FastAPI
 
 from keepfaith.ledger import ConsentMethod, Ledger
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, PARATURE_CONTACT
 from tests.web.conftest import form_token
 
-CONTACT = {
-    "name": "Ann Example",
-    "company": "Example Corp",
-    "address": "1 Main St",
-    "phone": "555 0100",
-    "email": "ann@example.com",
-    "financial_qualification": "yes",
-    "number_of_users": "12",
-}
+CONTACT = PARATURE_CONTACT
 
 
 def ledger_of(app: FastAPI) -> Ledger:

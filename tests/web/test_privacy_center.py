@@ -10,19 +10,11 @@ from fastapi import FastAPI
 from keepfaith.collect.links import link_token
 from keepfaith.ledger import ConsentMethod, Ledger, Subject
 from keepfaith.ledger.staff import Role
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, PARATURE_CONTACT
 from tests.web.conftest import SECRET, form_token
 
 ESTARA = EXAMPLES / "estara" / "statement.yaml"
-CONTACT = {
-    "name": "Ann Example",
-    "company": "Example Corp",
-    "address": "1 Main St",
-    "phone": "555 0100",
-    "email": "ann@example.com",
-    "financial_qualification": "yes",
-    "number_of_users": "12",
-}
+CONTACT = PARATURE_CONTACT
 CENTER = "/t/parature/privacy-center"
 
 

@@ -20,6 +20,7 @@ from tests.conformance.conftest import (
     person,
     post_cookie_choice,
 )
+from tests.conformance.told import assert_told, publish_plan
 from tests.conftest import EXAMPLES
 from tests.ledger.support import stored_bytes
 from tests.logs.support import (
@@ -241,8 +242,6 @@ def test_DG_11_partners_and_advertisers_get_aggregates_only(
 
 
 def test_DG_01_using_the_site_is_consent_and_changes_are_posted(tmp_path: Path) -> None:
-    from tests.conformance.conftest import assert_told, publish_plan
-
     assert_told(STATEMENT, "DG-01", "By using our Website, you consent")
     code, plan = publish_plan(STATEMENT, tmp_path)
     assert code == 0 and plan["material_changes"] == 1
@@ -252,8 +251,6 @@ def test_DG_01_using_the_site_is_consent_and_changes_are_posted(tmp_path: Path) 
 
 
 def test_DG_15_continued_use_after_a_change_is_acceptance(tmp_path: Path) -> None:
-    from tests.conformance.conftest import assert_told, publish_plan
-
     assert_told(STATEMENT, "DG-15", "Continuing to use our services after a change")
     _, plan = publish_plan(STATEMENT, tmp_path)
     assert plan["continued_use_is_acceptance"] is True

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 from fastapi import FastAPI
 from markupsafe import escape
 from typer.testing import CliRunner
@@ -17,6 +18,7 @@ from keepfaith.collect.links import link_token
 from keepfaith.ledger.staff import Role
 from keepfaith.statement import load, loads
 from tests.conformance.conftest import Seeds, banner_config, person, post_cookie_choice
+from tests.conformance.told import assert_told
 from tests.conftest import EXAMPLES
 from tests.logs.support import (
     REAL_LOG,
@@ -268,8 +270,6 @@ def test_ES_05_visit_statistics_are_kept_in_aggregate_only(
 
 
 def test_ES_07_log_aggregates_cannot_be_joined_to_anyone(database_url: str, tmp_path: Path) -> None:
-    import sqlalchemy as sa
-
     visitor = write_log(tmp_path / "one.log", [line("198.51.100.7", "09:00:00", "/")])
     for tenant in ("estara", "estara-again"):
         logs_cli(database_url, "ingest", str(visitor), "--tenant", tenant)
@@ -293,6 +293,4 @@ def test_ES_07_log_aggregates_cannot_be_joined_to_anyone(database_url: str, tmp_
 
 
 def test_ES_20_the_seal_covers_the_website_not_downloaded_software() -> None:
-    from tests.conformance.conftest import assert_told
-
     assert_told(STATEMENT, "ES-20", "Software downloaded from the Site")

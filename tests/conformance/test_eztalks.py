@@ -19,6 +19,7 @@ from tests.conformance.conftest import (
     person,
     post_cookie_choice,
 )
+from tests.conformance.told import assert_told, publish_plan
 from tests.conftest import EXAMPLES
 from tests.ledger.support import KEY, stored_bytes
 from tests.logs.support import REAL_LOG, logs_cli
@@ -202,20 +203,14 @@ def test_EZ_09_passive_collection_is_declared_and_kept_as_aggregates(database_ur
 
 
 def test_EZ_15_third_party_content_follows_its_own_statement() -> None:
-    from tests.conformance.conftest import assert_told
-
     assert_told(STATEMENT, "EZ-15", "the supplier's own policy applies")
 
 
 def test_EZ_17_forum_and_chat_posts_are_public() -> None:
-    from tests.conformance.conftest import assert_told
-
     assert_told(STATEMENT, "EZ-17", "public")
 
 
 def test_EZ_20_a_material_change_is_posted_and_continued_use_is_assent(tmp_path: Path) -> None:
-    from tests.conformance.conftest import assert_told, publish_plan
-
     assert_told(STATEMENT, "EZ-20", "post a notice on the website")
     code, plan = publish_plan(STATEMENT, tmp_path)
     assert code == 0 and plan["material_changes"] == 1

@@ -25,6 +25,7 @@ from tests.conformance.conftest import (
     person,
     post_cookie_choice,
 )
+from tests.conformance.told import assert_told
 from tests.conftest import EXAMPLES, PARATURE_CONTACT
 from tests.logs.support import VISITS, all_stored_bytes, logs_cli, write_log
 from tests.web.conftest import PASSWORD, SECRET, form_token, sign_in
@@ -441,18 +442,12 @@ def test_PA_13_passively_collected_data_is_counted_not_kept(
 
 
 def test_PA_11_the_sharing_widget_hands_over_to_third_party_sites() -> None:
-    from tests.conformance.conftest import assert_told
-
     assert_told(STATEMENT, "PA-11", "third-party sites")
 
 
 def test_PA_18_what_is_posted_in_public_parts_is_visible_to_all() -> None:
-    from tests.conformance.conftest import assert_told
-
     assert_told(STATEMENT, "PA-18", "shown to everyone")
 
 
 def test_PA_33_the_privacy_office_can_be_reached() -> None:
-    from tests.conformance.conftest import assert_told
-
     assert_told(STATEMENT, "PA-33", "privacy@parature.com", "(703) 564-7758", "Herndon, VA")

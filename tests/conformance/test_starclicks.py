@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from keepfaith.collect.points import submit
 from keepfaith.exceptions import InvalidSubmission
 from keepfaith.statement import load
 from tests.conformance.conftest import Seeds, person
+from tests.conformance.told import assert_told, publish_plan
 from tests.conftest import EXAMPLES
 from tests.ledger.support import stored_bytes
 
@@ -115,3 +118,32 @@ def test_SC_04_visits_logs_and_conversations_are_declared_points(seeds: Seeds) -
     assert talk.records and talk.subject_id is not None
     logged = submit(engine.ledger, statement, "website_logs", {"ip": "192.0.2.1"})
     assert logged.subject_id is None  # the site's logs are tied to no one
+
+
+# --------------------------------------------------------------------------- the statement
+
+
+def test_SC_09_public_spaces_are_the_persons_own_choice() -> None:
+    assert_told(STATEMENT, "SC-09", "live chat forums", "bulletin boards", "blog postings")
+    statement = load(STATEMENT)
+    assert any("public spaces" in text for text in statement.scope.excludes)
+    # Nothing is gathered from public spaces: no collection point reads from one.
+    assert not [p.id for p in statement.collection_points if "public" in p.id]
+
+
+def test_SC_10_the_statement_changes_without_prior_notice(tmp_path: Path) -> None:
+    assert_told(STATEMENT, "SC-10", "without prior notice")
+    code, plan = publish_plan(STATEMENT, tmp_path)
+    assert code == 0 and plan["material_changes"] == 1
+    assert plan["notify"] == "none"
+    assert [step["action"] for step in plan["steps"]] == ["publish"]
+    assert plan["effective"] == "when published, without prior notice"
+    assert plan["clauses"] == ["SC-10"]
+
+
+def test_SC_11_privacy_questions_go_to_the_support_address() -> None:
+    assert_told(STATEMENT, "SC-11", "support@star-clicks.com")
+    statement = load(STATEMENT)
+    [privacy] = [c for c in statement.organisation.contacts if c.role == "privacy"]
+    assert privacy.email == "support@star-clicks.com"
+    assert statement.complaints is not None and statement.complaints.contact == "privacy"

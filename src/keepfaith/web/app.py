@@ -20,6 +20,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -79,8 +80,12 @@ def prepare(
     with Ledger.from_settings(settings) as ledger:
         ledger.migrate()
         with ledger.transaction(actor="serve") as tx:
-            for path, statement in zip(settings.statements, loaded.values(), strict=True):
-                tx.publish(statement, source_text=path.read_text(encoding="utf-8"))
+            for path in settings.statements:
+                # Pair each file with its statement by tenant id, never by position.
+                tenant = load(path).id
+                if tenant not in loaded:
+                    raise ConfigurationError(f"{path}: tenant {tenant!r} was not loaded")
+                tx.publish(loaded[tenant], source_text=path.read_text(encoding="utf-8"))
     return loaded
 
 
@@ -165,9 +170,32 @@ def _add_error_handlers(app: FastAPI) -> None:
             return page
         return await http_exception_handler(request, error)
 
+    async def invalid_request(request: Request, error: Exception) -> Response:
+        assert isinstance(error, RequestValidationError)
+        errors = validation_errors(error)
+        detail = "the request is not valid: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
+        if _wants_html(request):
+            return _error_page(request, 422, detail)
+        return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
+
     for kind, _ in STATUS:
         app.add_exception_handler(kind, keepfaith_error)
     app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+
+
+def validation_errors(error: RequestValidationError) -> dict[str, str]:
+    """Field and reason for each problem, and never the submitted value.
+
+    FastAPI's own answer echoes each offending ``input``: a password that is too long, an
+    email where an id belongs. What people typed stays out of answers and logs.
+    """
+    found: dict[str, str] = {}
+    for problem in error.errors():
+        location = [str(part) for part in problem.get("loc", ())]
+        field = ".".join(location[1:]) or ".".join(location) or "request"
+        found.setdefault(field, str(problem.get("msg", "is not valid")))
+    return found
 
 
 def _wants_html(request: Request) -> bool:

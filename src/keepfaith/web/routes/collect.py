@@ -24,6 +24,7 @@ from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.statement.schema import CollectionKind, CollectionPoint
 from keepfaith.web import deps
+from keepfaith.web.ids import is_number
 
 router = APIRouter(tags=["collection points"])
 
@@ -194,7 +195,7 @@ async def form_submit(
             continue
         elif key == AGE_INPUT:
             if value.strip():
-                age = int(value) if value.strip().isdigit() else -1
+                age = int(value) if is_number(value.strip()) else -1
         elif key.startswith(CONSENT_INPUT):
             consents[key[len(CONSENT_INPUT) :]] = value
         else:

@@ -22,6 +22,7 @@ from keepfaith.ledger.staff import Principal, Role
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.web import deps
+from keepfaith.web.ids import IdPath
 
 router = APIRouter(tags=["consent"])
 
@@ -152,7 +153,7 @@ def person_receipts(
     summary="A person's consent receipts, for staff (Kantara Consent Receipt v1.1)",
 )
 def staff_receipts(
-    subject_id: int,
+    subject_id: IdPath,
     request: Request,
     staff: Principal = Depends(receipt_readers),
     statement: Statement = Depends(deps.tenant),

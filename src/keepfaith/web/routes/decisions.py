@@ -10,6 +10,7 @@ from keepfaith.engine.state import load_state
 from keepfaith.ledger.staff import Principal
 from keepfaith.statement import Statement
 from keepfaith.web import deps
+from keepfaith.web.ids import IdField
 
 router = APIRouter(tags=["decisions"])
 anyone = deps.require_role()
@@ -18,7 +19,7 @@ anyone = deps.require_role()
 class DecisionQuestion(BaseModel):
     """May we use these categories of this subject's data for this purpose (and share them)?"""
 
-    subject: int = Field(description="The ledger's id of the person.")
+    subject: IdField = Field(description="The ledger's id of the person.")
     purpose: str = Field(description="A purpose id the statement declares.")
     categories: list[str] = Field(min_length=1, description="Data category keys.")
     recipient: str | None = Field(default=None, description="A recipient id, when sharing.")

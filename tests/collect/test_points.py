@@ -256,3 +256,13 @@ def test_an_empty_submission_is_refused(ledger: Ledger, statement: Statement) ->
     with pytest.raises(InvalidSubmission) as refused:
         submit(ledger, changed, "voice_widget", {})
     assert list(refused.value.errors) == ["fields"]
+
+
+def test_a_wrong_kind_is_reported_with_the_field_errors(
+    ledger: Ledger, statement: Statement
+) -> None:
+    """One answer names every problem, so the person fixes them in one go."""
+    with pytest.raises(InvalidSubmission) as refused:
+        submit(ledger, statement, "signup", {"name": "Ann"}, subject_kind="robot")
+    assert set(refused.value.errors) == {"email", "card", "subject_kind"}
+    assert stored_counts(ledger) == (0, 0)

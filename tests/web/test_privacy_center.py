@@ -180,3 +180,12 @@ def test_staff_correct_where_the_statement_says_so_with_a_trail(
     assert [e.action for e in trail] == ["correct", "correct_request"]
     assert all(e.actor.startswith("staff:user:") for e in trail)
     assert "Robert" not in str([e.details for e in trail])
+    for odd in ("²", str(2**70)):  # digits int() refuses, an id no column holds
+        refused = agent.post(corrections, json={"records": {odd: "Rob"}}, headers=csrf)
+        assert refused.status_code == 422 and "Rob" not in refused.text
+    too_big = f"/admin/api/t/estara/subjects/{2**70}/corrections"
+    assert agent.post(too_big, json=change, headers=csrf).status_code == 422
+    link = agent.post(f"/admin/api/t/estara/subjects/{subject_id}/privacy-link", headers=csrf)
+    assert link.status_code == 200 and "token=" in link.json()["url"]
+    [minted] = [e for e in ledger_of(app).audit_entries() if e.action == "mint_link"]
+    assert minted.actor.startswith("staff:user:") and minted.object_id == str(subject_id)

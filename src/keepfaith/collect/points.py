@@ -115,9 +115,9 @@ def submit(
     values, errors = _check_fields(point, fields)
     ticked, defaults = _check_consents(point, consents or {}, errors)
     _check_age(statement, point, values, age, at, errors)
+    kind = _subject_kind(point, subject, subject_kind, errors)
     if errors:
         raise InvalidSubmission(errors)
-    kind = _subject_kind(point, subject, subject_kind)
     with ledger.transaction(actor=actor) as tx:
         done = _store(tx, statement, point, values, ticked, defaults, subject, kind, at)
         if secret_key and done.subject_id is not None:
@@ -220,13 +220,20 @@ def _field_years(field: FormField, value: str, today: dt.date) -> int | None:
     except ValueError:
         pass
     head = value.split("-")[0].strip().rstrip("+")
-    return int(head) if head.isdigit() else None
+    # ASCII only: str.isdigit() is true of '²', which int() refuses.
+    return int(head) if head.isascii() and head.isdigit() else None
 
 
-def _subject_kind(point: CollectionPoint, subject: Subject | None, kind: str | None) -> str:
+def _subject_kind(
+    point: CollectionPoint,
+    subject: Subject | None,
+    kind: str | None,
+    errors: dict[str, str],
+) -> str:
+    """The kind of person the submission is from, checked with the other fields."""
     chosen = subject.kind if subject is not None else (kind or point.subjects[0])
     if chosen not in point.subjects:
-        raise InvalidSubmission({"subject_kind": f"{point.id} does not collect from this kind"})
+        errors["subject_kind"] = f"{point.id} does not collect from this kind"
     return chosen
 
 

@@ -31,6 +31,7 @@ from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.statement.schema import Handling
 from keepfaith.web import deps
+from keepfaith.web.ids import IdPath, is_id
 from keepfaith.web.routes.consent import _subject, choices_json, person, person_cookie
 
 router = APIRouter(tags=["privacy center"])
@@ -203,7 +204,7 @@ async def person_profile(
     changes: dict[int, str] = {}
     for key, value in posted.multi_items():
         if key.startswith("record:") and isinstance(value, str):
-            rid = int(key[7:]) if key[7:].isdigit() else -1
+            rid = int(key[7:]) if is_id(key[7:]) else -1
             if held.get(rid) != value.strip():
                 changes[rid] = value
     try:
@@ -235,7 +236,7 @@ def person_logout(statement: Statement = Depends(deps.tenant)) -> Response:
     summary="A person's records, for staff handling a correction",
 )
 def staff_profile(
-    subject_id: int,
+    subject_id: IdPath,
     staff: Principal = Depends(correctors),
     statement: Statement = Depends(deps.tenant),
     ledger: Ledger = Depends(deps.ledger),
@@ -253,7 +254,7 @@ def staff_profile(
     responses={422: {"description": 'Refused by record: `{"errors": {record: reason}}`'}},
 )
 def staff_correction(
-    subject_id: int,
+    subject_id: IdPath,
     payload: dict[str, Any] = Body(examples=[{"records": {"12": "New Name"}}]),
     staff: Principal = Depends(correctors),
     statement: Statement = Depends(deps.tenant),
@@ -266,7 +267,7 @@ def staff_correction(
     bad = {
         str(k): "must be a record id and a text value"
         for k, v in wanted.items()
-        if not str(k).isdigit() or not isinstance(v, str)
+        if not is_id(str(k)) or not isinstance(v, str)
     }
     if bad:
         raise InvalidSubmission(bad)
@@ -281,7 +282,7 @@ def staff_correction(
     summary="A signed privacy-center link for a person, to send them",
 )
 def staff_privacy_link(
-    subject_id: int,
+    subject_id: IdPath,
     request: Request,
     staff: Principal = Depends(correctors),
     statement: Statement = Depends(deps.tenant),
@@ -290,5 +291,8 @@ def staff_privacy_link(
 ) -> dict[str, Any]:
     subject = ledger.subject(statement.id, subject_id)
     token = link_token(settings.secret_key, statement.id, str(subject.id))
+    # Whoever holds the link acts as the person for 30 days: who minted it is on record.
+    with ledger.transaction(actor=staff.actor) as tx:
+        tx.audit("mint_link", "subject", subject.id, tenant=statement.id)
     url = request.url_for("privacy_center", tenant=statement.id).include_query_params(token=token)
     return {"subject": subject.id, "url": str(url)}

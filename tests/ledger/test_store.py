@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from keepfaith.exceptions import NotFound, Refused
 from keepfaith.ledger import ConsentKind, ConsentMethod, Ledger, Status
 from keepfaith.ledger.tables import consent_state
+from keepfaith.statement import loads
 from tests.ledger.support import MINIMAL, RULES, Clock, open_ledger
 
 
@@ -218,3 +219,12 @@ def test_concurrent_consent_for_one_choice_never_collides(ledger: Ledger) -> Non
             sa.select(consent_state.c.state).where(consent_state.c.subject_id == subject.id)
         ).all()
     assert len(rows) == 1 and rows[0].state in {"given", "withdrawn"}
+
+
+def test_publish_refuses_another_statements_text(ledger: Ledger) -> None:
+    """The stored text is what decisions load later, so it must be the statement's own."""
+    text = MINIMAL.read_text(encoding="utf-8")
+    other = text.replace("id: acme", "id: other", 1)
+    assert other != text
+    with ledger.transaction() as tx, pytest.raises(Refused, match="declares other"):
+        tx.publish(loads(text), source_text=other)

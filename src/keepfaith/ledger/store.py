@@ -84,7 +84,8 @@ class Ledger:
         options: dict[str, Any] = {}
         if pool_size is not None and not database_url.startswith("sqlite"):
             options["pool_size"] = pool_size
-        self.engine = sa.create_engine(database_url, **options)
+        # Bound values are personal data: keep them out of error messages and logs.
+        self.engine = sa.create_engine(database_url, hide_parameters=True, **options)
         if self.engine.dialect.name == "sqlite":
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         elif self.engine.dialect.name == "postgresql":
@@ -234,6 +235,14 @@ class Transaction:
         text it is refused (a published version never changes).
         """
         text = source_text if source_text is not None else _as_text(statement)
+        if source_text is not None:
+            # The stored text is what later decisions load: it must be this statement's.
+            declared = loads(source_text, source=f"<{statement.id} {statement.version}>")
+            if (declared.id, declared.version) != (statement.id, statement.version):
+                raise Refused(
+                    f"the text given for {statement.id} {statement.version} declares "
+                    f"{declared.id} {declared.version}"
+                )
         existing = self.connection.execute(
             sa.select(statement_versions).where(
                 statement_versions.c.tenant == statement.id,

@@ -90,6 +90,20 @@ def test_the_link_becomes_a_cookie_and_leaves_the_address(
     assert 'name="choice:partner_sharing" value="on" checked>' in page.text
 
 
+def test_a_change_by_session_cookie_needs_the_csrf_token(
+    client: httpx.Client, app: FastAPI
+) -> None:
+    person = new_person(client, app)
+    client.get(f"{CENTER}?token={link_token(SECRET, 'parature', str(person.id))}")
+    sent = {"choices": {"marketing_email": True}}
+    assert client.post("/api/t/parature/consents", json=sent).status_code == 403
+    assert ledger_of(app).consent_history(person) == []
+    csrf = {"X-CSRF-Token": form_token(client, CENTER)}
+    changed = client.post("/api/t/parature/consents", json=sent, headers=csrf)
+    assert changed.status_code == 200, changed.text
+    assert [e.choice for e in ledger_of(app).consent_history(person)] == ["marketing_email"]
+
+
 def test_a_bad_link_is_refused_with_a_page(client: httpx.Client) -> None:
     page = client.get(f"{CENTER}?token=not-a-token")
     assert page.status_code == 401 and "not valid" in page.text

@@ -73,6 +73,15 @@ def person(
         raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
 
 
+async def changing_person(request: Request, subject: Subject = Depends(person)) -> Subject:
+    """The person, for a change: signed in by cookie, the request must carry the CSRF
+    token too, so no other page can change their choices with the cookie the browser
+    sends on its own. A link token in the header needs none: browsers never add it."""
+    if request.headers.get("authorization", "")[:7].lower() != "bearer ":
+        await deps.verify_csrf(request)
+    return subject
+
+
 def choices_json(ledger: Ledger, statement: Statement, subject: Subject) -> list[dict[str, Any]]:
     """Every choice the statement gives, with where it stands for the person."""
     return [
@@ -114,7 +123,7 @@ def post_consents(
     ),
     statement: Statement = Depends(deps.tenant),
     ledger: Ledger = Depends(deps.ledger),
-    subject: Subject = Depends(person),
+    subject: Subject = Depends(changing_person),
 ) -> JSONResponse:
     """``{"choices": {choice id: true|false}}``; pressing save is the explicit action."""
     wanted = payload.get("choices")

@@ -313,6 +313,10 @@ def admin_create_user(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from stdin.")
     ] = False,
+    tenant: Annotated[
+        str | None,
+        typer.Option(metavar="ID", help="Keep the user to this tenant (default: every tenant)."),
+    ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Add a staff user; the password is asked for (or read from stdin), never an option."""
@@ -327,16 +331,21 @@ def admin_create_user(
     try:
         with _ledger(database_url) as ledger:
             ledger.migrate()
-            user = create_user(ledger.engine, email, password, _role(role))
+            user = create_user(ledger.engine, email, password, _role(role), tenant=tenant)
     except KeepfaithError as error:
         raise fail(error) from None
-    typer.echo(f"created staff user {user.id} ({user.role.value})")
+    scope = f"tenant {user.tenant}" if user.tenant else "every tenant"
+    typer.echo(f"created staff user {user.id} ({user.role.value}, {scope})")
 
 
 @admin_app.command("create-token")
 def admin_create_token(
     name: Annotated[str, typer.Option(help="What the token is for (shown in the console).")],
     role: Annotated[str, typer.Option(help="owner, privacy_officer, support_agent or auditor.")],
+    tenant: Annotated[
+        str | None,
+        typer.Option(metavar="ID", help="Keep the token to this tenant (default: every tenant)."),
+    ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Issue an API token for a machine and print it once; only its hash is stored."""
@@ -345,7 +354,7 @@ def admin_create_token(
     try:
         with _ledger(database_url) as ledger:
             ledger.migrate()
-            token = create_token(ledger.engine, name, _role(role))
+            token = create_token(ledger.engine, name, _role(role), tenant=tenant)
     except KeepfaithError as error:
         raise fail(error) from None
     typer.echo(token)

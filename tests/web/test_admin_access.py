@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from keepfaith.exceptions import Refused
 from keepfaith.ledger import staff
 from keepfaith.ledger.staff import Role
 from tests.web.conftest import PASSWORD, form_token
@@ -108,6 +109,7 @@ def test_sign_in_opens_a_session_with_a_safe_cookie(app: FastAPI, client: httpx.
         "kind": "user",
         "name": "officer@example.com",
         "role": "privacy_officer",
+        "tenant": None,
     }
 
 
@@ -246,14 +248,14 @@ def test_api_token_works_until_revoked(
 
 
 def test_staff_users_and_tokens_refuse_bad_input(app: FastAPI) -> None:
-    from keepfaith.exceptions import Refused
-
     engine = app.state.ledger.engine
     staff.create_user(engine, "owner@example.com", PASSWORD, "owner")
     with pytest.raises(Refused, match="already exists"):
         staff.create_user(engine, "OWNER@example.com", PASSWORD, "auditor")
     with pytest.raises(Refused, match="'@'"):
         staff.create_user(engine, "owner", PASSWORD, "owner")
+    with pytest.raises(Refused, match="at most 255"):
+        staff.create_user(engine, "o" * 250 + "@example.com", PASSWORD, "owner")
     with pytest.raises(ValueError, match="janitor"):
         staff.create_user(engine, "x@example.com", PASSWORD, "janitor")
     with pytest.raises(Refused, match="needs a name"):

@@ -2,7 +2,8 @@
 
 Passwords are hashed with argon2id; session and API tokens are random 256-bit values of
 which only a SHA-256 digest is stored, so a copy of the database lets no one sign in.
-Staff are global for now: a role applies to every tenant this deployment serves.
+Each user and token has a tenant scope (PA-03): ``NULL`` for the deployment's own
+operators, who act for every tenant, or one tenant id, outside which it is refused.
 
 Everything here takes the ledger's SQLAlchemy engine; the web layer turns ``AccessDenied``
 into 401 or 403.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
@@ -22,6 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from keepfaith.exceptions import AccessDenied, Refused
 from keepfaith.ledger.base import metadata
+from keepfaith.ledger.tables import Tenant
 
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 When = sa.DateTime(timezone=True)
@@ -40,15 +43,19 @@ class Role(StrEnum):
     """Reads the ledger and the audit chain; changes nothing."""
 
 
+MAX_EMAIL = 255
+"""Longest staff email the ``staff_users.email`` column holds."""
+
 staff_users = sa.Table(
     "staff_users",
     metadata,
     sa.Column("id", Id, primary_key=True, autoincrement=True),
-    sa.Column("email", sa.String(255), nullable=False),
+    sa.Column("email", sa.String(MAX_EMAIL), nullable=False),
     sa.Column("password_hash", sa.String(255), nullable=False),
     sa.Column("role", sa.String(32), nullable=False),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", When, nullable=False),
+    sa.Column("tenant", Tenant, nullable=True),
     sa.UniqueConstraint("email", name="uq_staff_users_email"),
 )
 
@@ -71,8 +78,12 @@ api_tokens = sa.Table(
     sa.Column("role", sa.String(32), nullable=False),
     sa.Column("created_at", When, nullable=False),
     sa.Column("revoked_at", When, nullable=True),
+    sa.Column("tenant", Tenant, nullable=True),
     sa.UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),
 )
+
+_TENANT_ID = re.compile(r"[a-z][a-z0-9_-]{0,63}")
+"""What a statement id may be (``Identifier`` in the statement schema)."""
 
 TOKEN_PREFIX = "kf_"
 """API tokens start with this, so a leaked one is easy to recognise in a scan."""
@@ -91,6 +102,12 @@ class Principal:
     role: Role
     name: str
     """The user's email or the token's name: shown to the user, never logged."""
+    tenant: str | None = None
+    """The one tenant this caller may act for; ``None`` for every tenant (operators)."""
+
+    def may_act_for(self, tenant: str) -> bool:
+        """Whether this caller may read or act on ``tenant``'s people (PA-03)."""
+        return self.tenant is None or self.tenant == tenant
 
     @property
     def actor(self) -> str:
@@ -111,32 +128,46 @@ def _utc(when: dt.datetime) -> dt.datetime:
     return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when
 
 
-def create_user(engine: sa.Engine, email: str, password: str, role: Role | str) -> Principal:
-    """Add a staff user; refuse a short password or an email already in use."""
+def _scope(tenant: str | None) -> str | None:
+    """A tenant scope as stored; refuse what no statement id could be, so typos fail early."""
+    if tenant is None:
+        return None
+    if not _TENANT_ID.fullmatch(tenant):
+        raise Refused("a tenant must be a statement id: lower-case letters, digits, '_' or '-'")
+    return tenant
+
+
+def create_user(
+    engine: sa.Engine, email: str, password: str, role: Role | str, tenant: str | None = None
+) -> Principal:
+    """Add a staff user, for ``tenant`` only or (``None``) for every tenant.
+
+    Refuses a short password, an email already in use or a malformed tenant id.
+    """
     role = Role(role)
+    tenant = _scope(tenant)
     email = email.strip().lower()
     if "@" not in email:
         raise Refused("a staff user's email must contain '@'")
+    if len(email) > MAX_EMAIL:
+        raise Refused(f"a staff user's email must be at most {MAX_EMAIL} characters long")
     if len(password) < 12:
         raise Refused("a staff password must be at least 12 characters long")
-    with engine.begin() as connection:
-        taken = connection.execute(
-            sa.select(staff_users.c.id).where(staff_users.c.email == email)
-        ).first()
-        if taken is not None:
-            raise Refused("a staff user with this email already exists")
-        user_id = connection.execute(
-            staff_users.insert()
-            .values(
-                email=email,
-                password_hash=_hasher.hash(password),
-                role=role.value,
-                active=True,
-                created_at=_now(),
-            )
-            .returning(staff_users.c.id)
-        ).scalar_one()
-    return Principal("user", int(user_id), role, email)
+    insert = staff_users.insert().values(
+        email=email,
+        password_hash=_hasher.hash(password),
+        role=role.value,
+        active=True,
+        created_at=_now(),
+        tenant=tenant,
+    )
+    try:
+        with engine.begin() as connection:
+            user_id = connection.execute(insert.returning(staff_users.c.id)).scalar_one()
+    except sa.exc.IntegrityError:
+        # The unique email constraint decides, so two adds racing cannot both succeed.
+        raise Refused("a staff user with this email already exists") from None
+    return Principal("user", int(user_id), role, email, tenant)
 
 
 def users(engine: sa.Engine) -> list[Principal]:
@@ -145,7 +176,7 @@ def users(engine: sa.Engine) -> list[Principal]:
         rows = connection.execute(
             sa.select(staff_users).where(staff_users.c.active).order_by(staff_users.c.email)
         )
-        return [Principal("user", row.id, Role(row.role), row.email) for row in rows]
+        return [Principal("user", row.id, Role(row.role), row.email, row.tenant) for row in rows]
 
 
 def authenticate(engine: sa.Engine, email: str, password: str) -> Principal:
@@ -170,7 +201,7 @@ def authenticate(engine: sa.Engine, email: str, password: str) -> Principal:
                 .where(staff_users.c.id == row.id)
                 .values(password_hash=_hasher.hash(password))
             )
-    return Principal("user", row.id, Role(row.role), row.email)
+    return Principal("user", row.id, Role(row.role), row.email, row.tenant)
 
 
 def start_session(engine: sa.Engine, user: Principal, lifetime: dt.timedelta) -> str:
@@ -197,7 +228,7 @@ def session_user(engine: sa.Engine, token: str) -> Principal | None:
         ).first()
     if row is None or _utc(row.expires_at) <= _now():
         return None
-    return Principal("user", row.id, Role(row.role), row.email)
+    return Principal("user", row.id, Role(row.role), row.email, row.tenant)
 
 
 def end_session(engine: sa.Engine, token: str) -> None:
@@ -208,16 +239,24 @@ def end_session(engine: sa.Engine, token: str) -> None:
         )
 
 
-def create_token(engine: sa.Engine, name: str, role: Role | str) -> str:
-    """Issue an API token for a machine; the token is shown once and stored hashed."""
+def create_token(engine: sa.Engine, name: str, role: Role | str, tenant: str | None = None) -> str:
+    """Issue an API token for a machine, for ``tenant`` only or (``None``) for every tenant.
+
+    The token is shown once and stored hashed.
+    """
     role = Role(role)
     if not name.strip():
         raise Refused("an API token needs a name")
+    tenant = _scope(tenant)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with engine.begin() as connection:
         connection.execute(
             api_tokens.insert().values(
-                name=name.strip(), token_hash=digest(token), role=role.value, created_at=_now()
+                name=name.strip(),
+                token_hash=digest(token),
+                role=role.value,
+                created_at=_now(),
+                tenant=tenant,
             )
         )
     return token
@@ -233,7 +272,9 @@ def token_principal(engine: sa.Engine, token: str) -> Principal | None:
                 api_tokens.c.token_hash == digest(token), api_tokens.c.revoked_at.is_(None)
             )
         ).first()
-    return None if row is None else Principal("token", row.id, Role(row.role), row.name)
+    if row is None:
+        return None
+    return Principal("token", row.id, Role(row.role), row.name, row.tenant)
 
 
 def revoke_token(engine: sa.Engine, token_id: int) -> None:

@@ -79,6 +79,11 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     by session cookie must also carry the CSRF token (form field or ``X-CSRF-Token``
     header), so no page elsewhere can act with a staff member's cookie; API tokens need
     none, since browsers never send them on their own.
+
+    A caller scoped to one tenant gets 403 where the URL names another tenant (PA-03),
+    and on routes with no tenant in the URL that admit only some roles: those manage the
+    whole deployment (staff users), so only unscoped operators may use them. 403 rather
+    than 404: tenant ids are public (``/`` lists them), so refusing plainly hides nothing.
     """
     allowed = frozenset(roles) or frozenset(Role)
 
@@ -87,6 +92,12 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
             raise HTTPException(401, "sign in first", headers={"WWW-Authenticate": "Bearer"})
         if principal.role not in allowed:
             raise HTTPException(403, "your role does not allow this")
+        if principal.tenant is not None:
+            tenant = request.path_params.get("tenant")
+            if tenant is None and roles:
+                raise HTTPException(403, "your account is for one tenant only")
+            if tenant is not None and not principal.may_act_for(tenant):
+                raise HTTPException(403, "your account is not for this tenant")
         if principal.kind == "user" and request.method in UNSAFE_METHODS:
             await verify_csrf(request)
         return principal

@@ -1,7 +1,8 @@
 """Staff access: sign in and out, the admin home, and staff management.
 
 Every route under ``/admin`` depends on ``require_role``; anonymous callers get 401 and
-callers with another role 403. Staff are global for now: any role sees every tenant.
+callers with another role 403. A staff member or token scoped to one tenant sees and
+acts on that tenant only; managing staff is for unscoped owners (see ``require_role``).
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ def logout(request: Request, ledger: Ledger = Depends(deps.ledger)) -> Response:
 # ---------------------------------------------------------------------------- admin
 
 
-def _tenants(request: Request) -> list[dict[str, Any]]:
+def _tenants(request: Request, staff: Principal) -> list[dict[str, Any]]:
+    """The tenants this caller may act for, with their public links."""
     return [
         {
             "tenant": statement.id,
@@ -84,22 +86,30 @@ def _tenants(request: Request) -> list[dict[str, Any]]:
             "versions": f"/t/{statement.id}/versions",
         }
         for statement in deps.statements(request).values()
+        if staff.may_act_for(statement.id)
     ]
 
 
 @router.get("/admin", response_class=HTMLResponse, summary="Admin home: tenants and links")
 def admin_home(request: Request, staff: Principal = Depends(anyone)) -> HTMLResponse:
-    return deps.render(request, "admin/home.html", {"staff": staff, "tenants": _tenants(request)})
+    return deps.render(
+        request, "admin/home.html", {"staff": staff, "tenants": _tenants(request, staff)}
+    )
 
 
-@router.get("/admin/api/tenants", summary="Every tenant this deployment serves")
+@router.get("/admin/api/tenants", summary="The tenants the caller may act for")
 def api_tenants(request: Request, staff: Principal = Depends(anyone)) -> list[dict[str, Any]]:
-    return _tenants(request)
+    return _tenants(request, staff)
 
 
 @router.get("/admin/api/me", summary="The calling staff member or token and its role")
 def api_me(staff: Principal = Depends(anyone)) -> dict[str, Any]:
-    return {"kind": staff.kind, "name": staff.name, "role": staff.role.value}
+    return {
+        "kind": staff.kind,
+        "name": staff.name,
+        "role": staff.role.value,
+        "tenant": staff.tenant,
+    }
 
 
 @router.get("/admin/staff", response_class=HTMLResponse, summary="Staff users (owner only)")

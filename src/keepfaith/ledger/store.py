@@ -50,6 +50,7 @@ from keepfaith.ledger.tables import (
 from keepfaith.ledger.upsert import upsert
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement, loads
+from keepfaith.statement.load import declared_identity
 
 Clock = Callable[[], dt.datetime]
 
@@ -237,11 +238,11 @@ class Transaction:
         text = source_text if source_text is not None else _as_text(statement)
         if source_text is not None:
             # The stored text is what later decisions load: it must be this statement's.
-            declared = loads(source_text, source=f"<{statement.id} {statement.version}>")
-            if (declared.id, declared.version) != (statement.id, statement.version):
+            declared = declared_identity(source_text)
+            if declared != (statement.id, statement.version):
                 raise Refused(
                     f"the text given for {statement.id} {statement.version} declares "
-                    f"{declared.id} {declared.version}"
+                    f"{' '.join(declared)}"
                 )
         existing = self.connection.execute(
             sa.select(statement_versions).where(

@@ -38,6 +38,7 @@ from keepfaith.exceptions import (
 from keepfaith.ledger import Ledger
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement, load
+from keepfaith.statement.load import declared_identity
 from keepfaith.web.security import AccessLog, BodyLimit, RateLimit, SecurityHeaders
 
 HERE = Path(__file__).parent
@@ -82,10 +83,11 @@ def prepare(
         with ledger.transaction(actor="serve") as tx:
             for path in settings.statements:
                 # Pair each file with its statement by tenant id, never by position.
-                tenant = load(path).id
+                text = path.read_text(encoding="utf-8")
+                tenant, _ = declared_identity(text)
                 if tenant not in loaded:
                     raise ConfigurationError(f"{path}: tenant {tenant!r} was not loaded")
-                tx.publish(loaded[tenant], source_text=path.read_text(encoding="utf-8"))
+                tx.publish(loaded[tenant], source_text=text)
     return loaded
 
 

@@ -33,12 +33,30 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
 
-def settings(request: Request) -> Settings:
+# The app's parts. The dependencies are ``async`` only so that FastAPI calls them on the
+# event loop: a plain ``def`` dependency costs a thread-pool hand-off per request. Code
+# that is not a dependency reads them with the ``*_of`` functions.
+
+
+def settings_of(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def ledger(request: Request) -> Ledger:
+def ledger_of(request: Request) -> Ledger:
     return request.app.state.ledger  # type: ignore[no-any-return]
+
+
+def statements_of(request: Request) -> Mapping[str, Statement]:
+    """Every tenant's current statement, by tenant id."""
+    return request.app.state.statements  # type: ignore[no-any-return]
+
+
+async def settings(request: Request) -> Settings:
+    return settings_of(request)
+
+
+async def ledger(request: Request) -> Ledger:
+    return ledger_of(request)
 
 
 async def engine(request: Request) -> Engine:
@@ -46,9 +64,9 @@ async def engine(request: Request) -> Engine:
     return request.app.state.engine  # type: ignore[no-any-return]
 
 
-def statements(request: Request) -> Mapping[str, Statement]:
+async def statements(request: Request) -> Mapping[str, Statement]:
     """Every tenant's current statement, by tenant id."""
-    return request.app.state.statements  # type: ignore[no-any-return]
+    return statements_of(request)
 
 
 async def tenant(tenant: str, request: Request) -> Statement:
@@ -64,7 +82,7 @@ async def tenant(tenant: str, request: Request) -> Statement:
 
 def caller(request: Request) -> Principal | None:
     """Who is calling: an API token (``Authorization: Bearer``), a staff session, or nobody."""
-    engine = ledger(request).engine
+    engine = ledger_of(request).engine
     authorization = request.headers.get("authorization", "")
     if authorization[:7].lower() == "bearer ":
         return token_principal(engine, authorization[7:].strip())
@@ -109,7 +127,7 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
 
 def _csrf_for(request: Request, nonce: str) -> str:
-    key = settings(request).secret_key.encode()
+    key = settings_of(request).secret_key.encode()
     return hmac.new(key, b"csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
 
 
@@ -172,7 +190,7 @@ def set_cookie(
         value,
         max_age=max_age,
         path="/",
-        secure=settings(request).cookie_secure,
+        secure=settings_of(request).cookie_secure,
         httponly=True,
         samesite="lax",
     )

@@ -85,7 +85,7 @@ def _tenants(request: Request, staff: Principal) -> list[dict[str, Any]]:
             "statement": f"/t/{statement.id}/",
             "versions": f"/t/{statement.id}/versions",
         }
-        for statement in deps.statements(request).values()
+        for statement in deps.statements_of(request).values()
         if staff.may_act_for(statement.id)
     ]
 

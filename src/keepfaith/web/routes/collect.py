@@ -221,7 +221,7 @@ async def form_submit(
             fields,
             consents=consents,
             age=age,
-            secret_key=deps.settings(request).secret_key,
+            secret_key=deps.settings_of(request).secret_key,
         )
     except InvalidSubmission as refused:
         return _form_page(

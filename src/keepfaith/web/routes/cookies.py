@@ -124,7 +124,7 @@ def gpc_support(request: Request) -> JSONResponse:
     ``lastUpdate`` is the newest effective date among the served statements, since each
     statement says how a GPC signal is treated.
     """
-    dates = [s.effective.isoformat() for s in deps.statements(request).values()]
+    dates = [s.effective.isoformat() for s in deps.statements_of(request).values()]
     return JSONResponse({"gpc": True, "lastUpdate": max(dates, default=None)})
 
 

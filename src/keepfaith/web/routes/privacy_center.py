@@ -45,7 +45,7 @@ def _home(statement: Statement) -> str:
 
 def _signed_in(request: Request, statement: Statement, subject: Subject) -> Response:
     """Redirect to the privacy center with a fresh session cookie for ``subject``."""
-    settings = deps.settings(request)
+    settings = deps.settings_of(request)
     response = RedirectResponse(_home(statement), status_code=303)
     value = session_token(settings.secret_key, statement.id, str(subject.id))
     deps.set_cookie(request, response, person_cookie(statement.id), value, max_age=SESSION_MAX_AGE)
@@ -58,7 +58,7 @@ def _current_person(request: Request, statement: Statement, ledger: Ledger) -> S
     if not cookie:
         return None
     try:
-        subject_id = read_session_token(deps.settings(request).secret_key, statement.id, cookie)
+        subject_id = read_session_token(deps.settings_of(request).secret_key, statement.id, cookie)
         return _subject(ledger, statement.id, subject_id)
     except AccessDenied:
         return None

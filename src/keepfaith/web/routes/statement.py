@@ -29,7 +29,7 @@ def statement_page(request: Request, statement: Statement) -> HTMLResponse:
 @router.get("/", response_class=HTMLResponse, summary="The statement, or the list of tenants")
 def home(request: Request) -> HTMLResponse:
     """With one tenant, its current statement; with several, a list of them."""
-    statements = deps.statements(request)
+    statements = deps.statements_of(request)
     if len(statements) == 1:
         return statement_page(request, next(iter(statements.values())))
     return deps.render(request, "tenants.html", {"statements": list(statements.values())})

@@ -333,7 +333,8 @@ class Engine:
     ) -> Iterator[int]:
         """The ids ``audience`` selects, streamed from the database."""
         query = self.audience(tenant, purpose, categories, recipient, at)
-        with self._connection(None) as connection:
+        # Streaming keeps a server-side cursor open, which needs a transaction.
+        with self.ledger.engine.connect() as connection:
             for subject_id in (
                 connection.execution_options(yield_per=10_000).execute(query).scalars()
             ):
@@ -343,10 +344,11 @@ class Engine:
 
     @contextmanager
     def _connection(self, tx: Transaction | None) -> Iterator[sa.Connection]:
+        """The transaction's connection, or one for a single-statement read."""
         if tx is not None:
             yield tx.connection
         else:
-            with self.ledger.engine.connect() as connection:
+            with self.ledger.reader.connect() as connection:
                 yield connection
 
     @contextmanager

@@ -91,6 +91,9 @@ class Ledger:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         elif self.engine.dialect.name == "postgresql":
             sa.event.listen(self.engine, "connect", _postgresql_settings)
+        # Reads of one statement need no transaction: a statement sees one snapshot, and
+        # autocommit spares the BEGIN and ROLLBACK round trips (half the cost of a look-up).
+        self.reader: sa.Engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._statements: dict[tuple[str, str], Statement] = {}
 
     @classmethod

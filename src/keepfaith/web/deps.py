@@ -82,7 +82,7 @@ async def tenant(tenant: str, request: Request) -> Statement:
 
 def caller(request: Request) -> Principal | None:
     """Who is calling: an API token (``Authorization: Bearer``), a staff session, or nobody."""
-    engine = ledger_of(request).engine
+    engine = ledger_of(request).reader  # one-statement look-ups
     authorization = request.headers.get("authorization", "")
     if authorization[:7].lower() == "bearer ":
         return token_principal(engine, authorization[7:].strip())

@@ -49,7 +49,7 @@ def decide(
     The subject is read within the tenant of the URL only (404 otherwise), so one
     tenant's token-holder can never learn about another tenant's people.
     """
-    with engine.ledger.engine.connect() as connection:
+    with engine.ledger.reader.connect() as connection:
         state = load_state(connection, question.subject, statement.id)
     decision = engine.decide(state, question.purpose, question.categories, question.recipient)
     return DecisionAnswer(

@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     """SQLAlchemy URL of the ledger. SQLite file by default; PostgreSQL in production
     (``postgresql+psycopg://user@host/db``)."""
 
+    database_pool_size: int = Field(default=20, ge=1)
+    """Connections each process keeps open to a PostgreSQL ledger (SQLite ignores it).
+    Below the server's concurrency, every extra request opens and closes a connection of
+    its own, which costs PostgreSQL a new backend process each time."""
+
     statements: tuple[Path, ...] = ()
     """Statement files this deployment enforces, one per tenant."""
 

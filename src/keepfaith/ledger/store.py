@@ -99,7 +99,11 @@ class Ledger:
     @classmethod
     def from_settings(cls, settings: Settings) -> Ledger:
         """The ledger the settings describe (database URL and encryption keys)."""
-        return cls(settings.database_url, keys=Keyring.from_settings(settings))
+        return cls(
+            settings.database_url,
+            keys=Keyring.from_settings(settings),
+            pool_size=settings.database_pool_size,
+        )
 
     def migrate(self) -> None:
         """Create or upgrade every table to the newest revision (Alembic ``heads``)."""

@@ -89,6 +89,13 @@ def ingest(
     workers: Annotated[
         int | None, typer.Option(help="Worker processes (0: none); default: CPUs for big logs.")
     ] = None,
+    geoip: Annotated[
+        Path | None,
+        typer.Option(
+            envvar="KEEPFAITH_GEOIP_DATABASE",
+            help="A MaxMind DB file (GeoLite2 Country, ...): count page views by country.",
+        ),
+    ] = None,
 ) -> None:
     """Count web-server logs into anonymous visit statistics; no address is kept."""
     from keepfaith.collect.logs.ingest import ingest as run
@@ -100,7 +107,7 @@ def ingest(
         with ledger, _progress(files) as advance:
             result = run(
                 ledger, tenant, files, fmt=log_format.value, campaign=campaign,
-                workers=workers, progress=advance,
+                workers=workers, progress=advance, geoip=geoip,
             )  # fmt: skip
     except KeepfaithError as error:
         raise _fail(error) from None

@@ -13,7 +13,7 @@ from typing import Any
 
 from keepfaith.collect.logs.report import counts, report
 
-EXPORTED = ("page", "referrer", "browser", "os", "device", "transition")
+EXPORTED = ("page", "referrer", "browser", "os", "device", "country", "transition")
 OTHER = "(other)"
 
 

@@ -62,6 +62,7 @@ def ingest(
     memory: Memory | None = None,
     workers: int | None = None,
     progress: Callable[[int], None] | None = None,
+    geoip: str | Path | None = None,
 ) -> IngestResult:
     """Count the logs at ``paths`` (``-`` is standard input; gzip is detected) for ``tenant``.
 
@@ -70,6 +71,7 @@ def ingest(
     the day's salts and open visits; give the same one to ingestions that must merge
     exactly. ``workers`` processes count in parallel (default: the CPUs, for big inputs).
     ``progress`` is called with the number of input bytes consumed since its last call.
+    ``geoip`` is a MaxMind DB file: page views are then counted by country too.
     """
     if fmt not in formats.FORMATS:
         raise ConfigurationError(f"unknown log format {fmt!r}; choose one of {formats.FORMATS}")
@@ -79,7 +81,8 @@ def ingest(
         total = sum(sources.size_of(name) or PARALLEL_FROM for name in names)
         workers = min(os.cpu_count() or 1, 2) if total >= PARALLEL_FROM else 0
     with store.engine_of(target) as engine:
-        run = _Run(engine, tenant, memory, frozenset(campaign), workers)
+        tallying = (memory.secret(), tenant, frozenset(campaign), str(geoip) if geoip else None)
+        run = _Run(engine, memory, tallying, workers)
         try:
             for name in names:
                 run.source(name, fmt, progress)
@@ -89,14 +92,16 @@ def ingest(
     return run.result
 
 
+_Tallying = tuple[bytes, str, frozenset[str], str | None]
+"""What a ``Tallier`` is made of: the secret, the site, campaign parameters, GeoIP file."""
+
+
 class _Run:
     """One ingestion: the pool, the batch not yet written, the result so far."""
 
-    def __init__(
-        self, engine: Any, tenant: str, memory: Memory, campaign: frozenset[str], workers: int
-    ) -> None:
+    def __init__(self, engine: Any, memory: Memory, tallying: _Tallying, workers: int) -> None:
         self.engine = engine
-        self.tenant = tenant
+        self.tenant = tallying[1]
         self.memory = memory
         self.result = IngestResult()
         self.batch: dict[dt.date, store.DayStats] = {}
@@ -104,7 +109,7 @@ class _Run:
         self.seen: set[str] = set()
         self.line = 0
         """Lines of the current source merged so far."""
-        self.tallier = Tallier(memory.secret(), tenant, campaign)
+        self.tallier = Tallier(*tallying)
         self.pool: Any = None
         if workers > 0:
             # Parse one agent first: the parser's compiled rules are then shared by the
@@ -112,7 +117,7 @@ class _Run:
             classify("Mozilla/5.0")
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            self.pool = context.Pool(workers, _start_worker, (memory.secret(), tenant, campaign))
+            self.pool = context.Pool(workers, _start_worker, tallying)
         self.depth = 2 * workers + 2
 
     def close(self) -> None:
@@ -234,9 +239,9 @@ def _progress_reader(raw: Any, progress: Callable[[int], None] | None) -> Callab
 _WORKER: Tallier | None = None
 
 
-def _start_worker(secret: bytes, site: str, campaign: frozenset[str]) -> None:
+def _start_worker(*tallying: Any) -> None:
     global _WORKER
-    _WORKER = Tallier(secret, site, campaign)
+    _WORKER = Tallier(*tallying)
 
 
 def _work(chunk: bytes, fmt: str) -> ChunkTally:

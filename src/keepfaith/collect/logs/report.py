@@ -26,6 +26,7 @@ DIMENSIONS = (
     "browser",
     "os",
     "device",
+    "country",
     "hour",
     "status",
     "bot",
@@ -34,8 +35,11 @@ DIMENSIONS = (
     "time_on_page",
 )
 """What is counted per day: page views by page, referrer domain, browser, OS, device
-class and hour; requests by status class and by bot; visits by entry page; moves
-from page to page; and time spent on a page, in buckets."""
+class, country (with a GeoIP database) and hour; requests by status class and by bot;
+visits by entry page; moves from page to page; and time spent on a page, in buckets."""
+
+PLURALS = {"country": "countries"}
+"""Headings in the table, where adding an s is wrong."""
 
 
 @dataclass(frozen=True)
@@ -216,8 +220,10 @@ def as_table(report: Report) -> str:
             f"{d.day.isoformat():<12}{d.visitors:>10}{d.pageviews:>10}{d.sessions:>10}"
             f"{d.requests:>10}{d.bot_requests:>10}"
         )
-    for dimension in ("page", "referrer", "browser", "os", "device"):
+    for dimension in ("page", "referrer", "browser", "os", "device", "country"):
         values = report.top.get(dimension, [])
-        lines += ["", f"Top {dimension}s"]
+        if dimension == "country" and not values:
+            continue  # counted only with a GeoIP database
+        lines += ["", f"Top {PLURALS.get(dimension, dimension + 's')}"]
         lines += [f"{count:>10}  {value}" for value, count in values] or ["         -"]
     return "\n".join(lines) + "\n"

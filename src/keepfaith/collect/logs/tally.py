@@ -21,6 +21,7 @@ import numpy
 
 from keepfaith.collect.logs import formats
 from keepfaith.collect.logs.agents import Agents
+from keepfaith.collect.logs.countries import Countries
 from keepfaith.collect.logs.visitors import day_salt, keyer
 
 ASSET_EXTENSIONS = frozenset(
@@ -96,7 +97,13 @@ class ChunkTally:
 class Tallier:
     """Caches that make counting fast: agents, pages, referrer domains, salts, times."""
 
-    def __init__(self, secret: bytes, site: str, campaign: frozenset[str] = frozenset()):
+    def __init__(
+        self,
+        secret: bytes,
+        site: str,
+        campaign: frozenset[str] = frozenset(),
+        geoip: str | None = None,
+    ):
         self.secret = secret
         self.site = site.encode()
         self.campaign = campaign
@@ -107,6 +114,7 @@ class Tallier:
         self.day_of: dict[bytes, dt.date | None] = {}
         self.salts: dict[dt.date, bytes] = {}
         self.seconds: dict[bytes, int] = {}
+        self.countries = Countries(geoip) if geoip else None
 
     def tally(self, chunk: bytes, fmt: str) -> ChunkTally:
         columns = formats.parse(chunk, fmt)
@@ -153,6 +161,9 @@ class Tallier:
             counts["device", who.device] += n
         for hour, n in Counter(map(_HOUR, compress(c.times, viewed))).items():
             counts["hour", hour.decode()] += n
+        if self.countries is not None:
+            for address, n in Counter(compress(c.ips, viewed)).items():
+                counts["country", self.countries.of(address)] += n
         self._visitors(day, c, humans, viewed, tally)
         return tally
 

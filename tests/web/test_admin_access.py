@@ -221,6 +221,24 @@ def test_owner_adds_staff_through_the_form(
     assert without_token.status_code == 403
 
 
+def test_a_csrf_token_minted_without_the_session_does_not_work_with_it(
+    staff_client: Callable[..., httpx.Client],
+    make_client: Callable[..., httpx.Client],
+    app: FastAPI,
+) -> None:
+    """A nonce and token anyone can get from the sign-in page, planted in a signed-in
+    browser's cookies (as a sibling subdomain could), do not pass for the staff member."""
+    outsider = make_client(app)
+    planted_token = form_token(outsider, "/login")
+    owner = staff_client(Role.OWNER)
+    owner.cookies.set("kf_csrf", outsider.cookies["kf_csrf"])
+    form = {"email": "d@example.com", "password": PASSWORD, "role": "auditor"}
+    forged = owner.post("/admin/staff", data={**form, "csrf_token": planted_token})
+    assert forged.status_code == 403
+    own = owner.post("/admin/staff", data={**form, "csrf_token": form_token(owner, "/admin/staff")})
+    assert own.status_code == 303
+
+
 def test_passwords_and_tokens_are_stored_hashed(app: FastAPI, client: httpx.Client) -> None:
     engine = app.state.ledger.engine
     staff.create_user(engine, "owner@example.com", PASSWORD, "owner")

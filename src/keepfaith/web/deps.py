@@ -127,8 +127,13 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
 
 def _csrf_for(request: Request, nonce: str) -> str:
+    # Bound to the staff session too: a nonce and token obtained elsewhere (say, from
+    # the sign-in page, then planted as a cookie by a sibling subdomain) do not work
+    # with a signed-in staff member's session.
+    session = request.cookies.get(SESSION_COOKIE, "")
     key = settings_of(request).secret_key.encode()
-    return hmac.new(key, b"csrf:" + nonce.encode(), hashlib.sha256).hexdigest()
+    message = f"csrf:{nonce}:{session}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def csrf_token(request: Request) -> str:

@@ -29,7 +29,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from keepfaith.ledger import staff
+from keepfaith.ledger import Subject, staff
 from keepfaith.ledger.staff import Role
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement, load
@@ -212,3 +212,15 @@ def module_clients(module_app: FastAPI, portal: Any) -> Iterator[dict[str, httpx
             if name != "anonymous":
                 sign_in(clients[str(name)], module_app, name)
         yield clients
+
+
+def customer(app: FastAPI, tenant: str = "parature") -> Subject:
+    """A new subject of ``tenant``; Parature's is a customer with an email on record."""
+    with app.state.ledger.transaction() as tx:
+        if tenant != "parature":
+            return tx.add_subject(tenant, app.state.statements[tenant].subject_kinds[0].id)
+        subject = tx.add_subject(tenant, "customer")
+        tx.add_record(
+            subject, "user.contact.email", "ann@example.com", collection_point="contact_form"
+        )
+    return subject

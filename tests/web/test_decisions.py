@@ -8,20 +8,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from keepfaith.ledger import Subject
 from keepfaith.ledger.staff import Role
-from tests.web.conftest import EZTALKS, PARATURE
-
-
-def customer(app: FastAPI, tenant: str = "parature") -> Subject:
-    with app.state.ledger.transaction() as tx:
-        if tenant != "parature":
-            return tx.add_subject(tenant, app.state.statements[tenant].subject_kinds[0].id)
-        subject = tx.add_subject(tenant, "customer")
-        tx.add_record(
-            subject, "user.contact.email", "ann@example.com", collection_point="contact_form"
-        )
-    return subject
+from tests.web.conftest import EZTALKS, PARATURE, customer
 
 
 def ask(

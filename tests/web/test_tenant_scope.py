@@ -14,13 +14,13 @@ from collections.abc import Callable
 import httpx
 import pytest
 from fastapi import FastAPI
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from keepfaith.cli import app as cli
 from keepfaith.exceptions import Refused
-from keepfaith.ledger import Ledger, Subject, staff
+from keepfaith.ledger import Ledger, staff
 from keepfaith.ledger.staff import Role
-from tests.web.conftest import EZTALKS, PARATURE, PASSWORD, form_token
+from tests.web.conftest import EZTALKS, PARATURE, PASSWORD, customer, form_token
 
 NOT_FOR_THIS_TENANT = "your account is not for this tenant"
 
@@ -29,18 +29,6 @@ NOT_FOR_THIS_TENANT = "your account is not for this tenant"
 def both(make_app: Callable[..., FastAPI]) -> FastAPI:
     """One app serving both example statements."""
     return make_app(statements=(PARATURE, EZTALKS))
-
-
-def person(app: FastAPI, tenant: str) -> Subject:
-    """A new subject of ``tenant``, with an email record for Parature's customers."""
-    with app.state.ledger.transaction() as tx:
-        if tenant != "parature":
-            return tx.add_subject(tenant, app.state.statements[tenant].subject_kinds[0].id)
-        subject = tx.add_subject(tenant, "customer")
-        tx.add_record(
-            subject, "user.contact.email", "ann@example.com", collection_point="contact_form"
-        )
-    return subject
 
 
 def token(app: FastAPI, role: Role, tenant: str | None = None) -> dict[str, str]:
@@ -73,7 +61,7 @@ def test_a_scoped_token_decides_for_its_tenant_only(
 ) -> None:
     client = make_client(both)
     scoped = token(both, Role.SUPPORT_AGENT, "parature")
-    mine, theirs = person(both, "parature"), person(both, "eztalks")
+    mine, theirs = customer(both, "parature"), customer(both, "eztalks")
     assert decide(client, scoped, "parature", mine.id, "marketing_email").status_code == 200
     refused = decide(client, scoped, "eztalks", theirs.id, "contact_you")
     assert refused.status_code == 403
@@ -85,7 +73,7 @@ def test_an_unscoped_token_decides_for_every_tenant(
 ) -> None:
     client = make_client(both)
     operator = token(both, Role.SUPPORT_AGENT)
-    parature, eztalks = person(both, "parature"), person(both, "eztalks")
+    parature, eztalks = customer(both, "parature"), customer(both, "eztalks")
     assert decide(client, operator, "parature", parature.id, "marketing_email").status_code == 200
     assert decide(client, operator, "eztalks", eztalks.id, "contact_you").status_code == 200
 
@@ -102,7 +90,7 @@ def test_an_unscoped_token_decides_for_every_tenant(
 def test_a_scoped_token_reads_nothing_of_another_tenant(
     both: FastAPI, make_client: Callable[..., httpx.Client], path: str
 ) -> None:
-    theirs = person(both, "eztalks")
+    theirs = customer(both, "eztalks")
     answer = make_client(both).get(
         path.format(id=theirs.id), headers=token(both, Role.OWNER, "parature")
     )
@@ -113,7 +101,7 @@ def test_a_scoped_token_reads_nothing_of_another_tenant(
 def test_a_scoped_token_corrects_no_one_of_another_tenant(
     both: FastAPI, make_client: Callable[..., httpx.Client]
 ) -> None:
-    theirs = person(both, "eztalks")
+    theirs = customer(both, "eztalks")
     answer = make_client(both).post(
         f"/admin/api/t/eztalks/subjects/{theirs.id}/corrections",
         json={"records": {"1": "Mallory"}},
@@ -182,55 +170,25 @@ def test_a_malformed_tenant_scope_is_refused(both: FastAPI) -> None:
         staff.create_token(both.state.ledger.engine, "typo", Role.AUDITOR, tenant="Parature!")
 
 
+def admin(database_url: str, *args: str, input: str | None = None) -> Result:
+    """Run ``keepfaith admin ARGS`` on the test database."""
+    return CliRunner().invoke(cli, ["admin", *args, "--database-url", database_url], input=input)
+
+
 def test_the_cli_stores_the_tenant_scope(database_url: str) -> None:
-    runner = CliRunner()
-    created = runner.invoke(
-        cli,
-        [
-            "admin",
-            "create-user",
-            "agent@example.com",
-            "--role",
-            "support_agent",
-            "--password-stdin",
-            "--tenant",
-            "parature",
-            "--database-url",
-            database_url,
-        ],
+    created = admin(
+        database_url,
+        *["create-user", "agent@example.com", "--role", "support_agent", "--password-stdin"],
+        *("--tenant", "parature"),
         input=PASSWORD + "\n",
     )
     assert created.exit_code == 0, created.output
     assert "tenant parature" in created.output
-    issued = runner.invoke(
-        cli,
-        [
-            "admin",
-            "create-token",
-            "--name",
-            "crm",
-            "--role",
-            "auditor",
-            "--tenant",
-            "eztalks",
-            "--database-url",
-            database_url,
-        ],
+    issued = admin(
+        database_url, *["create-token", "--name", "crm", "--role", "auditor", "--tenant", "eztalks"]
     )
     assert issued.exit_code == 0, issued.output
-    unscoped = runner.invoke(
-        cli,
-        [
-            "admin",
-            "create-token",
-            "--name",
-            "ops",
-            "--role",
-            "owner",
-            "--database-url",
-            database_url,
-        ],
-    )
+    unscoped = admin(database_url, *["create-token", "--name", "ops", "--role", "owner"])
     assert unscoped.exit_code == 0, unscoped.output
     with Ledger(database_url) as ledger:
         user = staff.authenticate(ledger.engine, "agent@example.com", PASSWORD)
@@ -242,20 +200,8 @@ def test_the_cli_stores_the_tenant_scope(database_url: str) -> None:
 
 
 def test_the_cli_refuses_a_malformed_tenant(database_url: str) -> None:
-    result = CliRunner().invoke(
-        cli,
-        [
-            "admin",
-            "create-token",
-            "--name",
-            "crm",
-            "--role",
-            "auditor",
-            "--tenant",
-            "Not A Tenant",
-            "--database-url",
-            database_url,
-        ],
+    malformed = ("--tenant", "Not A Tenant")
+    result = admin(
+        database_url, *["create-token", "--name", "crm", "--role", "auditor"], *malformed
     )
     assert result.exit_code == 2
-    assert "kf_" not in result.output

@@ -142,27 +142,32 @@ def test_the_tenant_list_shows_what_the_caller_may_act_for(
     assert ("/t/eztalks/" in home) == (scope is None)
 
 
-def test_only_unscoped_owners_manage_staff(
+def test_a_tenants_owner_manages_that_tenants_staff_only(
     both: FastAPI, make_client: Callable[..., httpx.Client]
 ) -> None:
-    # Staff management spans the deployment: a scoped owner could list other companies'
-    # staff or add an unscoped owner, so it is refused outright.
+    engine = both.state.ledger.engine
+    elsewhere = staff.create_user(engine, "ez@example.com", PASSWORD, Role.AUDITOR, "eztalks")
     scoped = signed_in(both, make_client, Role.OWNER, "parature")
     listed = scoped.get("/admin/staff")
-    assert listed.status_code == 403
-    assert "one tenant only" in listed.text
+    assert listed.status_code == 200
+    assert elsewhere.name not in listed.text  # another company's staff stay unseen
     added = scoped.post(
         "/admin/staff",
         data={
             "email": "escalate@example.com",
             "password": PASSWORD,
             "role": "owner",
-            "csrf_token": form_token(scoped, "/login"),
+            "csrf_token": form_token(scoped, "/admin/staff"),
         },
     )
-    assert added.status_code == 403
-    assert "escalate@example.com" not in {u.name for u in staff.users(both.state.ledger.engine)}
-    assert signed_in(both, make_client, Role.OWNER, None).get("/admin/staff").status_code == 200
+    assert added.status_code == 303
+    # The new owner is kept to the same tenant: nobody widens their own reach.
+    new = staff.authenticate(engine, "escalate@example.com", PASSWORD)
+    assert new.tenant == "parature"
+    assert "escalate@example.com" in scoped.get("/admin/staff").text
+    operator = signed_in(both, make_client, Role.OWNER, None).get("/admin/staff")
+    assert operator.status_code == 200
+    assert elsewhere.name in operator.text and "escalate@example.com" in operator.text
 
 
 def test_a_malformed_tenant_scope_is_refused(both: FastAPI) -> None:

@@ -170,12 +170,13 @@ def create_user(
     return Principal("user", int(user_id), role, email, tenant)
 
 
-def users(engine: sa.Engine) -> list[Principal]:
-    """Every active staff user, by email."""
+def users(engine: sa.Engine, tenant: str | None = None) -> list[Principal]:
+    """Every active staff user, by email; with ``tenant``, only the users kept to it."""
+    query = sa.select(staff_users).where(staff_users.c.active).order_by(staff_users.c.email)
+    if tenant is not None:
+        query = query.where(staff_users.c.tenant == tenant)
     with engine.connect() as connection:
-        rows = connection.execute(
-            sa.select(staff_users).where(staff_users.c.active).order_by(staff_users.c.email)
-        )
+        rows = connection.execute(query)
         return [Principal("user", row.id, Role(row.role), row.email, row.tenant) for row in rows]
 
 

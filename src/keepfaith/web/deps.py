@@ -90,7 +90,7 @@ def caller(request: Request) -> Principal | None:
     return session_user(engine, token) if token else None
 
 
-def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
+def require_role(*roles: Role, within_tenant: bool = False) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting staff with one of ``roles`` (any role when none are given).
 
     Anonymous callers get 401, callers with another role 403. An unsafe request signed in
@@ -99,9 +99,10 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     none, since browsers never send them on their own.
 
     A caller scoped to one tenant gets 403 where the URL names another tenant (PA-03),
-    and on routes with no tenant in the URL that admit only some roles: those manage the
-    whole deployment (staff users), so only unscoped operators may use them. 403 rather
-    than 404: tenant ids are public (``/`` lists them), so refusing plainly hides nothing.
+    and on routes with no tenant in the URL that admit only some roles, unless the route
+    says it keeps to the caller's tenant itself (``within_tenant``, as staff management
+    does): by default such routes span the deployment. 403 rather than 404: tenant ids
+    are public (``/`` lists them), so refusing plainly hides nothing.
     """
     allowed = frozenset(roles) or frozenset(Role)
 
@@ -112,7 +113,7 @@ def require_role(*roles: Role) -> Callable[..., Awaitable[Principal]]:
             raise HTTPException(403, "your role does not allow this")
         if principal.tenant is not None:
             tenant = request.path_params.get("tenant")
-            if tenant is None and roles:
+            if tenant is None and roles and not within_tenant:
                 raise HTTPException(403, "your account is for one tenant only")
             if tenant is not None and not principal.may_act_for(tenant):
                 raise HTTPException(403, "your account is not for this tenant")

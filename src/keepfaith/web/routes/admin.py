@@ -23,7 +23,8 @@ from keepfaith.web import deps
 router = APIRouter(tags=["admin"])
 
 anyone = deps.require_role()
-owner = deps.require_role(Role.OWNER)
+staff_manager = deps.require_role(Role.OWNER, within_tenant=True)
+"""Owners manage staff: the deployment's owners all of it, a tenant's owner its own."""
 
 
 # ---------------------------------------------------------------------------- sign in
@@ -115,17 +116,18 @@ def api_me(staff: Principal = Depends(anyone)) -> dict[str, Any]:
 @router.get("/admin/staff", response_class=HTMLResponse, summary="Staff users (owner only)")
 def staff_page(
     request: Request,
-    staff: Principal = Depends(owner),
+    staff: Principal = Depends(staff_manager),
     ledger: Ledger = Depends(deps.ledger),
 ) -> HTMLResponse:
-    context = {"staff": staff, "users": staff_store.users(ledger.engine), "roles": list(Role)}
+    users = staff_store.users(ledger.engine, staff.tenant)
+    context = {"staff": staff, "users": users, "roles": list(Role)}
     return deps.render(request, "admin/staff.html", context)
 
 
 @router.post(
     "/admin/staff",
     response_class=HTMLResponse,
-    dependencies=[Depends(owner)],  # checks the CSRF token too, after the role
+    dependencies=[Depends(staff_manager)],  # checks the CSRF token too, after the role
     summary="Add a staff user (owner only)",
 )
 def add_staff(
@@ -133,15 +135,16 @@ def add_staff(
     email: str = Form(),
     password: str = Form(),
     role: Role = Form(),
-    staff: Principal = Depends(owner),
+    staff: Principal = Depends(staff_manager),
     ledger: Ledger = Depends(deps.ledger),
 ) -> Response:
+    """A tenant's owner adds staff of that tenant only, so nobody widens their own reach."""
     try:
-        staff_store.create_user(ledger.engine, email, password, role)
+        staff_store.create_user(ledger.engine, email, password, role, tenant=staff.tenant)
     except Refused as error:
         context = {
             "staff": staff,
-            "users": staff_store.users(ledger.engine),
+            "users": staff_store.users(ledger.engine, staff.tenant),
             "roles": list(Role),
             "error": str(error),
         }

@@ -75,3 +75,12 @@ def test_an_age_in_other_digits_is_a_field_error(
     assert answer.status_code == 422, answer.text  # not a 500 from int("²")
     assert answer.json()["errors"] == {"age": "must be an age in years or a date"}
     assert _stored(app) == 0
+
+
+def test_openapi_describes_the_refusal_as_sent(client: httpx.Client) -> None:
+    description = client.get("/openapi.json").json()
+    schemas = description["components"]["schemas"]
+    assert set(schemas["HTTPValidationError"]["properties"]) == {"detail", "errors"}
+    assert "ValidationError" not in schemas  # FastAPI's own, with the echoed input
+    refused = client.post("/api/t/parature/collect/feedback", json=[1])
+    assert set(refused.json()) == set(schemas["HTTPValidationError"]["required"])

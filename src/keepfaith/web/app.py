@@ -17,10 +17,12 @@ import re
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -127,6 +129,7 @@ def create_app(settings: Settings, statements: Mapping[str, Statement] | None = 
     app.state.pages = {}  # rendered statement pages, by (tenant, version)
 
     _add_error_handlers(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     for module in ROUTERS:
         app.include_router(importlib.import_module(module).router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -184,6 +187,40 @@ def _add_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(kind, keepfaith_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
+
+
+INVALID_REQUEST_SCHEMA = {
+    "title": "InvalidRequest",
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string", "title": "Detail"},
+        "errors": {
+            "type": "object",
+            "title": "Errors",
+            "description": "The reason, by field.",
+            "additionalProperties": {"type": "string"},
+        },
+    },
+    "required": ["detail", "errors"],
+}
+"""What a refused request gets (422): field and reason, never the submitted value."""
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's description, with the 422 body keepfaith really sends."""
+    if app.openapi_schema is None:
+        description = get_openapi(
+            title=app.title,
+            version=app.version,
+            description=app.description,
+            routes=app.routes,
+        )
+        schemas = description.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" in schemas:
+            schemas["HTTPValidationError"] = INVALID_REQUEST_SCHEMA
+            schemas.pop("ValidationError", None)
+        app.openapi_schema = description
+    return app.openapi_schema
 
 
 def validation_errors(error: RequestValidationError) -> dict[str, str]:

@@ -130,3 +130,18 @@ def test_concurrent_units_of_work_keep_one_unbroken_chain(ledger: Ledger) -> Non
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(work, subjects))
     assert ledger.verify_audit() == before + 32
+
+
+def test_concurrent_first_entries_start_one_chain(database_url: str) -> None:
+    """Before the first entry there is no head row to lock: the first appenders still
+    line up behind each other."""
+    with Ledger(database_url) as fresh:
+        fresh.migrate()
+
+        def work(number: int) -> None:
+            with fresh.transaction(actor=f"worker-{number}") as tx:
+                tx.audit("test", "nothing", number)
+
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            list(pool.map(work, range(6)))
+        assert fresh.verify_audit() == 6

@@ -124,3 +124,71 @@ def test_audience_is_a_single_select(ledger: Ledger, engine: Engine) -> None:
     finally:
         sa.event.remove(ledger.engine, "before_cursor_execute", count)
     assert len(statements) == 1
+
+
+PARATURE_CHOICES = [
+    "affiliate_sharing",
+    "recipient:affiliates",
+    "partner_sharing",
+    "recipient:partners",
+    "ad_serving",
+    "behavioural_advertising",
+    "site_analytics",
+]
+PARATURE_QUESTIONS = [
+    ("ad_serving", ("user.device.cookie_id",), None),
+    ("site_analytics", ("user.device.cookie_id",), "analytics_provider"),
+    ("behavioural_advertising", ("user.device.cookie_id",), "fetchback"),
+    ("affiliate_sharing", (NAME, EMAIL), "affiliates"),
+    ("affiliate_sharing", (NAME,), None),
+    ("partner_sharing", (NAME,), "partners"),
+    ("partner_sharing", (NAME,), None),
+    ("respond_to_requests", (NAME,), None),
+]
+
+
+@pytest.mark.parametrize("at", [None, START])
+def test_audience_equals_may_for_cookies_sharing_purposes_and_gpc_times(
+    database_url: str, at: dt.datetime | None
+) -> None:
+    """Issue 8's rules: cookie consent whatever the basis, consent to a sharing purpose
+    counting for its recipient (the later choice wins), GPC from its time on."""
+    from tests.conftest import EXAMPLES
+    from tests.ledger.support import open_ledger
+
+    clock = Clock(START - dt.timedelta(days=3))
+    ledger, statements = open_ledger(
+        database_url, [EXAMPLES / "parature" / "statement.yaml"], clock=clock
+    )
+    engine = Engine(ledger, statements)
+    rng = random.Random(20261201)
+    people = []
+    try:
+        with ledger.transaction() as tx:
+            for _ in range(80):
+                subject = tx.add_subject("parature", "customer")
+                point = rng.choice(["contact_form", "third_party_cookies", "registration"])
+                for field in tx.statement("parature").collection_point(point).fields[:4]:
+                    tx.add_record(subject, field.category, "x", collection_point=point)
+                for choice in rng.sample(PARATURE_CHOICES, rng.randint(0, 4)):
+                    options = {"recipient": choice[10:]} if choice.startswith("recipient:") else {}
+                    tx.consent(
+                        subject,
+                        None if options else choice,
+                        kind=rng.choice(["given", "withdrawn"]),
+                        at=START + dt.timedelta(hours=rng.randint(-48, 48)),
+                        **options,
+                    )
+                if rng.random() < 0.3:
+                    clock.now = START + dt.timedelta(hours=rng.randint(-48, 48))
+                    subject = tx.set_gpc(subject)
+                people.append(subject)
+        for purpose, categories, recipient in PARATURE_QUESTIONS:
+            expected = {
+                p.id for p in people if engine.may(p, purpose, categories, recipient, at).allowed
+            }
+            chosen = set(engine.audience_ids("parature", purpose, categories, recipient, at))
+            assert chosen == expected, (purpose, categories, recipient)
+            assert 0 < len(expected) < len(people), (purpose, recipient)
+    finally:
+        ledger.close()

@@ -57,6 +57,19 @@ CASES = [
         id="purpose-uses-uncollected-category",
     ),
     pytest.param(
+        "opt-out-through-cookie",
+        "warning",
+        [
+            (
+                "    basis: required\n    categories: [user.name, user.contact.email]\n",
+                "    basis: opt_out\n    categories: [user.name, user.contact.email]\n",
+            ),
+            ("    category: necessary\n", "    category: functional\n"),
+        ],
+        "basis: opt_out",
+        id="opt-out-purpose-through-a-non-essential-cookie",
+    ),
+    pytest.param(
         "opt-in-without-consent",
         "error",
         [("    consent_for: [newsletter]\n", ""), ("    preference_center: true\n", "")],

@@ -8,6 +8,12 @@ engine sees one history whichever way the person chose.
 Every change is a consent event in the ledger with its method and evidence. Giving an
 opt-in choice needs an explicit action (``ConsentMethod.EXPLICIT``); a default, a link
 or a signal can withdraw but never give it (EZ-14, ES-09).
+
+A purpose that works only through a non-essential cookie is presented as opt-in, since
+the engine uses that data only once the cookie's consent is given. A Global Privacy
+Control signal (``record_gpc``) is recorded on the person with its time and withdraws
+every choice it objects to (sale, sharing, targeted advertising); those choices stay
+off, and cannot be turned on, while the signal stands.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from keepfaith.engine.compile import GPC_RECIPIENT_KINDS, cookie_purposes, gpc_purposes
 from keepfaith.exceptions import InvalidSubmission, NotFound
 from keepfaith.ledger import (
     ConsentEvent,
@@ -25,6 +32,7 @@ from keepfaith.ledger import (
     Ledger,
     Subject,
     Transaction,
+    recipient_choice,
 )
 from keepfaith.statement.schema import Basis, CookieCategory, Statement
 
@@ -47,6 +55,8 @@ class Choice:
     """``True``: off until the person gives it; ``False``: on until they object."""
     purposes: tuple[str, ...]
     """The purposes a change records consent for."""
+    gpc: bool = False
+    """A Global Privacy Control signal objects to it (one of its purposes)."""
 
 
 @dataclass(frozen=True)
@@ -59,12 +69,24 @@ class ChoiceState:
     state: str
     """``given``, ``withdrawn`` or ``not_set`` (no choice made yet)."""
     changed_at: dt.datetime | None
+    gpc: bool = False
+    """The person's Global Privacy Control signal keeps this choice off."""
 
 
 def choices(statement: Statement) -> list[Choice]:
     """Every choice the statement gives, purposes first, then cookie categories."""
+    gpc, cookie_data = gpc_purposes(statement), cookie_purposes(statement)
     found = [
-        Choice(p.id, p.name, p.description, p.basis is Basis.OPT_IN, (p.id,))
+        Choice(
+            p.id,
+            p.name,
+            p.description,
+            # All its data comes through a non-essential cookie: consent first, as the
+            # banner and the engine have it, whatever the declared basis.
+            p.basis is Basis.OPT_IN or cookie_data.get(p.id) == frozenset(p.categories),
+            (p.id,),
+            p.id in gpc,
+        )
         for p in statement.purposes
         if p.preference_center and p.basis in (Basis.OPT_IN, Basis.OPT_OUT)
     ]
@@ -78,7 +100,10 @@ def choices(statement: Statement) -> list[Choice]:
         )
         if purposes:
             name = f"{category.value.capitalize()} cookies"
-            found.append(Choice(COOKIE_PREFIX + category.value, name, None, True, purposes))
+            blocked = any(p in gpc for p in purposes)
+            found.append(
+                Choice(COOKIE_PREFIX + category.value, name, None, True, purposes, blocked)
+            )
     return found
 
 
@@ -96,19 +121,22 @@ def current(ledger: Ledger, statement: Statement, subject: Subject) -> list[Choi
     for event in ledger.consent_history(subject):
         if event.counts and event.kind is not ConsentKind.NOTIFIED:
             latest[event.choice] = event
-    return [_state(item, latest) for item in choices(statement)]
+    person = ledger.subject(subject.tenant, subject.id)
+    return [_state(item, latest, person) for item in choices(statement)]
 
 
-def _state(item: Choice, latest: Mapping[str, ConsentEvent]) -> ChoiceState:
+def _state(item: Choice, latest: Mapping[str, ConsentEvent], person: Subject) -> ChoiceState:
     events = [latest[p] for p in item.purposes if p in latest]
+    blocked = item.gpc and person.gpc
     if not events:
-        return ChoiceState(item, not item.opt_in, "not_set", None)
+        return ChoiceState(item, not item.opt_in and not blocked, "not_set", None, blocked)
     newest = max(events, key=lambda e: (e.at, e.id))
     withdrawn = any(e.kind is ConsentKind.WITHDRAWN for e in events)
     # An opt-in cookie category is on only while every purpose of it is given.
     on = not withdrawn and (not item.opt_in or len(events) == len(item.purposes))
-    state = "given" if on else "withdrawn" if withdrawn else "not_set"
-    return ChoiceState(item, on, state, newest.at)
+    on = on and not blocked
+    state = "given" if on else "withdrawn" if withdrawn or blocked else "not_set"
+    return ChoiceState(item, on, state, newest.at, blocked)
 
 
 def change(
@@ -128,13 +156,14 @@ def change(
     that is not ``true``/``false`` is refused by field, and nothing is recorded.
     """
     method = ConsentMethod(method)
-    wanted = _check_changes(statement, changes, method)
     with ledger.transaction(actor=actor) as tx:
-        return _record(tx, subject, wanted, method, dict(evidence or {}), at)
+        person = tx.subject(subject.tenant, subject.id)
+        wanted = _check_changes(statement, changes, method, person.gpc)
+        return _record(tx, person, wanted, method, dict(evidence or {}), at)
 
 
 def _check_changes(
-    statement: Statement, changes: Mapping[str, object], method: ConsentMethod
+    statement: Statement, changes: Mapping[str, object], method: ConsentMethod, gpc: bool
 ) -> list[tuple[Choice, bool]]:
     offered = {item.id: item for item in choices(statement)}
     errors: dict[str, str] = {}
@@ -147,6 +176,11 @@ def _check_changes(
             errors[choice_id] = "must be true or false"
         elif value and item.opt_in and method not in GIVING_METHODS:
             errors[choice_id] = "an opt-in choice is given only by an explicit action"
+        elif value and item.gpc and gpc:
+            errors[choice_id] = (
+                "your browser's Global Privacy Control signal opts you out of this, "
+                "and it stays off while the signal stands"
+            )
         else:
             wanted.append((item, value))
     if errors:
@@ -177,3 +211,73 @@ def _record(
                 )
             )
     return events
+
+
+# --------------------------------------------------------------------------- signals
+
+
+def record_gpc(
+    tx: Transaction, subject: Subject, *, evidence: Mapping[str, Any] | None = None
+) -> list[ConsentEvent]:
+    """Record a Global Privacy Control signal on the person, with its time (once).
+
+    The first signal sets the person's GPC flag and time, and withdraws (method
+    ``gpc``) every opt-in or opt-out choice a signal objects to that is not withdrawn
+    already: the purposes of ``gpc_purposes`` and sharing with partners and advertisers.
+    So the receipts, the privacy center and the engine all say the same from then on.
+    Returns the consent events written (none for a repeated signal).
+    """
+    person = tx.subject(subject.tenant, subject.id)
+    if person.gpc:
+        return []
+    person = tx.set_gpc(person)
+    statement = tx.statement(person.tenant, person.statement_version)
+    latest: dict[str, ConsentKind] = {}
+    for event in tx.consent_history(person):
+        if event.counts and event.kind is not ConsentKind.NOTIFIED:
+            latest[event.choice] = event.kind
+    details = {"signal": "Sec-GPC", **(evidence or {})}
+    choosable = (Basis.OPT_IN, Basis.OPT_OUT)
+    objected = gpc_purposes(statement)
+    purposes = [p.id for p in statement.purposes if p.id in objected and p.basis in choosable]
+    recipients = [
+        r.id for r in statement.recipients if r.kind in GPC_RECIPIENT_KINDS and r.basis in choosable
+    ]
+    events = [
+        _gpc_event(tx, person, details, purpose=p)
+        for p in purposes
+        if latest.get(p) is not ConsentKind.WITHDRAWN
+    ]
+    events += [
+        _gpc_event(tx, person, details, recipient=r)
+        for r in recipients
+        if latest.get(recipient_choice(r)) is not ConsentKind.WITHDRAWN
+    ]
+    return events
+
+
+def _gpc_event(
+    tx: Transaction,
+    person: Subject,
+    evidence: dict[str, Any],
+    *,
+    purpose: str | None = None,
+    recipient: str | None = None,
+) -> ConsentEvent:
+    return tx.consent(
+        person,
+        purpose,
+        recipient=recipient,
+        kind=ConsentKind.WITHDRAWN,
+        method=ConsentMethod.GPC,
+        evidence=evidence,
+    )
+
+
+def honour_gpc(ledger: Ledger, subject: Subject, *, via: str, actor: str = "web") -> Subject:
+    """Record a Global Privacy Control signal that came with a request identifying the
+    person (collection, privacy center, consent API); return the person as now stored."""
+    if not subject.gpc:
+        with ledger.transaction(actor=actor) as tx:
+            record_gpc(tx, subject, evidence={"via": via})
+    return ledger.subject(subject.tenant, subject.id)

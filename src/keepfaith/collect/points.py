@@ -33,6 +33,7 @@ from keepfaith.collect.accounts import (
     offers_login,
     store_login,
 )
+from keepfaith.collect.consent import record_gpc
 from keepfaith.collect.redact import redact
 from keepfaith.exceptions import InvalidSubmission, NotFound, Refused
 from keepfaith.ledger import ConsentKind, ConsentMethod, Ledger, Subject, Transaction
@@ -95,6 +96,7 @@ def submit(
     at: dt.datetime | None = None,
     actor: str = "web",
     secret_key: str | None = None,
+    gpc: bool = False,
 ) -> Submission:
     """Store one submission at a declared collection point, or refuse it whole.
 
@@ -104,6 +106,9 @@ def submit(
     known person; otherwise a new subject of ``subject_kind`` (the point's first subject
     kind by default) is created, except at a detached point. Raises ``InvalidSubmission``
     (field -> reason), ``Refused`` for a single-use point, ``NotFound`` for an unknown one.
+
+    ``gpc``: the request carried a Global Privacy Control signal, recorded on the person
+    in the same transaction (``keepfaith.collect.consent.record_gpc``).
 
     A password field (category ``user.authorization``) is never stored as a value; with
     ``secret_key`` and a statement that offers login, it becomes the person's password
@@ -122,6 +127,8 @@ def submit(
         done = _store(tx, statement, point, values, ticked, defaults, subject, kind, at)
         if secret_key and done.subject_id is not None:
             _set_login(tx, statement, point, values, secret_key, done.subject_id)
+        if gpc and done.subject_id is not None:
+            record_gpc(tx, tx.subject(statement.id, done.subject_id), evidence={"via": point.id})
         return done
 
 

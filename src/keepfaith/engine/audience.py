@@ -38,10 +38,16 @@ def _version(plan: Plan, at: dt.datetime | None, moment: dt.datetime) -> Conditi
     # Cheap and selective first: SQL evaluates AND from the left, and a positive consent
     # is an uncorrelated ``id IN (...)`` the database can drive the whole query from.
     active: list[Condition] = [s.c.status == "active"]
-    active.extend(_basis(p.basis, p.id, p.gpc_objects, at))
+    active.extend(_basis(p.basis, p.id, plan.gpc_check, at))
+    if plan.cookie_check:
+        active.append(_given(p.id, at))
     r = plan.recipient
-    if r is not None and r.basis in (Basis.OPT_IN, Basis.OPT_OUT):
-        active.extend(_basis(r.basis, plan.recipient_choice, r.gpc_objects, at))
+    if r is not None and plan.recipient_check:
+        choices = (plan.recipient_choice, p.id) if plan.recipient_via_purpose else None
+        if choices is None:
+            active.extend(_basis(r.basis, plan.recipient_choice, r.gpc_objects, at))
+        else:
+            active.extend(_basis_latest(r.basis, choices, r.gpc_objects, at))
     if plan.non_commercial_points:
         active.append(
             ~_records(
@@ -82,14 +88,56 @@ def _stated_for(category: str, purpose: str) -> Condition:
 
 
 def _basis(basis: Basis, choice: str, gpc_objects: bool, at: dt.datetime | None) -> list[Condition]:
-    if basis is Basis.OPT_IN:
-        return [_given(choice, at)]
     conditions: list[Condition] = []
-    if basis is Basis.OPT_OUT:
+    if basis is Basis.OPT_IN:
+        conditions.append(_given(choice, at))
+    elif basis is Basis.OPT_OUT:
         conditions.append(~_withdrawn(choice, at))
     if gpc_objects:
-        conditions.append(sa.not_(s.c.gpc))
+        conditions.append(~_gpc(at))
     return conditions
+
+
+def _basis_latest(
+    basis: Basis, choices: tuple[str, str], gpc_objects: bool, at: dt.datetime | None
+) -> list[Condition]:
+    """Like ``_basis``, on whichever of two choices was made last (a recipient's, and
+    the sharing purpose that names it; the recipient's wins a tie, as in ``Plan``)."""
+    latest = sa.func.coalesce(_latest_of(choices, at), "")
+    conditions: list[Condition] = [latest != WITHDRAWN]
+    if basis is Basis.OPT_IN:
+        conditions.append(latest.in_([GIVEN, "reaffirmed"]))
+    if gpc_objects:
+        conditions.append(~_gpc(at))
+    return conditions
+
+
+def _gpc(at: dt.datetime | None) -> Condition:
+    """A Global Privacy Control signal stands (at ``at``: it had arrived by then)."""
+    if at is None:
+        return s.c.gpc
+    return sa.and_(s.c.gpc, sa.or_(s.c.gpc_at.is_(None), s.c.gpc_at <= at))
+
+
+def _latest_of(choices: tuple[str, str], at: dt.datetime | None) -> sa.ScalarSelect[Any]:
+    """The state of the latest counting choice among ``choices`` (the first wins ties)."""
+    if at is None:
+        c = consent_state
+        return (
+            sa.select(c.c.state)
+            .where(c.c.subject_id == s.c.id, c.c.choice.in_(choices))
+            .order_by(c.c.at.desc(), sa.case((c.c.choice == choices[0], 0), else_=1))
+            .limit(1)
+            .scalar_subquery()
+        )
+    e = consent_events
+    return (
+        sa.select(e.c.kind)
+        .where(e.c.subject_id == s.c.id, e.c.choice.in_(choices), e.c.counts, e.c.at <= at)
+        .order_by(e.c.at.desc(), sa.case((e.c.choice == choices[0], 0), else_=1), e.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def _exists(*where: Condition) -> sa.Exists:

@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from keepfaith.statement.schema import Basis, RecipientKind, Statement
+from keepfaith.statement.schema import (
+    Basis,
+    CollectionKind,
+    CookieCategory,
+    Purpose,
+    RecipientKind,
+    Statement,
+)
 
 Clauses = tuple[str, ...]
 
@@ -34,9 +41,18 @@ class CompiledPurpose:
     commercial: bool
     """Commercial, marketing, advertising or sale: what restricted data may not serve."""
     gpc_objects: bool
-    """Sale or advertising: a Global Privacy Control signal objects to it."""
+    """Sale, sharing or targeted advertising: a Global Privacy Control signal objects."""
     sale: bool
     clauses: Clauses
+    cookie_categories: frozenset[str] = frozenset()
+    """Categories this purpose gets through a non-essential cookie: used only with
+    consent to the cookie, whatever the basis (``cookie_purposes``)."""
+    cookies: tuple[str, ...] = ()
+    """Names of the non-essential cookies that serve it."""
+    cookie_clauses: Clauses = ()
+    sharing: bool = False
+    """The purpose is itself sharing: every recipient it names is a third party, so
+    consent to it counts as consent to share with them (PA-21)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,21 +117,92 @@ class CompiledStatement:
         return (self.tenant, self.version)
 
 
+def gpc_purposes(statement: Statement) -> frozenset[str]:
+    """Purposes a Global Privacy Control signal objects to, whoever asks: sale, targeted
+    advertising, and a purpose that is sharing itself (every recipient it names is a
+    partner or advertiser). The one definition: banner, privacy center and engine use it.
+    """
+    named: dict[str, set[RecipientKind]] = {}
+    for r in statement.recipients:
+        for purpose in r.purposes:
+            named.setdefault(purpose, set()).add(r.kind)
+    none = {RecipientKind.PROCESSOR}
+    return frozenset(
+        p.id
+        for p in statement.purposes
+        if p.sale or p.advertising or named.get(p.id, none) <= GPC_RECIPIENT_KINDS
+    )
+
+
+def sharing_purposes(statement: Statement) -> frozenset[str]:
+    """Purposes that are sharing itself: named by recipients, every one a third party."""
+    named: dict[str, set[RecipientKind]] = {}
+    for r in statement.recipients:
+        for purpose in r.purposes:
+            named.setdefault(purpose, set()).add(r.kind)
+    return frozenset(p for p, kinds in named.items() if not kinds & FIRST_PARTY_KINDS)
+
+
+def cookie_purposes(statement: Statement) -> dict[str, frozenset[str]]:
+    """Each purpose a non-essential cookie serves -> the categories it gets that way.
+
+    Those are the categories collected at a ``cookie`` collection point that states the
+    purpose, and the cookie identifier itself. A cookie that is not strictly necessary
+    needs consent before it is set (ePrivacy art. 5(3)), so that data is used only with
+    that consent, whatever basis the purpose has for other data.
+    """
+    served = statement.cookie_served_purposes()
+    found: dict[str, frozenset[str]] = {}
+    for p in statement.purposes:
+        if p.id in served:
+            found[p.id] = _cookie_data(statement, p)
+    return found
+
+
+def _cookie_data(statement: Statement, purpose: Purpose) -> frozenset[str]:
+    through = {
+        f.category
+        for point in statement.collection_points
+        if point.kind is CollectionKind.COOKIE and purpose.id in point.purposes
+        for f in point.fields
+    }
+    through.add(COOKIE_ID_CATEGORY)
+    return frozenset(through & set(purpose.categories))
+
+
+COOKIE_ID_CATEGORY = "user.device.cookie_id"
+
+
+def _purpose(
+    s: Statement,
+    p: Purpose,
+    gpc: frozenset[str],
+    sharing: frozenset[str],
+    cookies: dict[str, frozenset[str]],
+) -> CompiledPurpose:
+    serving = [
+        c for c in s.cookies if c.purpose == p.id and c.category is not CookieCategory.NECESSARY
+    ]
+    return CompiledPurpose(
+        id=p.id,
+        basis=p.basis,
+        categories=frozenset(p.categories),
+        commercial=p.commercial or p.marketing or p.advertising or p.sale,
+        gpc_objects=p.id in gpc,
+        sale=p.sale,
+        clauses=tuple(p.clauses),
+        cookie_categories=cookies.get(p.id, frozenset()),
+        cookies=tuple(c.name for c in serving),
+        cookie_clauses=merge(*(c.clauses for c in serving)),
+        sharing=p.id in sharing,
+    )
+
+
 def compile_statement(statement: Statement) -> CompiledStatement:
     """Index a statement for the engine; done once per (tenant, version)."""
     s = statement
-    purposes = {
-        p.id: CompiledPurpose(
-            id=p.id,
-            basis=p.basis,
-            categories=frozenset(p.categories),
-            commercial=p.commercial or p.marketing or p.advertising or p.sale,
-            gpc_objects=p.sale or p.advertising,
-            sale=p.sale,
-            clauses=tuple(p.clauses),
-        )
-        for p in s.purposes
-    }
+    gpc, sharing, cookies = gpc_purposes(s), sharing_purposes(s), cookie_purposes(s)
+    purposes = {p.id: _purpose(s, p, gpc, sharing, cookies) for p in s.purposes}
     categories = {
         c.id: CompiledCategory(c.id, c.sensitive, c.commercial_use, tuple(c.clauses))
         for c in s.categories

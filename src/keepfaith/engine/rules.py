@@ -58,13 +58,14 @@ class Plan:
         "_inactive",
         "_limits",
         "_no_consent",
+        "_no_cookie_consent",
         "_no_recipient_consent",
-        "_objected",
-        "_recipient_objected",
         "_wrong_tenant",
         "allowed",
         "categories",
+        "choice_check",
         "compiled",
+        "cookie_check",
         "gpc_check",
         "hold_purpose",
         "must_come_from",
@@ -77,6 +78,7 @@ class Plan:
         "recipient",
         "recipient_check",
         "recipient_choice",
+        "recipient_via_purpose",
         "static",
         "tenant",
         "version",
@@ -93,7 +95,8 @@ class Plan:
         self.tenant, self.version = compiled.tenant, compiled.version
         self.categories = categories
         self.pid = purpose
-        self.opt_in = self.opt_out = self.gpc_check = False
+        self.opt_in = self.opt_out = self.gpc_check = self.cookie_check = False
+        self.choice_check = self.recipient_via_purpose = False
         self.point_checks = self.recipient_check = False
         self._limits: dict[tuple[str, frozenset[str]], Decision] = {}
         self.static: Decision | None = None
@@ -127,23 +130,29 @@ class Plan:
         self.hold_purpose = p.basis is Basis.LEGAL
         # Flat flags, so that ``decide`` reads attributes rather than walks the statement.
         self.opt_in, self.opt_out = p.basis is Basis.OPT_IN, p.basis is Basis.OPT_OUT
-        self.gpc_check = p.gpc_objects and not self.opt_in
+        self.cookie_check = not p.cookie_categories.isdisjoint(self.categories)
+        self.choice_check = self.opt_in or self.opt_out or self.cookie_check
+        self.gpc_check = p.gpc_objects and p.basis is not Basis.LEGAL
         self.point_checks = bool(self.non_commercial_points or self.must_come_from)
         self.recipient_check = r is not None and r.basis in (Basis.OPT_IN, Basis.OPT_OUT)
+        self.recipient_via_purpose = r is not None and p.sharing and p.id in r.purposes
         self._child = refuse("the subject is a known child: no use at all", c.children_clauses)
         self._inactive = refuse(
             "the subject is deactivated or deleted: only what a hold requires",
             c.rights_clauses,
         )
-        self._no_consent = refuse(f"no consent for {p.id}", p.clauses)
-        self._objected = refuse(f"the person objected to {p.id}", p.clauses)
+        self._no_consent = refuse(f"no consent was given for {p.id}", p.clauses)
+        cookies = ", ".join(p.cookies)
+        self._no_cookie_consent = refuse(
+            f"{p.id} works through the cookie {cookies}, which is set only with consent, "
+            "and none was given",
+            p.cookie_clauses,
+            p.clauses,
+        )
         self._gpc = refuse(f"a Global Privacy Control signal objects to {p.id}", p.clauses)
         if r is not None:
             self._no_recipient_consent = refuse(
-                f"no consent to share with {r.id}", r.clauses, p.clauses
-            )
-            self._recipient_objected = refuse(
-                f"the person objected to sharing with {r.id}", r.clauses
+                f"no consent was given to share with {r.id}", r.clauses, p.clauses
             )
             self._gpc_recipient = refuse(
                 f"a Global Privacy Control signal objects to sharing with {r.id}", r.clauses
@@ -168,6 +177,12 @@ class Plan:
                 return refused
         pid = self.pid
         consent = state.consent.get(pid) if at is None else state.consent_at(pid, at)
+        if self.gpc_check and state.gpc and state.gpc_objects_at(at):
+            return self._gpc_since(state, self._gpc)
+        if consent == WITHDRAWN and self.choice_check:
+            return self._withdrawn(state, pid, at)
+        if self.cookie_check and consent != GIVEN:
+            return self._no_cookie_consent
         collected = state.collected
         for category in self.categories:
             stated = collected.get(category)
@@ -175,16 +190,11 @@ class Plan:
                 stated is not None
                 and pid not in stated
                 and consent != GIVEN
-                and not (self.opt_out and consent != WITHDRAWN and self._told(state, at))
+                and not (self.opt_out and self._told(state, at))
             ):
                 return self._limited(state, category)
-        if self.opt_in:
-            if consent != GIVEN:
-                return self._no_consent
-        elif consent == WITHDRAWN and self.opt_out:
-            return self._objected
-        elif self.gpc_check and state.gpc:
-            return self._gpc
+        if self.opt_in and consent != GIVEN:
+            return self._no_consent
         if self.recipient_check:
             return self._recipient_basis(state, at)
         return self.allowed
@@ -208,15 +218,39 @@ class Plan:
     def _recipient_basis(self, state: SubjectState, at: dt.datetime | None) -> Decision:
         r = self.recipient
         assert r is not None
-        consent = state.consent_at(self.recipient_choice, at)
-        if r.basis is Basis.OPT_IN:
-            if consent != GIVEN:
-                return self._no_recipient_consent
-        elif r.basis is Basis.OPT_OUT and consent == WITHDRAWN:
-            return self._recipient_objected
-        elif r.basis is Basis.OPT_OUT and r.gpc_objects and state.gpc:
-            return self._gpc_recipient
+        choice = self.recipient_choice
+        if self.recipient_via_purpose and _later(state, self.pid, choice, at):
+            # Consent to a sharing purpose counts for the recipients it names (PA-21);
+            # whichever of the two choices the person made last decides.
+            choice = self.pid
+        if r.gpc_objects and state.gpc and state.gpc_objects_at(at):
+            return self._gpc_since(state, self._gpc_recipient)
+        consent = state.consent_at(choice, at)
+        if consent == WITHDRAWN:
+            return self._withdrawn(state, choice, at)
+        if r.basis is Basis.OPT_IN and consent != GIVEN:
+            return self._no_recipient_consent
         return self.allowed
+
+    def _withdrawn(self, state: SubjectState, choice: str, at: dt.datetime | None) -> Decision:
+        """Refused because the person withdrew (or objected), saying when."""
+        p = self.purpose
+        assert p is not None
+        when = state.changed_at(choice, at)
+        on = f" on {when.date().isoformat()}" if when is not None else ""
+        if choice == self.pid:
+            what = "objected to" if p.basis is Basis.OPT_OUT else "withdrew consent to"
+            return refuse(f"the person {what} {p.id}{on}", p.clauses)
+        r = self.recipient
+        assert r is not None
+        return refuse(f"the person withdrew sharing with {r.id}{on}", r.clauses)
+
+    def _gpc_since(self, state: SubjectState, refusal: Decision) -> Decision:
+        if state.gpc_at is None:
+            return refusal
+        since = state.gpc_at.date().isoformat()
+        reason = refusal.reason.replace("signal", f"signal (received {since})", 1)
+        return Decision(False, reason, refusal.clauses)
 
     def _held(self, state: SubjectState, at: dt.datetime | None) -> Decision:
         reason = state.active_hold(at) if self.hold_purpose else None
@@ -274,6 +308,19 @@ class Plan:
         )
 
 
+def _later(state: SubjectState, first: str, second: str, at: dt.datetime | None) -> bool:
+    """Whether ``first`` was chosen after ``second`` (or ``second`` never was): a tie
+    goes to ``second``, as in the audience query."""
+    a, b = state.changed_at(first, at), state.changed_at(second, at)
+    if a is None or b is None:
+        return (
+            b is None
+            and state.consent_at(second, at) is None
+            and (a is not None or state.consent_at(first, at) is not None)
+        )
+    return a > b
+
+
 def _allowed_reason(p: CompiledPurpose, r: CompiledRecipient | None) -> str:
     to = f" to {r.id}" if r is not None else ""
     return f"{p.id} ({p.basis.value}){to}"
@@ -289,11 +336,17 @@ def _static(
 ) -> Decision | None:
     """The refusal that holds whoever the subject is, if any."""
     if p is None:
-        return refuse(f"purpose {purpose} is not declared", c.statement_clauses)
+        return refuse(
+            f"purpose {purpose} is not declared in the purposes of {c.tenant} {c.version}",
+            c.statement_clauses,
+        )
     for category in categories:
         known = c.categories.get(category)
         if known is None:
-            return refuse(f"category {category} is not declared", c.statement_clauses)
+            return refuse(
+                f"category {category} is not declared in the categories of {c.tenant} {c.version}",
+                c.statement_clauses,
+            )
         if category not in p.categories:
             return refuse(f"{p.id} does not use {category}", p.clauses, known.clauses)
     if p.sale and not c.sells_personal_data:
@@ -320,7 +373,10 @@ def _static_recipient(
     r: CompiledRecipient | None,
 ) -> Decision | None:
     if r is None:
-        return refuse(f"recipient {recipient} is not declared", c.sharing_clauses)
+        return refuse(
+            f"recipient {recipient} is not declared in the recipients of {c.tenant} {c.version}",
+            c.sharing_clauses,
+        )
     if r.basis is Basis.LEGAL:
         return refuse(f"{r.id} receives data only on a legal basis", r.clauses)
     if r.purposes and p.id not in r.purposes:

@@ -44,6 +44,8 @@ class SubjectState:
     status: str = ACTIVE
     known_child: bool = False
     gpc: bool = False
+    gpc_at: dt.datetime | None = None
+    """When the Global Privacy Control signal was first recorded (``None``: unknown)."""
     consent: Mapping[str, str] = field(default_factory=dict)
     history: Mapping[str, History] = field(default_factory=dict)
     notified: Mapping[str, dt.datetime] = field(default_factory=dict)
@@ -61,6 +63,19 @@ class SubjectState:
                 break
             state = value
         return state
+
+    def gpc_objects_at(self, at: dt.datetime | None) -> bool:
+        """Whether a Global Privacy Control signal stands now (``at=None``) or at ``at``."""
+        return self.gpc and (at is None or self.gpc_at is None or self.gpc_at <= at)
+
+    def changed_at(self, choice: str, at: dt.datetime | None) -> dt.datetime | None:
+        """When the counting consent state of a choice (now, or at ``at``) was set."""
+        found = None
+        for when, _value in self.history.get(choice, ()):
+            if at is not None and when > at:
+                break
+            found = when
+        return found
 
     def active_hold(self, at: dt.datetime | None) -> str | None:
         """The reason of a hold in force at ``at`` (now by default), if any."""
@@ -92,7 +107,7 @@ def snapshot_query(with_tenant: bool) -> sa.CompoundSelect[Any]:
         subjects.c.statement_version.label("v3"),
         subjects.c.status.label("v4"),
         flags.label("num"),
-        _null(when).label("moment"),
+        subjects.c.gpc_at.label("moment"),
     ).where(subjects.c.id == subject_id)
     if with_tenant:
         subject = subject.where(subjects.c.tenant == sa.bindparam("tenant", type_=sa.String()))
@@ -173,6 +188,7 @@ def load_state(connection: sa.Connection, subject_id: int, tenant: str | None) -
         status=head.v4,
         known_child=bool(int(head.num) & 1),
         gpc=bool(int(head.num) & 2),
+        gpc_at=_utc(head.moment) if head.moment is not None else None,
         consent={choice: items[-1][1] for choice, items in history.items()},
         history={choice: tuple(items) for choice, items in history.items()},
         notified=notified,

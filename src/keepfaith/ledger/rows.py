@@ -81,6 +81,8 @@ class Subject:
     gpc: bool = False
     reference: str | None = None
     created_at: dt.datetime | None = None
+    gpc_at: dt.datetime | None = None
+    """When the first Global Privacy Control signal of the person was recorded."""
 
 
 @dataclass(frozen=True)

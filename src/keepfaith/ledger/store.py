@@ -390,22 +390,36 @@ class Transaction:
         return self._update_subject(subject, "known_child", {"known_child": known})
 
     def set_gpc(self, subject: Subject, on: bool = True) -> Subject:
-        """Record a Global Privacy Control signal: an objection to sale and advertising."""
-        return self._update_subject(subject, "gpc", {"gpc": on})
+        """Record a Global Privacy Control signal, with the time it first arrived: an
+        objection to sale, sharing and targeted advertising from then on."""
+        current = self.subject(subject.tenant, subject.id)
+        if on and current.gpc:
+            return current  # a repeated signal changes nothing, and keeps the first time
+        when = self.ledger.clock() if on else None
+        # The audit entry carries the time itself; its details stay JSON.
+        return self._update_subject(current, "gpc", {"gpc": on, "gpc_at": when}, {"gpc": on})
 
     def set_statement_version(self, subject: Subject, version: str) -> Subject:
         """Decide the subject under another published version from now on."""
         self.statement(subject.tenant, version)
         return self._update_subject(subject, "statement_version", {"statement_version": version})
 
-    def _update_subject(self, subject: Subject, what: str, values: dict[str, Any]) -> Subject:
+    def _update_subject(
+        self,
+        subject: Subject,
+        what: str,
+        values: dict[str, Any],
+        details: dict[str, Any] | None = None,
+    ) -> Subject:
         current = self.subject(subject.tenant, subject.id)
         self.connection.execute(
             subjects.update()
             .where(subjects.c.id == current.id)
             .values(**values, updated_at=self.ledger.clock())
         )
-        self.audit(f"set_{what}", "subject", current.id, tenant=current.tenant, details=values)
+        self.audit(
+            f"set_{what}", "subject", current.id, tenant=current.tenant, details=details or values
+        )
         return self.subject(current.tenant, current.id)
 
     # ------------------------------------------------------------------ records
@@ -997,4 +1011,5 @@ def _subject(row: Any) -> Subject:
         bool(row.gpc),
         row.reference,
         utc(row.created_at),
+        utc(row.gpc_at) if row.gpc_at is not None else None,
     )

@@ -60,6 +60,7 @@ subjects = Table(
     Column("status", String(16), nullable=False, default="active"),
     Column("known_child", Boolean, nullable=False, default=False),
     Column("gpc", Boolean, nullable=False, default=False),
+    Column("gpc_at", When, nullable=True),
     Column("reference", String(255), nullable=True),
     Column("created_at", When, nullable=False),
     Column("updated_at", When, nullable=False),

@@ -136,6 +136,7 @@ def purpose_category_not_collected(s: Statement) -> Iterator[Finding]:
 def opt_in_without_consent(s: Statement) -> Iterator[Finding]:
     """An opt-in purpose needs somewhere to opt in: a point's checkbox or the privacy center."""
     offered = {purpose for point in s.collection_points for purpose in point.consent_for}
+    offered |= s.cookie_served_purposes()  # the cookie banner asks for it
     for i, purpose in enumerate(s.purposes):
         if purpose.basis is Basis.OPT_IN and not (
             purpose.id in offered or purpose.preference_center
@@ -145,7 +146,8 @@ def opt_in_without_consent(s: Statement) -> Iterator[Finding]:
                 "error",
                 ("purposes", i, "basis"),
                 f"opt-in purpose {purpose.id!r} has no way to give consent: list it in a "
-                "collection point's consent_for or set preference_center",
+                "collection point's consent_for, set preference_center, or serve it by a "
+                "cookie the banner asks for",
             )
 
 
@@ -203,6 +205,25 @@ def cookie_without_purpose(s: Statement) -> Iterator[Finding]:
                 "warning",
                 ("cookies", i, "name"),
                 f"cookie {cookie.name!r} has no purpose",
+            )
+
+
+def opt_out_through_cookie(s: Statement) -> Iterator[Finding]:
+    """A non-essential cookie is set only after consent, so an opt-out purpose it serves
+    is decided, in the banner, the privacy center and the engine, as opt-in for the data
+    the cookie gathers: the declaration should say so."""
+    served = s.cookie_served_purposes()
+    for i, purpose in enumerate(s.purposes):
+        if purpose.basis is Basis.OPT_OUT and purpose.id in served:
+            cookies = ", ".join(c.name for c in s.cookies if c.purpose == purpose.id)
+            yield Finding(
+                "opt-out-through-cookie",
+                "warning",
+                ("purposes", i, "basis"),
+                f"opt-out purpose {purpose.id!r} works through the non-essential cookie "
+                f"{cookies}, which is set only after consent: keepfaith uses its cookie data "
+                "only with that consent and shows the choice as opt-in; declare "
+                "basis: opt_in to say so",
             )
 
 
@@ -270,6 +291,7 @@ RULES: tuple[Callable[[Statement], Iterator[Finding]], ...] = (
     national_id_declared,
     child_age_too_low,
     cookie_without_purpose,
+    opt_out_through_cookie,
     marketing_without_unsubscribe,
     widget_collects_personal,
     recipient_points_without_category,

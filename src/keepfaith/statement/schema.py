@@ -443,6 +443,15 @@ class Statement(Element):
     def collection_point(self, point_id: str) -> CollectionPoint:
         return next(p for p in self.collection_points if p.id == point_id)
 
+    def cookie_served_purposes(self) -> set[str]:
+        """Purposes a cookie that is not strictly necessary serves: such a cookie is set
+        only after consent, so their cookie data is used only with it."""
+        return {
+            c.purpose
+            for c in self.cookies
+            if c.purpose is not None and c.category is not CookieCategory.NECESSARY
+        }
+
     def declared_clauses(self) -> set[str]:
         """Every clause id named anywhere in the statement."""
         return set(_clauses_in(self))

@@ -95,6 +95,7 @@ def _result(done: Submission) -> dict[str, Any]:
 )
 def collect_json(
     point: str,
+    request: Request,
     payload: dict[str, Any] = Body(),
     statement: Statement = Depends(deps.tenant),
     ledger: Ledger = Depends(deps.ledger),
@@ -111,6 +112,7 @@ def collect_json(
         age=body.birth_date if body.birth_date is not None else body.age,
         subject_kind=body.subject_kind,
         secret_key=settings.secret_key,
+        gpc=deps.sends_gpc(request),
     )
     return JSONResponse(_result(done), status_code=201)
 
@@ -222,6 +224,7 @@ async def form_submit(
             consents=consents,
             age=age,
             secret_key=deps.settings_of(request).secret_key,
+            gpc=deps.sends_gpc(request),
         )
     except InvalidSubmission as refused:
         return _form_page(

@@ -573,7 +573,7 @@ CASES: list[tuple[str, Edits, Edits, Expected]] = [
         "children-section-removed",
         [],
         [("children:\n  minimum_age: 13\n", "")],
-        [("children_removed", True)],
+        [("children_removed", True), ("minimum_age_lowered", True)],
     ),
     (
         "child-accounts-only-deactivated",

@@ -78,7 +78,8 @@ BROKEN = [
         edit("basis: opt_in", "basis: maybe"),
         "basis: maybe",
         5,
-        "purposes[2].basis: Input should be 'required', 'opt_in', 'opt_out' or 'legal'",
+        "purposes[2].basis: Input should be 'required', 'opt_in', 'opt_out', 'legal', "
+        "'legitimate_interest', 'vital_interest' or 'public_task'",
     ),
     (
         "undeclared-category",

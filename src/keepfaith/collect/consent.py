@@ -23,7 +23,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from keepfaith.engine.compile import GPC_RECIPIENT_KINDS, cookie_purposes, gpc_purposes
+from keepfaith.engine.compile import (
+    GPC_RECIPIENT_KINDS,
+    cookie_purposes,
+    gpc_purposes,
+    purpose_effects,
+)
 from keepfaith.exceptions import InvalidSubmission, NotFound
 from keepfaith.ledger import (
     ConsentEvent,
@@ -34,10 +39,13 @@ from keepfaith.ledger import (
     Transaction,
     recipient_choice,
 )
-from keepfaith.statement.schema import Basis, CookieCategory, Statement
+from keepfaith.statement.schema import CHOOSABLE, Basis, CookieCategory, SignalEffect, Statement
 
 COOKIE_PREFIX = "cookie:"
 """Choice ids of cookie categories: ``cookie:analytics``."""
+SALE_CHOICE = "do-not-sell-or-share"
+"""The choice id of the opt-out of selling and sharing (CCPA/CPRA)."""
+SALE_CHOICE_NAME = "Do not sell or share my personal information"
 
 GIVING_METHODS = frozenset({ConsentMethod.EXPLICIT})
 """The only way to give an opt-in choice: the person's own explicit action."""
@@ -73,23 +81,25 @@ class ChoiceState:
     """The person's Global Privacy Control signal keeps this choice off."""
 
 
-def choices(statement: Statement) -> list[Choice]:
-    """Every choice the statement gives, purposes first, then cookie categories."""
-    gpc, cookie_data = gpc_purposes(statement), cookie_purposes(statement)
-    found = [
-        Choice(
-            p.id,
-            p.name,
-            p.description,
-            # All its data comes through a non-essential cookie: consent first, as the
-            # banner and the engine have it, whatever the declared basis.
-            p.basis is Basis.OPT_IN or cookie_data.get(p.id) == frozenset(p.categories),
-            (p.id,),
-            p.id in gpc,
+def choices(statement: Statement, jurisdiction: str | None = None) -> list[Choice]:
+    """Every choice the statement gives a person in ``jurisdiction`` (the defaults when
+    unknown): purposes first, then the opt-out of selling and sharing, then cookie
+    categories."""
+    gpc, cookie_data = gpc_purposes(statement, jurisdiction), cookie_purposes(statement)
+    found = []
+    for p in statement.purposes:
+        basis = p.bases.get(jurisdiction, p.basis) if jurisdiction else p.basis
+        if not (p.preference_center and basis in CHOOSABLE):
+            continue
+        # All its data comes through a non-essential cookie: consent first, as the
+        # banner and the engine have it, whatever the declared basis.
+        opt_in = basis is Basis.OPT_IN or cookie_data.get(p.id) == frozenset(p.categories)
+        found.append(Choice(p.id, p.name, p.description, opt_in, (p.id,), p.id in gpc))
+    sold = _sale_and_sharing(statement, jurisdiction)
+    if sold:
+        found.append(
+            Choice(SALE_CHOICE, SALE_CHOICE_NAME, None, False, sold, any(p in gpc for p in sold))
         )
-        for p in statement.purposes
-        if p.preference_center and p.basis in (Basis.OPT_IN, Basis.OPT_OUT)
-    ]
     for category in CookieCategory:
         if category is CookieCategory.NECESSARY:
             continue  # cannot be refused, so it is no choice
@@ -99,12 +109,28 @@ def choices(statement: Statement) -> list[Choice]:
             )
         )
         if purposes:
-            name = f"{category.value.capitalize()} cookies"
+            name = f"{category.value.replace('_', ' ').capitalize()} cookies"
             blocked = any(p in gpc for p in purposes)
             found.append(
                 Choice(COOKIE_PREFIX + category.value, name, None, True, purposes, blocked)
             )
     return found
+
+
+def _sale_and_sharing(statement: Statement, jurisdiction: str | None) -> tuple[str, ...]:
+    """The purposes the opt-out of selling and sharing stops, where it is offered."""
+    sharing = statement.sharing
+    offered = sharing.sells_personal_data or sharing.shares_for_advertising
+    where = sharing.opt_out_jurisdictions
+    if not offered or (where and jurisdiction is not None and jurisdiction not in where):
+        return ()
+    sold = {SignalEffect.SALE, SignalEffect.SHARING}
+    effects = purpose_effects(statement)
+    return tuple(
+        p.id
+        for p in statement.purposes
+        if effects[p.id] & sold and p.basis not in (Basis.LEGAL, Basis.VITAL_INTEREST)
+    )
 
 
 def choice(statement: Statement, choice_id: str) -> Choice:
@@ -122,7 +148,7 @@ def current(ledger: Ledger, statement: Statement, subject: Subject) -> list[Choi
         if event.counts and event.kind is not ConsentKind.NOTIFIED:
             latest[event.choice] = event
     person = ledger.subject(subject.tenant, subject.id)
-    return [_state(item, latest, person) for item in choices(statement)]
+    return [_state(item, latest, person) for item in choices(statement, person.jurisdiction)]
 
 
 def _state(item: Choice, latest: Mapping[str, ConsentEvent], person: Subject) -> ChoiceState:
@@ -158,14 +184,15 @@ def change(
     method = ConsentMethod(method)
     with ledger.transaction(actor=actor) as tx:
         person = tx.subject(subject.tenant, subject.id)
-        wanted = _check_changes(statement, changes, method, person.gpc)
+        wanted = _check_changes(statement, changes, method, person)
         return _record(tx, person, wanted, method, dict(evidence or {}), at)
 
 
 def _check_changes(
-    statement: Statement, changes: Mapping[str, object], method: ConsentMethod, gpc: bool
+    statement: Statement, changes: Mapping[str, object], method: ConsentMethod, person: Subject
 ) -> list[tuple[Choice, bool]]:
-    offered = {item.id: item for item in choices(statement)}
+    offered = {item.id: item for item in choices(statement, person.jurisdiction)}
+    gpc = person.gpc
     errors: dict[str, str] = {}
     wanted: list[tuple[Choice, bool]] = []
     for choice_id, value in changes.items():
@@ -239,9 +266,11 @@ def record_gpc(
     details = {"signal": "Sec-GPC", **(evidence or {})}
     choosable = (Basis.OPT_IN, Basis.OPT_OUT)
     objected = gpc_purposes(statement)
-    purposes = [p.id for p in statement.purposes if p.id in objected and p.basis in choosable]
+    purposes = [p.id for p in statement.purposes if p.id in objected and p.basis in CHOOSABLE]
     recipients = [
-        r.id for r in statement.recipients if r.kind in GPC_RECIPIENT_KINDS and r.basis in choosable
+        r.id
+        for r in statement.recipients
+        if (r.kind in GPC_RECIPIENT_KINDS or r.own_purposes) and r.basis in choosable and objected
     ]
     events = [
         _gpc_event(tx, person, details, purpose=p)

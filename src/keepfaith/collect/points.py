@@ -97,6 +97,7 @@ def submit(
     actor: str = "web",
     secret_key: str | None = None,
     gpc: bool = False,
+    region: str | None = None,
 ) -> Submission:
     """Store one submission at a declared collection point, or refuse it whole.
 
@@ -107,8 +108,9 @@ def submit(
     kind by default) is created, except at a detached point. Raises ``InvalidSubmission``
     (field -> reason), ``Refused`` for a single-use point, ``NotFound`` for an unknown one.
 
-    ``gpc``: the request carried a Global Privacy Control signal, recorded on the person
-    in the same transaction (``keepfaith.collect.consent.record_gpc``).
+    ``region`` (``DE``, ``US-CA``) places the person in one of the statement's
+    jurisdictions. ``gpc``: the request carried a Global Privacy Control signal,
+    recorded on the person in the same transaction (``consent.record_gpc``).
 
     A password field (category ``user.authorization``) is never stored as a value; with
     ``secret_key`` and a statement that offers login, it becomes the person's password
@@ -119,7 +121,10 @@ def submit(
         raise Refused(f"collection point {point.id!r} is single-use: send it through messaging")
     values, errors = _check_fields(point, fields)
     ticked, defaults = _check_consents(point, consents or {}, errors)
-    _check_age(statement, point, values, age, at, errors)
+    youngest = _check_age(statement, point, values, age, at, errors)
+    jurisdiction = statement.jurisdiction_of(region) if region else None
+    if region and jurisdiction is None and statement.jurisdictions:
+        errors["region"] = "is in none of the statement's jurisdictions"
     kind = _subject_kind(point, subject, subject_kind, errors)
     if errors:
         raise InvalidSubmission(errors)
@@ -127,6 +132,8 @@ def submit(
         done = _store(tx, statement, point, values, ticked, defaults, subject, kind, at)
         if secret_key and done.subject_id is not None:
             _set_login(tx, statement, point, values, secret_key, done.subject_id)
+        if done.subject_id is not None:
+            _set_law(tx, statement, done.subject_id, jurisdiction, _age_under(statement, youngest))
         if gpc and done.subject_id is not None:
             record_gpc(tx, tx.subject(statement.id, done.subject_id), evidence={"via": point.id})
         return done
@@ -189,10 +196,11 @@ def _check_age(
     age: int | dt.date | None,
     at: dt.datetime | None,
     errors: dict[str, str],
-) -> None:
-    """Add an error for a person under the minimum age; it never repeats the age given."""
+) -> int | None:
+    """Add an error for a person under the minimum age (it never repeats the age given);
+    return the youngest age given, if any."""
     if statement.children is None:
-        return
+        return None
     today = (at or dt.datetime.now(dt.UTC)).date()
     given: list[tuple[str, int]] = []
     if age is not None:
@@ -205,7 +213,16 @@ def _check_age(
             else:
                 given.append((field.name, years))
     minimum = statement.children.minimum_age
-    errors.update({name: _under_age(statement) for name, years in given if years < minimum})
+    if minimum is not None:
+        errors.update({name: _under_age(statement) for name, years in given if years < minimum})
+    return min((years for _, years in given), default=None)
+
+
+def _age_under(statement: Statement, youngest: int | None) -> int | None:
+    """The smallest age of a children's rule the person is known to be under."""
+    if youngest is None or statement.children is None:
+        return None
+    return min((r.under for r in statement.children.rules if youngest < r.under), default=None)
 
 
 def _under_age(statement: Statement) -> str:
@@ -300,6 +317,21 @@ def _store(
         tuple(ticked) if owner else (),
         tuple(redacted),
     )
+
+
+def _set_law(
+    tx: Transaction,
+    statement: Statement,
+    subject_id: int,
+    jurisdiction: str | None,
+    age_under: int | None,
+) -> None:
+    """Where the person is, and an age they are known to be under, when learnt here."""
+    person = tx.subject(statement.id, subject_id)
+    if jurisdiction is not None and person.jurisdiction != jurisdiction:
+        person = tx.set_jurisdiction(person, jurisdiction)
+    if age_under is not None and (person.age_under is None or age_under < person.age_under):
+        tx.set_age_under(person, age_under)
 
 
 def _set_login(

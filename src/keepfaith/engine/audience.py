@@ -33,21 +33,43 @@ def audience_query(
 
 
 def _version(plan: Plan, at: dt.datetime | None, moment: dt.datetime) -> Condition:
+    """One statement version's plan; with jurisdictions, each person under their own."""
+    if plan.variants is None:
+        return _plan(plan, at, moment)
+    places = list(plan.variants)
+    elsewhere = sa.or_(s.c.jurisdiction.is_(None), s.c.jurisdiction.not_in(places))
+    return sa.or_(
+        sa.and_(elsewhere, _plan(plan, at, moment)),
+        *(sa.and_(s.c.jurisdiction == j, _plan(v, at, moment)) for j, v in plan.variants.items()),
+    )
+
+
+def _plan(plan: Plan, at: dt.datetime | None, moment: dt.datetime) -> Condition:
     p = plan.purpose
     assert p is not None
     # Cheap and selective first: SQL evaluates AND from the left, and a positive consent
     # is an uncorrelated ``id IN (...)`` the database can drive the whole query from.
     active: list[Condition] = [s.c.status == "active"]
-    active.extend(_basis(p.basis, p.id, plan.gpc_check, at))
-    if plan.cookie_check:
+    if plan.opt_in or plan.cookie_check:
         active.append(_given(p.id, at))
+    elif plan.choice_check:
+        active.append(~_withdrawn(p.id, at))
+    if plan.gpc_check:
+        active.append(~_gpc(at))
+    if plan.restrict_check:
+        active.append(s.c.restricted_at.is_(None) | _given(p.id, at))
+    if plan.dnt_check:
+        active.append(~_dnt(at))
+    if plan.minor_check:
+        active.append(~_minor(plan) | _given(p.id, at))
     r = plan.recipient
     if r is not None and plan.recipient_check:
-        choices = (plan.recipient_choice, p.id) if plan.recipient_via_purpose else None
-        if choices is None:
-            active.extend(_basis(r.basis, plan.recipient_choice, r.gpc_objects, at))
+        gpc = r.gpc_objects and plan.gpc_honoured
+        if plan.recipient_via_purpose:
+            choices = (plan.recipient_choice, p.id)
+            active.extend(_basis_latest(r.basis, choices, gpc, at))
         else:
-            active.extend(_basis_latest(r.basis, choices, r.gpc_objects, at))
+            active.extend(_basis(r.basis, plan.recipient_choice, gpc, at))
     if plan.non_commercial_points:
         active.append(
             ~_records(
@@ -63,7 +85,7 @@ def _version(plan: Plan, at: dt.datetime | None, moment: dt.datetime) -> Conditi
             )
         )
     new_use = _given(p.id, at)
-    if p.basis is Basis.OPT_OUT:
+    if plan.opt_out:
         new_use = new_use | (_notified(p.id, at) & ~_withdrawn(p.id, at))
     for category in plan.categories:
         active.append(_stated_for(category, p.id) | new_use)
@@ -73,6 +95,24 @@ def _version(plan: Plan, at: dt.datetime | None, moment: dt.datetime) -> Conditi
         sa.not_(s.c.known_child),
         sa.or_(sa.and_(*active), held),
     )
+
+
+def _dnt(at: dt.datetime | None) -> Condition:
+    """A Do Not Track signal stands (at ``at``: it had arrived by then)."""
+    if at is None:
+        return s.c.dnt_at.is_not(None)
+    return s.c.dnt_at <= at
+
+
+def _minor(plan: Plan) -> Condition:
+    """Known to be under the age of a rule making sale and sharing opt-in where they are."""
+    rules = []
+    for under, where in plan.compiled.minor_sale:
+        young = sa.and_(s.c.age_under.is_not(None), s.c.age_under <= under)
+        if where:
+            young = sa.and_(young, s.c.jurisdiction.is_(None) | s.c.jurisdiction.in_(where))
+        rules.append(young)
+    return sa.or_(*rules) if rules else sa.false()
 
 
 def _stated_for(category: str, purpose: str) -> Condition:

@@ -8,14 +8,18 @@ here knows a clause id by name: what a statement promises lives in its YAML.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from keepfaith.statement.schema import (
     Basis,
+    ChildRequirement,
     CollectionKind,
     CookieCategory,
     Purpose,
     RecipientKind,
+    RightKind,
+    SignalEffect,
+    SignalKind,
     Statement,
 )
 
@@ -53,6 +57,17 @@ class CompiledPurpose:
     sharing: bool = False
     """The purpose is itself sharing: every recipient it names is a third party, so
     consent to it counts as consent to share with them (PA-21)."""
+    bases: Mapping[str, Basis] = field(default_factory=dict)
+    """The basis in particular jurisdictions, over ``basis``."""
+    effects: frozenset[SignalEffect] = frozenset()
+    """Which of sale, sharing (for cross-context advertising), targeted advertising it is."""
+    shares_for_advertising: bool = False
+
+    def basis_in(self, jurisdiction: str | None) -> Basis:
+        """The basis for a person in ``jurisdiction`` (the default when unknown)."""
+        if jurisdiction is None:
+            return self.basis
+        return self.bases.get(jurisdiction, self.basis)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +96,10 @@ class CompiledRecipient:
     collection_points: frozenset[str]
     third_party: bool
     gpc_objects: bool
+    """Sharing with it is what a GPC signal objects to: a partner or an advertiser, or
+    any recipient receiving for its own purposes."""
     clauses: Clauses
+    own_purposes: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,27 +129,88 @@ class CompiledStatement:
     choice_on_new_use: bool
     anonymous_disclosure: bool
     non_commercial_points: frozenset[str]
+    jurisdictions: tuple[str, ...] = ()
+    discloses_for_own_purposes: bool = False
+    shares_for_advertising: bool = False
+    restrict_clauses: Clauses = ()
+    object_clauses: Clauses = ()
+    minor_sale: tuple[tuple[int, frozenset[str]], ...] = ()
+    """(under, jurisdictions) of rules that make sale and sharing opt-in for minors;
+    no jurisdictions means everywhere."""
+    signal_clauses: Mapping[str, Clauses] = field(default_factory=dict)
+
+    def honoured(self, kind: SignalKind, jurisdiction: str | None) -> frozenset[SignalEffect]:
+        """What a signal of ``kind`` opts a person in ``jurisdiction`` out of."""
+        return honoured_effects(self.statement, kind, jurisdiction)
+
+    def minor_needs_opt_in(self, age_under: int | None, jurisdiction: str | None) -> bool:
+        """Whether selling or sharing a person known to be under ``age_under`` needs an
+        opt-in where they are."""
+        if age_under is None:
+            return False
+        return any(
+            age_under <= under and (not where or jurisdiction is None or jurisdiction in where)
+            for under, where in self.minor_sale
+        )
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.tenant, self.version)
 
 
-def gpc_purposes(statement: Statement) -> frozenset[str]:
-    """Purposes a Global Privacy Control signal objects to, whoever asks: sale, targeted
-    advertising, and a purpose that is sharing itself (every recipient it names is a
-    partner or advertiser). The one definition: banner, privacy center and engine use it.
+ALL_EFFECTS = frozenset(SignalEffect)
+
+
+def honoured_effects(
+    statement: Statement, kind: SignalKind, jurisdiction: str | None
+) -> frozenset[SignalEffect]:
+    """What an honoured signal of ``kind`` opts a person out of where they are.
+
+    A statement that declares no signal of a kind keeps keepfaith's default: Global
+    Privacy Control honoured everywhere for sale, sharing and targeted advertising, Do
+    Not Track not honoured. A person whose jurisdiction is unknown gets a signal
+    honoured wherever the statement honours it.
+    """
+    declared = [signal for signal in statement.signals if signal.kind is kind]
+    if not declared:
+        return ALL_EFFECTS if kind is SignalKind.GPC else frozenset()
+    found: set[SignalEffect] = set()
+    for signal in declared:
+        where = set(signal.jurisdictions)
+        if signal.honoured and (not where or jurisdiction is None or jurisdiction in where):
+            found.update(signal.effects)
+    return frozenset(found)
+
+
+def purpose_effects(statement: Statement) -> dict[str, frozenset[SignalEffect]]:
+    """Each purpose -> which of sale, sharing and targeted advertising it is.
+
+    Sharing is sharing for cross-context behavioural advertising, or a purpose that is
+    sharing itself with partners and advertisers (every recipient naming it one).
     """
     named: dict[str, set[RecipientKind]] = {}
     for r in statement.recipients:
         for purpose in r.purposes:
             named.setdefault(purpose, set()).add(r.kind)
     none = {RecipientKind.PROCESSOR}
-    return frozenset(
-        p.id
-        for p in statement.purposes
-        if p.sale or p.advertising or named.get(p.id, none) <= GPC_RECIPIENT_KINDS
-    )
+    found: dict[str, frozenset[SignalEffect]] = {}
+    for p in statement.purposes:
+        effects = set()
+        if p.sale:
+            effects.add(SignalEffect.SALE)
+        if p.shares_for_advertising or named.get(p.id, none) <= GPC_RECIPIENT_KINDS:
+            effects.add(SignalEffect.SHARING)
+        if p.advertising:
+            effects.add(SignalEffect.TARGETED_ADVERTISING)
+        found[p.id] = frozenset(effects)
+    return found
+
+
+def gpc_purposes(statement: Statement, jurisdiction: str | None = None) -> frozenset[str]:
+    """Purposes a Global Privacy Control signal objects to for a person in
+    ``jurisdiction``: the one definition; banner, privacy center and engine use it."""
+    honoured = honoured_effects(statement, SignalKind.GPC, jurisdiction)
+    return frozenset(p for p, e in purpose_effects(statement).items() if e & honoured)
 
 
 def sharing_purposes(statement: Statement) -> frozenset[str]:
@@ -179,6 +258,7 @@ def _purpose(
     gpc: frozenset[str],
     sharing: frozenset[str],
     cookies: dict[str, frozenset[str]],
+    effects: dict[str, frozenset[SignalEffect]],
 ) -> CompiledPurpose:
     serving = [
         c for c in s.cookies if c.purpose == p.id and c.category is not CookieCategory.NECESSARY
@@ -195,6 +275,9 @@ def _purpose(
         cookies=tuple(c.name for c in serving),
         cookie_clauses=merge(*(c.clauses for c in serving)),
         sharing=p.id in sharing,
+        bases=dict(p.bases),
+        effects=effects[p.id],
+        shares_for_advertising=p.shares_for_advertising,
     )
 
 
@@ -202,7 +285,8 @@ def compile_statement(statement: Statement) -> CompiledStatement:
     """Index a statement for the engine; done once per (tenant, version)."""
     s = statement
     gpc, sharing, cookies = gpc_purposes(s), sharing_purposes(s), cookie_purposes(s)
-    purposes = {p.id: _purpose(s, p, gpc, sharing, cookies) for p in s.purposes}
+    effects = purpose_effects(s)
+    purposes = {p.id: _purpose(s, p, gpc, sharing, cookies, effects) for p in s.purposes}
     categories = {
         c.id: CompiledCategory(c.id, c.sensitive, c.commercial_use, tuple(c.clauses))
         for c in s.categories
@@ -220,8 +304,9 @@ def compile_statement(statement: Statement) -> CompiledStatement:
             purposes=frozenset(r.purposes),
             collection_points=frozenset(r.collection_points),
             third_party=r.kind not in FIRST_PARTY_KINDS,
-            gpc_objects=r.kind in GPC_RECIPIENT_KINDS,
+            gpc_objects=r.kind in GPC_RECIPIENT_KINDS or r.own_purposes,
             clauses=tuple(r.clauses),
+            own_purposes=r.own_purposes,
         )
         for r in s.recipients
     }
@@ -250,4 +335,22 @@ def compile_statement(statement: Statement) -> CompiledStatement:
         choice_on_new_use=s.changes.choice_on_new_use,
         anonymous_disclosure=bool(s.anonymous_data and s.anonymous_data.may_disclose),
         non_commercial_points=frozenset(p.id for p in s.collection_points if not p.commercial_use),
+        jurisdictions=tuple(j.id for j in s.jurisdictions),
+        discloses_for_own_purposes=s.sharing.discloses_for_own_purposes,
+        shares_for_advertising=s.sharing.shares_for_advertising,
+        restrict_clauses=_right_clauses(s, RightKind.RESTRICT),
+        object_clauses=_right_clauses(s, RightKind.OBJECT),
+        minor_sale=tuple(
+            (rule.under, frozenset(rule.jurisdictions))
+            for rule in (s.children.rules if s.children else ())
+            if rule.requires is ChildRequirement.OPT_IN_TO_SALE
+        ),
+        signal_clauses={
+            kind.value: merge(*(x.clauses for x in s.signals if x.kind is kind))
+            for kind in SignalKind
+        },
     )
+
+
+def _right_clauses(s: Statement, kind: RightKind) -> Clauses:
+    return merge(tuple(s.rights.clauses), *(r.clauses for r in s.rights.requests if r.kind is kind))

@@ -399,6 +399,31 @@ class Transaction:
         # The audit entry carries the time itself; its details stay JSON.
         return self._update_subject(current, "gpc", {"gpc": on, "gpc_at": when}, {"gpc": on})
 
+    def set_jurisdiction(self, subject: Subject, jurisdiction: str | None) -> Subject:
+        """Record where the person is: a jurisdiction id of their statement version."""
+        current = self.subject(subject.tenant, subject.id)
+        declared = self.statement(current.tenant, current.statement_version).jurisdictions
+        if jurisdiction is not None and jurisdiction not in {j.id for j in declared}:
+            raise Refused(f"jurisdiction {jurisdiction!r} is not declared by {current.tenant}")
+        return self._update_subject(current, "jurisdiction", {"jurisdiction": jurisdiction})
+
+    def set_restricted(self, subject: Subject, on: bool = True) -> Subject:
+        """Restrict processing at the person's request (GDPR art. 18), or lift it."""
+        when = self.ledger.clock() if on else None
+        return self._update_subject(subject, "restricted", {"restricted_at": when}, {"on": on})
+
+    def set_dnt(self, subject: Subject) -> Subject:
+        """Record a Do Not Track signal, with the time it first arrived."""
+        current = self.subject(subject.tenant, subject.id)
+        if current.dnt_at is not None:
+            return current
+        when = self.ledger.clock()
+        return self._update_subject(current, "dnt", {"dnt_at": when}, {"on": True})
+
+    def set_age_under(self, subject: Subject, age: int | None) -> Subject:
+        """Record an age the person is known to be under (``None``: not known)."""
+        return self._update_subject(subject, "age_under", {"age_under": age})
+
     def set_statement_version(self, subject: Subject, version: str) -> Subject:
         """Decide the subject under another published version from now on."""
         self.statement(subject.tenant, version)
@@ -1012,4 +1037,8 @@ def _subject(row: Any) -> Subject:
         row.reference,
         utc(row.created_at),
         utc(row.gpc_at) if row.gpc_at is not None else None,
+        row.jurisdiction,
+        utc(row.restricted_at) if row.restricted_at is not None else None,
+        utc(row.dnt_at) if row.dnt_at is not None else None,
+        row.age_under,
     )

@@ -187,7 +187,8 @@ def national_id_declared(s: Statement) -> Iterator[Finding]:
 
 def child_age_too_low(s: Statement) -> Iterator[Finding]:
     """Collecting from children under 13 needs parental consent keepfaith cannot verify."""
-    if s.children is not None and s.children.minimum_age < MINIMUM_CHILD_AGE:
+    age = s.children.minimum_age if s.children is not None else None
+    if s.children is not None and age is not None and age < MINIMUM_CHILD_AGE:
         yield Finding(
             "minimum-age",
             "error",

@@ -452,7 +452,8 @@ def places(base: str, material_when: Literal["narrowed", "widened"]) -> Rule:
     def rule(site: _Site, name: str, old: Any, new: Any) -> Iterator[Change]:
         widened = not new or bool(old and set(new) - set(old))
         how = "widened" if widened else "narrowed"
-        text = f"{site.label}: {name} from {_show(old or 'everywhere')} to {_show(new or 'everywhere')}"
+        before, after = _show(old or "everywhere"), _show(new or "everywhere")
+        text = f"{site.label}: {name} from {before} to {after}"
         yield site.change(f"{base}_{how}", how == material_when, text, (name,))
 
     return rule

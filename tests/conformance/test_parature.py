@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from keepfaith.collect.links import link_token
 from keepfaith.exceptions import NotFound, Refused
-from keepfaith.ledger import staff
+from keepfaith.ledger import Subject, consents, disclosures, records, staff, statements, subjects
 from keepfaith.ledger.staff import Role
 from keepfaith.statement import load, loads
 from keepfaith.statement.check import check
@@ -28,6 +28,7 @@ from tests.conformance.conftest import (
 )
 from tests.conformance.told import assert_told
 from tests.conftest import EXAMPLES, PARATURE_CONTACT
+from tests.ledger.support import read, write
 from tests.logs.support import VISITS, all_stored_bytes, logs_cli, write_log
 from tests.web.conftest import PASSWORD, SECRET, form_token, sign_in
 
@@ -65,7 +66,7 @@ def test_PA_14_cookie_values_are_opaque_signed_identifiers(
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{20,}", visitor)
     assert visitor != second.json()["visitor"]
     subject = cookie_visitor(app, "parature", first)
-    events = len(app.state.ledger.consent_history(subject))
+    events = len(read(app.state.ledger, consents.history, subject))
     # Change the signature's first character: the last one of unpadded base64 may carry
     # only padding bits, so altering it need not change the signature at all.
     identifier, signature = visitor.split(".")
@@ -76,7 +77,7 @@ def test_PA_14_cookie_values_are_opaque_signed_identifiers(
         json={"version": version, "accepted": [], "visitor": forged},
     )
     assert refused.status_code == 400
-    assert len(app.state.ledger.consent_history(subject)) == events
+    assert len(read(app.state.ledger, consents.history, subject)) == events
 
 
 def test_PA_15_third_party_cookie_categories_are_the_persons_choice(
@@ -129,9 +130,9 @@ def test_PA_01_every_subject_has_a_declared_kind(seeds: Seeds) -> None:
     kinds = {k.id for k in load(STATEMENT).subject_kinds}
     assert kinds == {"visitor", "customer", "customer_employee"}
     with engine.ledger.transaction() as tx:
-        made = [tx.add_subject("parature", kind).kind for kind in sorted(kinds)]
+        made = [subjects.add(tx, "parature", kind).kind for kind in sorted(kinds)]
         with pytest.raises(Refused, match="not declared"):
-            tx.add_subject("parature", "partner")
+            subjects.add(tx, "parature", "partner")
     assert made == sorted(kinds)
 
 
@@ -139,9 +140,9 @@ def test_PA_02_anonymised_records_are_not_personal(seeds: Seeds) -> None:
     engine = seeds("parature")
     subject = person(engine, "parature", "visitor", "server_logs")
     with engine.ledger.transaction() as tx:
-        kept = tx.anonymise(subject, keep=["user.behavior.browsing_history"])
-        assert tx.records(subject) == []
-        anonymous = tx.detached_records("parature")
+        kept = records.anonymise(tx, subject, keep=["user.behavior.browsing_history"])
+        assert records.of(tx, subject) == []
+        anonymous = records.detached(tx, "parature")
     assert kept == 1 and [r.anonymous for r in anonymous] == [True]
     assert engine.state(subject).collected == {}
     decision = engine.may_disclose_anonymous("parature")
@@ -153,7 +154,7 @@ def test_PA_03_each_tenant_is_answered_under_its_own_statement(seeds: Seeds) -> 
     customer = person(engine, "parature", "customer", "registration")
     contact = person(engine, "estara", "business_contact", "business_inquiry")
     with pytest.raises(NotFound):
-        engine.ledger.subject("estara", customer.id)
+        read(engine.ledger, subjects.get, "estara", customer.id)
     assert engine.may(customer, "administer_account", CONTACT).allowed
     assert "not declared" in engine.may(contact, "administer_account", CONTACT).reason
     state = engine.state(customer)
@@ -172,17 +173,18 @@ def test_PA_12_records_from_other_sources_keep_their_provenance(seeds: Seeds) ->
     engine = seeds("parature")
     subject = person(engine, "parature", "customer", "registration", CONTACT)
     with engine.ledger.transaction() as tx:
-        tx.add_record(
+        records.add(
+            tx,
             subject,
             "user.job_title",
             "CTO",
             collection_point="other_sources",
             provenance={"received_by": "telephone"},
         )
-    records = {r.category: r for r in engine.ledger.records(subject)}
-    assert records["user.job_title"].collection_point == "other_sources"
-    assert records["user.job_title"].provenance == {"received_by": "telephone"}
-    assert records["user.name"].collection_point == "registration"
+    held = {r.category: r for r in read(engine.ledger, records.of, subject)}
+    assert held["user.job_title"].collection_point == "other_sources"
+    assert held["user.job_title"].provenance == {"received_by": "telephone"}
+    assert held["user.name"].collection_point == "registration"
     assert "PA-12" in load(STATEMENT).collection_point("other_sources").clauses
 
 
@@ -211,7 +213,7 @@ def test_PA_20_anonymous_data_may_be_disclosed_without_consent(seeds: Seeds) -> 
     )
     assert decision.allowed and "PA-20" in decision.clauses
     with engine.ledger.transaction() as tx:
-        [logged] = tx.disclosures("parature")
+        [logged] = disclosures.of(tx, "parature")
     assert logged.anonymous and logged.subject_id is None
 
 
@@ -221,16 +223,16 @@ def test_PA_21_affiliates_only_after_opt_in(seeds: Seeds) -> None:
     refused = engine.may(subject, "affiliate_sharing", CONTACT, recipient="affiliates")
     assert not refused.allowed and "PA-21" in refused.clauses
     with engine.ledger.transaction() as tx:
-        tx.consent(subject, "affiliate_sharing", method="default")
-        tx.consent(subject, recipient="affiliates", evidence={"pre_ticked": True})
+        consents.record(tx, subject, "affiliate_sharing", method="default")
+        consents.record(tx, subject, recipient="affiliates", evidence={"pre_ticked": True})
     assert not engine.may(subject, "affiliate_sharing", CONTACT, recipient="affiliates").allowed
     with engine.ledger.transaction() as tx:
-        tx.consent(subject, "affiliate_sharing", evidence={"checkbox": "affiliates"})
-        tx.consent(subject, recipient="affiliates", evidence={"checkbox": "affiliates"})
+        consents.record(tx, subject, "affiliate_sharing", evidence={"checkbox": "affiliates"})
+        consents.record(tx, subject, recipient="affiliates", evidence={"checkbox": "affiliates"})
     allowed = engine.may(subject, "affiliate_sharing", CONTACT, recipient="affiliates")
     assert allowed.allowed and "PA-21" in allowed.clauses
     with engine.ledger.transaction() as tx:
-        tx.consent(subject, recipient="affiliates", kind="withdrawn", method="link")
+        consents.record(tx, subject, recipient="affiliates", kind="withdrawn", method="link")
     assert not engine.may(subject, "affiliate_sharing", CONTACT, recipient="affiliates").allowed
 
 
@@ -240,11 +242,11 @@ def test_PA_23_partners_until_the_person_opts_out(seeds: Seeds) -> None:
     allowed = engine.disclose(subject, "partners", "partner_sharing", CONTACT)
     assert allowed.allowed and "PA-23" in allowed.clauses
     with engine.ledger.transaction() as tx:
-        tx.consent(subject, recipient="partners", kind="withdrawn", method="link")
+        consents.record(tx, subject, recipient="partners", kind="withdrawn", method="link")
     refused = engine.disclose(subject, "partners", "partner_sharing", CONTACT)
     assert not refused.allowed and "PA-23" in refused.clauses
     with engine.ledger.transaction() as tx:
-        assert len(tx.disclosures("parature", subject)) == 1
+        assert len(disclosures.of(tx, "parature", subject)) == 1
     assert subject.id not in set(
         engine.audience_ids("parature", "partner_sharing", CONTACT, recipient="partners")
     )
@@ -268,8 +270,8 @@ def _collect(client: httpx.Client, point: str, body: dict[str, Any]) -> httpx.Re
 
 def _held(service: FastAPI) -> int:
     with service.state.ledger.transaction() as tx:
-        people = tx.subjects("parature")
-        return sum(len(tx.records(s)) for s in people) + len(tx.detached_records("parature"))
+        people = subjects.of_tenant(tx, "parature")
+        return sum(len(records.of(tx, s)) for s in people) + len(records.detached(tx, "parature"))
 
 
 def test_PA_06_required_fields_enforced_optional_ones_may_be_left_out(
@@ -295,8 +297,10 @@ def test_PA_07_resumes_serve_the_assessment_alone_and_age_is_optional(
     client = make_client(service)
     answer = _collect(client, "job_application", {"fields": APPLICATION})
     assert answer.status_code == 201, answer.text
-    subject = service.state.ledger.subject("parature", answer.json()["subject"])
-    assert {r.purposes for r in service.state.ledger.records(subject)} == {("assess_candidate",)}
+    subject = read(service.state.ledger, subjects.get, "parature", answer.json()["subject"])
+    assert {r.purposes for r in read(service.state.ledger, records.of, subject)} == {
+        ("assess_candidate",)
+    }
     engine = service.state.engine
     assert engine.may(subject, "assess_candidate", ["user.content.resume"]).allowed
     assert not engine.may(subject, "respond_to_requests", ["user.name"]).allowed
@@ -312,8 +316,8 @@ def test_PA_08_national_id_numbers_are_redacted_and_never_declared(
     body = {"fields": {"email": "ann@example.com", "message": "My SSN is 078-05-1120."}}
     answer = _collect(client, "correspondence", body)
     assert answer.status_code == 201 and answer.json()["redacted"] == ["message"]
-    subject = service.state.ledger.subject("parature", answer.json()["subject"])
-    (message,) = service.state.ledger.records(subject, ["user.content.private"])
+    subject = read(service.state.ledger, subjects.get, "parature", answer.json()["subject"])
+    (message,) = read(service.state.ledger, records.of, subject, ["user.content.private"])
     assert message.value == "My SSN is [redacted]."
     text = STATEMENT.read_text(encoding="utf-8")
     declared = text.replace(
@@ -331,11 +335,17 @@ def test_PA_09_session_registrations_go_to_that_sessions_host_only(
     service = make_app((STATEMENT,))
     client = make_client(service)
     body = {"fields": {"name": "Ann", "email": "ann@example.com", "company": "Example Corp"}}
-    session = service.state.ledger.subject(
-        "parature", _collect(client, "session_registration", body).json()["subject"]
+    session = read(
+        service.state.ledger,
+        subjects.get,
+        "parature",
+        _collect(client, "session_registration", body).json()["subject"],
     )
-    contact = service.state.ledger.subject(
-        "parature", _collect(client, "contact_form", {"fields": CONTACT_FORM}).json()["subject"]
+    contact = read(
+        service.state.ledger,
+        subjects.get,
+        "parature",
+        _collect(client, "contact_form", {"fields": CONTACT_FORM}).json()["subject"],
     )
     engine = service.state.engine
     shared = ["user.name", "user.contact.email"]
@@ -351,8 +361,8 @@ def test_PA_16_records_carry_the_declared_uses_and_no_other(
     client = make_client(service)
     answer = _collect(client, "registration", {"fields": {**CONTACT_FORM}})
     assert answer.status_code == 201, answer.text
-    subject = service.state.ledger.subject("parature", answer.json()["subject"])
-    (email,) = service.state.ledger.records(subject, ["user.contact.email"])
+    subject = read(service.state.ledger, subjects.get, "parature", answer.json()["subject"])
+    (email,) = read(service.state.ledger, records.of, subject, ["user.contact.email"])
     declared = {p.id for p in load(STATEMENT).purposes if "PA-16" in p.clauses}
     assert set(email.purposes) <= declared | {"administrative_email", "partner_sharing"}
     engine = service.state.engine
@@ -368,8 +378,8 @@ def test_PA_25_feedback_is_stored_detached_from_the_person(
     answer = _collect(client, "feedback", {"fields": {"feedback": "Search is slow."}})
     assert answer.status_code == 201 and answer.json()["subject"] is None
     with service.state.ledger.transaction() as tx:
-        assert tx.subjects("parature") == []
-        (kept,) = tx.detached_records("parature")
+        assert subjects.of_tenant(tx, "parature") == []
+        (kept,) = records.detached(tx, "parature")
     assert kept.subject_id is None and kept.purposes == ("use_feedback",)
 
 
@@ -406,7 +416,7 @@ def test_PA_28_roles_secure_cookies_and_a_configurable_session(
     assert auditor.get(f"{admin}/receipts").status_code == 200
     assert auditor.get(f"{admin}/profile").status_code == 403
     # Staff sign-in: a unique login, and a session cookie as short as configured.
-    staff.create_user(service.state.ledger.engine, "agent@example.com", PASSWORD, "support_agent")
+    write(service.state.ledger, staff.create_user, "agent@example.com", PASSWORD, "support_agent")
     token = form_token(client, "/login")
     signed = client.post(
         "/login", data={"email": "agent@example.com", "password": PASSWORD, "csrf_token": token}
@@ -459,6 +469,11 @@ def test_PA_33_the_privacy_office_can_be_reached() -> None:
 AFFILIATE_DATA = ["user.name", "user.contact.email"]
 
 
+def _person(service: FastAPI, subject_id: int) -> Subject:
+    with service.state.ledger.reading() as tx:
+        return subjects.get(tx, "parature", int(subject_id))
+
+
 def _center_link(client: httpx.Client, subject_id: int) -> None:
     token = link_token(SECRET, "parature", str(subject_id))
     assert client.get(f"/t/parature/privacy-center?token={token}").status_code == 303
@@ -472,7 +487,7 @@ def test_PA_21_consent_to_share_counts_for_the_affiliates_it_names(
     body = {"fields": CONTACT_FORM, "consents": {"affiliate_sharing": True}}
     answer = _collect(client, "contact_form", body)
     assert answer.status_code == 201, answer.text
-    subject = service.state.ledger.subject("parature", answer.json()["subject"])
+    subject = _person(service, answer.json()["subject"])
     engine = service.state.engine
     with_recipient = engine.may(subject, "affiliate_sharing", AFFILIATE_DATA, "affiliates")
     without = engine.may(subject, "affiliate_sharing", AFFILIATE_DATA)
@@ -501,7 +516,7 @@ def test_PA_15_cookie_data_is_used_only_with_the_cookie_consent(
     service = make_app((STATEMENT,))
     client = make_client(service)
     answer = _collect(client, "contact_form", {"fields": CONTACT_FORM})
-    subject = service.state.ledger.subject("parature", answer.json()["subject"])
+    subject = _person(service, answer.json()["subject"])
     _center_link(client, subject.id)
     shown = {c["id"]: c for c in client.get("/api/t/parature/consents").json()["choices"]}
     engine = service.state.engine
@@ -536,7 +551,7 @@ def test_PA_15_an_opt_out_purpose_through_a_cookie_is_decided_and_shown_as_opt_i
     assert len(warned) == 4 and all(f.severity == "warning" for f in warned)
     engine = seeds("parature")
     with engine.ledger.transaction() as tx:
-        tx.publish(statement, as_seed)
+        statements.publish(tx, statement, as_seed)
     engine = Engine(engine.ledger, [statement])
     subject = person(engine, "parature", "visitor", "third_party_cookies")
     offered = {c.id: c for c in choices.choices(statement)}
@@ -552,34 +567,34 @@ def test_PA_26_gpc_on_any_request_is_recorded_and_refuses_sale_sharing_and_ads(
 ) -> None:
     service = make_app((STATEMENT,))
     client = make_client(service)
-    ledger, engine = service.state.ledger, service.state.engine
+    engine = service.state.engine
     gpc = {"Sec-GPC": "1"}
     sent = dt.datetime.now(dt.UTC)
     answer = client.post(
         "/api/t/parature/collect/contact_form", json={"fields": CONTACT_FORM}, headers=gpc
     )
     assert answer.status_code == 201, answer.text
-    on_form = ledger.subject("parature", answer.json()["subject"])
+    on_form = _person(service, answer.json()["subject"])
     assert on_form.gpc and on_form.gpc_at is not None
     assert sent <= on_form.gpc_at <= dt.datetime.now(dt.UTC)
     # Another person, identified by the privacy center's link, then by the consent API.
-    later = ledger.subject(
-        "parature", _collect(client, "contact_form", {"fields": CONTACT_FORM}).json()["subject"]
+    later = _person(
+        service, _collect(client, "contact_form", {"fields": CONTACT_FORM}).json()["subject"]
     )
     assert not later.gpc
     _center_link(client, later.id)
     page = client.get("/t/parature/privacy-center", headers=gpc)
     assert 'id="gpc"' in page.text and "Global Privacy Control" in page.text
-    by_api = ledger.subject(
-        "parature", _collect(client, "contact_form", {"fields": CONTACT_FORM}).json()["subject"]
+    by_api = _person(
+        service, _collect(client, "contact_form", {"fields": CONTACT_FORM}).json()["subject"]
     )
     bearer = {"Authorization": f"Bearer {link_token(SECRET, 'parature', str(by_api.id))}"}
     shown = client.get("/api/t/parature/consents", headers={**bearer, **gpc}).json()["choices"]
     assert {c["id"] for c in shown if c["gpc"]} >= {"partner_sharing", "behavioural_advertising"}
     for subject in (
         on_form,
-        ledger.subject("parature", later.id),
-        ledger.subject("parature", by_api.id),
+        _person(service, later.id),
+        _person(service, by_api.id),
     ):
         assert subject.gpc
         ads = engine.may(subject, "behavioural_advertising", COOKIE_DATA)
@@ -604,15 +619,15 @@ def test_PA_27_a_known_child_is_erased_the_trail_kept_with_the_clause(seeds: See
     engine = seeds("parature")
     subject = person(engine, "parature", "customer", "registration")
     with engine.ledger.transaction() as tx:
-        tx.consent(subject, "marketing_email")
-        held = len(tx.records(subject))
+        consents.record(tx, subject, "marketing_email")
+        held = len(records.of(tx, subject))
         done = learn_child(tx, subject)
     assert held > 0 and done.erased == held
     assert done.decision.clauses == ("PA-27",) and "erased" in done.decision.reason
     with engine.ledger.transaction() as tx:
-        assert tx.records(subject) == []
-        assert tx.subject("parature", subject.id).known_child
-    assert [e.choice for e in engine.ledger.consent_history(subject)] == ["marketing_email"]
+        assert records.of(tx, subject) == []
+        assert subjects.get(tx, "parature", subject.id).known_child
+        assert [e.choice for e in consents.history(tx, subject)] == ["marketing_email"]
     erased = [e for e in engine.ledger.audit_entries() if e.action == "delete"]
     assert erased and len(erased[-1].detail()["records"]) == held
     refused = engine.may(subject, "administer_account", AFFILIATE_DATA)

@@ -25,7 +25,17 @@ from keepfaith.collect.receipts import receipt
 from keepfaith.engine import Engine
 from keepfaith.engine.compile import CompiledStatement
 from keepfaith.exceptions import InvalidSubmission
-from keepfaith.ledger import ConsentKind, ConsentMethod, Keyring, Ledger, Subject
+from keepfaith.ledger import (
+    ConsentKind,
+    ConsentMethod,
+    Keyring,
+    Ledger,
+    Subject,
+    consents,
+    records,
+    statements,
+    subjects,
+)
 from keepfaith.statement import Statement
 from keepfaith.statement.schema import CollectionKind
 from tests.conftest import EXAMPLES
@@ -96,7 +106,9 @@ def _act(
             choices.record_gpc(tx, subject)
     elif what == "tick":
         with ledger.transaction() as tx:
-            tx.consent(subject, choice, evidence={"control": "checkbox", "pre_ticked": False})
+            consents.record(
+                tx, subject, choice, evidence={"control": "checkbox", "pre_ticked": False}
+            )
     else:
         method = ConsentMethod.EXPLICIT if what == "center" else ConsentMethod.LINK
         # A GPC-blocked choice turned on is refused whole: nothing is recorded.
@@ -112,9 +124,9 @@ def test_privacy_center_receipts_and_engine_agree(
     ledger, engine, clock = world
     statement, point = person["statement"], person["point"]
     with ledger.transaction() as tx:
-        subject = tx.add_subject(statement.id, point.subjects[0])
+        subject = subjects.add(tx, statement.id, point.subjects[0])
         for category in person["categories"]:
-            tx.add_record(subject, category, "x", collection_point=point.id)
+            records.add(tx, subject, category, "x", collection_point=point.id)
     for act in person["acts"]:
         clock.advance(minutes=1)
         _act(ledger, statement, subject, act)
@@ -136,7 +148,8 @@ def test_the_cookie_banner_privacy_center_and_engine_agree(
     world: tuple[Ledger, Engine, Clock], seed: str, answers: list[tuple[set[str], bool]]
 ) -> None:
     ledger, engine, clock = world
-    statement = ledger.statement(seed)
+    with ledger.reading() as tx:
+        statement = statements.get(tx, seed)
     optional = optional_categories(statement)
     visitor = None
     recorded = None
@@ -156,7 +169,8 @@ def test_the_cookie_banner_privacy_center_and_engine_agree(
     assert recorded is not None
     if recorded.subject_id is None:
         return  # no optional cookie declared: nothing stored, nothing to agree on
-    subject = ledger.subject(seed, recorded.subject_id)
+    with ledger.reading() as tx:
+        subject = subjects.get(tx, seed, recorded.subject_id)
     shown = {s.choice.id: s.on for s in choices.current(ledger, statement, subject)}
     for category in optional:
         assert shown[choices.COOKIE_PREFIX + category] == (category in recorded.accepted)
@@ -170,7 +184,8 @@ def assert_agreement(
     ledger: Ledger, engine: Engine, statement: Statement, subject: Subject
 ) -> None:
     compiled = engine.compiled(statement.id, subject.statement_version)
-    held = {r.category: r for r in ledger.records(subject)}
+    with ledger.reading() as tx:
+        held = {r.category: r for r in records.of(tx, subject)}
     latest = _latest_events(ledger, subject)
     for state in choices.current(ledger, statement, subject):
         item = state.choice
@@ -199,7 +214,9 @@ def assert_agreement(
 
 def _latest_events(ledger: Ledger, subject: Subject) -> dict[str, Any]:
     latest = {}
-    for event in ledger.consent_history(subject):
+    with ledger.reading() as tx:
+        history = consents.history(tx, subject)
+    for event in history:
         if event.counts and event.kind is not ConsentKind.NOTIFIED:
             latest[event.choice] = event
     return latest

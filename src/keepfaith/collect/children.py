@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from keepfaith.engine.decision import Decision
-from keepfaith.ledger import Status, Subject, Transaction
+from keepfaith.ledger import Status, Subject, Transaction, records, statements, subjects
 from keepfaith.statement.schema import ChildAction
 
 
@@ -30,17 +30,17 @@ class ChildHandled:
 
 def learn_child(tx: Transaction, subject: Subject) -> ChildHandled:
     """Flag ``subject`` as a known child and do what their statement version promises."""
-    person = tx.set_known_child(tx.subject(subject.tenant, subject.id))
-    statement = tx.statement(person.tenant, person.statement_version)
+    person = subjects.set_known_child(tx, subjects.get(tx, subject.tenant, subject.id))
+    statement = statements.get(tx, person.tenant, person.statement_version)
     children = statement.children
     if children is None:
         decision = Decision(True, "a known child: no use at all (the statement promises no more)")
         return ChildHandled(person, 0, decision)
     clauses = tuple(children.clauses)
     if children.on_actual_knowledge is ChildAction.DELETE:
-        erased = tx.delete_records(person)
+        erased = records.delete(tx, person)
         reason = f"a known child: {erased} records erased, as the statement promises"
         return ChildHandled(person, erased, Decision(True, reason, clauses))
-    person = tx.set_status(person, Status.DEACTIVATED)
+    person = subjects.set_status(tx, person, Status.DEACTIVATED)
     reason = "a known child: the account is deactivated, as the statement promises"
     return ChildHandled(person, 0, Decision(True, reason, clauses))

@@ -37,7 +37,10 @@ from keepfaith.ledger import (
     Ledger,
     Subject,
     Transaction,
+    consents,
     recipient_choice,
+    statements,
+    subjects,
 )
 from keepfaith.statement.schema import CHOOSABLE, Basis, CookieCategory, SignalEffect, Statement
 
@@ -144,10 +147,12 @@ def choice(statement: Statement, choice_id: str) -> Choice:
 def current(ledger: Ledger, statement: Statement, subject: Subject) -> list[ChoiceState]:
     """Every choice with where it stands for ``subject``, from the consent history."""
     latest: dict[str, ConsentEvent] = {}
-    for event in ledger.consent_history(subject):
+    with ledger.reading() as tx:
+        history = consents.history(tx, subject)
+        person = subjects.get(tx, subject.tenant, subject.id)
+    for event in history:
         if event.counts and event.kind is not ConsentKind.NOTIFIED:
             latest[event.choice] = event
-    person = ledger.subject(subject.tenant, subject.id)
     return [_state(item, latest, person) for item in choices(statement, person.jurisdiction)]
 
 
@@ -183,7 +188,7 @@ def change(
     """
     method = ConsentMethod(method)
     with ledger.transaction(actor=actor) as tx:
-        person = tx.subject(subject.tenant, subject.id)
+        person = subjects.get(tx, subject.tenant, subject.id)
         wanted = _check_changes(statement, changes, method, person)
         return _record(tx, person, wanted, method, dict(evidence or {}), at)
 
@@ -228,7 +233,8 @@ def _record(
         kind = ConsentKind.GIVEN if on else ConsentKind.WITHDRAWN
         for purpose in item.purposes:
             events.append(
-                tx.consent(
+                consents.record(
+                    tx,
                     subject,
                     purpose,
                     kind=kind,
@@ -254,13 +260,13 @@ def record_gpc(
     So the receipts, the privacy center and the engine all say the same from then on.
     Returns the consent events written (none for a repeated signal).
     """
-    person = tx.subject(subject.tenant, subject.id)
+    person = subjects.get(tx, subject.tenant, subject.id)
     if person.gpc:
         return []
-    person = tx.set_gpc(person)
-    statement = tx.statement(person.tenant, person.statement_version)
+    person = subjects.set_gpc(tx, person)
+    statement = statements.get(tx, person.tenant, person.statement_version)
     latest: dict[str, ConsentKind] = {}
-    for event in tx.consent_history(person):
+    for event in consents.history(tx, person):
         if event.counts and event.kind is not ConsentKind.NOTIFIED:
             latest[event.choice] = event.kind
     details = {"signal": "Sec-GPC", **(evidence or {})}
@@ -293,7 +299,8 @@ def _gpc_event(
     purpose: str | None = None,
     recipient: str | None = None,
 ) -> ConsentEvent:
-    return tx.consent(
+    return consents.record(
+        tx,
         person,
         purpose,
         recipient=recipient,
@@ -309,4 +316,5 @@ def honour_gpc(ledger: Ledger, subject: Subject, *, via: str, actor: str = "web"
     if not subject.gpc:
         with ledger.transaction(actor=actor) as tx:
             record_gpc(tx, subject, evidence={"via": via})
-    return ledger.subject(subject.tenant, subject.id)
+    with ledger.reading() as tx:
+        return subjects.get(tx, subject.tenant, subject.id)

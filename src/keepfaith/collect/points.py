@@ -36,7 +36,16 @@ from keepfaith.collect.accounts import (
 from keepfaith.collect.consent import record_gpc
 from keepfaith.collect.redact import redact
 from keepfaith.exceptions import InvalidSubmission, NotFound, Refused
-from keepfaith.ledger import ConsentKind, ConsentMethod, Ledger, Subject, Transaction
+from keepfaith.ledger import (
+    ConsentKind,
+    ConsentMethod,
+    Ledger,
+    Subject,
+    Transaction,
+    consents,
+    records,
+    subjects,
+)
 from keepfaith.statement.schema import (
     CollectionKind,
     CollectionPoint,
@@ -121,7 +130,7 @@ def submit(
         raise Refused(f"collection point {point.id!r} is single-use: send it through messaging")
     values, errors = _check_fields(point, fields)
     ticked, defaults = _check_consents(point, consents or {}, errors)
-    youngest = _check_age(statement, point, values, age, at, errors)
+    youngest = _check_age(statement, point, values, age, at or ledger.clock(), errors)
     jurisdiction = statement.jurisdiction_of(region) if region else None
     if region and jurisdiction is None and statement.jurisdictions:
         errors["region"] = "is in none of the statement's jurisdictions"
@@ -135,7 +144,8 @@ def submit(
         if done.subject_id is not None:
             _set_law(tx, statement, done.subject_id, jurisdiction, _age_under(statement, youngest))
         if gpc and done.subject_id is not None:
-            record_gpc(tx, tx.subject(statement.id, done.subject_id), evidence={"via": point.id})
+            person = subjects.get(tx, statement.id, done.subject_id)
+            record_gpc(tx, person, evidence={"via": point.id})
         return done
 
 
@@ -194,14 +204,14 @@ def _check_age(
     point: CollectionPoint,
     values: Mapping[str, str],
     age: int | dt.date | None,
-    at: dt.datetime | None,
+    now: dt.datetime,
     errors: dict[str, str],
 ) -> int | None:
     """Add an error for a person under the minimum age (it never repeats the age given);
     return the youngest age given, if any."""
     if statement.children is None:
         return None
-    today = (at or dt.datetime.now(dt.UTC)).date()
+    today = now.date()
     given: list[tuple[str, int]] = []
     if age is not None:
         given.append(("age", _years(age, today)))
@@ -279,11 +289,11 @@ def _store(
     if point.detached:
         owner = None  # feedback: stored tied to no one (PA-25), so no consent either
     elif subject is not None:
-        owner = tx.subject(tenant, subject.id)
+        owner = subjects.get(tx, tenant, subject.id)
         if owner.known_child:
             raise InvalidSubmission({"age": _under_age(statement)})
     else:
-        owner = tx.add_subject(tenant, kind, statement_version=version)
+        owner = subjects.add(tx, tenant, kind, statement_version=version)
     declared = {f.name: f for f in point.fields}
     record_ids: list[int] = []
     redacted: list[str] = []
@@ -294,7 +304,8 @@ def _store(
         stored = None if field.category.startswith(CREDENTIALS_CATEGORY) else text
         if removed:
             redacted.append(name)
-        record = tx.add_record(
+        record = records.add(
+            tx,
             owner,
             field.category,
             stored,
@@ -327,11 +338,11 @@ def _set_law(
     age_under: int | None,
 ) -> None:
     """Where the person is, and an age they are known to be under, when learnt here."""
-    person = tx.subject(statement.id, subject_id)
+    person = subjects.get(tx, statement.id, subject_id)
     if jurisdiction is not None and person.jurisdiction != jurisdiction:
-        person = tx.set_jurisdiction(person, jurisdiction)
+        person = subjects.set_jurisdiction(tx, person, jurisdiction)
     if age_under is not None and (person.age_under is None or age_under < person.age_under):
-        tx.set_age_under(person, age_under)
+        subjects.set_age_under(tx, person, age_under)
 
 
 def _set_login(
@@ -351,7 +362,7 @@ def _set_login(
     email = values.get(fields.get(EMAIL_CATEGORY, ""))
     if password and email and offers_login(statement):
         store_login(
-            tx, statement, secret_key, tx.subject(statement.id, subject_id), email, password
+            tx, statement, secret_key, subjects.get(tx, statement.id, subject_id), email, password
         )
 
 
@@ -380,7 +391,8 @@ def _consent_events(
         return []
     evidence = {"collection_point": point.id, "control": "checkbox", "pre_ticked": False}
     events = [
-        tx.consent(
+        consents.record(
+            tx,
             owner,
             purpose,
             kind=ConsentKind.GIVEN,
@@ -391,7 +403,8 @@ def _consent_events(
         for purpose in ticked
     ]
     events += [
-        tx.consent(
+        consents.record(
+            tx,
             owner,
             purpose,
             kind=ConsentKind.GIVEN,

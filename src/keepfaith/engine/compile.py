@@ -178,7 +178,7 @@ def honoured_effects(
     for signal in declared:
         where = set(signal.jurisdictions)
         if signal.honoured and (not where or jurisdiction is None or jurisdiction in where):
-            found.update(signal.effects)
+            found.update(signal.effects or ALL_EFFECTS)
     return frozenset(found)
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from keepfaith.statement.schema import (
     Basis,
     OptOut,
+    SignalEffect,
     Statement,
     TrackerKind,
     TransferMechanism,
@@ -205,7 +206,7 @@ def _choices(s: Statement) -> Iterator[Paragraph]:
     for signal in s.signals:
         where = f" for people in {_places(s, signal.jurisdictions)}" if signal.jurisdictions else ""
         if signal.honoured:
-            effects = _and(say(e) for e in signal.effects)
+            effects = _and(say(e) for e in signal.effects or tuple(SignalEffect))
             kind = say(signal.kind)
             text = (
                 f"We honour a {kind} signal from your browser{where}: it opts you out of {effects}."

@@ -608,12 +608,8 @@ class Signal(Element):
     honoured: bool
     jurisdictions: tuple[Identifier, ...] = ()
     """Honoured for people there (everywhere when empty)."""
-    effects: tuple[SignalEffect, ...] = (
-        SignalEffect.SALE,
-        SignalEffect.SHARING,
-        SignalEffect.TARGETED_ADVERTISING,
-    )
-    """What an honoured signal opts the person out of."""
+    effects: tuple[SignalEffect, ...] = ()
+    """What an honoured signal opts the person out of (all three when empty)."""
     description: str | None = None
 
 

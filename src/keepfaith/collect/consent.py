@@ -276,7 +276,7 @@ def record_gpc(
     recipients = [
         r.id
         for r in statement.recipients
-        if (r.kind in GPC_RECIPIENT_KINDS or r.own_purposes) and r.basis in choosable and objected
+        if r.kind in GPC_RECIPIENT_KINDS and r.basis in choosable and objected
     ]
     events = [
         _gpc_event(tx, person, details, purpose=p)

@@ -96,8 +96,7 @@ class CompiledRecipient:
     collection_points: frozenset[str]
     third_party: bool
     gpc_objects: bool
-    """Sharing with it is what a GPC signal objects to: a partner or an advertiser, or
-    any recipient receiving for its own purposes."""
+    """Sharing with it is what a GPC signal objects to: a partner or an advertiser."""
     clauses: Clauses
     own_purposes: bool = False
 
@@ -304,7 +303,7 @@ def compile_statement(statement: Statement) -> CompiledStatement:
             purposes=frozenset(r.purposes),
             collection_points=frozenset(r.collection_points),
             third_party=r.kind not in FIRST_PARTY_KINDS,
-            gpc_objects=r.kind in GPC_RECIPIENT_KINDS or r.own_purposes,
+            gpc_objects=r.kind in GPC_RECIPIENT_KINDS,
             clauses=tuple(r.clauses),
             own_purposes=r.own_purposes,
         )

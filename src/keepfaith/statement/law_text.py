@@ -176,7 +176,7 @@ def _sharing(s: Statement) -> Iterator[Paragraph]:
     transfers = s.transfers
     for flow in transfers.flows if transfers else ():
         how = (
-            flow.framework
+            f"the {flow.framework}"
             if flow.mechanism is TransferMechanism.FRAMEWORK and flow.framework
             else say(flow.mechanism)
         )

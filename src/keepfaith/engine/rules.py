@@ -465,7 +465,12 @@ def _static_recipient(
         return refuse(
             f"no disclosure to a third party ({r.id}) for its own purposes", c.sharing_clauses
         )
-    if r.third_party and p.commercial and not c.commercial_sharing:
+    declared = (
+        (p.sale and c.sells_personal_data)
+        or (p.shares_for_advertising and c.shares_for_advertising)
+        or (r.own_purposes and c.discloses_for_own_purposes)
+    )
+    if r.third_party and p.commercial and not (c.commercial_sharing or declared):
         return refuse(
             f"no sharing with a third party ({r.id}) for a commercial purpose",
             c.sharing_clauses,

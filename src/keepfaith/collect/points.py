@@ -35,6 +35,7 @@ from keepfaith.collect.accounts import (
 )
 from keepfaith.collect.consent import record_gpc
 from keepfaith.collect.redact import redact
+from keepfaith.engine.compile import gpc_purposes
 from keepfaith.exceptions import InvalidSubmission, NotFound, Refused
 from keepfaith.ledger import (
     ConsentKind,
@@ -292,6 +293,15 @@ def _store(
         owner = subjects.get(tx, tenant, subject.id)
         if owner.known_child:
             raise InvalidSubmission({"age": _under_age(statement)})
+        blocked = gpc_purposes(statement, owner.jurisdiction) if owner.gpc else frozenset()
+        refused = {
+            f"consent.{p}": "your Global Privacy Control signal opts you out of this, and it "
+            "stays off while the signal stands"
+            for p in ticked
+            if p in blocked
+        }
+        if refused:
+            raise InvalidSubmission(refused)
     else:
         owner = subjects.add(tx, tenant, kind, statement_version=version)
     declared = {f.name: f for f in point.fields}

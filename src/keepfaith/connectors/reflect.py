@@ -1,0 +1,183 @@
+"""What a company database holds, as SQLAlchemy reflects it: tables, columns, keys, comments.
+
+``open_database`` connects for reading only and never puts the URL's password in a
+message; ``reflect`` reads the schema once (SQLAlchemy 2 reflects many tables per query
+where the dialect allows, as on PostgreSQL). Views are left out, and so are PostgreSQL
+partitions: their rows are read, and erased, through their parent table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from keepfaith.exceptions import ConfigurationError
+
+TEXT, INTEGER, DECIMAL, DATE, DATETIME, BOOLEAN, BINARY, OTHER = (
+    "text",
+    "integer",
+    "decimal",
+    "date",
+    "datetime",
+    "boolean",
+    "binary",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    name: str
+    kind: str
+    """One of the kinds above: what the scanner reads the type as."""
+    type: str
+    """The type as the database names it (``VARCHAR(60)``)."""
+    nullable: bool
+    primary_key: bool = False
+    unique: bool = False
+    comment: str | None = None
+    length: int | None = None
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    referred_table: str
+    referred_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    columns: tuple[ColumnInfo, ...]
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    comment: str | None = None
+
+    def column(self, name: str) -> ColumnInfo | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+@dataclass(frozen=True)
+class Schema:
+    """A database's tables, by name, as reflected."""
+
+    dialect: str
+    tables: dict[str, TableInfo] = field(default_factory=dict)
+    schema: str | None = None
+
+
+def safe_url(url: str | sa.URL) -> str:
+    """The URL with its password hidden, for messages."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<a database URL that does not parse>"
+
+
+def open_database(url: str | sa.URL) -> sa.Engine:
+    """An engine for a company database; bound values never reach logs or errors."""
+    try:
+        engine = sa.create_engine(url, hide_parameters=True, pool_pre_ping=True)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError) as error:
+        raise ConfigurationError(f"not a usable database URL: {safe_url(url)} ({error.__class__.__name__})") from None
+    except ModuleNotFoundError as error:
+        raise ConfigurationError(f"{safe_url(url)} needs the {error.name} driver installed") from None
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(postgresql_readonly=True)
+    return engine
+
+
+def reflect(engine: sa.Engine, schema: str | None = None) -> Schema:
+    """Every table of the database (or of ``schema``) with its columns and keys."""
+    metadata = sa.MetaData()
+    try:
+        with engine.connect() as connection:
+            metadata.reflect(bind=connection, schema=schema, views=False)
+            partitions = _partitions(connection, schema)
+    except sa.exc.OperationalError as error:
+        reason = str(error.orig).splitlines()[0] if error.orig else error.__class__.__name__
+        raise ConfigurationError(f"cannot read {safe_url(engine.url)}: {reason}") from None
+    tables = {
+        table.name: _table(table)
+        for table in metadata.sorted_tables
+        if table.name not in partitions
+    }
+    return Schema(engine.dialect.name, dict(sorted(tables.items())), schema)
+
+
+def _partitions(connection: sa.Connection, schema: str | None) -> set[str]:
+    if connection.dialect.name != "postgresql":
+        return set()
+    query = sa.text(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relispartition AND n.nspname = coalesce(:schema, current_schema())"
+    )
+    return set(connection.execute(query, {"schema": schema}).scalars())
+
+
+def _table(table: sa.Table) -> TableInfo:
+    unique = {
+        next(iter(index.columns)).name
+        for index in table.indexes
+        if index.unique and len(index.columns) == 1
+    } | {
+        next(iter(constraint.columns)).name
+        for constraint in table.constraints
+        if isinstance(constraint, sa.UniqueConstraint) and len(constraint.columns) == 1
+    }
+    single_pk = len(table.primary_key.columns) == 1
+    columns = tuple(
+        ColumnInfo(
+            name=column.name,
+            kind=kind(column.type),
+            type=_type_name(column.type),
+            nullable=bool(column.nullable),
+            primary_key=column.primary_key,
+            unique=column.name in unique or (column.primary_key and single_pk),
+            comment=column.comment,
+            length=getattr(column.type, "length", None),
+        )
+        for column in table.columns
+    )
+    keys = tuple(
+        ForeignKey(
+            columns=tuple(element.parent.name for element in constraint.elements),
+            referred_table=constraint.referred_table.name,
+            referred_columns=tuple(element.column.name for element in constraint.elements),
+        )
+        for constraint in sorted(table.foreign_key_constraints, key=lambda c: c.column_keys)
+    )
+    return TableInfo(table.name, columns, keys, table.comment)
+
+
+def kind(type_: Any) -> str:
+    """How the scanner reads a column's type."""
+    checks: list[tuple[type[Any], str]] = [
+        (sa.Boolean, BOOLEAN),
+        (sa.Integer, INTEGER),
+        (sa.Numeric, DECIMAL),
+        (sa.DateTime, DATETIME),
+        (sa.Date, DATE),
+        (sa.Enum, OTHER),
+        (sa.String, TEXT),
+        (sa.LargeBinary, BINARY),
+    ]
+    for base, name in checks:
+        if isinstance(type_, base):
+            return name
+    if isinstance(type_, sa.types.NullType):
+        return OTHER
+    try:
+        python = type_.python_type
+    except NotImplementedError:
+        return OTHER
+    return {str: TEXT, int: INTEGER, bytes: BINARY}.get(python, OTHER)
+
+
+def _type_name(type_: Any) -> str:
+    try:
+        return str(type_.compile())
+    except Exception:  # a dialect-only type (tsvector, a domain) compiles only there
+        return type_.__class__.__name__.upper()

@@ -194,3 +194,35 @@ def _readable(location: tuple[Any, ...], document: Any) -> str:
             parts.append(str(step))
             node = node.get(step) if isinstance(node, dict) else None
     return ".".join(parts)
+
+
+def read(path: Any) -> DatasetMap:
+    """A map from its YAML file (as ``dump`` writes it)."""
+    from pathlib import Path
+
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    file = Path(path)
+    try:
+        document = YAML(typ="safe").load(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidSubmission({str(file): f"cannot be read ({error.__class__.__name__})"}) from None
+    except YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        raise InvalidSubmission({f"{file}:{mark.line + 1}" if mark else str(file): "is not valid YAML"}) from None
+    return parse(document, str(file))
+
+
+def dump(dataset_map: DatasetMap) -> str:
+    """The map as YAML, in the order of its tables and columns."""
+    import io
+
+    from ruamel.yaml import YAML
+
+    out = io.StringIO()
+    yaml = YAML()
+    yaml.default_flow_style = None
+    yaml.width = 100
+    yaml.dump(dataset_map.to_dict(), out)
+    return out.getvalue()

@@ -73,12 +73,9 @@ def edges(dataset_map: DatasetMap, schema: Schema | None = None) -> list[Edge]:
     ]
     for (table, column), references in overridden.items():
         for reference in references or ():
-            if reference.direction == "from":
-                # Fides' "from": the other column is followed towards this one, so this
-                # column is the parent side of the join.
-                found.append(Edge(reference.table, reference.column, table, column, MAP))
-            else:
-                found.append(Edge(table, column, reference.table, reference.column, MAP))
+            # The declaring column holds the other's values, as a foreign key would; a
+            # Fides direction says which way to walk, which ``reach`` works out itself.
+            found.append(Edge(table, column, reference.table, reference.column, MAP))
     return sorted(set(found))
 
 
@@ -92,9 +89,9 @@ def reach(dataset_map: DatasetMap, all_edges: list[Edge]) -> list[Step]:
         depth = seen[current].depth + 1
         owned = seen[current].owned
         for edge in all_edges:
+            # Only the person's own rows lead on to rows that point at them: a shared
+            # address must not lead to every other customer living there.
             if owned and edge.parent == current and edge.child not in seen:
-                # Only the person's own rows lead on to rows that point at them: a shared
-                # address must not lead to every other customer living there.
                 seen[edge.child] = Step(edge.child, edge, owned, depth)
                 queue.append(edge.child)
             elif edge.child == current and edge.parent not in seen:

@@ -226,29 +226,38 @@ class Meaning:
 
 
 @cache
-def _phrases() -> tuple[tuple[tuple[str, ...], Meaning], ...]:
-    """Every phrase as words, longest first, so ``billing postal code`` beats ``code``."""
-    entries: list[tuple[tuple[str, ...], Meaning]] = []
+def _index() -> tuple[dict[str, list[tuple[tuple[str, ...], Meaning]]], list[tuple[str, Meaning]]]:
+    """Phrases by their first word, and the long ones also as one word (for compounds)."""
+    by_first: dict[str, list[tuple[tuple[str, ...], Meaning]]] = {}
+    compounds: list[tuple[str, Meaning]] = []
     for table, person_only in ((VOCABULARY, False), (IN_PERSON_TABLES, True)):
         for category, phrases in table.items():
             for phrase in phrases:
-                entries.append((words(phrase), Meaning(category, phrase, person_only)))
-    entries.sort(key=lambda entry: (-len(entry[0]), -len(" ".join(entry[0]))))
-    return tuple(entries)
+                parts = words(phrase)
+                meaning = Meaning(category, phrase, person_only)
+                by_first.setdefault(parts[0], []).append((parts, meaning))
+                if len("".join(parts)) >= 6:
+                    compounds.append(("".join(parts), meaning))
+    return by_first, compounds
 
 
-def meanings(name: str) -> list[Meaning]:
+@cache
+def meanings(name: str) -> tuple[Meaning, ...]:
     """What a name says, best match first: a whole phrase among its words, or (for the
-    compounds of German and Dutch) a long phrase written as one word."""
-    parts = words(name)
-    digitless = tuple(w for w in parts if not w.isdigit())
-    joined = "".join(digitless)
-    found: list[Meaning] = []
-    for phrase, meaning in _phrases():
-        if _contains(digitless, phrase) or (len("".join(phrase)) >= 6 and "".join(phrase) in joined):
-            if meaning not in found:
-                found.append(meaning)
-    return found
+    compounds of German and Dutch) a long phrase written as one word. The longest phrase
+    wins, so ``billing postal code`` beats ``code``."""
+    parts = tuple(w for w in words(name) if not w.isdigit())
+    joined = "".join(parts)
+    by_first, compounds = _index()
+    found: dict[Meaning, int] = {}
+    for start, word in enumerate(parts):
+        for phrase, meaning in by_first.get(word, ()):
+            if parts[start : start + len(phrase)] == phrase:
+                found[meaning] = max(found.get(meaning, 0), len("".join(phrase)))
+    for compound, meaning in compounds:
+        if compound in joined:
+            found[meaning] = max(found.get(meaning, 0), len(compound))
+    return tuple(sorted(found, key=lambda m: (-found[m], m.person_only, m.phrase)))
 
 
 def _contains(parts: tuple[str, ...], phrase: tuple[str, ...]) -> bool:

@@ -99,22 +99,38 @@ def reflect(engine: sa.Engine, schema: str | None = None) -> Schema:
     except sa.exc.OperationalError as error:
         reason = str(error.orig).splitlines()[0] if error.orig else error.__class__.__name__
         raise ConfigurationError(f"cannot read {safe_url(engine.url)}: {reason}") from None
+    reflected = {table.name: _table(table) for table in metadata.sorted_tables}
     tables = {
-        table.name: _table(table)
-        for table in metadata.sorted_tables
-        if table.name not in partitions
+        name: _with_partition_keys(table, reflected, partitions)
+        for name, table in reflected.items()
+        if name not in partitions
     }
     return Schema(engine.dialect.name, dict(sorted(tables.items())), schema)
 
 
-def _partitions(connection: sa.Connection, schema: str | None) -> set[str]:
+def _partitions(connection: sa.Connection, schema: str | None) -> dict[str, str]:
+    """PostgreSQL partitions by name, with the table each belongs to."""
     if connection.dialect.name != "postgresql":
-        return set()
+        return {}
     query = sa.text(
-        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "SELECT c.relname, p.relname FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "JOIN pg_inherits i ON i.inhrelid = c.oid JOIN pg_class p ON p.oid = i.inhparent "
         "WHERE c.relispartition AND n.nspname = coalesce(:schema, current_schema())"
     )
-    return set(connection.execute(query, {"schema": schema}).scalars())
+    return {str(a): str(b) for a, b in connection.execute(query, {"schema": schema})}
+
+
+def _with_partition_keys(
+    table: TableInfo, reflected: dict[str, TableInfo], partitions: dict[str, str]
+) -> TableInfo:
+    """A partitioned table with the foreign keys its partitions declare (pagila's payment
+    declares none itself; each monthly partition points at customer, staff, rental)."""
+    keys = list(table.foreign_keys)
+    for partition, parent in partitions.items():
+        if parent == table.name and partition in reflected:
+            keys.extend(k for k in reflected[partition].foreign_keys if k not in keys)
+    return TableInfo(table.name, table.columns, tuple(keys), table.comment)
 
 
 def _table(table: sa.Table) -> TableInfo:

@@ -293,11 +293,39 @@ def _keys_to_people(schema: Schema, people: set[str], judged: dict[str, dict[str
                 judged[name][column.name] = Judgement(
                     ("user.unique_id",), 0.9, [f"the primary key of {name}, a table of people"]
                 )
+    ids = {
+        (name, column): judged[name][column].categories == ("user.unique_id",)
+        for name in people
+        for column in judged[name]
+    }
     for edge in foreign_key_edges(schema):
-        if edge.parent in people and judged[edge.parent].get(edge.parent_column, Judgement()).categories == ("user.unique_id",):
+        if ids.get((edge.parent, edge.parent_column)):
             judged[edge.child][edge.child_column] = Judgement(
                 ("user.unique_id",), 0.9, [f"a foreign key to {edge.parent}.{edge.parent_column}, a person's id"]
             )
+    _named_like_person_ids(schema, ids, judged)
+
+
+def _named_like_person_ids(
+    schema: Schema, ids: dict[tuple[str, str], bool], judged: dict[str, dict[str, Judgement]]
+) -> None:
+    """A column named after a person's id with no foreign key declared (``store.
+    manager_staff_id`` and ``staff.staff_id``) is that person's id too."""
+    person_keys = {column: table for (table, column), is_id in ids.items() if is_id}
+    for name, table in schema.tables.items():
+        keyed = {c for key in table.foreign_keys for c in key.columns}
+        for column in table.columns:
+            if column.primary_key or column.name in keyed or column.kind != INTEGER:
+                continue
+            words = lexicon.words(column.name)
+            for key_column, person in person_keys.items():
+                key_words = lexicon.words(key_column)
+                if len(words) > len(key_words) and words[-len(key_words):] == key_words:
+                    judged[name][column.name] = Judgement(
+                        ("user.unique_id",), 0.75,
+                        [f"named like {person}.{key_column}, a person's id (no foreign key declared)"],
+                    )
+                    break
 
 
 def _column(

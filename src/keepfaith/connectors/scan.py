@@ -57,8 +57,7 @@ TEXT_CATEGORIES = (
 )
 """Categories held as text: a name that says one of them on a number column is wrong."""
 DATE_CATEGORIES = ("user.demographic.date_of_birth",)
-PERSON_COLUMNS = ("user.name", "user.contact.email", "user.account.username")
-"""A table with a column of one of these holds people."""
+PRIVATE = "user.content.private"
 COARSE_LOCATION = (
     "user.contact.address.city",
     "user.contact.address.state",
@@ -154,7 +153,7 @@ def propose(schema: Schema, evidence: dict[str, ValueEvidence], key: str) -> Dat
         name: {c.name: judge(c, table, evidence.get(name, {}), person_table=False) for c in table.columns}
         for name, table in schema.tables.items()
     }
-    people = {name for name, table in schema.tables.items() if _holds_people(name, first[name])}
+    people = _people(schema, first)
     judged = {
         name: {
             c.name: judge(c, table, evidence.get(name, {}), person_table=True) if name in people else first[name][c.name]
@@ -162,6 +161,8 @@ def propose(schema: Schema, evidence: dict[str, ValueEvidence], key: str) -> Dat
         }
         for name, table in schema.tables.items()
     }
+    for name in people:
+        _family_name_beside_first_name(judged[name])
     _keys_to_people(schema, people, judged)
     tables = tuple(
         Table(name=name, columns=tuple(_column(c, judged[name][c.name], name in people, table, judged[name]) for c in table.columns))
@@ -237,7 +238,8 @@ def _weigh_values(
         category = count.check.category
         if count.check is validators.EMBEDDED:
             if category not in verdict.categories and count.passed >= 2 and 0.1 <= count.share < 0.8:
-                verdict.categories = (*verdict.categories, category)
+                # Free text that holds addresses here and there is what people wrote.
+                verdict.categories = (*(verdict.categories or (PRIVATE,)), category)
                 verdict.evidence.append(str(count))
             continue
         if count.share < 0.8 or count.sampled < 3:
@@ -276,13 +278,36 @@ def _is_foreign_key(column: ColumnInfo, table: TableInfo) -> bool:
     return any(column.name in key.columns for key in table.foreign_keys)
 
 
-def _holds_people(name: str, judged: dict[str, Judgement]) -> bool:
-    """Whether a table's rows are people: a column of names, emails or usernames (a
-    table named ``customer`` with only a number in it holds no one's data)."""
-    held = {category for verdict in judged.values() for category in verdict.categories}
-    if any(c.startswith(p) for c in held for p in PERSON_COLUMNS):
-        return True
-    return lexicon.is_person_table(name) and any(is_personal(c) for c in held)
+def _people(schema: Schema, judged: dict[str, dict[str, Judgement]]) -> set[str]:
+    """The tables whose rows are people: a column of names or usernames, a person's name
+    for the table with anything personal in it, or an email column in a table that does
+    not point at such a table (a payment's email is the payer's, not a new person)."""
+    people = set()
+    for name, row in judged.items():
+        held = {verdict.categories[0] for verdict in row.values() if verdict.categories}
+        if any(c.startswith(("user.name", "user.account.username")) for c in held):
+            people.add(name)
+        elif lexicon.is_person_table(name) and any(is_personal(c) for c in held):
+            people.add(name)
+    for name, row in judged.items():
+        held = {verdict.categories[0] for verdict in row.values() if verdict.categories}
+        points_at_people = any(
+            key.referred_table in people for key in schema.tables[name].foreign_keys
+        )
+        if "user.contact.email" in held and not points_at_people:
+            people.add(name)
+    return people
+
+
+def _family_name_beside_first_name(row: dict[str, Judgement]) -> None:
+    """A bare "name" beside a first name is the family name (French ``prenom``, ``nom``)."""
+    held = [verdict.categories[:1] for verdict in row.values()]
+    if ("user.name.first",) not in held or ("user.name.last",) in held:
+        return
+    for verdict in row.values():
+        if verdict.categories == ("user.name",) and verdict.evidence and "in a table of people" in verdict.evidence[0]:
+            verdict.categories = ("user.name.last",)
+            verdict.evidence.insert(0, "beside a first-name column, a bare name is the family name")
 
 
 def _keys_to_people(schema: Schema, people: set[str], judged: dict[str, dict[str, Judgement]]) -> None:
@@ -311,16 +336,22 @@ def _named_like_person_ids(
 ) -> None:
     """A column named after a person's id with no foreign key declared (``store.
     manager_staff_id`` and ``staff.staff_id``) is that person's id too."""
-    person_keys = {column: table for (table, column), is_id in ids.items() if is_id}
+    person_keys: dict[tuple[str, ...], tuple[str, str]] = {}
+    for (table, column), is_id in ids.items():
+        if is_id and schema.tables[table].column(column).primary_key:  # type: ignore[union-attr]
+            key_words = lexicon.words(column)
+            # A key called just "id" is known elsewhere by its table: client_id.
+            if len(key_words) < 2:
+                key_words = (*lexicon.words(table), *key_words)
+            person_keys[key_words] = (table, column)
     for name, table in schema.tables.items():
         keyed = {c for key in table.foreign_keys for c in key.columns}
         for column in table.columns:
             if column.primary_key or column.name in keyed or column.kind != INTEGER:
                 continue
             words = lexicon.words(column.name)
-            for key_column, person in person_keys.items():
-                key_words = lexicon.words(key_column)
-                if len(words) > len(key_words) and words[-len(key_words):] == key_words:
+            for key_words, (person, key_column) in person_keys.items():
+                if len(words) >= len(key_words) and words[-len(key_words) :] == key_words:
                     judged[name][column.name] = Judgement(
                         ("user.unique_id",), 0.75,
                         [f"named like {person}.{key_column}, a person's id (no foreign key declared)"],

@@ -48,8 +48,10 @@ def pagila() -> Iterator[str]:
              "-f", str(folder / "pagila-schema.sql"), "-f", str(folder / "pagila-data.sql")],
             check=True, capture_output=True, env={**os.environ, "PGPASSWORD": base.password or ""},
         )  # fmt: skip
-        with sa.create_engine(url).begin() as connection:
+        loaded = sa.create_engine(url)
+        with loaded.begin() as connection:
             connection.execute(sa.text("ANALYZE"))  # statistics, for TABLESAMPLE's choice
+        loaded.dispose()
         yield url.render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:

@@ -82,7 +82,7 @@ def _from_dataset(dataset: Any, source: str) -> DatasetMap:
                     {f"{source}: {collection.name}.{field.name}": "nested fields describe "
                      "documents; keepfaith's connectors read tables of columns"}
                 )
-            columns.append(_column(dataset.fides_key, field, delete_rows).model_dump(exclude_defaults=True))
+            columns.append(_column(dataset.fides_key, field, delete_rows))
         tables.append({"name": collection.name, "description": collection.description, "columns": columns})
     document = {
         "key": dataset.fides_key,
@@ -99,14 +99,15 @@ def _collection_strategy(collection: Any) -> str | None:
     return str(override.strategy.value) if override else None
 
 
-def _column(dataset_key: str, field: Any, delete_rows: bool) -> Column:
+def _column(dataset_key: str, field: Any, delete_rows: bool) -> dict[str, Any]:
+    """A map column's document (checked by ``parse`` with the rest of the map)."""
     meta = field.fides_meta
     categories = tuple(field.data_categories or ())
     if all(not is_personal(c) for c in categories):
         categories = tuple(c for c in categories if c != NOT_PERSONAL)
     references = None
     if meta and meta.references:
-        references = tuple(_reference(dataset_key, ref) for ref in meta.references)
+        references = [_reference(dataset_key, ref).model_dump(exclude_none=True) for ref in meta.references]
     personal = any(is_personal(c) for c in categories)
     erasure = Erasure.KEEP
     if personal and not (meta and meta.read_only) and not (meta and meta.primary_key):
@@ -117,15 +118,15 @@ def _column(dataset_key: str, field: Any, delete_rows: bool) -> Column:
             erasure = FROM_FIDES.get(override.strategy, Erasure.MASK)
         else:
             erasure = Erasure.NULL  # Fides' default masking strategy is null_rewrite
-    return Column(
-        name=field.name,
-        categories=categories,
-        identity=meta.identity if meta else None,
-        erasure=erasure,
-        references=references,
-        primary_key=bool(meta and meta.primary_key),
-        reviewed=True,  # a map someone wrote by hand has been looked at
-    )
+    return {
+        "name": field.name,
+        "categories": list(categories),
+        "identity": meta.identity if meta else None,
+        "erasure": erasure.value,
+        "references": references,
+        "primary_key": bool(meta and meta.primary_key),
+        "reviewed": True,  # a map someone wrote by hand has been looked at
+    }
 
 
 def _reference(dataset_key: str, reference: Any) -> Reference:

@@ -267,7 +267,7 @@ def _weigh_values(
             verdict.evidence.append(str(dates))
     if named_as is None and not verdict.categories:
         verdict.confidence = 0.7 if counts or dates else 0.6
-        verdict.evidence.append("nothing in its name, type or sampled values says personal")
+        verdict.evidence.append("nothing in its name, type or values says personal")
 
 
 def _related(named: str, found: str) -> bool:

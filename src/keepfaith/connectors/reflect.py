@@ -8,6 +8,7 @@ partitions: their rows are read, and erased, through their parent table.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,10 +77,18 @@ def safe_url(url: str | sa.URL) -> str:
         return "<a database URL that does not parse>"
 
 
+LOGGER = "sqlalchemy.engine.Engine.keepfaith_connector"
+
+
 def open_database(url: str | sa.URL) -> sa.Engine:
-    """An engine for a company database; bound values never reach logs or errors."""
+    """An engine for a company database whose values never reach logs or errors: bound
+    parameters are hidden, and its logger stops at INFO (statements), because at DEBUG
+    SQLAlchemy logs every row it reads, and the rows are the sample."""
+    logging.getLogger(LOGGER).setLevel(logging.INFO)
     try:
-        engine = sa.create_engine(url, hide_parameters=True, pool_pre_ping=True)
+        engine = sa.create_engine(
+            url, hide_parameters=True, pool_pre_ping=True, logging_name="keepfaith_connector"
+        )
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError) as error:
         raise ConfigurationError(f"not a usable database URL: {safe_url(url)} ({error.__class__.__name__})") from None
     except ModuleNotFoundError as error:

@@ -94,27 +94,55 @@ def open_database(url: str | sa.URL) -> sa.Engine:
     except ModuleNotFoundError as error:
         raise ConfigurationError(f"{safe_url(url)} needs the {error.name} driver installed") from None
     if engine.dialect.name == "postgresql":
+        sa.event.listen(engine, "connect", _postgresql_session)
         engine = engine.execution_options(postgresql_readonly=True)
     return engine
 
 
+def _postgresql_session(dbapi_connection: Any, _record: Any) -> None:
+    # Catalog queries cost PostgreSQL's JIT compiler more than they ever save (as for
+    # the ledger, see keepfaith.ledger.store).
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET jit = off")
+    cursor.close()
+    dbapi_connection.commit()
+
+
 def reflect(engine: sa.Engine, schema: str | None = None) -> Schema:
-    """Every table of the database (or of ``schema``) with its columns and keys."""
-    metadata = sa.MetaData()
+    """Every table of the database (or of ``schema``) with its columns and keys.
+
+    The Inspector's batched calls read each kind of fact for all tables at once (one
+    catalog query each on PostgreSQL), and only the facts the scanner uses.
+    """
     try:
         with engine.connect() as connection:
-            metadata.reflect(bind=connection, schema=schema, views=False)
+            inspector = sa.inspect(connection)
+            facts = {
+                "columns": inspector.get_multi_columns(schema=schema),
+                "primary": inspector.get_multi_pk_constraint(schema=schema),
+                "foreign": inspector.get_multi_foreign_keys(schema=schema),
+                "unique": inspector.get_multi_unique_constraints(schema=schema),
+                "indexes": inspector.get_multi_indexes(schema=schema),
+                "comments": _table_comments(inspector, schema),
+            }
             partitions = _partitions(connection, schema)
     except sa.exc.OperationalError as error:
         reason = str(error.orig).splitlines()[0] if error.orig else error.__class__.__name__
         raise ConfigurationError(f"cannot read {safe_url(engine.url)}: {reason}") from None
-    reflected = {table.name: _table(table) for table in metadata.sorted_tables}
+    reflected = {key[1]: _table(key, facts) for key in facts["columns"]}
     tables = {
         name: _with_partition_keys(table, reflected, partitions)
         for name, table in reflected.items()
         if name not in partitions
     }
     return Schema(engine.dialect.name, dict(sorted(tables.items())), schema)
+
+
+def _table_comments(inspector: sa.Inspector, schema: str | None) -> dict[Any, Any]:
+    try:
+        return dict(inspector.get_multi_table_comment(schema=schema))
+    except NotImplementedError:  # SQLite keeps no comments
+        return {}
 
 
 def _partitions(connection: sa.Connection, schema: str | None) -> dict[str, str]:
@@ -142,39 +170,45 @@ def _with_partition_keys(
     return TableInfo(table.name, table.columns, tuple(keys), table.comment)
 
 
-def _table(table: sa.Table) -> TableInfo:
+def _table(key: tuple[str | None, str], facts: dict[str, Any]) -> TableInfo:
+    primary = (facts["primary"].get(key) or {}).get("constrained_columns") or []
     unique = {
-        next(iter(index.columns)).name
-        for index in table.indexes
-        if index.unique and len(index.columns) == 1
-    } | {
-        next(iter(constraint.columns)).name
-        for constraint in table.constraints
-        if isinstance(constraint, sa.UniqueConstraint) and len(constraint.columns) == 1
+        entry["column_names"][0]
+        for entry in [*facts["unique"].get(key, []), *facts["indexes"].get(key, [])]
+        if len(entry.get("column_names") or []) == 1
+        and (entry.get("unique", True))
     }
-    single_pk = len(table.primary_key.columns) == 1
+    if len(primary) == 1:
+        unique.add(primary[0])
     columns = tuple(
         ColumnInfo(
-            name=column.name,
-            kind=kind(column.type),
-            type=_type_name(column.type),
-            nullable=bool(column.nullable),
-            primary_key=column.primary_key,
-            unique=column.name in unique or (column.primary_key and single_pk),
-            comment=column.comment,
-            length=getattr(column.type, "length", None),
+            name=column["name"],
+            kind=kind(column["type"]),
+            type=_type_name(column["type"]),
+            nullable=bool(column["nullable"]),
+            primary_key=column["name"] in primary,
+            unique=column["name"] in unique,
+            comment=column.get("comment"),
+            length=getattr(column["type"], "length", None),
         )
-        for column in table.columns
+        for column in facts["columns"][key]
     )
     keys = tuple(
-        ForeignKey(
-            columns=tuple(element.parent.name for element in constraint.elements),
-            referred_table=constraint.referred_table.name,
-            referred_columns=tuple(element.column.name for element in constraint.elements),
+        sorted(
+            (
+                ForeignKey(
+                    tuple(fk["constrained_columns"]),
+                    fk["referred_table"],
+                    tuple(fk["referred_columns"]),
+                )
+                for fk in facts["foreign"].get(key, [])
+                if fk.get("referred_table")
+            ),
+            key=lambda fk: fk.columns,
         )
-        for constraint in sorted(table.foreign_key_constraints, key=lambda c: c.column_keys)
     )
-    return TableInfo(table.name, columns, keys, table.comment)
+    comment = (facts["comments"].get(key) or {}).get("text")
+    return TableInfo(key[1], columns, keys, comment)
 
 
 def kind(type_: Any) -> str:

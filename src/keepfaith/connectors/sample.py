@@ -30,12 +30,14 @@ def sample(
     columns: Sequence[ColumnInfo],
     size: int,
     schema: str | None = None,
+    estimate: float | None = None,
 ) -> dict[str, list[object]]:
-    """Up to ``size`` non-null values per column, read in one query of at most ``size`` rows."""
+    """Up to ``size`` non-null values per column, read in one query of at most ``size``
+    rows; ``estimate`` is the table's row count by the statistics (``row_estimates``)."""
     if not columns or size <= 0:
         return {}
     source: sa.FromClause = sa.table(table.name, *(sa.column(c.name) for c in columns), schema=schema)
-    percent = _sample_percent(connection, table.name, schema, size)
+    percent = sample_percent(estimate, size) if connection.dialect.name == "postgresql" else None
     if percent is not None:
         source = sa.tablesample(source, sa.func.system(percent), name="sampled")
     query = sa.select(*(source.c[c.name] for c in columns)).select_from(source).limit(size)
@@ -47,20 +49,25 @@ def sample(
     return values
 
 
-def _sample_percent(
-    connection: sa.Connection, table: str, schema: str | None, size: int
-) -> float | None:
-    """The TABLESAMPLE percentage that yields about four times ``size`` rows, on
-    PostgreSQL tables whose statistics say they hold more than forty times that."""
+def row_estimates(connection: sa.Connection, schema: str | None) -> dict[str, float]:
+    """PostgreSQL's row-count estimate of every table, from its statistics (one query)."""
     if connection.dialect.name != "postgresql":
-        return None
-    estimate = connection.execute(
+        return {}
+    rows = connection.execute(
         sa.text(
-            "SELECT c.reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE c.relname = :table AND n.nspname = coalesce(:schema, current_schema())"
+            "SELECT c.relname, c.reltuples FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind IN ('r', 'p') AND n.nspname = coalesce(:schema, current_schema())"
         ),
-        {"table": table, "schema": schema},
-    ).scalar()
+        {"schema": schema},
+    )
+    return {str(name): float(count) for name, count in rows}
+
+
+def sample_percent(estimate: float | None, size: int) -> float | None:
+    """The TABLESAMPLE percentage that yields about four times ``size`` rows, for tables
+    the statistics say hold more than forty times that (smaller ones are read whole
+    up to the limit, which costs less than sampling them)."""
     if estimate is None or estimate < 40 * size:
         return None
-    return min(100.0, 400.0 * size / float(estimate))
+    return min(100.0, 400.0 * size / estimate)

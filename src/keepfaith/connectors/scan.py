@@ -38,7 +38,7 @@ from keepfaith.connectors.reflect import (
     open_database,
     reflect,
 )
-from keepfaith.connectors.sample import sample, sampled_columns
+from keepfaith.connectors.sample import row_estimates, sample, sampled_columns
 from keepfaith.connectors.taxonomy import is_personal
 
 DEFAULT_SAMPLE_SIZE = 50
@@ -111,8 +111,9 @@ def scan(
     try:
         reflected = reflect(engine, schema)
         with engine.connect() as connection:
+            estimates = row_estimates(connection, schema) if sample_size else {}
             value_evidence = {
-                name: _count_values(connection, table, sample_size, schema)
+                name: _count_values(connection, table, sample_size, schema, estimates.get(name))
                 for name, table in reflected.tables.items()
             }
     finally:
@@ -129,11 +130,15 @@ ValueEvidence = dict[str, tuple[list[validators.Count], validators.Dates | None]
 
 
 def _count_values(
-    connection: sa.Connection, table: TableInfo, size: int, schema: str | None
+    connection: sa.Connection,
+    table: TableInfo,
+    size: int,
+    schema: str | None,
+    estimate: float | None,
 ) -> ValueEvidence:
     """Counts per column; the sampled values go out of scope here."""
     columns = sampled_columns(table)
-    values = sample(connection, table, columns, size, schema)
+    values = sample(connection, table, columns, size, schema, estimate)
     found: ValueEvidence = {}
     for column in columns:
         sampled = values.get(column.name, [])

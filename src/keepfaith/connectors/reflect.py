@@ -37,7 +37,6 @@ class ColumnInfo:
     """The type as the database names it (``VARCHAR(60)``)."""
     nullable: bool
     primary_key: bool = False
-    unique: bool = False
     comment: str | None = None
     length: int | None = None
 
@@ -54,7 +53,6 @@ class TableInfo:
     name: str
     columns: tuple[ColumnInfo, ...]
     foreign_keys: tuple[ForeignKey, ...] = ()
-    comment: str | None = None
 
     def column(self, name: str) -> ColumnInfo | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -112,7 +110,8 @@ def reflect(engine: sa.Engine, schema: str | None = None) -> Schema:
     """Every table of the database (or of ``schema``) with its columns and keys.
 
     The Inspector's batched calls read each kind of fact for all tables at once (one
-    catalog query each on PostgreSQL), and only the facts the scanner uses.
+    catalog query each on PostgreSQL), and only the facts the scanner uses: columns with
+    their types, nullability and comments, primary keys, foreign keys.
     """
     try:
         with engine.connect() as connection:
@@ -121,9 +120,6 @@ def reflect(engine: sa.Engine, schema: str | None = None) -> Schema:
                 "columns": inspector.get_multi_columns(schema=schema),
                 "primary": inspector.get_multi_pk_constraint(schema=schema),
                 "foreign": inspector.get_multi_foreign_keys(schema=schema),
-                "unique": inspector.get_multi_unique_constraints(schema=schema),
-                "indexes": inspector.get_multi_indexes(schema=schema),
-                "comments": _table_comments(inspector, schema),
             }
             partitions = _partitions(connection, schema)
     except sa.exc.OperationalError as error:
@@ -136,13 +132,6 @@ def reflect(engine: sa.Engine, schema: str | None = None) -> Schema:
         if name not in partitions
     }
     return Schema(engine.dialect.name, dict(sorted(tables.items())), schema)
-
-
-def _table_comments(inspector: sa.Inspector, schema: str | None) -> dict[Any, Any]:
-    try:
-        return dict(inspector.get_multi_table_comment(schema=schema))
-    except NotImplementedError:  # SQLite keeps no comments
-        return {}
 
 
 def _partitions(connection: sa.Connection, schema: str | None) -> dict[str, str]:
@@ -167,19 +156,11 @@ def _with_partition_keys(
     for partition, parent in partitions.items():
         if parent == table.name and partition in reflected:
             keys.extend(k for k in reflected[partition].foreign_keys if k not in keys)
-    return TableInfo(table.name, table.columns, tuple(keys), table.comment)
+    return TableInfo(table.name, table.columns, tuple(keys))
 
 
 def _table(key: tuple[str | None, str], facts: dict[str, Any]) -> TableInfo:
     primary = (facts["primary"].get(key) or {}).get("constrained_columns") or []
-    unique = {
-        entry["column_names"][0]
-        for entry in [*facts["unique"].get(key, []), *facts["indexes"].get(key, [])]
-        if len(entry.get("column_names") or []) == 1
-        and (entry.get("unique", True))
-    }
-    if len(primary) == 1:
-        unique.add(primary[0])
     columns = tuple(
         ColumnInfo(
             name=column["name"],
@@ -187,7 +168,6 @@ def _table(key: tuple[str | None, str], facts: dict[str, Any]) -> TableInfo:
             type=_type_name(column["type"]),
             nullable=bool(column["nullable"]),
             primary_key=column["name"] in primary,
-            unique=column["name"] in unique,
             comment=column.get("comment"),
             length=getattr(column["type"], "length", None),
         )
@@ -207,8 +187,7 @@ def _table(key: tuple[str | None, str], facts: dict[str, Any]) -> TableInfo:
             key=lambda fk: fk.columns,
         )
     )
-    comment = (facts["comments"].get(key) or {}).get("text")
-    return TableInfo(key[1], columns, keys, comment)
+    return TableInfo(key[1], columns, keys)
 
 
 def kind(type_: Any) -> str:

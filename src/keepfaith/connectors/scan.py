@@ -129,6 +129,15 @@ def scan(
 ValueEvidence = dict[str, tuple[list[validators.Count], validators.Dates | None]]
 
 
+def _dated_by_the_system(column: ColumnInfo) -> bool:
+    """A date whose name says the system set it (``last_update``, ``hire_date``): no
+    sample would change what its name says, so none is read."""
+    if column.kind not in (DATE, DATETIME):
+        return False
+    meanings = lexicon.meanings(column.name)
+    return bool(meanings) and meanings[0].category == lexicon.NOT_PERSONAL
+
+
 def _count_values(
     connection: sa.Connection,
     table: TableInfo,
@@ -137,7 +146,7 @@ def _count_values(
     estimate: float | None,
 ) -> ValueEvidence:
     """Counts per column; the sampled values go out of scope here."""
-    columns = sampled_columns(table)
+    columns = [c for c in sampled_columns(table) if not _dated_by_the_system(c)]
     values = sample(connection, table, columns, size, schema, estimate)
     found: ValueEvidence = {}
     for column in columns:

@@ -14,6 +14,7 @@ import ipaddress
 import math
 import re
 import statistics
+from collections import Counter
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -300,23 +301,24 @@ def count_text(values: Sequence[str]) -> list[Count]:
     if not cut:
         return []
     allowed = len(cut) - math.ceil(SHARE * len(cut))
-    short = [value for value in cut if len(value) <= 254]
+    distinct = Counter(value for value in cut if len(value) <= 254)
     counts = []
     for check in CHECKS:
-        passed, failed = 0, len(cut) - len(short)  # too long to be any of these
-        for value in short:
+        passed, failed = 0, len(cut) - distinct.total()  # too long to be any of these
+        for value, times in distinct.items():
             if check.test(value):
-                passed += 1
+                passed += times
             else:
-                failed += 1
+                failed += times
                 if failed > allowed:
                     break
         else:
             if passed:
                 counts.append(Count(check, passed, len(cut)))
-    embedded = sum(map(EMBEDDED.test, cut))
-    if embedded:
-        counts.append(Count(EMBEDDED, embedded, len(cut)))
+    if not any(count.check.category == EMBEDDED.category for count in counts):
+        embedded = sum(times for value, times in Counter(cut).items() if EMBEDDED.test(value))
+        if embedded:
+            counts.append(Count(EMBEDDED, embedded, len(cut)))
     return sorted(counts, key=lambda c: -c.share)
 
 

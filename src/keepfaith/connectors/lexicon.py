@@ -207,6 +207,7 @@ SEPARATORS = re.compile(r"[^a-z0-9]+")
 DIGITS = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 
 
+@cache
 def words(name: str) -> tuple[str, ...]:
     """A column or table name as lower-case ASCII words: ``BillingPostalCode`` -> billing
     postal code; ``Straße`` -> strasse; ``address2`` -> address 2."""
@@ -265,6 +266,7 @@ def _contains(parts: tuple[str, ...], phrase: tuple[str, ...]) -> bool:
     return any(parts[i : i + size] == phrase for i in range(len(parts) - size + 1))
 
 
+@cache
 def is_person_table(name: str) -> bool:
     """Whether a table's name says its rows are people."""
     parts = words(name)

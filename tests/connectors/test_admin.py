@@ -10,15 +10,7 @@ import httpx
 import sqlalchemy as sa
 from fastapi import FastAPI
 
-from tests.web.conftest import (  # noqa: F401  (fixtures)
-    api_token,
-    app,
-    form_token,
-    make_app,
-    make_client,
-    portal,
-    staff_client,
-)
+from tests.web.conftest import form_token
 
 PAGE = "/admin/t/parature/connectors"
 
@@ -28,7 +20,9 @@ def _app(make_app: Callable[..., FastAPI], url: str) -> FastAPI:
 
 
 def test_scan_review_and_rescan(
-    make_app: Callable[..., FastAPI], staff_client: Callable[..., httpx.Client], sqlite_copy: str  # noqa: F811
+    make_app: Callable[..., FastAPI],
+    staff_client: Callable[..., httpx.Client],
+    sqlite_copy: str,
 ) -> None:
     app = _app(make_app, sqlite_copy)
     officer = staff_client("privacy_officer", app)
@@ -50,11 +44,16 @@ def test_scan_review_and_rescan(
 
     assert review(table="Customer", column="Email", action="accept").status_code == 303
     assert review(table="Customer", column="Company", action="not_personal").status_code == 303
-    changed = review(table="Track", column="Composer", action="change", category="user.name", erasure="keep")
+    changed = review(
+        table="Track", column="Composer", action="change", category="user.name", erasure="keep"
+    )
     assert changed.status_code == 303
     stored = officer.get("/admin/api/t/parature/connectors/chinook").json()
     columns = {(t["name"], c["name"]): c for t in stored["tables"] for c in t["columns"]}
-    assert columns[("Customer", "Email")]["reviewed"] and columns[("Customer", "Email")]["identity"] == "email"
+    assert (
+        columns[("Customer", "Email")]["reviewed"]
+        and columns[("Customer", "Email")]["identity"] == "email"
+    )
     assert columns[("Customer", "Company")].get("categories", []) == []
     assert columns[("Track", "Composer")]["categories"] == ["user.name"]
     refused = review(table="Track", column="Composer", action="change", category="user.nope")
@@ -75,9 +74,9 @@ def test_scan_review_and_rescan(
 
 
 def test_only_reviewers_see_the_maps(
-    make_app: Callable[..., FastAPI],  # noqa: F811
-    staff_client: Callable[..., httpx.Client],  # noqa: F811
-    make_client: Callable[..., httpx.Client],  # noqa: F811
+    make_app: Callable[..., FastAPI],
+    staff_client: Callable[..., httpx.Client],
+    make_client: Callable[..., httpx.Client],
     tmp_path: Path,
 ) -> None:
     app = _app(make_app, f"sqlite:///{tmp_path / 'none.db'}")

@@ -11,17 +11,31 @@ from keepfaith.exceptions import InvalidSubmission
 GOOD = {
     "key": "shop",
     "tables": [
-        {"name": "customer", "columns": [
-            {"name": "id", "categories": ["user.unique_id"], "primary_key": True},
-            {"name": "email", "categories": ["user.contact.email"], "identity": "email", "erasure": "null"},
-            {"name": "created", "categories": []},
-        ]},
-        {"name": "orders", "columns": [
-            {"name": "buyer", "categories": ["user.unique_id"],
-             "references": [{"table": "customer", "column": "id"}]},
-        ]},
+        {
+            "name": "customer",
+            "columns": [
+                {"name": "id", "categories": ["user.unique_id"], "primary_key": True},
+                {
+                    "name": "email",
+                    "categories": ["user.contact.email"],
+                    "identity": "email",
+                    "erasure": "null",
+                },
+                {"name": "created", "categories": []},
+            ],
+        },
+        {
+            "name": "orders",
+            "columns": [
+                {
+                    "name": "buyer",
+                    "categories": ["user.unique_id"],
+                    "references": [{"table": "customer", "column": "id"}],
+                },
+            ],
+        },
     ],
-}  # fmt: skip
+}
 
 
 def test_a_good_map_round_trips_through_yaml(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -36,13 +50,23 @@ def test_a_good_map_round_trips_through_yaml(tmp_path) -> None:  # type: ignore[
 @pytest.mark.parametrize(
     ("change", "field", "reason"),
     [
-        ({"categories": ["user.contact.emial"]}, "tables[customer].columns[email]", "not a fideslang data category"),
-        ({"categories": [], "identity": "email"}, "tables[customer].columns[email]", "identity column must hold a personal"),
+        (
+            {"categories": ["user.contact.emial"]},
+            "tables[customer].columns[email]",
+            "not a fideslang data category",
+        ),
+        (
+            {"categories": [], "identity": "email"},
+            "tables[customer].columns[email]",
+            "identity column must hold a personal",
+        ),
         ({"erasure": "shred"}, "tables[customer].columns[email].erasure", "Input should be"),
         ({"identity": "Email Address"}, "tables[customer].columns[email].identity", "pattern"),
     ],
 )
-def test_a_bad_column_is_refused_by_name_not_by_position(change: dict[str, object], field: str, reason: str) -> None:
+def test_a_bad_column_is_refused_by_name_not_by_position(
+    change: dict[str, object], field: str, reason: str
+) -> None:
     document = {**GOOD, "tables": [dict(GOOD["tables"][0]), GOOD["tables"][1]]}  # type: ignore[index]
     columns = [dict(c) for c in document["tables"][0]["columns"]]  # type: ignore[index]
     columns[1].update(change)
@@ -59,7 +83,9 @@ def test_the_same_table_twice_is_refused() -> None:
 
 
 def test_a_map_holds_no_connection_url() -> None:
-    assert "url" not in DatasetMap.model_fields and "password" not in str(DatasetMap.model_json_schema())
+    assert "url" not in DatasetMap.model_fields and "password" not in str(
+        DatasetMap.model_json_schema()
+    )
     with pytest.raises(InvalidSubmission, match="Extra inputs"):
         parse({**GOOD, "url": "postgresql://app:secret@db/shop"})
 

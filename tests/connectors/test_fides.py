@@ -6,8 +6,7 @@ import pytest
 from fideslang.models import Dataset
 from ruamel.yaml import YAML
 
-from keepfaith.connectors import Erasure, edges, scan
-from keepfaith.connectors import fides
+from keepfaith.connectors import Erasure, edges, fides, scan
 from keepfaith.exceptions import InvalidSubmission
 
 FIDES = """
@@ -100,15 +99,23 @@ def test_a_scanned_map_exports_with_its_foreign_keys(pagila_url: str) -> None:
 @pytest.mark.parametrize(
     ("text", "where", "reason"),
     [
-        ("dataset: [{fides_key: x, collections: [{name: t, fields: [{name: c, data_categories: [user.nope]}]}]}]",
-         "<fides>", "not a fideslang data category"),
+        (
+            "dataset: [{fides_key: x, collections: [{name: t, fields: "
+            "[{name: c, data_categories: [user.nope]}]}]}]",
+            "<fides>",
+            "not a fideslang data category",
+        ),
         ("dataset: [{collections: []}]", "<fides>: dataset[0].fides_key", "Field required"),
-        ("dataset: [{fides_key: x, collections: [{name: t, fields: [{name: c, fields: [{name: d}]}]}]}]",
-         "<fides>: t.c", "nested fields"),
+        (
+            "dataset: [{fides_key: x, collections: [{name: t, fields: "
+            "[{name: c, fields: [{name: d}]}]}]}]",
+            "<fides>: t.c",
+            "nested fields",
+        ),
         ("collections: []", "<fides>", "top-level 'dataset'"),
         ("dataset: [\n  {", "<fides>:", "not valid YAML"),
     ],
-)  # fmt: skip
+)
 def test_bad_fides_files_are_refused_with_the_place(text: str, where: str, reason: str) -> None:
     with pytest.raises(InvalidSubmission) as refused:
         fides.loads(text)

@@ -9,6 +9,7 @@ a URL; a URL's password is never printed.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -80,17 +81,24 @@ def _write(text: str, output: Path | None) -> None:
 @app.command("scan")
 def scan_command(
     target: Target,
-    key: Annotated[str | None, typer.Option(help="The map's key (default: the database name).")] = None,
-    schema: Annotated[str | None, typer.Option(help="Scan this schema (default: the default one).")] = None,
+    key: Annotated[
+        str | None, typer.Option(help="The map's key (default: the database name).")
+    ] = None,
+    schema: Annotated[
+        str | None, typer.Option(help="Scan this schema (default: the default one).")
+    ] = None,
     reviewed: Annotated[
         Path | None,
-        typer.Option("--reviewed", help="A reviewed map: keep its reviewed columns, propose the rest."),
+        typer.Option(
+            "--reviewed", help="A reviewed map: keep its reviewed columns, propose the rest."
+        ),
     ] = None,
     sample_size: Annotated[
         int | None, typer.Option(min=0, help="Rows sampled per table (default: scan_sample_size).")
     ] = None,
     output_format: Annotated[
-        ScanFormat, typer.Option("--format", help="map (keepfaith YAML), fides (Fides YAML) or text.")
+        ScanFormat,
+        typer.Option("--format", help="map (keepfaith YAML), fides (Fides YAML) or text."),
     ] = ScanFormat.MAP,
     output: Output = None,
 ) -> None:
@@ -107,7 +115,9 @@ def scan_command(
         url, map_key = resolve(target, key)
         before = datamap.read(reviewed) if reviewed else None
         size = Settings().scan_sample_size if sample_size is None else sample_size
-        result = scan(url, before.key if before else map_key, sample_size=size, schema=schema, reviewed=before)
+        result = scan(
+            url, before.key if before else map_key, sample_size=size, schema=schema, reviewed=before
+        )
     except KeepfaithError as error:
         raise _fail(error) from None
     if before is not None:
@@ -138,10 +148,16 @@ def _render(result: object, output_format: ScanFormat) -> str:
         categories = ", ".join(column.categories) or "not personal"
         flags = "".join(
             f" [{flag}]"
-            for flag, on in (("identity: " + str(column.identity), column.identity), ("sensitive", column.sensitive))
+            for flag, on in (
+                ("identity: " + str(column.identity), column.identity),
+                ("sensitive", column.sensitive),
+            )
             if on
         )
-        lines.append(f"{table.name}.{column.name}: {categories}{flags} ({column.confidence:.2f}, erase: {column.erasure.value})")
+        lines.append(
+            f"{table.name}.{column.name}: {categories}{flags} "
+            f"({column.confidence or 0:.2f}, erase: {column.erasure.value})"
+        )
         lines.extend(f"    {evidence}" for evidence in column.evidence)
     return "\n".join(lines) + "\n"
 
@@ -153,7 +169,8 @@ def import_fides(
         str | None, typer.Option(metavar="ID", help="Store the maps in the ledger for this tenant.")
     ] = None,
     database_url: Annotated[
-        str | None, typer.Option("--database-url", help="Ledger URL (default: KEEPFAITH_DATABASE_URL).")
+        str | None,
+        typer.Option("--database-url", help="Ledger URL (default: KEEPFAITH_DATABASE_URL)."),
     ] = None,
     output: Output = None,
 ) -> None:
@@ -171,7 +188,7 @@ def import_fides(
     typer.echo(f"imported {len(maps)} datasets: {', '.join(m.key for m in maps)}", err=True)
 
 
-def _store(maps: list[object], tenant: str, database_url: str | None) -> None:
+def _store(maps: Sequence[object], tenant: str, database_url: str | None) -> None:
     from keepfaith.connectors import maps as stored_maps
     from keepfaith.connectors.datamap import DatasetMap
     from keepfaith.ledger import Ledger

@@ -55,12 +55,30 @@ def gaps(statement: Statement, dataset_map: DatasetMap) -> list[Gap]:
             where = (dataset_map.key, table.name, column.name, key)
             covering = [d for k, d in declared.items() if covers(k, key)]
             if not covering:
-                found.append(Gap("undeclared-category", *where, f"holds {key}, which the statement does not declare"))
+                found.append(
+                    Gap(
+                        "undeclared-category",
+                        *where,
+                        f"holds {key}, which the statement does not declare",
+                    )
+                )
                 continue
             if not is_sensitive(key):
                 continue
             if not any(d.sensitive for d in covering):
-                found.append(Gap("sensitive-not-marked", *where, f"holds {key}, a sensitive category the statement does not mark sensitive"))
+                found.append(
+                    Gap(
+                        "sensitive-not-marked",
+                        *where,
+                        f"holds {key}, a sensitive category the statement does not mark sensitive",
+                    )
+                )
             if not any(covers(k, key) for k in retained):
-                found.append(Gap("sensitive-without-retention", *where, f"holds {key}, a sensitive category no retention rule covers"))
+                found.append(
+                    Gap(
+                        "sensitive-without-retention",
+                        *where,
+                        f"holds {key}, a sensitive category no retention rule covers",
+                    )
+                )
     return found

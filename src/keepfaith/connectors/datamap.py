@@ -16,7 +16,14 @@ from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from keepfaith.connectors.taxonomy import is_category, is_personal, is_sensitive
 from keepfaith.exceptions import InvalidSubmission
@@ -188,7 +195,9 @@ def _readable(location: tuple[Any, ...], document: Any) -> str:
         if isinstance(step, int) and isinstance(node, list | tuple):
             item = node[step] if step < len(node) else None
             name = item.get("name") if isinstance(item, dict) else None
-            parts[-1:] = [f"{parts[-1]}[{name if isinstance(name, str) else step}]"] if parts else []
+            parts[-1:] = (
+                [f"{parts[-1]}[{name if isinstance(name, str) else step}]"] if parts else []
+            )
             node = item
         else:
             parts.append(str(step))
@@ -207,10 +216,14 @@ def read(path: Any) -> DatasetMap:
     try:
         document = YAML(typ="safe").load(file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
-        raise InvalidSubmission({str(file): f"cannot be read ({error.__class__.__name__})"}) from None
+        raise InvalidSubmission(
+            {str(file): f"cannot be read ({error.__class__.__name__})"}
+        ) from None
     except YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        raise InvalidSubmission({f"{file}:{mark.line + 1}" if mark else str(file): "is not valid YAML"}) from None
+        raise InvalidSubmission(
+            {f"{file}:{mark.line + 1}" if mark else str(file): "is not valid YAML"}
+        ) from None
     return parse(document, str(file))
 
 

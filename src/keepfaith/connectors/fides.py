@@ -42,7 +42,9 @@ def read(path: Path) -> list[DatasetMap]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise InvalidSubmission({str(path): f"cannot be read ({error.__class__.__name__})"}) from None
+        raise InvalidSubmission(
+            {str(path): f"cannot be read ({error.__class__.__name__})"}
+        ) from None
     return loads(text, str(path))
 
 
@@ -79,11 +81,15 @@ def _from_dataset(dataset: Any, source: str) -> DatasetMap:
         for field in collection.fields:
             if field.fields:
                 raise InvalidSubmission(
-                    {f"{source}: {collection.name}.{field.name}": "nested fields describe "
-                     "documents; keepfaith's connectors read tables of columns"}
+                    {
+                        f"{source}: {collection.name}.{field.name}": "nested fields describe "
+                        "documents; keepfaith's connectors read tables of columns"
+                    }
                 )
             columns.append(_column(dataset.fides_key, field, delete_rows))
-        tables.append({"name": collection.name, "description": collection.description, "columns": columns})
+        tables.append(
+            {"name": collection.name, "description": collection.description, "columns": columns}
+        )
     document = {
         "key": dataset.fides_key,
         "name": dataset.name,
@@ -107,7 +113,9 @@ def _column(dataset_key: str, field: Any, delete_rows: bool) -> dict[str, Any]:
         categories = tuple(c for c in categories if c != NOT_PERSONAL)
     references = None
     if meta and meta.references:
-        references = [_reference(dataset_key, ref).model_dump(exclude_none=True) for ref in meta.references]
+        references = [
+            _reference(dataset_key, ref).model_dump(exclude_none=True) for ref in meta.references
+        ]
     personal = any(is_personal(c) for c in categories)
     erasure = Erasure.KEEP
     if personal and not (meta and meta.read_only) and not (meta and meta.primary_key):
@@ -133,8 +141,10 @@ def _reference(dataset_key: str, reference: Any) -> Reference:
     table, _, column = reference.field.partition(".")
     if reference.dataset != dataset_key:
         raise InvalidSubmission(
-            {reference.field: f"refers to another dataset ({reference.dataset}); keepfaith "
-             "joins the tables of one database"}
+            {
+                reference.field: f"refers to another dataset ({reference.dataset}); keepfaith "
+                "joins the tables of one database"
+            }
         )
     direction = reference.direction.value if reference.direction else None
     return Reference(table=table, column=column, direction=direction)
@@ -181,15 +191,23 @@ def _to_dataset(dataset_map: DatasetMap, edges: list[Edge]) -> dict[str, Any]:
     return dataset
 
 
-def _field(key: str, table: Table, column: Column, edges: list[Edge], steps: dict[str, Any]) -> dict[str, Any]:
-    field: dict[str, Any] = {"name": column.name, "data_categories": list(column.categories) or [NOT_PERSONAL]}
+def _field(
+    key: str, table: Table, column: Column, edges: list[Edge], steps: dict[str, Any]
+) -> dict[str, Any]:
+    field: dict[str, Any] = {
+        "name": column.name,
+        "data_categories": list(column.categories) or [NOT_PERSONAL],
+    }
     meta: dict[str, Any] = {}
     if column.identity:
         meta["identity"] = column.identity
     if column.primary_key:
         meta["primary_key"] = True
-    references = [_fides_reference(key, table.name, column.name, edge, steps) for edge in edges
-                  if (edge.child, edge.child_column) == (table.name, column.name)]
+    references = [
+        _fides_reference(key, table.name, column.name, edge, steps)
+        for edge in edges
+        if (edge.child, edge.child_column) == (table.name, column.name)
+    ]
     if references:
         meta["references"] = references
     if column.personal and column.erasure is Erasure.KEEP and not column.primary_key:
@@ -201,7 +219,9 @@ def _field(key: str, table: Table, column: Column, edges: list[Edge], steps: dic
     return field
 
 
-def _fides_reference(key: str, table: str, column: str, edge: Edge, steps: dict[str, Any]) -> dict[str, Any]:
+def _fides_reference(
+    key: str, table: str, column: str, edge: Edge, steps: dict[str, Any]
+) -> dict[str, Any]:
     """A child column's join to its parent: ``from`` when the walk reaches the parent first
     (the person's rows lead to these), ``to`` when it reaches this table first."""
     parent, child = steps.get(edge.parent), steps.get(table)

@@ -92,6 +92,10 @@ def review(
         after = Column.model_validate({**before.model_dump(), **update})
     except ValidationError as error:
         problem = error.errors(include_input=False)[0]
-        raise InvalidSubmission({"categories": problem["msg"].removeprefix("Value error, ")}) from None
-    store(tx, tenant, dataset_map.replace_column(table, after), [f"{action.value}: {table}.{column}"])
+        raise InvalidSubmission(
+            {"categories": problem["msg"].removeprefix("Value error, ")}
+        ) from None
+    store(
+        tx, tenant, dataset_map.replace_column(table, after), [f"{action.value}: {table}.{column}"]
+    )
     return after

@@ -88,9 +88,13 @@ def open_database(url: str | sa.URL) -> sa.Engine:
             url, hide_parameters=True, pool_pre_ping=True, logging_name="keepfaith_connector"
         )
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError) as error:
-        raise ConfigurationError(f"not a usable database URL: {safe_url(url)} ({error.__class__.__name__})") from None
+        raise ConfigurationError(
+            f"not a usable database URL: {safe_url(url)} ({error.__class__.__name__})"
+        ) from None
     except ModuleNotFoundError as error:
-        raise ConfigurationError(f"{safe_url(url)} needs the {error.name} driver installed") from None
+        raise ConfigurationError(
+            f"{safe_url(url)} needs the {error.name} driver installed"
+        ) from None
     if engine.dialect.name == "postgresql":
         sa.event.listen(engine, "connect", _postgresql_session)
         engine = engine.execution_options(postgresql_readonly=True)
@@ -116,7 +120,7 @@ def reflect(engine: sa.Engine, schema: str | None = None) -> Schema:
     try:
         with engine.connect() as connection:
             inspector = sa.inspect(connection)
-            facts = {
+            facts: dict[str, dict[Any, Any]] = {
                 "columns": inspector.get_multi_columns(schema=schema),
                 "primary": inspector.get_multi_pk_constraint(schema=schema),
                 "foreign": inspector.get_multi_foreign_keys(schema=schema),
@@ -218,4 +222,4 @@ def _type_name(type_: Any) -> str:
     try:
         return str(type_.compile())
     except Exception:  # a dialect-only type (tsvector, a domain) compiles only there
-        return type_.__class__.__name__.upper()
+        return str(type_.__class__.__name__).upper()

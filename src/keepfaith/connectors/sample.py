@@ -36,7 +36,9 @@ def sample(
     rows; ``estimate`` is the table's row count by the statistics (``row_estimates``)."""
     if not columns or size <= 0:
         return {}
-    source: sa.FromClause = sa.table(table.name, *(sa.column(c.name) for c in columns), schema=schema)
+    source: sa.FromClause = sa.table(
+        table.name, *(sa.column(c.name) for c in columns), schema=schema
+    )
     percent = sample_percent(estimate, size) if connection.dialect.name == "postgresql" else None
     if percent is not None:
         source = sa.tablesample(source, sa.func.system(percent), name="sampled")

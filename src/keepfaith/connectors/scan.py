@@ -152,7 +152,10 @@ def _count_values(
     for column in columns:
         sampled = values.get(column.name, [])
         if column.kind == TEXT:
-            found[column.name] = (validators.count_text([str(v) for v in sampled]), validators.birth_dates(sampled))
+            found[column.name] = (
+                validators.count_text([str(v) for v in sampled]),
+                validators.birth_dates(sampled),
+            )
         else:
             found[column.name] = ([], validators.birth_dates(sampled))
     return found
@@ -164,13 +167,18 @@ def _count_values(
 def propose(schema: Schema, evidence: dict[str, ValueEvidence], key: str) -> DatasetMap:
     """The map the evidence points to, every column unreviewed."""
     first = {
-        name: {c.name: judge(c, table, evidence.get(name, {}), person_table=False) for c in table.columns}
+        name: {
+            c.name: judge(c, table, evidence.get(name, {}), person_table=False)
+            for c in table.columns
+        }
         for name, table in schema.tables.items()
     }
     people = _people(schema, first)
     judged = {
         name: {
-            c.name: judge(c, table, evidence.get(name, {}), person_table=True) if name in people else first[name][c.name]
+            c.name: judge(c, table, evidence.get(name, {}), person_table=True)
+            if name in people
+            else first[name][c.name]
             for c in table.columns
         }
         for name, table in schema.tables.items()
@@ -179,7 +187,13 @@ def propose(schema: Schema, evidence: dict[str, ValueEvidence], key: str) -> Dat
         _family_name_beside_first_name(judged[name])
     _keys_to_people(schema, people, judged)
     tables = tuple(
-        Table(name=name, columns=tuple(_column(c, judged[name][c.name], name in people, table, judged[name]) for c in table.columns))
+        Table(
+            name=name,
+            columns=tuple(
+                _column(c, judged[name][c.name], name in people, table, judged[name])
+                for c in table.columns
+            ),
+        )
         for name, table in schema.tables.items()
     )
     return DatasetMap(key=key, tables=tables)
@@ -203,7 +217,9 @@ def judge(
             verdict.confidence = 0.85
             return verdict
         if not _type_fits(category, column):
-            verdict.evidence.append(f"{where} suggests {category}, but its type {column.type} does not fit")
+            verdict.evidence.append(
+                f"{where} suggests {category}, but its type {column.type} does not fit"
+            )
             verdict.confidence = 0.6
             return verdict
         verdict.categories = (category,)
@@ -217,7 +233,10 @@ def judge(
 
 def _said(column: ColumnInfo, person_table: bool) -> tuple[str, str] | None:
     """The category the column's name (else its comment) says, and which of them said it."""
-    for text, where in ((column.name, f"the name {column.name!r}"), (column.comment or "", "its comment")):
+    for text, where in (
+        (column.name, f"the name {column.name!r}"),
+        (column.comment or "", "its comment"),
+    ):
         for meaning in lexicon.meanings(text):
             if meaning.person_only and not person_table:
                 continue
@@ -251,7 +270,11 @@ def _weigh_values(
     for count in counts:
         category = count.check.category
         if count.check is validators.EMBEDDED:
-            if category not in verdict.categories and count.passed >= 2 and 0.1 <= count.share < 0.8:
+            if (
+                category not in verdict.categories
+                and count.passed >= 2
+                and 0.1 <= count.share < 0.8
+            ):
                 # Free text that holds addresses here and there is what people wrote.
                 verdict.categories = (*(verdict.categories or (PRIVATE,)), category)
                 verdict.evidence.append(str(count))
@@ -299,9 +322,9 @@ def _people(schema: Schema, judged: dict[str, dict[str, Judgement]]) -> set[str]
     people = set()
     for name, row in judged.items():
         held = {verdict.categories[0] for verdict in row.values() if verdict.categories}
-        if any(c.startswith(("user.name", "user.account.username")) for c in held):
-            people.add(name)
-        elif lexicon.is_person_table(name) and any(is_personal(c) for c in held):
+        if any(c.startswith(("user.name", "user.account.username")) for c in held) or (
+            lexicon.is_person_table(name) and any(is_personal(c) for c in held)
+        ):
             people.add(name)
     for name, row in judged.items():
         held = {verdict.categories[0] for verdict in row.values() if verdict.categories}
@@ -319,12 +342,18 @@ def _family_name_beside_first_name(row: dict[str, Judgement]) -> None:
     if ("user.name.first",) not in held or ("user.name.last",) in held:
         return
     for verdict in row.values():
-        if verdict.categories == ("user.name",) and verdict.evidence and "in a table of people" in verdict.evidence[0]:
+        if (
+            verdict.categories == ("user.name",)
+            and verdict.evidence
+            and "in a table of people" in verdict.evidence[0]
+        ):
             verdict.categories = ("user.name.last",)
             verdict.evidence.insert(0, "beside a first-name column, a bare name is the family name")
 
 
-def _keys_to_people(schema: Schema, people: set[str], judged: dict[str, dict[str, Judgement]]) -> None:
+def _keys_to_people(
+    schema: Schema, people: set[str], judged: dict[str, dict[str, Judgement]]
+) -> None:
     """A person table's own key, and a foreign key to it, identify that person."""
     for name in people:
         for column in schema.tables[name].columns:
@@ -340,7 +369,9 @@ def _keys_to_people(schema: Schema, people: set[str], judged: dict[str, dict[str
     for edge in foreign_key_edges(schema):
         if ids.get((edge.parent, edge.parent_column)):
             judged[edge.child][edge.child_column] = Judgement(
-                ("user.unique_id",), 0.9, [f"a foreign key to {edge.parent}.{edge.parent_column}, a person's id"]
+                ("user.unique_id",),
+                0.9,
+                [f"a foreign key to {edge.parent}.{edge.parent_column}, a person's id"],
             )
     _named_like_person_ids(schema, ids, judged)
 
@@ -351,13 +382,13 @@ def _named_like_person_ids(
     """A column named after a person's id with no foreign key declared (``store.
     manager_staff_id`` and ``staff.staff_id``) is that person's id too."""
     person_keys: dict[tuple[str, ...], tuple[str, str]] = {}
-    for (table, column), is_id in ids.items():
-        if is_id and schema.tables[table].column(column).primary_key:  # type: ignore[union-attr]
-            key_words = lexicon.words(column)
+    for (person, key), is_id in ids.items():
+        if is_id and schema.tables[person].column(key).primary_key:  # type: ignore[union-attr]
+            key_words = lexicon.words(key)
             # A key called just "id" is known elsewhere by its table: client_id.
             if len(key_words) < 2:
-                key_words = (*lexicon.words(table), *key_words)
-            person_keys[key_words] = (table, column)
+                key_words = (*lexicon.words(person), *key_words)
+            person_keys[key_words] = (person, key)
     for name, table in schema.tables.items():
         keyed = {c for key in table.foreign_keys for c in key.columns}
         for column in table.columns:
@@ -367,14 +398,22 @@ def _named_like_person_ids(
             for key_words, (person, key_column) in person_keys.items():
                 if len(words) >= len(key_words) and words[-len(key_words) :] == key_words:
                     judged[name][column.name] = Judgement(
-                        ("user.unique_id",), 0.75,
-                        [f"named like {person}.{key_column}, a person's id (no foreign key declared)"],
+                        ("user.unique_id",),
+                        0.75,
+                        [
+                            f"named like {person}.{key_column}, a person's id "
+                            "(no foreign key declared)"
+                        ],
                     )
                     break
 
 
 def _column(
-    info: ColumnInfo, verdict: Judgement, person_table: bool, table: TableInfo, row: dict[str, Judgement]
+    info: ColumnInfo,
+    verdict: Judgement,
+    person_table: bool,
+    table: TableInfo,
+    row: dict[str, Judgement],
 ) -> Column:
     identity = _identity(info, verdict, person_table, table.name)
     return Column(
@@ -406,7 +445,10 @@ def _identity(info: ColumnInfo, verdict: Judgement, person_table: bool, table: s
 def _erasure(info: ColumnInfo, verdict: Judgement, row: dict[str, Judgement]) -> Erasure:
     """Null or mask what says who a person is; keep keys, and the rows of a lookup table
     that many people's rows share (a city's name)."""
-    if not any(is_personal(c) for c in verdict.categories) or verdict.categories[0] == "user.unique_id":
+    if (
+        not any(is_personal(c) for c in verdict.categories)
+        or verdict.categories[0] == "user.unique_id"
+    ):
         return Erasure.KEEP
     held = {c for v in row.values() for c in v.categories if is_personal(c)}
     if held <= set(COARSE_LOCATION):
@@ -443,7 +485,9 @@ def merge(reviewed: DatasetMap, proposed: DatasetMap) -> tuple[DatasetMap, list[
         for old in before.columns:
             if table.column(old.name) is None:
                 changes.append(Change("removed", table.name, old.name))
-        tables.append(table.model_copy(update={"columns": tuple(columns), "description": before.description}))
+        tables.append(
+            table.model_copy(update={"columns": tuple(columns), "description": before.description})
+        )
     for old_table in reviewed.tables:
         if proposed.table(old_table.name) is None:
             changes.append(Change("removed", old_table.name))

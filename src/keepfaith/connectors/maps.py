@@ -18,7 +18,7 @@ from keepfaith.exceptions import InvalidSubmission, NotFound
 from keepfaith.ledger import dataset_maps
 
 if TYPE_CHECKING:
-    from keepfaith.ledger.store import Transaction
+    from keepfaith.ledger.transaction import Transaction
     from keepfaith.settings import Settings
 
 

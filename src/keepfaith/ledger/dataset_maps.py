@@ -11,22 +11,21 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy import Column, DateTime, PrimaryKeyConstraint, String, Table, Text
 
-from keepfaith.ledger.base import metadata
+from keepfaith.ledger.base import Tenant, When, metadata
 
 if TYPE_CHECKING:
-    from keepfaith.ledger.store import Transaction
+    from keepfaith.ledger.transaction import Transaction
 
-dataset_maps = Table(
+dataset_maps = sa.Table(
     "dataset_maps",
     metadata,
-    Column("tenant", String(64), nullable=False),
-    Column("key", String(128), nullable=False),
-    Column("document", Text, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
-    Column("updated_by", String(255), nullable=False),
-    PrimaryKeyConstraint("tenant", "key"),
+    sa.Column("tenant", Tenant, nullable=False),
+    sa.Column("key", sa.String(128), nullable=False),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("updated_at", When, nullable=False),
+    sa.Column("updated_by", sa.String(255), nullable=False),
+    sa.PrimaryKeyConstraint("tenant", "key"),
 )
 
 
@@ -36,7 +35,7 @@ def save(
     """Store the map's document (insert or replace), audited with what ``changed``."""
     values = {
         "document": json.dumps(document, sort_keys=True, ensure_ascii=False),
-        "updated_at": tx.ledger.clock(),
+        "updated_at": tx.now(),
         "updated_by": tx.actor,
     }
     where = (dataset_maps.c.tenant == tenant) & (dataset_maps.c.key == key)

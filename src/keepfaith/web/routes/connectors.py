@@ -41,7 +41,7 @@ def databases(
     ledger: Ledger = Depends(deps.ledger),
     settings: Settings = Depends(deps.settings),
 ) -> HTMLResponse:
-    with ledger.transaction(actor=f"staff:{staff.name}") as tx:
+    with ledger.reading(actor=f"staff:{staff.name}") as tx:
         stored = set(maps.keys(tx, statement.id))
     configured = set(settings.connectors)
     rows = [
@@ -82,7 +82,7 @@ def review_page(
     staff: Principal = Depends(reviewers),
     ledger: Ledger = Depends(deps.ledger),
 ) -> HTMLResponse:
-    with ledger.transaction(actor=f"staff:{staff.name}") as tx:
+    with ledger.reading(actor=f"staff:{staff.name}") as tx:
         dataset_map = maps.stored(tx, statement.id, key)
     if dataset_map is None:
         raise NotFound(f"no dataset map {key!r}: scan the database first")
@@ -142,7 +142,7 @@ def map_json(
     staff: Principal = Depends(reviewers),
     ledger: Ledger = Depends(deps.ledger),
 ) -> dict[str, Any]:
-    with ledger.transaction(actor=f"staff:{staff.name}") as tx:
+    with ledger.reading(actor=f"staff:{staff.name}") as tx:
         dataset_map = maps.stored(tx, statement.id, key)
     if dataset_map is None:
         raise NotFound(f"no dataset map {key!r}")

@@ -35,6 +35,19 @@ class Settings(BaseSettings):
     active_key_id: str | None = None
     """Which of ``encryption_keys`` encrypts new values; the others only decrypt."""
 
+    audit_key: str = ""
+    """Keys the audit log's MACs and seals: base64 of 32 random bytes (``keepfaith keys
+    generate``), kept outside the database with the other keys. Without it a built-in
+    development key is used, which protects nothing."""
+
+    audit_seal_seconds: int = Field(default=5, ge=1, le=60)
+    """At most this many seconds pass before a new audit entry is sealed (the sealer job
+    runs this often)."""
+
+    audit_witness_file: Path | None = None
+    """Where the sealer job writes the newest seal's witness after each seal, for a
+    backup or an outside store to keep; ``keepfaith audit verify --witness`` reads it."""
+
     secret_key: str = ""
     """Signs links, cookies and tokens. Must be set to a long random value in production."""
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from keepfaith.exceptions import ConfigurationError, NotFound, Refused
+from keepfaith.exceptions import AuditChainBroken, ConfigurationError, NotFound, Refused
 from keepfaith.ledger import audit
 from keepfaith.ledger.crypto import Keyring
 from keepfaith.ledger.rows import (
@@ -78,9 +78,11 @@ class Ledger:
         keys: Keyring | None = None,
         clock: Clock = utcnow,
         pool_size: int | None = None,
+        audit_key: str | bytes | None = None,
     ) -> None:
         self.database_url = database_url
         self.keys = keys
+        self.audit_key = audit.audit_key(audit_key)
         self.clock = clock
         options: dict[str, Any] = {}
         if pool_size is not None and not database_url.startswith("sqlite"):
@@ -103,6 +105,7 @@ class Ledger:
             settings.database_url,
             keys=Keyring.from_settings(settings),
             pool_size=settings.database_pool_size,
+            audit_key=settings.audit_key,
         )
 
     def migrate(self) -> None:
@@ -130,7 +133,8 @@ class Ledger:
         with self.engine.begin() as connection:
             tx = Transaction(self, connection, actor)
             yield tx
-            tx.flush()
+            committed = tx.flush()
+        committed()
 
     # Reads that need no unit of work of their own.
     def subject(self, tenant: str, subject_id: int) -> Subject:
@@ -154,10 +158,22 @@ class Ledger:
         with self.engine.connect() as connection:
             return list(audit.entries(connection, after))
 
-    def verify_audit(self) -> int:
-        """Check the audit chain; return its length or raise ``AuditChainBroken``."""
-        with self.engine.connect() as connection:
-            return audit.verify(connection)
+    def verify_audit(self, witness: Mapping[str, Any] | None = None) -> int:
+        """Check the audit log and the rows it recorded; return how many entries it has.
+
+        Raises ``AuditChainBroken`` naming every problem (see ``keepfaith.ledger.verify``).
+        """
+        from keepfaith.ledger.verify import verify
+
+        result = verify(self, witness)
+        if result.problems:
+            raise AuditChainBroken(result.problems)
+        return result.entries
+
+    def seal_audit(self) -> audit.Seal | None:
+        """Seal every audit entry not sealed yet; the new seal, or ``None`` if none was."""
+        with self.engine.begin() as connection:
+            return audit.seal(connection, self.audit_key, self.clock())
 
     def rotate_keys(self, batch: int = 1000) -> int:
         """Re-encrypt every value not under the active key; return how many were."""
@@ -229,10 +245,11 @@ class Transaction:
             )
         )
 
-    def flush(self) -> None:
-        """Append the queued audit entries to the chain (done on commit)."""
-        audit.append(self.connection, self._changes)
+    def flush(self) -> Callable[[], None]:
+        """Append the queued audit entries (done on commit); return what to call after it."""
+        committed = audit.append(self.connection, self._changes, self.ledger.audit_key)
         self._changes = []
+        return committed
 
     # ------------------------------------------------------------------ statements
 
@@ -723,6 +740,7 @@ class Transaction:
                 "choice": choice,
                 "method": method.value,
                 "counts": counted,
+                "at": audit.timestamp(when),
             },
         )
         return ConsentEvent(

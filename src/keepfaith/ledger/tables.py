@@ -169,7 +169,7 @@ disclosures = Table(
 audit_entries = Table(
     "audit_entries",
     metadata,
-    Column("position", Id, primary_key=True, autoincrement=False),
+    Column("position", Id, primary_key=True, autoincrement=True),
     Column("at", String(32), nullable=False),
     Column("tenant", Tenant, nullable=True),
     Column("actor", String(128), nullable=False),
@@ -177,15 +177,25 @@ audit_entries = Table(
     Column("object", String(32), nullable=False),
     Column("object_id", String(64), nullable=True),
     Column("details", Text, nullable=False),
-    Column("previous", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
+    Column("lane", String(32), nullable=False),
+    Column("lane_seq", BigInteger, nullable=False),
+    Column("mac", String(64), nullable=False),
+    Column("seal", BigInteger, nullable=True),
+    Index("ix_audit_entries_seal", "seal", "position"),
+    sqlite_autoincrement=True,
 )
+"""What changed, by whom, when; ``position`` orders entries (never reused, even on
+SQLite), ``lane`` and ``lane_seq`` place each in its connection's lane, ``mac`` keys it,
+``seal`` says which seal holds it (``NULL`` until sealed). See ``keepfaith.ledger.audit``."""
 
-audit_head = Table(
-    "audit_head",
+audit_seals = Table(
+    "audit_seals",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=False),
-    Column("position", Id, nullable=False),
-    Column("hash", String(64), nullable=False),
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("sealed_at", String(32), nullable=False),
+    Column("entries", Integer, nullable=False),
+    Column("root", String(64), nullable=False),
+    Column("previous", String(64), nullable=False),
+    Column("mac", String(64), nullable=False),
 )
-"""One row: the last entry's position and hash, so that cutting the chain's tail shows."""
+"""One row per sealed batch: its Merkle root, the previous seal's MAC, and its own."""

@@ -17,6 +17,7 @@ from keepfaith.exceptions import KeepfaithError, StatementError
 if TYPE_CHECKING:
     from keepfaith.ledger import Ledger
     from keepfaith.ledger.staff import Role
+    from keepfaith.settings import Settings
 
 app = typer.Typer(
     name="keepfaith",
@@ -201,14 +202,19 @@ DatabaseUrl = Annotated[
 ]
 
 
-def _ledger(database_url: str | None) -> Ledger:
-    from keepfaith.ledger import Ledger
+def _settings(database_url: str | None) -> Settings:
     from keepfaith.settings import Settings
 
     settings = Settings()
     if database_url is not None:
         settings = settings.model_copy(update={"database_url": database_url})
-    return Ledger.from_settings(settings)
+    return settings
+
+
+def _ledger(database_url: str | None) -> Ledger:
+    from keepfaith.ledger import Ledger
+
+    return Ledger.from_settings(_settings(database_url))
 
 
 @audit_app.command("verify")
@@ -386,6 +392,66 @@ def _example(name: str) -> Path:
         typer.echo(f"error: no example {name!r}; known: {', '.join(known)}", err=True)
         raise typer.Exit(code=2)
     return path
+
+
+jobs_app = typer.Typer(help="Background jobs: run them, list them.")
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("work")
+def jobs_work(
+    burst: Annotated[
+        bool, typer.Option("--burst", help="Stop once no job is left to run.")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Run jobs until interrupted: on PostgreSQL as one of any number of workers, on
+    SQLite as the in-process worker ``serve`` also starts."""
+    from keepfaith import jobs
+
+    settings = _settings(database_url)
+    try:
+        with _ledger(database_url) as ledger:
+            ledger.migrate()
+            jobs.work(ledger, settings, burst=burst)
+    except KeyboardInterrupt:
+        pass
+    except KeepfaithError as error:
+        raise fail(error) from None
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[
+        str | None,
+        typer.Option(help="Only jobs in this state: todo, doing, succeeded, dead, cancelled."),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="text or json.")
+    ] = CheckFormat.TEXT,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List jobs, newest first, with their state, runs and the last failure's reason."""
+    import json
+
+    from keepfaith import jobs
+
+    if status is not None and status not in jobs.STATUSES:
+        typer.echo(f"error: no state {status!r}; states: {', '.join(jobs.STATUSES)}", err=True)
+        raise typer.Exit(code=2)
+    try:
+        with _ledger(database_url) as ledger:
+            found = jobs.list_jobs(ledger, status, limit)
+    except KeepfaithError as error:
+        raise fail(error) from None
+    if output_format is CheckFormat.JSON:
+        typer.echo(json.dumps([job.to_dict() for job in found], indent=2))
+        return
+    for job in found:
+        why = f"  {job.reason}" if job.reason else ""
+        typer.echo(f"{job.id}\t{job.status}\t{job.attempts}\t{job.task}{why}")
+    typer.echo(f"{len(found)} jobs")
 
 
 admin_app = typer.Typer(help="Staff users and API tokens.")

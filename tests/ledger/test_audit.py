@@ -382,3 +382,12 @@ def test_the_first_entries_of_a_fresh_ledger_need_no_head(database_url: str) -> 
         with ThreadPoolExecutor(max_workers=6) as pool:
             list(pool.map(work, range(6)))
         assert fresh.verify_audit() == 6
+
+
+def test_a_backlog_is_sealed_in_batches_oldest_first(ledger: Ledger) -> None:
+    fill(ledger)
+    with ledger.engine.begin() as connection:
+        made = [audit.seal(connection, ledger.audit_key, ledger.clock(), limit=4) for _ in "abcd"]
+    assert [seal.entries if seal else None for seal in made] == [4, 4, 2, None]
+    assert [e.seal for e in ledger.audit_entries()] == [1] * 4 + [2] * 4 + [3] * 2
+    assert problems(ledger) == []

@@ -256,8 +256,15 @@ def last_seal(connection: sa.Connection) -> Seal | None:
     return Seal(**row._mapping) if row else None
 
 
-def seal(connection: sa.Connection, key: bytes, now: dt.datetime) -> Seal | None:
-    """Seal every entry this transaction sees that is not sealed yet; ``None`` if none.
+BATCH = 10_000
+"""Most entries one seal takes (oldest first), so a backlog never makes one huge update."""
+
+
+def seal(
+    connection: sa.Connection, key: bytes, now: dt.datetime, limit: int = BATCH
+) -> Seal | None:
+    """Seal the oldest entries this transaction sees that are not sealed yet, at most
+    ``limit``; ``None`` if there were none.
 
     Sealers take turns (an advisory lock on PostgreSQL, the writer lock on SQLite);
     writers never wait for them.
@@ -268,9 +275,15 @@ def seal(connection: sa.Connection, key: bytes, now: dt.datetime) -> Seal | None
         connection.execute(audit_seals.update().where(sa.false()).values(id=audit_seals.c.id))
     previous = last_seal(connection)
     number = previous.id + 1 if previous else 1
+    oldest = (
+        sa.select(audit_entries.c.position)
+        .where(audit_entries.c.seal.is_(None))
+        .order_by(audit_entries.c.position)
+        .limit(limit)
+    )
     marked = connection.execute(
         audit_entries.update()
-        .where(audit_entries.c.seal.is_(None))
+        .where(audit_entries.c.position.in_(oldest))
         .values(seal=number)
         .returning(audit_entries.c.position, audit_entries.c.mac)
     ).all()

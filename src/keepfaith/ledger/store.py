@@ -171,9 +171,17 @@ class Ledger:
         return result.entries
 
     def seal_audit(self) -> audit.Seal | None:
-        """Seal every audit entry not sealed yet; the new seal, or ``None`` if none was."""
-        with self.engine.begin() as connection:
-            return audit.seal(connection, self.audit_key, self.clock())
+        """Seal every audit entry not sealed yet, in batches; the newest seal made, or
+        ``None`` if there was nothing to seal."""
+        newest = None
+        while True:
+            with self.engine.begin() as connection:
+                made = audit.seal(connection, self.audit_key, self.clock())
+            if made is None:
+                return newest
+            newest = made
+            if made.entries < audit.BATCH:
+                return newest
 
     def rotate_keys(self, batch: int = 1000) -> int:
         """Re-encrypt every value not under the active key; return how many were."""

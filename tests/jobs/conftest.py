@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from keepfaith.ledger import Ledger
+from keepfaith.ledger import Ledger, statements
 from keepfaith.settings import Settings
 from tests.jobs import tasks
 from tests.ledger.support import AUDIT_KEY, MINIMAL
@@ -31,6 +31,6 @@ def ledger(settings: Settings) -> Iterator[Ledger]:
     opened = Ledger.from_settings(settings)
     opened.migrate()
     with opened.transaction() as tx:
-        tx.publish(keepfaith.load(MINIMAL), MINIMAL.read_text(encoding="utf-8"))
+        statements.publish(tx, keepfaith.load(MINIMAL), MINIMAL.read_text(encoding="utf-8"))
     yield opened
     opened.close()

@@ -109,6 +109,7 @@ def test_the_retention_job_prunes_old_visit_statistics(ledger: Ledger, settings:
     import datetime as dt
 
     from keepfaith.jobs.registry import Context, load
+    from keepfaith.ledger import statements
     from keepfaith.ledger.statistics import visit_days
     from keepfaith.statement import loads
     from tests.ledger.support import MINIMAL
@@ -118,7 +119,7 @@ def test_the_retention_job_prunes_old_visit_statistics(ledger: Ledger, settings:
     )
     text = text.replace('version: "2024-01"', 'version: "2024-02"')
     with ledger.transaction() as tx:
-        tx.publish(loads(text), text)
+        statements.publish(tx, loads(text), text)
     today = ledger.clock().date()
     with ledger.engine.begin() as connection:
         for age in (400, 31, 29):
@@ -128,3 +129,22 @@ def test_the_retention_job_prunes_old_visit_statistics(ledger: Ledger, settings:
     with ledger.engine.connect() as connection:
         left = connection.execute(visit_days.select()).all()
     assert [row.day for row in left] == [today - dt.timedelta(days=29)]
+
+
+def test_the_in_process_worker_is_woken_by_the_commit(
+    database_kind: str, ledger: Ledger, settings: Settings
+) -> None:
+    if database_kind != "sqlite":
+        pytest.skip("the in-process worker is SQLite's; procrastinate listens for its own")
+    slow_poll = settings.model_copy(update={"jobs_poll_seconds": 60})
+    worker = jobs.start_worker(ledger, slow_poll)
+    try:
+        time.sleep(0.5)  # past its first look: from now on it sleeps for a minute
+        with ledger.transaction() as tx:
+            jobs.defer(tx, tasks.record, key="woken")
+        deadline = time.monotonic() + 20
+        while runs(ledger, "woken") == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert runs(ledger, "woken") == 1
+    finally:
+        worker.stop()

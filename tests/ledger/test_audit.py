@@ -17,10 +17,21 @@ from typer.testing import CliRunner
 
 from keepfaith.cli import app
 from keepfaith.exceptions import AuditChainBroken
-from keepfaith.ledger import Ledger, Subject, audit
-from keepfaith.ledger.tables import audit_entries as entries
-from keepfaith.ledger.tables import audit_seals as seals
-from keepfaith.ledger.tables import consent_events, consent_state, records
+from keepfaith.ledger import (
+    Ledger,
+    Subject,
+    audit,
+    consents,
+    holds,
+    preferences,
+    records,
+    subjects,
+)
+from keepfaith.ledger.audit import audit_entries as entries
+from keepfaith.ledger.audit import audit_seals as seals
+from keepfaith.ledger.consents import consent_events, consent_state
+from keepfaith.ledger.records import collected_for
+from keepfaith.ledger.records import records as record_rows
 from keepfaith.ledger.verify import verify
 from tests.ledger.support import AUDIT_KEY
 
@@ -37,16 +48,16 @@ def _cli_audit_key(monkeypatch: pytest.MonkeyPatch) -> None:
 def fill(ledger: Ledger) -> Subject:
     """Publish (done by the fixture), then nine more changes: ten entries in all."""
     with ledger.transaction(actor="tester") as tx:
-        subject = tx.add_subject("acme", "customer")
-        tx.add_record(subject, "user.contact.email", PERSONAL, collection_point="signup")
-        tx.add_record(subject, "user.name", "Ann Secret", collection_point="signup")
+        subject = subjects.add(tx, "acme", "customer")
+        records.add(tx, subject, "user.contact.email", PERSONAL, collection_point="signup")
+        records.add(tx, subject, "user.name", "Ann Secret", collection_point="signup")
     with ledger.transaction() as tx:
-        tx.consent(subject, "newsletter")
-        tx.set_preference(subject, "language", "en")
-        tx.add_hold(subject, "legal")
-        tx.set_gpc(subject)
-        tx.consent(subject, "newsletter", kind="withdrawn", method="link")
-        tx.set_status(subject, "deactivated")
+        consents.record(tx, subject, "newsletter")
+        preferences.put(tx, subject, "language", "en")
+        holds.add(tx, subject, "legal")
+        subjects.set_gpc(tx, subject)
+        consents.record(tx, subject, "newsletter", kind="withdrawn", method="link")
+        subjects.set_status(tx, subject, "deactivated")
     return subject
 
 
@@ -88,10 +99,10 @@ def test_entries_of_one_connection_form_a_lane_numbered_without_gaps(ledger: Led
 def test_a_failed_transaction_leaves_no_gap(ledger: Ledger) -> None:
     subject = fill(ledger)
     with pytest.raises(RuntimeError), ledger.transaction() as tx:
-        tx.set_preference(subject, "language", "fr")
+        preferences.put(tx, subject, "language", "fr")
         raise RuntimeError("the caller gave up")
     with ledger.transaction() as tx:
-        tx.set_preference(subject, "language", "de")
+        preferences.put(tx, subject, "language", "de")
     assert problems(ledger) == []
 
 
@@ -205,7 +216,7 @@ def test_a_rewound_head_shows_against_the_last_witness(ledger: Ledger, tmp_path:
     subject = fill(ledger)
     ledger.seal_audit()
     with ledger.transaction() as tx:
-        tx.set_preference(subject, "language", "fr")
+        preferences.put(tx, subject, "language", "fr")
     witness_file = tmp_path / "witness.json"
     runner = CliRunner()
     url = ["--database-url", ledger.database_url]
@@ -236,7 +247,7 @@ def test_seals_chain_and_a_deleted_middle_seal_is_named(ledger: Ledger) -> None:
     for language in ("fr", "de", "it"):
         ledger.seal_audit()
         with ledger.transaction() as tx:
-            tx.set_preference(subject, "language", language)
+            preferences.put(tx, subject, "language", language)
     ledger.seal_audit()
     tamper(ledger, lambda c: c.execute(seals.delete().where(seals.c.id == 2)))
     found = problems(ledger)
@@ -296,22 +307,20 @@ def _delete_consent_event(c: sa.Connection) -> None:
 
 
 def _recategorise_record(c: sa.Connection) -> None:
-    first = c.execute(sa.select(sa.func.min(records.c.id))).scalar_one()
-    c.execute(records.update().where(records.c.id == first).values(category="user.name"))
+    first = c.execute(sa.select(sa.func.min(record_rows.c.id))).scalar_one()
+    c.execute(record_rows.update().where(record_rows.c.id == first).values(category="user.name"))
 
 
 def _delete_record(c: sa.Connection) -> None:
-    from keepfaith.ledger.tables import collected_for
-
-    first = c.execute(sa.select(sa.func.min(records.c.id))).scalar_one()
+    first = c.execute(sa.select(sa.func.min(record_rows.c.id))).scalar_one()
     c.execute(collected_for.delete().where(collected_for.c.record_id == first))
-    c.execute(records.delete().where(records.c.id == first))
+    c.execute(record_rows.delete().where(record_rows.c.id == first))
 
 
 def _insert_record(c: sa.Connection) -> None:
-    row = dict(c.execute(sa.select(records).limit(1)).one()._mapping)
+    row = dict(c.execute(sa.select(record_rows).limit(1)).one()._mapping)
     del row["id"]
-    c.execute(records.insert().values(**row))
+    c.execute(record_rows.insert().values(**row))
 
 
 @pytest.mark.parametrize(
@@ -341,11 +350,11 @@ def test_rows_that_disagree_with_their_entries_are_named(
 def test_erasure_and_anonymisation_agree_with_their_entries(ledger: Ledger) -> None:
     subject = fill(ledger)
     with ledger.transaction() as tx:
-        other = tx.add_subject("acme", "customer")
-        tx.add_record(other, "user.contact.email", "bo@example.com", collection_point="signup")
-        tx.add_record(other, "user.name", "Bo", collection_point="signup")
-        tx.delete_records(subject, ["user.name"])
-        tx.anonymise(other, keep=["user.name"])
+        other = subjects.add(tx, "acme", "customer")
+        records.add(tx, other, "user.contact.email", "bo@example.com", collection_point="signup")
+        records.add(tx, other, "user.name", "Bo", collection_point="signup")
+        records.delete(tx, subject, ["user.name"])
+        records.anonymise(tx, other, keep=["user.name"])
     assert problems(ledger) == []
 
 
@@ -354,18 +363,18 @@ def test_erasure_and_anonymisation_agree_with_their_entries(ledger: Ledger) -> N
 
 def test_concurrent_units_of_work_write_side_by_side(ledger: Ledger) -> None:
     with ledger.transaction() as tx:
-        subjects = [tx.add_subject("acme", "customer") for _ in range(4)]
+        people = [subjects.add(tx, "acme", "customer") for _ in range(4)]
     before = len(ledger.audit_entries())
 
     def work(subject: Subject) -> None:
         for number in range(8):
             with ledger.transaction(actor=f"worker-{subject.id}") as tx:
-                tx.set_preference(subject, "n", number)
+                preferences.put(tx, subject, "n", number)
             if number % 3 == 0:
                 ledger.seal_audit()  # sealers run among the writers
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(work, subjects))
+        list(pool.map(work, people))
     ledger.seal_audit()
     assert ledger.verify_audit() == before + 32
     assert all(e.seal is not None for e in ledger.audit_entries())

@@ -8,9 +8,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from keepfaith.clock import utc
 from keepfaith.ledger import Ledger
 from keepfaith.ledger.queue import job_errors, jobs
-from keepfaith.ledger.store import utc
 
 STATUSES = ("todo", "doing", "succeeded", "dead", "cancelled")
 """A job's states: waiting to run, running, done, given up (with the reason), cancelled."""

@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import threading
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,9 +28,16 @@ from keepfaith.settings import Settings
 log = logging.getLogger("keepfaith.jobs")
 
 
+_running: weakref.WeakSet[Worker] = weakref.WeakSet()
+"""The workers of this process, woken when a job they can run has committed."""
+
+
 def defer(tx: Transaction, name: str, args: Mapping[str, Any]) -> int:
-    """Queue a job in the caller's transaction; its id."""
+    """Queue a job in the caller's transaction; its id. Once it commits, this process's
+    workers on the same database look for it at once rather than at their next poll."""
     now = tx.ledger.clock()
+    url = tx.ledger.database_url
+    tx.after_commit(lambda: _wake(url))
     return int(
         tx.connection.execute(
             jobs.insert()
@@ -39,6 +47,12 @@ def defer(tx: Transaction, name: str, args: Mapping[str, Any]) -> int:
             .returning(jobs.c.id)
         ).scalar_one()
     )
+
+
+def _wake(database_url: str) -> None:
+    for worker in list(_running):
+        if worker.ledger.database_url == database_url:
+            worker.wake()
 
 
 def reason(error: BaseException) -> str:
@@ -67,15 +81,19 @@ class Worker:
 
     def run(self, *, burst: bool = False) -> None:
         log.info("jobs: worker %s started", self.name)
-        while not self.stopping.is_set():
-            self.recover()
-            self.queue_periodic()
-            if self.run_one():
-                continue
-            if burst:
-                return
-            self._woken.wait(self.settings.jobs_poll_seconds)
-            self._woken.clear()
+        _running.add(self)
+        try:
+            while not self.stopping.is_set():
+                self.recover()
+                self.queue_periodic()
+                if self.run_one():
+                    continue
+                if burst:
+                    return
+                self._woken.wait(self.settings.jobs_poll_seconds)
+                self._woken.clear()
+        finally:
+            _running.discard(self)
 
     # ------------------------------------------------------------------ one job
 

@@ -39,7 +39,41 @@ from typing import Any
 import sqlalchemy as sa
 
 from keepfaith.exceptions import ConfigurationError
-from keepfaith.ledger.tables import audit_entries, audit_seals
+from keepfaith.ledger.base import Id, Tenant, metadata
+
+audit_entries = sa.Table(
+    "audit_entries",
+    metadata,
+    sa.Column("position", Id, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("tenant", Tenant, nullable=True),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("object", sa.String(32), nullable=False),
+    sa.Column("object_id", sa.String(64), nullable=True),
+    sa.Column("details", sa.Text, nullable=False),
+    sa.Column("lane", sa.String(32), nullable=False),
+    sa.Column("lane_seq", sa.BigInteger, nullable=False),
+    sa.Column("mac", sa.String(64), nullable=False),
+    sa.Column("seal", sa.BigInteger, nullable=True),
+    sa.Index("ix_audit_entries_seal", "seal", "position"),
+    sqlite_autoincrement=True,
+)
+"""What changed, by whom, when; ``position`` orders entries (never reused, even on
+SQLite), ``lane`` and ``lane_seq`` place each in its connection's lane, ``mac`` keys it,
+``seal`` says which seal holds it (``NULL`` until sealed)."""
+
+audit_seals = sa.Table(
+    "audit_seals",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("sealed_at", sa.String(32), nullable=False),
+    sa.Column("entries", sa.Integer, nullable=False),
+    sa.Column("root", sa.String(64), nullable=False),
+    sa.Column("previous", sa.String(64), nullable=False),
+    sa.Column("mac", sa.String(64), nullable=False),
+)
+"""One row per sealed batch: its Merkle root, the previous seal's MAC, and its own."""
 
 DEVELOPMENT_KEY = b"keepfaith development audit key: set audit_key"
 """The key used when none is configured: fine for a laptop, worthless against tampering."""

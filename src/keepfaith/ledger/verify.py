@@ -23,12 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from keepfaith.clock import utc
 from keepfaith.ledger import audit
-from keepfaith.ledger.store import utc
-from keepfaith.ledger.tables import collected_for, consent_events, consent_state, records
+from keepfaith.ledger.consents import consent_events, consent_state
+from keepfaith.ledger.records import collected_for, records
 
 if TYPE_CHECKING:
-    from keepfaith.ledger.store import Ledger
+    from keepfaith.ledger.transaction import Ledger
 
 
 def verify(ledger: Ledger, witness: Mapping[str, Any] | None = None) -> audit.Verification:

@@ -15,8 +15,9 @@ import sqlalchemy as sa
 
 from keepfaith.collect.logs import store
 from keepfaith.jobs import Context, task
+from keepfaith.ledger import statements
+from keepfaith.ledger.statements import statement_versions
 from keepfaith.ledger.statistics import visit_counts, visit_days
-from keepfaith.ledger.tables import statement_versions
 from keepfaith.statement.schema import CollectionKind, Statement
 
 DATA = "visit_statistics"
@@ -68,9 +69,9 @@ def apply_retention(target: Any, statement: Statement, today: dt.date | None = N
 def retention_job(context: Context) -> None:
     """Apply every tenant's ``visit_statistics`` rule to the days before the ledger's today."""
     ledger = context.ledger
-    with ledger.reader.connect() as connection:
-        tenants = connection.execute(sa.select(statement_versions.c.tenant).distinct()).scalars()
-        names = sorted(tenants)
+    with ledger.reading() as tx:
+        tenants = tx.connection.execute(sa.select(statement_versions.c.tenant).distinct())
+        current = [statements.get(tx, tenant) for tenant in sorted(tenants.scalars())]
     today = ledger.clock().date()
-    for tenant in names:
-        apply_retention(ledger, ledger.statement(tenant), today)
+    for statement in current:
+        apply_retention(ledger, statement, today)

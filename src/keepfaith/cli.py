@@ -17,6 +17,7 @@ from keepfaith.exceptions import KeepfaithError, StatementError
 if TYPE_CHECKING:
     from keepfaith.ledger import Ledger
     from keepfaith.ledger.staff import Role
+    from keepfaith.settings import Settings
 
 app = typer.Typer(
     name="keepfaith",
@@ -236,29 +237,120 @@ DatabaseUrl = Annotated[
 ]
 
 
-def _ledger(database_url: str | None) -> Ledger:
-    from keepfaith.ledger import Ledger
+def _settings(database_url: str | None) -> Settings:
     from keepfaith.settings import Settings
 
     settings = Settings()
     if database_url is not None:
         settings = settings.model_copy(update={"database_url": database_url})
-    return Ledger.from_settings(settings)
+    return settings
+
+
+def _ledger(database_url: str | None) -> Ledger:
+    from keepfaith.ledger import Ledger
+
+    return Ledger.from_settings(_settings(database_url))
 
 
 @audit_app.command("verify")
-def audit_verify(database_url: DatabaseUrl = None) -> None:
-    """Check every entry of the audit chain; exit 1 at the first altered, removed or
-    reordered one."""
-    from keepfaith.exceptions import AuditChainBroken
+def audit_verify(
+    witness: Annotated[
+        Path | None,
+        typer.Option(
+            "--witness", help="A witness file (keepfaith audit witness) to check against."
+        ),
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Check every audit entry and seal, and the rows they recorded; exit 1 naming each
+    changed, deleted, inserted or reordered one."""
+    from keepfaith.ledger.verify import verify
 
-    with _ledger(database_url) as ledger:
-        try:
-            count = ledger.verify_audit()
-        except AuditChainBroken as error:
-            typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(code=1) from None
-    typer.echo(f"audit chain intact: {count} entries")
+    try:
+        known = _read_witness(witness) if witness is not None else None
+        with _ledger(database_url) as ledger:
+            result = verify(ledger, known)
+    except KeepfaithError as error:
+        raise fail(error) from None
+    if not result.keyed:
+        typer.echo("warning: audit_key is not set; the development key protects nothing", err=True)
+    for problem in result.problems:
+        typer.echo(f"error: {problem}", err=True)
+    if result.problems:
+        raise typer.Exit(code=1)
+    unsealed = result.entries - result.sealed
+    typer.echo(
+        f"audit intact: {result.entries} entries, {result.seals} seals, {unsealed} not sealed yet"
+    )
+
+
+@audit_app.command("seal")
+def audit_seal(database_url: DatabaseUrl = None) -> None:
+    """Seal every audit entry not sealed yet (the sealer job does this every few seconds)."""
+    try:
+        with _ledger(database_url) as ledger:
+            made = ledger.seal_audit()
+    except KeepfaithError as error:
+        raise fail(error) from None
+    if made is None:
+        typer.echo("nothing to seal")
+    else:
+        typer.echo(f"seal {made.id}: {made.entries} entries")
+
+
+@audit_app.command("witness")
+def audit_witness(
+    out: Annotated[
+        Path, typer.Option("--out", help="File to write the witness to (- for stdout).")
+    ] = Path("-"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Seal what is pending and write the newest seal as a witness, to keep outside the
+    database (a later verify --witness shows whether the log was rewound past it)."""
+    import json
+
+    from keepfaith.ledger import audit
+
+    try:
+        with _ledger(database_url) as ledger:
+            ledger.seal_audit()
+            with ledger.engine.connect() as connection:
+                newest = audit.last_seal(connection)
+    except KeepfaithError as error:
+        raise fail(error) from None
+    if newest is None:
+        typer.echo("error: the audit log has no entry to witness yet", err=True)
+        raise typer.Exit(code=2)
+    text = json.dumps(audit.witness(newest), indent=1) + "\n"
+    if str(out) == "-":
+        typer.echo(text, nl=False)
+    else:
+        _write(out, text)
+        typer.echo(f"witness of seal {newest.id} written to {out}", err=True)
+
+
+def _read_witness(path: Path) -> dict[str, object]:
+    import json
+
+    from keepfaith.exceptions import Refused
+
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise Refused(f"cannot read {path}: {error.strerror}") from None
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise Refused(f"{path} is not a witness keepfaith wrote")
+    return value
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        typer.echo(f"error: cannot write {path}: {error.strerror}", err=True)
+        raise typer.Exit(code=2) from None
 
 
 @keys_app.command("rotate")
@@ -337,6 +429,66 @@ def _example(name: str) -> Path:
         typer.echo(f"error: no example {name!r}; known: {', '.join(known)}", err=True)
         raise typer.Exit(code=2)
     return path
+
+
+jobs_app = typer.Typer(help="Background jobs: run them, list them.")
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("work")
+def jobs_work(
+    burst: Annotated[
+        bool, typer.Option("--burst", help="Stop once no job is left to run.")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Run jobs until interrupted: on PostgreSQL as one of any number of workers, on
+    SQLite as the in-process worker ``serve`` also starts."""
+    from keepfaith import jobs
+
+    settings = _settings(database_url)
+    try:
+        with _ledger(database_url) as ledger:
+            ledger.migrate()
+            jobs.work(ledger, settings, burst=burst)
+    except KeyboardInterrupt:
+        pass
+    except KeepfaithError as error:
+        raise fail(error) from None
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[
+        str | None,
+        typer.Option(help="Only jobs in this state: todo, doing, succeeded, dead, cancelled."),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="text or json.")
+    ] = CheckFormat.TEXT,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List jobs, newest first, with their state, runs and the last failure's reason."""
+    import json
+
+    from keepfaith import jobs
+
+    if status is not None and status not in jobs.STATUSES:
+        typer.echo(f"error: no state {status!r}; states: {', '.join(jobs.STATUSES)}", err=True)
+        raise typer.Exit(code=2)
+    try:
+        with _ledger(database_url) as ledger:
+            found = jobs.list_jobs(ledger, status, limit)
+    except KeepfaithError as error:
+        raise fail(error) from None
+    if output_format is CheckFormat.JSON:
+        typer.echo(json.dumps([job.to_dict() for job in found], indent=2))
+        return
+    for job in found:
+        why = f"  {job.reason}" if job.reason else ""
+        typer.echo(f"{job.id}\t{job.status}\t{job.attempts}\t{job.task}{why}")
+    typer.echo(f"{len(found)} jobs")
 
 
 admin_app = typer.Typer(help="Staff users and API tokens.")

@@ -1,7 +1,9 @@
 """Keep visit statistics only as long as the statement declares.
 
 A statement says how long with a retention rule on ``data: visit_statistics``; days
-older than that are deleted, totals and counts alike.
+older than that are deleted, totals and counts alike. The periodic job
+``logs.retention`` does so for every tenant once a day; ``keepfaith logs retention``
+does it on demand.
 """
 
 from __future__ import annotations
@@ -9,7 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import sqlalchemy as sa
+
 from keepfaith.collect.logs import store
+from keepfaith.jobs import Context, task
+from keepfaith.ledger import statements
+from keepfaith.ledger.statements import statement_versions
 from keepfaith.ledger.statistics import visit_counts, visit_days
 from keepfaith.statement.schema import CollectionKind, Statement
 
@@ -56,3 +63,15 @@ def apply_retention(target: Any, statement: Statement, today: dt.date | None = N
     """Prune the statement's tenant as its ``visit_statistics`` rule says (0 if none)."""
     days = retention_days(statement)
     return 0 if days is None else prune(target, statement.id, days, today)
+
+
+@task("logs.retention", every=86_400)
+def retention_job(context: Context) -> None:
+    """Apply every tenant's ``visit_statistics`` rule to the days before the ledger's today."""
+    ledger = context.ledger
+    with ledger.reading() as tx:
+        tenants = tx.connection.execute(sa.select(statement_versions.c.tenant).distinct())
+        current = [statements.get(tx, tenant) for tenant in sorted(tenants.scalars())]
+    today = ledger.clock().date()
+    for statement in current:
+        apply_retention(ledger, statement, today)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -84,3 +85,66 @@ def all_stored_bytes(database_url: str, folder: Path) -> bytes:
                 values += [v if isinstance(v, bytes) else str(v).encode() for v in row]
     engine.dispose()
     return stored + b"\n".join(values)
+
+
+HOSTS = (b"www.example.org:443", b"shop.example.org:80")
+"""The virtual hosts the real log is spread over when rewritten as ``vhost_combined``."""
+_COMBINED = re.compile(
+    rb'^(\S+) \S+ \S+ \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (\d+|-)'
+    rb' "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)"$'
+)
+
+
+def rewritten(fmt: str) -> bytes:
+    """The real log in another format, made here and never stored: ``combined`` as it
+    is, ``vhost_combined`` with every line given one of two hosts, ``common`` without
+    referrer and agent, ``json`` as nginx-style objects. A line that is not combined
+    (the truncated one) is kept as it is, so it stays the one bad line."""
+    lines = REAL_LOG.read_bytes().split(b"\n")[:-1]
+    out = []
+    for number, line in enumerate(lines):
+        match = _COMBINED.match(line)
+        if match is None or fmt == "combined":
+            out.append(line)
+        elif fmt == "vhost_combined":
+            out.append(HOSTS[number % 2] + b" " + line)
+        elif fmt == "common":
+            out.append(line[: match.end(5)])
+        else:
+            ip, stamp, request, status, size, referrer, agent = match.groups()
+            record = {
+                "remote_addr": ip.decode(),
+                "time_local": stamp.decode(),
+                "request": request.decode(),
+                "status": int(status),
+                "body_bytes_sent": size.decode(),
+                "http_referer": referrer.decode(),
+                "http_user_agent": agent.replace(b'\\"', b'"').decode(),
+            }
+            out.append(json.dumps(record).encode())
+    return b"".join(line + b"\n" for line in out)
+
+
+def halves_by_address(lines: list[str]) -> tuple[list[str], list[str]]:
+    """The real log's lines split in two by address (every visitor wholly in one half),
+    each half in log order: what two machines behind a load balancer that pins clients
+    would each write."""
+    first = [line for line in lines if sum(line.split(" ", 1)[0].encode()) % 2 == 0]
+    second = [line for line in lines if sum(line.split(" ", 1)[0].encode()) % 2 == 1]
+    return first, second
+
+
+def write_geoip(path: Path, networks: dict[str, str]) -> Path:
+    """A MaxMind DB (the format GeoLite2 uses) placing each network in its country."""
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoLite2-Country")
+    for network, code in networks.items():
+        writer.insert_network(IPSet([network]), {"country": {"iso_code": code}})
+    writer.to_db_file(str(path))
+    return path
+
+
+WIDE_NETWORKS = {"0.0.0.0/1": "NL", "128.0.0.0/2": "US"}
+"""Two halves of the address space, so the real log's views land in two countries."""

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from keepfaith.collect.logs import ingest, visitors
+from keepfaith.collect.logs import ingest
+from keepfaith.ledger import statistics
 from keepfaith.ledger import Ledger
 from keepfaith.ledger.statistics import visit_counts, visit_days
 from tests.logs.support import REAL_LOG, WIDE_NETWORKS, rewritten, write_geoip
@@ -34,8 +35,8 @@ def stored(ledger: Ledger) -> tuple[dict[str, Any], dict[str, dict[str, int]], d
     with ledger.engine.connect() as connection:
         for row in connection.execute(sa.select(visit_days)):
             days[str(row.day)] = {name: getattr(row, name) for name in names}
-            if visitors.estimate(row.visitors):
-                estimates[str(row.day)] = visitors.estimate(row.visitors)
+            if statistics.estimate(row.visitors):
+                estimates[str(row.day)] = statistics.estimate(row.visitors)
         for row in connection.execute(sa.select(visit_counts)):
             counts.setdefault(f"{row.day} {row.dimension}", {})[row.value] = row.count
     return days, counts, estimates

@@ -1,79 +1,49 @@
-"""Access-log line formats: turn a chunk of lines into columns of raw fields.
+"""Access-log line formats: a batch of lines in, a table of raw fields out (polars).
 
-A chunk is whole lines of bytes. The common case, Apache/nginx ``combined`` (with or
-without a leading virtual host), is split in a handful of C-level passes over the whole
-chunk instead of one regular expression per line, which is what makes ingestion fast.
-Lines the fast path cannot vouch for go through a per-line regular expression; lines
-that fail that too are *bad*: only their line numbers are kept, never their content,
-which may hold an address.
+A batch is whole lines of bytes. Its lines become one string column (split where the
+newlines are, without copying); a line of Apache/nginx ``combined``, ``vhost_combined``
+or ``common`` format that the full pattern matches and that has no escaped quote is then
+cut on its quotes and at fixed places, for the whole column at once. The few other lines
+go through the pattern's capture groups, which is exact but slower. Lines that fail
+that too are *bad*: only their line numbers are kept, never their content, which may
+hold an address. JSON lines are read one by one (``json``), then join the same table.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import itemgetter
+
+import numpy
+import polars as pl
+import pyarrow
 
 from keepfaith.exceptions import ConfigurationError
 
 FORMATS = ("auto", "combined", "vhost_combined", "common", "json")
 """Formats ``keepfaith logs ingest --format`` accepts; ``auto`` looks at the first lines."""
+FIELDS = ("host", "ip", "day", "time", "request", "status", "size", "referrer", "agent")
+"""The table's columns besides ``line`` (the 0-based line number in the batch). ``host``
+is empty when the format has none; ``day`` is as written (``17/May/2015`` or
+``2015-05-17``) and ``time`` ``HH:MM:SS``, in the log's own time zone."""
 
 MONTHS = {
-    b"Jan": 1, b"Feb": 2, b"Mar": 3, b"Apr": 4, b"May": 5, b"Jun": 6,
-    b"Jul": 7, b"Aug": 8, b"Sep": 9, b"Oct": 10, b"Nov": 11, b"Dec": 12,
+    "Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6,
+    "Jul": 7, "Aug": 8, "Sep": 9, "Oct": 10, "Nov": 11, "Dec": 12,
 }  # fmt: skip
 
-# `` - - [17/May/2015:10:05:03 +0000] ``: what follows the address when ident and user
-# are empty, which is nearly always; its fixed width lets the fast path slice.
-_TAIL = 34
-_STAMP = "(\\d{2}/\\w{3}/\\d{4}):(\\d{2}:\\d{2}:\\d{2})[^\\]]*"
-_QUOTED = '"((?:[^"\\\\]|\\\\.)*)"'
+_STAMP = r"([0-9]{2}/[A-Za-z0-9_]{3}/[0-9]{4}):([0-9]{2}:[0-9]{2}:[0-9]{2})[^\]]*"
+_QUOTED = r'"((?:[^"\\]|\\.)*)"'
 _PATTERNS = {
-    "combined": f"()(\\S+) \\S+ \\S+ \\[{_STAMP}\\] {_QUOTED} (\\d{{3}}) (\\d+|-)"
-    f" {_QUOTED} {_QUOTED}",
-    "vhost_combined": f"(\\S+) (\\S+) \\S+ \\S+ \\[{_STAMP}\\] {_QUOTED} (\\d{{3}}) (\\d+|-)"
-    f" {_QUOTED} {_QUOTED}",
-    "common": f"()(\\S+) \\S+ \\S+ \\[{_STAMP}\\] {_QUOTED} (\\d{{3}}) (\\d+|-)()()\\s*$",
+    "combined": rf"^()(\S+) \S+ \S+ \[{_STAMP}\] {_QUOTED} ([0-9]{{3}}) ([0-9]+|-)"
+    rf" {_QUOTED} {_QUOTED}",
+    "vhost_combined": rf"^(\S+) (\S+) \S+ \S+ \[{_STAMP}\] {_QUOTED} ([0-9]{{3}}) ([0-9]+|-)"
+    rf" {_QUOTED} {_QUOTED}",
+    "common": rf"^()(\S+) \S+ \S+ \[{_STAMP}\] {_QUOTED} ([0-9]{{3}}) ([0-9]+|-)()()\s*$",
 }
+_QUOTES = {"combined": 6, "vhost_combined": 6, "common": 2}
+"""Quotes in a line of each format that has no escaped quote."""
 _REGEXES = {name: re.compile(pattern.encode()) for name, pattern in _PATTERNS.items()}
-
-
-_LineReader = Callable[[bytes], "tuple[bytes, ...] | None"]
-
-
-@dataclass
-class Columns:
-    """The fields of a chunk's good lines, one list per field, all the same length.
-
-    ``hosts`` is empty when the format has no virtual host. ``days`` hold the day as
-    written (``17/May/2015`` or ``2015-05-17``) and ``times`` ``HH:MM:SS``; the time zone
-    of the log is kept, so a day is the server's day.
-    """
-
-    hosts: list[bytes] = field(default_factory=list)
-    ips: list[bytes] = field(default_factory=list)
-    days: list[bytes] = field(default_factory=list)
-    times: list[bytes] = field(default_factory=list)
-    requests: list[bytes] = field(default_factory=list)
-    statuses: list[bytes] = field(default_factory=list)
-    sizes: list[bytes] = field(default_factory=list)
-    referrers: list[bytes] = field(default_factory=list)
-    agents: list[bytes] = field(default_factory=list)
-    bad: list[int] = field(default_factory=list)
-    """0-based line numbers, within the chunk, of lines that could not be read."""
-
-    def __len__(self) -> int:
-        return len(self.ips)
-
-    def extend(self, other: Columns) -> None:
-        for name in ("hosts", "ips", "days", "times", "requests", "statuses", "sizes"):
-            getattr(self, name).extend(getattr(other, name))
-        self.referrers.extend(other.referrers)
-        self.agents.extend(other.agents)
 
 
 def detect(sample: bytes) -> str:
@@ -89,139 +59,102 @@ def detect(sample: bytes) -> str:
     raise ConfigurationError("cannot tell the log format; give --format")
 
 
-def parse(chunk: bytes, fmt: str) -> Columns:
-    """Columns of the good lines of ``chunk`` (whole lines) in format ``fmt``."""
+def lines(batch: bytes) -> pl.Series:
+    """The lines of ``batch`` (whole lines, each ending in a newline) as one string
+    column, without their line ends. Bytes that are not UTF-8 become U+FFFD."""
+    try:
+        batch.decode("utf-8")
+    except UnicodeDecodeError:
+        batch = batch.decode("utf-8", "replace").encode("utf-8")
+    ends = numpy.flatnonzero(numpy.frombuffer(batch, dtype=numpy.uint8) == 10)
+    offsets = numpy.zeros(len(ends) + 1, dtype=numpy.int64)
+    offsets[1:] = ends + 1
+    column = pyarrow.LargeStringArray.from_buffers(
+        len(ends), pyarrow.py_buffer(offsets), pyarrow.py_buffer(batch)
+    )
+    series = pl.Series("text", column)
+    return series.str.strip_suffix("\n").str.strip_suffix("\r")
+
+
+def parse(text: pl.Series, fmt: str) -> tuple[pl.DataFrame, list[int]]:
+    """The fields of the good lines of ``text`` in format ``fmt``, and the 0-based
+    numbers of the bad ones. Blank lines are neither."""
     if fmt == "json":
-        return _slow(chunk.split(b"\n"), range(chunk.count(b"\n")), _json_line)
-    if fmt not in _REGEXES:
+        return _json(text)
+    if fmt not in _PATTERNS:
         raise ConfigurationError(f"unknown log format {fmt!r}; choose one of {FORMATS}")
-    if fmt in ("combined", "vhost_combined"):
-        columns = _fast(chunk, fmt == "vhost_combined")
-        if columns is not None:
-            return columns
-        return _mixed(chunk, fmt)
-    return _slow(chunk.split(b"\n"), range(chunk.count(b"\n")), _regex_line(fmt))
-
-
-def _fast(chunk: bytes, vhost: bool) -> Columns | None:
-    """Split a chunk of well-formed combined lines on quotes, or ``None`` if any is not.
-
-    Each line has exactly six quotes, so splitting the whole chunk on them gives every
-    field at a fixed stride; a few whole-column checks vouch for every line at once.
-    """
-    count = chunk.count(b"\n")
-    if not count or chunk.count(b'"') != 6 * count:
-        return None
-    parts = chunk.split(b'"')
-    heads = parts[0:-1:6]
-    if parts[-1] != b"\n" or parts[4::6].count(b" ") != count:
-        return None
-    heads[0] = b"\n" + heads[0]
-    if list(map(itemgetter(slice(-_TAIL, -28)), heads)).count(b" - - [") != count:
-        return None
-    middles = parts[2::6]
-    statuses = list(map(itemgetter(slice(1, 4)), middles))
-    sizes = list(map(itemgetter(slice(5, -1)), middles))
-    times = list(map(itemgetter(slice(-16, -8)), heads))
-    addresses = list(map(itemgetter(slice(1, -_TAIL)), heads))
-    checks = b"".join(statuses) + b"".join(sizes).replace(b"-", b"0")
-    checks += b"".join(times).replace(b":", b"0")
-    if (
-        not checks.isdigit()
-        or b"".join(heads).count(b"\n") != count
-        or b"\n" in b"".join(addresses)
-    ):
-        # Every newline must start a head: then no line hides inside another's fields.
-        return None
-    columns = Columns(
-        days=list(map(itemgetter(slice(-28, -17)), heads)),
-        times=times,
-        requests=parts[1::6],
-        statuses=statuses,
-        sizes=sizes,
-        referrers=parts[3::6],
-        agents=parts[5::6],
+    frame = pl.DataFrame({"line": pl.int_range(len(text), dtype=pl.UInt32, eager=True), "text": text})
+    frame = frame.filter(pl.col("text").str.strip_chars() != "")
+    plain = pl.col("text").str.contains(_PATTERNS[fmt]) & (
+        pl.col("text").str.count_matches('"', literal=True) == _QUOTES[fmt]
     )
-    if vhost:
-        split = list(map(bytes.split, addresses, repeat(b" "), repeat(1)))
-        if list(map(len, split)).count(2) != count:
-            return None
-        columns.hosts = list(map(itemgetter(0), split))
-        columns.ips = list(map(itemgetter(1), split))
+    frame = frame.with_columns(plain=plain)
+    fast, odd = _cut(frame.filter("plain"), fmt)
+    rest = pl.concat([frame.filter(~pl.col("plain")), odd])
+    if rest.is_empty():
+        return fast, []
+    slow = _captured(rest, fmt)
+    bad = rest.join(slow.select("line"), on="line", how="anti")["line"].to_list()
+    table = pl.concat([fast, slow]).sort("line") if not slow.is_empty() else fast
+    return table, sorted(bad)
+
+
+def _cut(frame: pl.DataFrame, fmt: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Fields of lines the pattern matched and that hold no escaped quote, cut on their
+    quotes and at the fixed places of the time stamp; and the lines left for the capture
+    groups (those whose text before the request is not ASCII, where characters and
+    bytes differ)."""
+    quoted = _QUOTES[fmt]
+    ascii_head = pl.col("text").str.split_exact('"', 1).struct.field("field_0")
+    ascii_head = ascii_head.str.len_bytes() == ascii_head.str.len_chars()
+    frame = frame.with_columns(ascii=ascii_head)
+    odd = frame.filter(~pl.col("ascii")).drop("ascii")
+    frame = frame.filter("ascii").drop("ascii")
+    parts = frame["text"].str.split_exact('"', quoted).struct.unnest()
+    head, request, after = parts["field_0"], parts["field_1"], parts["field_2"]
+    bracket = head.str.find("[", literal=True)
+    who = head.str.slice(0, bracket - 1)  # "[host ]ip ident user"
+    if fmt == "vhost_combined":
+        space = who.str.find(" ", literal=True)
+        host, who = who.str.slice(0, space), who.str.slice(space + 1)
     else:
-        if b" " in b"".join(addresses):
-            return None
-        columns.ips = addresses
-    return columns
-
-
-def _mixed(chunk: bytes, fmt: str) -> Columns:
-    """Fast path for the lines with six quotes, per-line parsing for the others."""
-    lines = chunk.split(b"\n")[:-1]
-    quotes = list(map(bytes.count, lines, repeat(b'"')))
-    odd = list(compress(range(len(lines)), map((6).__ne__, quotes)))
-    if len(odd) == len(lines) or not odd:
-        return _slow(lines, range(len(lines)), _regex_line(fmt))
-    plain = b"\n".join(compress(lines, map((6).__eq__, quotes))) + b"\n"
-    columns = _fast(plain, fmt == "vhost_combined")
-    if columns is None:
-        return _slow(lines, range(len(lines)), _regex_line(fmt))
-    slow = _slow(lines, odd, _regex_line(fmt))
-    columns.extend(slow)
-    columns.bad = slow.bad
-    return columns
-
-
-def _slow(lines: list[bytes], numbers: range | list[int], read: _LineReader) -> Columns:
-    """Parse the lines at ``numbers`` one by one; record those that fail as bad."""
-    columns = Columns()
-    fields = (
-        columns.hosts,
-        columns.ips,
-        columns.days,
-        columns.times,
-        columns.requests,
-        columns.statuses,
-        columns.sizes,
-        columns.referrers,
-        columns.agents,
+        host = pl.Series([""] * len(frame), dtype=pl.String)
+    address = who.str.slice(0, who.str.find(" ", literal=True))
+    status = after.str.slice(1, 3)
+    size = after.str.slice(5).str.strip_chars_end()
+    if quoted == 6:
+        referrer, agent = parts["field_3"], parts["field_5"]
+    else:
+        referrer = pl.Series(["-"] * len(frame), dtype=pl.String)
+        agent = pl.Series([""] * len(frame), dtype=pl.String)
+    table = pl.DataFrame(
+        {
+            "line": frame["line"],
+            "host": host,
+            "ip": address,
+            "day": head.str.slice(bracket + 1, 11),
+            "time": head.str.slice(bracket + 13, 8),
+            "request": request,
+            "status": status,
+            "size": size,
+            "referrer": referrer.replace("", "-"),
+            "agent": agent,
+        }
     )
-    for number in numbers:
-        line = lines[number]
-        if not line.strip():
-            continue
-        values = read(line)
-        if values is None:
-            columns.bad.append(number)
-            continue
-        for column, value in zip(fields, values, strict=True):
-            column.append(value)
-    if not any(columns.hosts):
-        columns.hosts = []
-    return columns
+    return table, odd
 
 
-def _regex_line(fmt: str) -> _LineReader:
-    regex = _REGEXES[fmt]
-
-    def read(line: bytes) -> tuple[bytes, ...] | None:
-        match = regex.match(line)
-        if match is None:
-            return None
-        host, ip, day, time, request, status, size, referrer, agent = match.groups()
-        return (
-            host,
-            ip,
-            day,
-            time,
-            request,
-            status,
-            size,
-            referrer or b"-",
-            agent.replace(b'\\"', b'"'),
-        )
-
-    return read
+def _captured(frame: pl.DataFrame, fmt: str) -> pl.DataFrame:
+    """Fields of the other lines, through the pattern's capture groups."""
+    groups = frame["text"].str.extract_groups(_PATTERNS[fmt]).struct.unnest()
+    groups.columns = list(FIELDS)
+    table = pl.concat([frame.select("line"), groups], how="horizontal").filter(
+        pl.col("ip").is_not_null()
+    )
+    return table.with_columns(
+        pl.col("referrer").replace("", "-"),
+        pl.col("agent").str.replace_all('\\"', '"', literal=True),
+    )
 
 
 _JSON_KEYS = {
@@ -236,20 +169,35 @@ _JSON_KEYS = {
     "referrer": ("http_referer", "referrer", "referer"),
     "agent": ("http_user_agent", "user_agent", "agent", "useragent"),
 }
-_ISO = re.compile(rb"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})")
-_CLF = re.compile(rb"(\d{2}/\w{3}/\d{4}):(\d{2}:\d{2}:\d{2})")
+_ISO = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})", re.ASCII)
+_CLF = re.compile(r"(\d{2}/\w{3}/\d{4}):(\d{2}:\d{2}:\d{2})", re.ASCII)
 
 
-def _pick(record: dict[str, object], role: str) -> bytes:
+def _json(text: pl.Series) -> tuple[pl.DataFrame, list[int]]:
+    """One JSON object per line, with nginx-style or plain field names."""
+    rows: list[tuple[object, ...]] = []
+    bad: list[int] = []
+    for number, line in enumerate(text.to_list()):
+        if not line.strip():
+            continue
+        fields = _json_line(line)
+        if fields is None:
+            bad.append(number)
+        else:
+            rows.append((number, *fields))
+    schema = {"line": pl.UInt32, **dict.fromkeys(FIELDS, pl.String)}
+    return pl.DataFrame(rows, schema=schema, orient="row"), bad
+
+
+def _pick(record: dict[str, object], role: str) -> str:
     for key in _JSON_KEYS[role]:
         value = record.get(key)
         if value is not None and value != "":
-            return str(value).encode()
-    return b""
+            return str(value)
+    return ""
 
 
-def _json_line(line: bytes) -> tuple[bytes, ...] | None:
-    """One JSON object per line, with nginx-style or plain field names."""
+def _json_line(line: str) -> tuple[str, ...] | None:
     try:
         record = json.loads(line)
     except ValueError:
@@ -262,11 +210,11 @@ def _json_line(line: bytes) -> tuple[bytes, ...] | None:
     request = _pick(record, "request")
     if not request:
         path = _pick(record, "path")
-        request = (_pick(record, "method") or b"GET") + b" " + path + b" HTTP/1.1" if path else b""
+        request = f"{_pick(record, 'method') or 'GET'} {path} HTTP/1.1" if path else ""
     status = _pick(record, "status")
-    if when is None or not ip or not request or not (len(status) == 3 and status.isdigit()):
+    if when is None or not ip or not request or not (len(status) == 3 and status.isascii() and status.isdigit()):
         return None
-    size = _pick(record, "size") or b"-"
+    size = _pick(record, "size") or "-"
     return (
         _pick(record, "host"),
         ip,
@@ -274,7 +222,7 @@ def _json_line(line: bytes) -> tuple[bytes, ...] | None:
         when.group(2),
         request,
         status,
-        size if size.isdigit() else b"-",
-        _pick(record, "referrer") or b"-",
-        _pick(record, "agent") or b"-",
+        size if size.isascii() and size.isdigit() else "-",
+        _pick(record, "referrer") or "-",
+        _pick(record, "agent") or "-",
     )

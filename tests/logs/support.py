@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from click.testing import Result
 from typer.testing import CliRunner
 
 from keepfaith.cli import app
+from keepfaith.collect import logs
+from keepfaith.collect.logs import Report
+from keepfaith.ledger import Ledger
 from tests.conftest import SHARED
 
 REAL_LOG = SHARED / "data" / "access-logs" / "elastic-apache.log"
@@ -47,6 +51,18 @@ VISITS = [
     line("198.51.100.1", "11:00:00", "/"),  # more than 30 minutes later: a new visit
 ]
 """Two visitors, three visits: / -> /a (20 s) -> /b (60 s), /a alone, and / again."""
+
+
+def report(ledger: Ledger, tenant: str, *args: Any, **options: Any) -> Report:
+    """``collect.logs.report`` in a transaction of its own."""
+    with ledger.transaction() as tx:
+        return logs.report(tx, tenant, *args, **options)
+
+
+def counts(ledger: Ledger, tenant: str, dimension: str, **options: Any) -> dict[str, int]:
+    """``collect.logs.counts`` in a transaction of its own."""
+    with ledger.transaction() as tx:
+        return logs.counts(tx, tenant, dimension, **options)
 
 
 def write_log(path: Path, lines: list[str]) -> Path:
@@ -95,7 +111,9 @@ _COMBINED = re.compile(
 )
 
 
-MACHINE_FILES = re.compile(rb'^\S+ \S+ \S+ \[[^\]]+\] "\w+ /(robots\.txt|sitemap\.xml|browserconfig\.xml)[ ?"]')
+MACHINE_FILES = re.compile(
+    rb'^\S+ \S+ \S+ \[[^\]]+\] "\w+ /(robots\.txt|sitemap\.xml|browserconfig\.xml)[ ?"]'
+)
 """Requests for files made for programs, not people: no longer page views since the
 columnar engine came (the per-line ingestion counted them as pages)."""
 
@@ -106,7 +124,9 @@ def rewritten(fmt: str) -> bytes:
     referrer and agent, ``json`` as nginx-style objects. A line that is not combined
     (the truncated one) is kept as it is, so it stays the one bad line. Requests for
     ``MACHINE_FILES`` are left out: on them the page rule changed on purpose."""
-    lines = [line for line in REAL_LOG.read_bytes().split(b"\n")[:-1] if not MACHINE_FILES.match(line)]
+    lines = [
+        line for line in REAL_LOG.read_bytes().split(b"\n")[:-1] if not MACHINE_FILES.match(line)
+    ]
     out = []
     for number, line in enumerate(lines):
         match = _COMBINED.match(line)

@@ -17,8 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from keepfaith.collect.logs import ingest
-from keepfaith.ledger import statistics
-from keepfaith.ledger import Ledger
+from keepfaith.ledger import Ledger, statistics
 from keepfaith.ledger.statistics import visit_counts, visit_days
 from tests.logs.support import REAL_LOG, WIDE_NETWORKS, rewritten, write_geoip
 

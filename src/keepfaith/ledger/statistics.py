@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from keepfaith.exceptions import NotFound
 from keepfaith.ledger.base import metadata
 
 if TYPE_CHECKING:
@@ -91,7 +92,9 @@ def union(*sketches: bytes | datasketches.hll_sketch | None) -> datasketches.hll
     result = datasketches.hll_union(LG_K)
     for sketch in sketches:
         if sketch is not None:
-            live = datasketches.hll_sketch.deserialize(sketch) if isinstance(sketch, bytes) else sketch
+            live = (
+                datasketches.hll_sketch.deserialize(sketch) if isinstance(sketch, bytes) else sketch
+            )
             result.update(live)
     return result.get_result(datasketches.HLL_8)
 
@@ -147,6 +150,7 @@ def add(
     counted, audited as one change (``source`` says how: ``ingest`` or ``merge``)."""
     connection = tx.connection
     now = tx.ledger.clock()
+    chunks = list(chunks)
     rows = [{"tenant": tenant, "digest": d, "lines": n, "ingested_at": now} for d, n in chunks]
     if rows:
         connection.execute(_insert(connection, visit_chunks).on_conflict_do_nothing(), rows)
@@ -158,7 +162,7 @@ def add(
             "source": source,
             "days": [day.isoformat() for day in sorted(days)],
             "chunks": len(rows),
-            "lines": sum(row["lines"] for row in rows),
+            "lines": sum(lines for _, lines in chunks),
         }
         tx.audit("add", "visit_statistics", tenant=tenant, details=details)
 
@@ -208,9 +212,7 @@ def latest_day(tx: Transaction, tenant: str) -> dt.date | None:
     return latest
 
 
-def days(
-    tx: Transaction, tenant: str, since: dt.date | None, until: dt.date | None
-) -> list[Any]:
+def days(tx: Transaction, tenant: str, since: dt.date | None, until: dt.date | None) -> list[Any]:
     """The stored rows of ``visit_days`` in the period (both ends included), by day."""
     query = sa.select(visit_days).where(*_period(visit_days, tenant, since, until))
     return list(tx.connection.execute(query.order_by(visit_days.c.day)))
@@ -232,16 +234,6 @@ def summed(
         query = query.where(visit_counts.c.dimension == dimension)
     query = query.group_by(visit_counts.c.dimension, visit_counts.c.value)
     return {(row.dimension, row.value): int(row.total) for row in tx.connection.execute(query)}
-
-
-def per_day(
-    tx: Transaction, tenant: str, dimension: str, since: dt.date | None, until: dt.date | None
-) -> dict[tuple[dt.date, str], int]:
-    """``(day, value) -> count`` of one dimension over the period."""
-    query = sa.select(visit_counts.c.day, visit_counts.c.value, visit_counts.c.count).where(
-        *_period(visit_counts, tenant, since, until), visit_counts.c.dimension == dimension
-    )
-    return {(row.day, row.value): int(row.count) for row in tx.connection.execute(query)}
 
 
 def delete_before(tx: Transaction, tenant: str, cutoff: dt.date) -> int:
@@ -269,3 +261,21 @@ def _period(
     if until is not None:
         where.append(table.c.day <= until)
     return where
+
+
+def tenants(tx: Transaction) -> list[str]:
+    """Tenants the ledger holds: those with a published statement or with statistics."""
+    from keepfaith.ledger.tables import statement_versions
+
+    inspector = sa.inspect(tx.connection)
+    found: set[str] = set()
+    for table in (statement_versions, visit_days):
+        if inspector.has_table(table.name):
+            found.update(tx.connection.execute(sa.select(table.c.tenant).distinct()).scalars())
+    return sorted(found)
+
+
+def require_tables(tx: Transaction) -> None:
+    """``NotFound`` unless the statistics tables exist (reading never creates them)."""
+    if not sa.inspect(tx.connection).has_table(visit_days.name):
+        raise NotFound("the ledger has no visit statistics yet: ingest logs first")

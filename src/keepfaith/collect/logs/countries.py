@@ -1,9 +1,10 @@
 """The visitor's country, from a GeoIP database the deployment provides (optional).
 
 Only the two-letter country code of a page view is counted, never the address it came
-from: the address is looked up in memory while its chunk is counted, as everything else
-about it (once per distinct address of a batch). The database is any MaxMind DB file with a ``country.iso_code`` (GeoLite2 or
-GeoIP2 Country or City, DB-IP's lite databases), read with MaxMind's own reader.
+from: the address is looked up in memory while its batch is counted (once per distinct
+address), as everything else about it. The database is any MaxMind DB file with a
+``country.iso_code`` (GeoLite2 or GeoIP2 Country or City, DB-IP's lite databases), read
+with MaxMind's own reader.
 """
 
 from __future__ import annotations

@@ -83,7 +83,9 @@ def parse(text: pl.Series, fmt: str) -> tuple[pl.DataFrame, list[int]]:
         return _json(text)
     if fmt not in _PATTERNS:
         raise ConfigurationError(f"unknown log format {fmt!r}; choose one of {FORMATS}")
-    frame = pl.DataFrame({"line": pl.int_range(len(text), dtype=pl.UInt32, eager=True), "text": text})
+    frame = pl.DataFrame(
+        {"line": pl.int_range(len(text), dtype=pl.UInt32, eager=True), "text": text}
+    )
     frame = frame.filter(pl.col("text").str.strip_chars() != "")
     plain = pl.col("text").str.contains(_PATTERNS[fmt]) & (
         pl.col("text").str.count_matches('"', literal=True) == _QUOTES[fmt]
@@ -212,7 +214,12 @@ def _json_line(line: str) -> tuple[str, ...] | None:
         path = _pick(record, "path")
         request = f"{_pick(record, 'method') or 'GET'} {path} HTTP/1.1" if path else ""
     status = _pick(record, "status")
-    if when is None or not ip or not request or not (len(status) == 3 and status.isascii() and status.isdigit()):
+    if (
+        when is None
+        or not ip
+        or not request
+        or not (len(status) == 3 and status.isascii() and status.isdigit())
+    ):
         return None
     size = _pick(record, "size") or "-"
     return (

@@ -82,7 +82,8 @@ def ingest(
         raise ConfigurationError(f"unknown log format {fmt!r}; choose one of {formats.FORMATS}")
     if ledger is None and partial_file is None:
         raise ConfigurationError("give a ledger or a partial file to write")
-    tallier = Tallier(memory or Memory(), tenant, frozenset(campaign), geoip and str(geoip))
+    geoip_file = str(geoip) if geoip else None
+    tallier = Tallier(memory or Memory(), tenant, frozenset(campaign), geoip_file)
     run = _Run(ledger if partial_file is None else None, tenant, tallier)
     for name in [str(path) for path in paths]:
         run.source(name, fmt, progress)

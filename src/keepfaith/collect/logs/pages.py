@@ -1,8 +1,9 @@
 """What a request line and a referrer come down to: the page viewed, the referring domain.
 
 A page view is a GET of something other than a page's resource (style, script, image,
-font) or a file made for programs (``robots.txt``, ``sitemap.xml``...); its query string is dropped but for the declared campaign parameters. A referrer
-keeps only its host name. These run once per distinct value of a batch, not per line.
+font) or a file made for programs (``robots.txt``, ``sitemap.xml``...); its query string
+is dropped but for the declared campaign parameters. A referrer keeps only its host
+name. These run once per distinct value of a batch, not per line.
 """
 
 from __future__ import annotations
@@ -11,7 +12,26 @@ import ipaddress
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 ASSET_EXTENSIONS = frozenset(
-    "css js mjs map png jpg jpeg gif ico svg webp avif bmp woff woff2 ttf eot otf".split()
+    [
+        "css",
+        "js",
+        "mjs",
+        "map",
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "ico",
+        "svg",
+        "webp",
+        "avif",
+        "bmp",
+        "woff",
+        "woff2",
+        "ttf",
+        "eot",
+        "otf",
+    ]
 )
 """Requests for these are resources of a page, not page views."""
 MACHINE_FILES = frozenset(

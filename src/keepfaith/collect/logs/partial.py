@@ -82,7 +82,9 @@ def read_partial(path: str | Path) -> Partial:
             chunks=[(str(digest), int(lines)) for digest, lines in document["chunks"]],
         )
     except (KeyError, TypeError, ValueError, RuntimeError) as error:
-        raise ConfigurationError(f"{path}: a malformed partial statistics file ({error!r})") from None
+        raise ConfigurationError(
+            f"{path}: a malformed partial statistics file ({error!r})"
+        ) from None
 
 
 def _day(data: dict[str, Any]) -> DayStats:

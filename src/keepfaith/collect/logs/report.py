@@ -191,8 +191,8 @@ def as_table(report: Report) -> str:
     names = ("visitors", "pageviews", "visits", "requests", "bot_requests")
     lines += ["", f"{'day':<12}" + "".join(f"{name:>14}" for name in names)]
     for day in report.days:
-        values = "".join(f"{getattr(day, name):>14}" for name in names)
-        lines.append(f"{day.day.isoformat():<12}{values}")
+        row = "".join(f"{getattr(day, name):>14}" for name in names)
+        lines.append(f"{day.day.isoformat():<12}{row}")
     for dimension in ("page", "referrer", "browser", "os", "device", "country"):
         values = report.top.get(dimension, [])
         lines += ["", HEADINGS.get(dimension, f"Top {dimension}s")]

@@ -110,7 +110,7 @@ class Tallier:
             if result is cache:
                 result = cache[value] = compute(value)
             results.append(result)
-        schema = {values.name: values.dtype, name: dtype}
+        schema: dict[str, Any] = {values.name: values.dtype, name: dtype}
         return pl.DataFrame({values.name: distinct, name: results}, schema=schema)
 
     def _page(self, request: str) -> str:
@@ -124,7 +124,7 @@ class Tallier:
             salt = self.memory.salt(date)
             rows = day.select("ip", "agent", "site").iter_rows()
             parts.append(day.with_columns(key=pl.Series(keys(salt, rows), dtype=pl.Int64)))
-        schema = {**found.schema, "key": pl.Int64}
+        schema: dict[str, Any] = {**found.schema, "key": pl.Int64}
         return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
     def _by_view(self, views: pl.DataFrame) -> list[pl.DataFrame]:
@@ -179,7 +179,9 @@ def _by_status_and_robot(table: pl.DataFrame) -> pl.DataFrame:
     """Requests by status class (``2xx``), and robots' requests by robot family."""
     classes = table.with_columns(status_class=pl.col("status").str.slice(0, 1) + "xx")
     robots = table.filter("bot")
-    return pl.concat([_grouped(classes, "status", "status_class"), _grouped(robots, "bot", "robot")])
+    return pl.concat(
+        [_grouped(classes, "status", "status_class"), _grouped(robots, "bot", "robot")]
+    )
 
 
 def _grouped(table: pl.DataFrame, dimension: str, column: str) -> pl.DataFrame:

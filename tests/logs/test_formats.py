@@ -21,13 +21,13 @@ COMBINED = (
 
 def parsed(text: str | bytes, fmt: str) -> tuple[list[dict[str, object]], list[int]]:
     data = text.encode() if isinstance(text, str) else text
-    table, bad = formats.parse(formats.lines(data), fmt)
+    table, bad = formats.parse(data, fmt)
     return table.to_dicts(), bad
 
 
 def test_cutting_reads_the_real_log_like_the_capture_groups() -> None:
     text = formats.lines(REAL_LOG.read_bytes())
-    cut, bad = formats.parse(text, "combined")
+    cut, bad = formats.parse(REAL_LOG.read_bytes(), "combined")
     frame = pl.DataFrame(
         {"line": pl.int_range(len(text), dtype=pl.UInt32, eager=True), "text": text}
     )
@@ -64,7 +64,7 @@ def test_virtual_host_common_and_json_formats() -> None:
     assert rows[0]["ip"] == "203.0.113.9"
     common = COMBINED.split(' "https')[0] + "\n"
     rows, _ = parsed(common, "common")
-    assert (rows[0]["status"], rows[0]["size"], rows[0]["referrer"]) == ("200", "512", "-")
+    assert (rows[0]["status"], rows[0]["size"], rows[0]["referrer"]) == (200, 512, "-")
     record = {
         "remote_addr": "203.0.113.9",
         "time_iso8601": "2024-03-02T10:00:00+00:00",
@@ -74,7 +74,7 @@ def test_virtual_host_common_and_json_formats() -> None:
         "http_user_agent": "curl/8.0",
     }
     rows, bad = parsed(json.dumps(record) + "\n{broken\n", "json")
-    assert [(row["day"], row["time"]) for row in rows] == [("2024-03-02", "10:00:00")]
+    assert [(row["day"], row["second"]) for row in rows] == [("2024-03-02", 36000)]
     assert bad == [1]
 
 
@@ -125,3 +125,28 @@ def test_referrers_keep_their_domain_only(referrer: str, domain: str) -> None:
 )
 def test_what_is_a_page_view(request_line: str, page: str) -> None:
     assert page_of(request_line) == page
+
+
+ODD_LINES = [
+    COMBINED.replace("- - [", "-\t- ["),  # a tab is not a field separator
+    COMBINED.replace("- - [", "-  - ["),  # two spaces
+    COMBINED.replace(" 512 ", " 1234567890123 "),  # more digits than the cut reads
+    COMBINED.replace(" 200 ", " 2x0 "),
+    COMBINED.replace(" 512 ", " - "),
+    COMBINED.replace(":10:00:00 ", ":1O:00:00 "),
+    COMBINED.replace("+0000]", "+0000] ]"),
+    COMBINED.replace('"https', ' "https'),
+    COMBINED.replace("[02/Mar/2024", "[2/Mar/2024"),
+    "[02/Mar/2024:10:00:00 +0000]" + COMBINED[13:],
+]
+
+
+@pytest.mark.parametrize("odd", ODD_LINES, ids=range(len(ODD_LINES)))
+def test_the_cut_agrees_with_the_capture_groups_on_odd_lines(odd: str) -> None:
+    data = f"{COMBINED}\n{odd}\n{COMBINED}\n".encode()
+    cut, bad = formats.parse(data, "combined")
+    text = formats.lines(data)
+    frame = pl.DataFrame({"line": pl.int_range(3, dtype=pl.UInt32, eager=True), "text": text})
+    captured = formats._captured(frame, "combined")
+    assert cut.equals(captured)
+    assert bad == ([] if len(captured) == 3 else [1])

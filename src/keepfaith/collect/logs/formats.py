@@ -17,15 +17,18 @@ import re
 import numpy
 import polars as pl
 import pyarrow
+from numpy.lib.stride_tricks import as_strided
 
 from keepfaith.exceptions import ConfigurationError
 
 FORMATS = ("auto", "combined", "vhost_combined", "common", "json")
 """Formats ``keepfaith logs ingest --format`` accepts; ``auto`` looks at the first lines."""
 FIELDS = ("host", "ip", "day", "time", "request", "status", "size", "referrer", "agent")
-"""The table's columns besides ``line`` (the 0-based line number in the batch). ``host``
-is empty when the format has none; ``day`` is as written (``17/May/2015`` or
-``2015-05-17``) and ``time`` ``HH:MM:SS``, in the log's own time zone."""
+"""The fields a line's pattern captures. The table ``parse`` returns has ``line`` (the
+0-based line number in the batch), then these with ``time`` as ``second`` (of the day),
+and ``status``, ``size`` (``-`` is 0) and ``second`` as numbers. ``host`` is empty
+when the format has none; ``day`` is as written (``17/May/2015`` or ``2015-05-17``), in
+the log's own time zone."""
 
 MONTHS = {
     "Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6,
@@ -59,40 +62,75 @@ def detect(sample: bytes) -> str:
     raise ConfigurationError("cannot tell the log format; give --format")
 
 
+class _Buffer:
+    """A batch's bytes (made valid UTF-8) and where its lines are, from which string
+    columns are made as views into the bytes (Arrow string views), never copies."""
+
+    def __init__(self, batch: bytes) -> None:
+        if not batch.isascii():
+            batch = batch.decode("utf-8", "replace").encode("utf-8")
+        self.data = batch + bytes(16)  # so that every string has 12 bytes after its start
+        self.bytes = numpy.frombuffer(self.data, dtype=numpy.uint8)
+        self.ends = numpy.flatnonzero(self.bytes[: len(batch)] == 10)
+        self.starts = numpy.concatenate([[0], self.ends[:-1] + 1]).astype(numpy.int64)
+        self.windows = as_strided(self.bytes, shape=(len(batch) + 4, 12), strides=(1, 1))
+        """Row ``i``: the 12 bytes from byte ``i`` on (a view, not a copy)."""
+
+    def positions(self, byte: str) -> numpy.ndarray:
+        return numpy.flatnonzero(self.bytes == ord(byte))
+
+    def per_line(self, positions: numpy.ndarray) -> numpy.ndarray:
+        """How many of ``positions`` fall in each line."""
+        return numpy.searchsorted(positions, self.ends) - numpy.searchsorted(positions, self.starts)
+
+    def column(self, starts: numpy.ndarray, ends: numpy.ndarray) -> pl.Series:
+        """The strings ``bytes[start:end]``, as one column of views (16 bytes each: the
+        length, then the string itself if it fits in 12 bytes, else its first 4 bytes,
+        buffer 0 and its offset)."""
+        count = len(starts)
+        lengths = (ends - starts).astype(numpy.int32)
+        views = numpy.empty((count, 4), dtype=numpy.int32)
+        views[:, 0] = lengths
+        views[:, 1] = numpy.ascontiguousarray(self.windows[starts, :4]).view(numpy.int32)[:, 0]
+        views[:, 2] = 0
+        views[:, 3] = starts
+        short = numpy.flatnonzero(lengths <= 12)
+        if len(short):
+            inline = self.windows[starts[short]]
+            inline[numpy.arange(12) >= lengths[short, None]] = 0
+            views.view(numpy.uint8).reshape(count, 16)[short, 4:] = inline
+        buffers = [None, pyarrow.py_buffer(views), pyarrow.py_buffer(self.data)]
+        return pl.Series(pyarrow.Array.from_buffers(pyarrow.string_view(), count, buffers))
+
+    def lines(self, which: numpy.ndarray | None = None) -> pl.Series:
+        """The lines (all, or those numbered ``which``), each with its line end."""
+        starts = self.starts if which is None else self.starts[which]
+        ends = self.ends if which is None else self.ends[which]
+        return self.column(starts, ends + 1).alias("text")
+
+
 def lines(batch: bytes) -> pl.Series:
     """The lines of ``batch`` (whole lines, each ending in a newline) as one string
-    column, without their line ends. Bytes that are not UTF-8 become U+FFFD."""
-    try:
-        batch.decode("utf-8")
-    except UnicodeDecodeError:
-        batch = batch.decode("utf-8", "replace").encode("utf-8")
-    ends = numpy.flatnonzero(numpy.frombuffer(batch, dtype=numpy.uint8) == 10)
-    offsets = numpy.zeros(len(ends) + 1, dtype=numpy.int64)
-    offsets[1:] = ends + 1
-    column = pyarrow.LargeStringArray.from_buffers(
-        len(ends), pyarrow.py_buffer(offsets), pyarrow.py_buffer(batch)
-    )
-    series = pl.Series("text", column)
-    return series.str.strip_suffix("\n").str.strip_suffix("\r")
+    column, each with its line end. Bytes that are not UTF-8 become U+FFFD."""
+    return _Buffer(batch).lines()
 
 
-def parse(text: pl.Series, fmt: str) -> tuple[pl.DataFrame, list[int]]:
-    """The fields of the good lines of ``text`` in format ``fmt``, and the 0-based
-    numbers of the bad ones. Blank lines are neither."""
+def parse(batch: bytes, fmt: str) -> tuple[pl.DataFrame, list[int]]:
+    """The fields of the good lines of ``batch`` (whole lines) in format ``fmt``, and
+    the 0-based numbers of the bad ones. Blank lines are neither."""
+    buffer = _Buffer(batch)
     if fmt == "json":
-        return _json(text)
+        return _json(buffer.lines())
     if fmt not in _PATTERNS:
         raise ConfigurationError(f"unknown log format {fmt!r}; choose one of {FORMATS}")
-    frame = pl.DataFrame(
-        {"line": pl.int_range(len(text), dtype=pl.UInt32, eager=True), "text": text}
+    quotes = buffer.positions('"')
+    plain = (buffer.per_line(quotes) == _QUOTES[fmt]) & (
+        buffer.per_line(buffer.positions("\\")) == 0
     )
-    frame = frame.filter(pl.col("text").str.strip_chars() != "")
-    plain = pl.col("text").str.contains(_PATTERNS[fmt]) & (
-        pl.col("text").str.count_matches('"', literal=True) == _QUOTES[fmt]
-    )
-    frame = frame.with_columns(plain=plain)
-    fast, odd = _cut(frame.filter("plain"), fmt)
-    rest = pl.concat([frame.filter(~pl.col("plain")), odd])
+    fast, odd = _cut(buffer, numpy.flatnonzero(plain), quotes, fmt)
+    numbers = numpy.sort(numpy.concatenate([numpy.flatnonzero(~plain), odd]))
+    rest = pl.DataFrame({"line": numbers.astype(numpy.uint32), "text": buffer.lines(numbers)})
+    rest = rest.filter(pl.col("text").str.strip_chars() != "")  # blank lines are not bad
     if rest.is_empty():
         return fast, []
     slow = _captured(rest, fmt)
@@ -101,49 +139,122 @@ def parse(text: pl.Series, fmt: str) -> tuple[pl.DataFrame, list[int]]:
     return table, sorted(bad)
 
 
-def _cut(frame: pl.DataFrame, fmt: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Fields of lines the pattern matched and that hold no escaped quote, cut on their
-    quotes and at the fixed places of the time stamp; and the lines left for the capture
-    groups (those whose text before the request is not ASCII, where characters and
-    bytes differ)."""
-    quoted = _QUOTES[fmt]
-    ascii_head = pl.col("text").str.split_exact('"', 1).struct.field("field_0")
-    ascii_head = ascii_head.str.len_bytes() == ascii_head.str.len_chars()
-    frame = frame.with_columns(ascii=ascii_head)
-    odd = frame.filter(~pl.col("ascii")).drop("ascii")
-    frame = frame.filter("ascii").drop("ascii")
-    parts = frame["text"].str.split_exact('"', quoted).struct.unnest()
-    head, request, after = parts["field_0"], parts["field_1"], parts["field_2"]
-    bracket = head.str.find("[", literal=True)
-    who = head.str.slice(0, bracket - 1)  # "[host ]ip ident user"
-    if fmt == "vhost_combined":
-        space = who.str.find(" ", literal=True)
-        host, who = who.str.slice(0, space), who.str.slice(space + 1)
-    else:
-        host = pl.Series([""] * len(frame), dtype=pl.String)
-    address = who.str.slice(0, who.str.find(" ", literal=True))
-    status = after.str.slice(1, 3)
-    size = after.str.slice(5).str.strip_chars_end()
-    if quoted == 6:
-        referrer, agent = parts["field_3"], parts["field_5"]
-    else:
-        referrer = pl.Series(["-"] * len(frame), dtype=pl.String)
-        agent = pl.Series([""] * len(frame), dtype=pl.String)
-    table = pl.DataFrame(
-        {
-            "line": frame["line"],
-            "host": host,
-            "ip": address,
-            "day": head.str.slice(bracket + 1, 11),
-            "time": head.str.slice(bracket + 13, 8),
-            "request": request,
-            "status": status,
-            "size": size,
-            "referrer": referrer.replace("", "-"),
-            "agent": agent,
-        }
+_DIGITS = numpy.array([1 if c in "0123456789" else 0 for c in map(chr, range(256))], bool)
+_WORDS = numpy.array([c.isascii() and (c.isalnum() or c == "_") for c in map(chr, range(256))])
+_STAMP_SHAPE = "00/www/0000:00:00:00"
+"""The time stamp after its ``[``: 0 a digit, w a letter, digit or _, else itself."""
+_POWERS = numpy.array([[10 ** (n - 1 - j) if j < n else 0 for j in range(12)] for n in range(13)])
+
+
+def _cut(
+    buffer: _Buffer, plain: numpy.ndarray, quotes: numpy.ndarray, fmt: str
+) -> tuple[pl.DataFrame, numpy.ndarray]:
+    """Fields of the ``plain`` lines (the format's number of quotes, no backslash), cut
+    at their quotes, spaces and the fixed places of the time stamp, and checked byte by
+    byte against what the format's pattern requires, all as array operations; and the
+    numbers of those that fail a check, left for the capture groups."""
+    data = buffer.bytes
+    start, end = buffer.starts[plain], buffer.ends[plain]
+    first = numpy.searchsorted(quotes, start)
+    q = [quotes[numpy.minimum(first + n, len(quotes) - 1)] for n in range(_QUOTES[fmt])]
+    spaces = buffer.positions(" ")
+    words = 4 if fmt == "vhost_combined" else 3
+    k = numpy.searchsorted(spaces, start)
+    gaps = [spaces[numpy.minimum(k + n, len(spaces) - 1)] for n in range(words)]
+    bracket = gaps[-1] + 1
+    ok = numpy.searchsorted(spaces, bracket) - k == words  # [host ]ip ident user [
+    ok &= data[bracket] == ord("[")
+    for before, after in zip([start - 1, *gaps], gaps, strict=False):
+        ok &= after > before + 1  # every word has a byte
+    ok &= _no_other_space(buffer, start, q[0])
+    stamp = _window(buffer, bracket + 1, len(_STAMP_SHAPE))
+    for n, shape in enumerate(_STAMP_SHAPE):
+        byte = stamp[:, n]
+        ok &= (
+            _DIGITS[byte] if shape == "0" else _WORDS[byte] if shape == "w" else byte == ord(shape)
+        )
+    closing = buffer.positions("]")
+    ok &= closing[numpy.minimum(numpy.searchsorted(closing, bracket), len(closing) - 1)] == q[0] - 2
+    ok &= (data[q[0] - 1] == ord(" ")) & (q[0] - 2 >= bracket + len(_STAMP_SHAPE) + 1)
+    status = _window(buffer, q[1] + 1, 5)
+    ok &= (status[:, 0] == ord(" ")) & (status[:, 4] == ord(" "))
+    ok &= _DIGITS[status[:, 1]] & _DIGITS[status[:, 2]] & _DIGITS[status[:, 3]]
+    size_end = q[2] - 1 if fmt != "common" else end - (data[end - 1] == ord("\r"))
+    if fmt != "common":
+        ok &= (data[q[2] - 1] == ord(" ")) & (q[4] == q[3] + 2) & (data[q[3] + 1] == ord(" "))
+    size, sized = _sizes(buffer, q[1] + 6, size_end)
+    ok &= sized
+    keep = numpy.flatnonzero(ok)
+    column = buffer.column
+    second = stamp[keep, 12:20].astype(numpy.int32) - 48
+    columns = {
+        "line": pl.Series(plain[keep].astype(numpy.uint32)),
+        "host": column(start[keep], gaps[0][keep]) if words == 4 else _constant("", len(keep)),
+        "ip": column(gaps[words - 4][keep] + 1, gaps[words - 3][keep])
+        if words == 4
+        else column(start[keep], gaps[0][keep]),
+        "day": column(bracket[keep] + 1, bracket[keep] + 12),
+        "second": pl.Series(
+            (second[:, 0] * 10 + second[:, 1]) * 3600
+            + (second[:, 3] * 10 + second[:, 4]) * 60
+            + second[:, 6] * 10
+            + second[:, 7]
+        ),
+        "request": column(q[0][keep] + 1, q[1][keep]),
+        "status": pl.Series(
+            (status[keep, 1].astype(numpy.int16) - 48) * 100
+            + (status[keep, 2] - 48) * 10
+            + (status[keep, 3] - 48)
+        ),
+        "size": pl.Series(size[keep]),
+        "referrer": column(q[2][keep] + 1, q[3][keep])
+        if fmt != "common"
+        else _constant("-", len(keep)),
+        "agent": column(q[4][keep] + 1, q[5][keep])
+        if fmt != "common"
+        else _constant("", len(keep)),
+    }
+    table = pl.DataFrame(columns).with_columns(pl.col("referrer").replace("", "-"))
+    return table, plain[~ok]
+
+
+def _window(buffer: _Buffer, starts: numpy.ndarray, width: int) -> numpy.ndarray:
+    """The ``width`` bytes from each of ``starts`` (past the end: zeros), one row each."""
+    at = numpy.minimum(starts, len(buffer.bytes) - 1)
+    rows = numpy.minimum(at[:, None] + numpy.arange(width), len(buffer.bytes) - 1)
+    window: numpy.ndarray = buffer.bytes[rows]
+    return window
+
+
+def _no_other_space(buffer: _Buffer, starts: numpy.ndarray, ends: numpy.ndarray) -> numpy.ndarray:
+    """Whether ``bytes[start:end]`` holds no white space but the plain space (tabs and the
+    like break a pattern's ``\\S``)."""
+    found = numpy.sort(numpy.concatenate([buffer.positions(c) for c in "\t\r\x0b\x0c"]))
+    clean: numpy.ndarray = numpy.searchsorted(found, ends) == numpy.searchsorted(found, starts)
+    return clean
+
+
+def _sizes(
+    buffer: _Buffer, starts: numpy.ndarray, ends: numpy.ndarray
+) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """The byte counts written at ``bytes[start:end]`` (``-`` is 0), and whether each is
+    one (12 digits at most; a longer one goes the slow way)."""
+    lengths = ends - starts
+    window = _window(buffer, starts, 12)
+    used = numpy.arange(12) < lengths[:, None]
+    digits = numpy.where(used, window, ord("0")).astype(numpy.int64) - 48
+    sized = (lengths >= 1) & (lengths <= 12) & (_DIGITS[window] | ~used).all(axis=1)
+    dash = (lengths == 1) & (window[:, 0] == ord("-"))
+    values = (digits * _POWERS[numpy.clip(lengths, 0, 12)]).sum(axis=1)
+    return numpy.where(dash, 0, values), sized | dash
+
+
+def _constant(value: str, count: int) -> pl.Series:
+    return (
+        pl.Series([value], dtype=pl.String).extend_constant(value, count - 1)
+        if count
+        else pl.Series([], dtype=pl.String)
     )
-    return table, odd
 
 
 def _captured(frame: pl.DataFrame, fmt: str) -> pl.DataFrame:
@@ -153,10 +264,26 @@ def _captured(frame: pl.DataFrame, fmt: str) -> pl.DataFrame:
     table = pl.concat([frame.select("line"), groups], how="horizontal").filter(
         pl.col("ip").is_not_null()
     )
-    return table.with_columns(
-        pl.col("referrer").replace("", "-"),
-        pl.col("agent").str.replace_all('\\"', '"', literal=True),
+    return _typed(
+        table.with_columns(
+            pl.col("referrer").replace("", "-"),
+            pl.col("agent").str.replace_all('\\"', '"', literal=True),
+        )
     )
+
+
+def _typed(table: pl.DataFrame) -> pl.DataFrame:
+    """``time``, ``status`` and ``size`` as the numbers the cut lines have."""
+    hms = [pl.col("time").str.slice(n, 2).cast(pl.Int32) for n in (0, 3, 6)]
+    return table.select(
+        "line", "host", "ip", "day",
+        second=hms[0] * 3600 + hms[1] * 60 + hms[2],
+        request="request",
+        status=pl.col("status").cast(pl.Int16),
+        size=pl.col("size").cast(pl.Int64, strict=False).fill_null(0),
+        referrer="referrer",
+        agent="agent",
+    )  # fmt: skip
 
 
 _JSON_KEYS = {
@@ -188,7 +315,7 @@ def _json(text: pl.Series) -> tuple[pl.DataFrame, list[int]]:
         else:
             rows.append((number, *fields))
     schema = {"line": pl.UInt32, **dict.fromkeys(FIELDS, pl.String)}
-    return pl.DataFrame(rows, schema=schema, orient="row"), bad
+    return _typed(pl.DataFrame(rows, schema=schema, orient="row")), bad
 
 
 def _pick(record: dict[str, object], role: str) -> str:

@@ -33,8 +33,9 @@ BUCKETS = (*(label for _, label in TIME_ON_PAGE), "10-30m")
 """Time-on-page bucket labels, shortest first."""
 
 _CACHE_LIMIT = 200_000
-_OK = sorted(OK_STATUSES)
+_OK = sorted(int(status) for status in OK_STATUSES)
 _PERSON = ["date", "site", "ip", "agent"]
+Frame = pl.DataFrame | pl.LazyFrame
 
 
 @dataclass
@@ -65,17 +66,26 @@ class Tallier:
 
     def tally(self, table: pl.DataFrame) -> Tally:
         """Count ``table`` (from ``formats.parse``, lines in log order)."""
-        table = table.join(self._mapped(table["day"], "date", _parse_day, pl.Date), on="day")
+        table = table.with_columns(date=self._mapped(table["day"], _parse_day, pl.Date))
         undated = table["date"].null_count()
         table = table.filter(pl.col("date").is_not_null())
-        table = table.join(self.agents.table(table["agent"].unique().to_list()), on="agent")
-        table = table.join(self._mapped(table["request"], "page", self._page), on="request")
+        agents = self.agents.table(table["agent"].unique().to_list())
+        index = table["agent"].replace_strict(
+            agents["agent"], pl.int_range(len(agents), eager=True)
+        )
         table = table.with_columns(
-            viewed=~pl.col("bot") & (pl.col("page") != "") & pl.col("status").is_in(_OK),
+            *(agents[name].gather(index) for name in ("browser", "os", "device", "bot", "robot")),
+            page=self._mapped(table["request"], self._page),
             site=pl.when(pl.col("host") == "").then(pl.lit(self.site)).otherwise("host"),
+        ).with_columns(
+            viewed=~pl.col("bot") & (pl.col("page") != "") & pl.col("status").is_in(_OK),
+            person=pl.struct("date", "site", "ip", "agent").hash(),
         )
         people = self._people(table)
-        views = table.filter("viewed").join(people, on=_PERSON)
+        views = table.filter("viewed")
+        views = views.with_columns(
+            key=views["person"].replace_strict(people["person"], people["key"])
+        )
         tally = Tally(undated=undated)
         for row in _totals(table).iter_rows(named=True):
             stats = tally.days[row.pop("date")] = DayStats()
@@ -92,33 +102,30 @@ class Tallier:
         return tally
 
     def _mapped(
-        self,
-        values: pl.Series,
-        name: str,
-        compute: Callable[[str], Any],
-        dtype: Any = pl.String,
-    ) -> pl.DataFrame:
-        """Each distinct one of ``values`` beside what ``compute`` makes of it, in a
-        column ``name``; results are cached (bounded) across batches."""
-        cache = self.caches.setdefault(name, {})
-        distinct = values.unique().to_list()
+        self, values: pl.Series, compute: Callable[[str], Any], dtype: Any = pl.String
+    ) -> pl.Series:
+        """What ``compute`` makes of each of ``values``, computed once per distinct value
+        and cached (bounded) across batches."""
+        cache = self.caches.setdefault(compute.__name__, {})
+        distinct = values.unique()
         if len(cache) + len(distinct) > _CACHE_LIMIT:
             cache.clear()
         results = []
-        for value in distinct:
+        for value in distinct.to_list():
             result = cache.get(value, cache)
             if result is cache:
                 result = cache[value] = compute(value)
             results.append(result)
-        schema: dict[str, Any] = {values.name: values.dtype, name: dtype}
-        return pl.DataFrame({values.name: distinct, name: results}, schema=schema)
+        return values.replace_strict(distinct, pl.Series(results, dtype=dtype), return_dtype=dtype)
 
     def _page(self, request: str) -> str:
         return page_of(request, self.campaign)
 
     def _people(self, table: pl.DataFrame) -> pl.DataFrame:
-        """The batch's people (not robots), each with their key under the day's salt."""
-        found = table.filter(~pl.col("bot")).select(_PERSON).unique()
+        """The batch's people (not robots) by ``person`` (a hash of date, site, address
+        and agent, no more likely to collide than the keys themselves), each with their
+        key under the day's salt."""
+        found = table.filter(~pl.col("bot")).select("person", *_PERSON).unique("person")
         parts = []
         for (date,), day in found.partition_by("date", as_dict=True).items():
             salt = self.memory.salt(date)
@@ -129,16 +136,18 @@ class Tallier:
 
     def _by_view(self, views: pl.DataFrame) -> list[pl.DataFrame]:
         """Page views by page, referrer domain, browser, OS, device, hour and country."""
-        views = views.join(
-            self._mapped(views["referrer"], "domain", referrer_domain), on="referrer"
-        ).with_columns(hour=pl.col("time").str.slice(0, 2))
+        views = views.with_columns(
+            domain=self._mapped(views["referrer"], referrer_domain),
+            hour=(pl.col("second") // 3600).cast(pl.String).str.zfill(2),
+        )
         columns = {"page": "page", "referrer": "domain", "browser": "browser", "os": "os"}
         columns |= {"device": "device", "hour": "hour"}
         if self.countries is not None:
-            of = self.countries.of
-            views = views.join(self._mapped(views["ip"], "country", of), on="ip")
+            views = views.with_columns(country=self._mapped(views["ip"], self.countries.of))
             columns["country"] = "country"
-        return [_grouped(views, dimension, column) for dimension, column in columns.items()]
+        lazy = views.lazy()
+        grouped = [_grouped(lazy, dimension, column) for dimension, column in columns.items()]
+        return pl.collect_all(grouped)
 
     def _visits(self, views: pl.DataFrame) -> list[pl.DataFrame]:
         """Visits, entry pages, moves between pages and time on page, judging each view
@@ -146,18 +155,16 @@ class Tallier:
         earlier ones), in log order."""
         found = []
         for (date,), day in views.partition_by("date", as_dict=True).items():
+            day = day.select("key", "line", "page", "second")
             seen = day.join(self.memory.last_views(date), on="key", how="left")
             seen = seen.sort("key", "line").with_columns(
-                second=pl.col("time").str.slice(0, 2).cast(pl.Int32) * 3600
-                + pl.col("time").str.slice(3, 2).cast(pl.Int32) * 60
-                + pl.col("time").str.slice(6, 2).cast(pl.Int32),
-                first=pl.col("key") != pl.col("key").shift(1).fill_null(~pl.col("key")),
+                first=(pl.col("key") != pl.col("key").shift(1)).fill_null(True),
             )
             seen = seen.with_columns(
                 before=pl.when("first").then("last_page").otherwise(pl.col("page").shift(1)),
                 then=pl.when("first").then("last_second").otherwise(pl.col("second").shift(1)),
-            ).with_columns(gap=pl.col("second") - pl.col("then"))
-            found += _steps(seen.with_columns(date=pl.lit(date)))
+            ).with_columns(gap=pl.col("second") - pl.col("then"), date=pl.lit(date))
+            found += pl.collect_all(_steps(seen.lazy()))
             lasts = seen.group_by("key").agg(
                 last_page=pl.col("page").last(), last_second=pl.col("second").last()
             )
@@ -166,25 +173,25 @@ class Tallier:
 
 
 def _totals(table: pl.DataFrame) -> pl.DataFrame:
-    size = pl.col("size").replace("-", "0").cast(pl.Int64, strict=False).fill_null(0)
     return table.group_by("date").agg(
         requests=pl.len(),
         bot_requests=pl.col("bot").sum(),
         pageviews=pl.col("viewed").sum(),
-        bytes=size.sum(),
+        bytes=pl.col("size").sum(),
     )
 
 
 def _by_status_and_robot(table: pl.DataFrame) -> pl.DataFrame:
     """Requests by status class (``2xx``), and robots' requests by robot family."""
-    classes = table.with_columns(status_class=pl.col("status").str.slice(0, 1) + "xx")
+    classes = table.with_columns(status_class=(pl.col("status") // 100).cast(pl.String) + "xx")
     robots = table.filter("bot")
-    return pl.concat(
+    counted: pl.DataFrame = pl.concat(
         [_grouped(classes, "status", "status_class"), _grouped(robots, "bot", "robot")]
     )
+    return counted
 
 
-def _grouped(table: pl.DataFrame, dimension: str, column: str) -> pl.DataFrame:
+def _grouped(table: Frame, dimension: str, column: str) -> Any:
     """``date, dimension, value, n``: the rows of ``table`` counted by ``column``."""
     counted = table.group_by("date", column).agg(n=pl.len())
     return counted.select(
@@ -192,7 +199,7 @@ def _grouped(table: pl.DataFrame, dimension: str, column: str) -> pl.DataFrame:
     ).cast({"n": pl.Int64})
 
 
-def _steps(seen: pl.DataFrame) -> list[pl.DataFrame]:
+def _steps(seen: pl.LazyFrame) -> list[pl.LazyFrame]:
     """Count each view after the visitor's previous one (``before`` at second ``then``):
     a visit starts when there is none or the gap is over ``SESSION_GAP``; otherwise the
     gap is time on the previous page, and a different page is a move."""

@@ -62,6 +62,13 @@ def detect(sample: bytes) -> str:
     raise ConfigurationError("cannot tell the log format; give --format")
 
 
+_MARKS = '"[] \\\t\r\x0b\x0c'
+"""The bytes whose positions cut a line: quotes, brackets, spaces, backslashes and the
+other white space."""
+_MARKED = numpy.zeros(256, dtype=bool)
+_MARKED[[ord(mark) for mark in _MARKS]] = True
+
+
 class _Buffer:
     """A batch's bytes (made valid UTF-8) and where its lines are, from which string
     columns are made as views into the bytes (Arrow string views), never copies."""
@@ -75,9 +82,17 @@ class _Buffer:
         self.starts = numpy.concatenate([[0], self.ends[:-1] + 1]).astype(numpy.int64)
         self.windows = as_strided(self.bytes, shape=(len(batch) + 4, 12), strides=(1, 1))
         """Row ``i``: the 12 bytes from byte ``i`` on (a view, not a copy)."""
+        self._marks: tuple[numpy.ndarray, numpy.ndarray] | None = None
 
     def positions(self, byte: str) -> numpy.ndarray:
-        return numpy.flatnonzero(self.bytes == ord(byte))
+        """Where ``byte`` (one of ``_MARKS``) is, in order. One pass over the bytes finds
+        every mark; each byte's positions are then picked from those."""
+        if self._marks is None:
+            found = numpy.flatnonzero(_MARKED[self.bytes])
+            self._marks = (found, self.bytes[found])
+        found, marks = self._marks
+        picked: numpy.ndarray = found[marks == ord(byte)]
+        return picked
 
     def per_line(self, positions: numpy.ndarray) -> numpy.ndarray:
         """How many of ``positions`` fall in each line."""
@@ -91,7 +106,11 @@ class _Buffer:
         lengths = (ends - starts).astype(numpy.int32)
         views = numpy.empty((count, 4), dtype=numpy.int32)
         views[:, 0] = lengths
-        views[:, 1] = numpy.ascontiguousarray(self.windows[starts, :4]).view(numpy.int32)[:, 0]
+        data = self.bytes
+        prefix = data[starts].astype(numpy.uint32)
+        for shift in (1, 2, 3):
+            prefix |= data[starts + shift].astype(numpy.uint32) << (8 * shift)
+        views[:, 1] = prefix.view(numpy.int32)
         views[:, 2] = 0
         views[:, 3] = starts
         short = numpy.flatnonzero(lengths <= 12)

@@ -32,7 +32,7 @@ import sqlalchemy as sa
 
 import keepfaith
 from keepfaith.engine import Engine, SubjectState, compile_statement
-from keepfaith.ledger import Ledger
+from keepfaith.ledger import Ledger, statements
 
 ROOT = Path(__file__).resolve().parents[1]
 STATEMENT = ROOT / "tests" / "statement" / "fixtures" / "minimal.yaml"
@@ -292,7 +292,7 @@ def audience(kind: str, url: str, count: int, sample: int) -> None:
     ledger.migrate()
     statement = keepfaith.load(STATEMENT)
     with ledger.transaction() as tx:
-        tx.publish(statement, STATEMENT.read_text(encoding="utf-8"))
+        statements.publish(tx, statement, STATEMENT.read_text(encoding="utf-8"))
     load_seconds, _ = timed(lambda: load_population(ledger, count))
     print(f"bulk load: {load_seconds:.1f} s")
     engine = Engine(ledger, [statement])

@@ -46,8 +46,8 @@ import httpx
 import sqlalchemy as sa
 
 from keepfaith.collect.links import link_token
-from keepfaith.ledger import Ledger, staff
-from keepfaith.ledger.tables import consent_events
+from keepfaith.ledger import Ledger, records, staff, subjects
+from keepfaith.ledger.consents import consent_events
 from keepfaith.settings import Settings
 from keepfaith.web import prepare
 
@@ -185,19 +185,19 @@ def run_database(kind: str, url: str, wrk: str, args: argparse.Namespace) -> lis
 
 def populate(url: str, count: int) -> tuple[list[int], str]:
     """``count`` customers with an email on record, and a staff API token."""
-    with Ledger(url) as ledger:
-        with ledger.transaction(actor="benchmark") as tx:
-            people = []
-            for n in range(count):
-                subject = tx.add_subject(TENANT, "customer")
-                tx.add_record(
-                    subject,
-                    "user.contact.email",
-                    f"person{n}@example.com",
-                    collection_point="contact_form",
-                )
-                people.append(subject.id)
-        token = staff.create_token(ledger.engine, "benchmark", staff.Role.SUPPORT_AGENT)
+    with Ledger(url) as ledger, ledger.transaction(actor="benchmark") as tx:
+        people = []
+        for n in range(count):
+            subject = subjects.add(tx, TENANT, "customer")
+            records.add(
+                tx,
+                subject,
+                "user.contact.email",
+                f"person{n}@example.com",
+                collection_point="contact_form",
+            )
+            people.append(subject.id)
+        token = staff.create_token(tx, "benchmark", staff.Role.SUPPORT_AGENT)
     return people, token
 
 

@@ -12,7 +12,12 @@ Hierarchy::
     ├── NotFound                a tenant, subject, request or record does not exist
     ├── Refused                 keepfaith will not do what was asked, and says why
     │   ├── InvalidSubmission   a collection point refused fields (field -> reason)
-    │   ├── AccessDenied        the caller lacks the role or credential
+    │   ├── AccessDenied        the caller may not do this
+    │   │   ├── NotSignedIn     no credential, or a wrong one
+    │   │   │   └── InvalidToken  a signed token forged, altered or for another use
+    │   │   │       └── ExpiredToken  a signed token past its lifetime
+    │   │   └── Forbidden       signed in, but the role or tenant does not allow it
+    │   ├── Conflict            a concurrent change got there first; try again
     │   └── NotAllowed          the engine refused a use of personal data (reason, clauses)
     └── IntegrityError          stored data is not what was written
         └── AuditChainBroken    an audit entry was altered, removed or reordered
@@ -82,7 +87,29 @@ class InvalidSubmission(Refused):
 
 
 class AccessDenied(Refused):
-    """The caller is not signed in, or lacks the role the operation needs."""
+    """The caller may not do this: not signed in (``NotSignedIn``) or not allowed
+    (``Forbidden``)."""
+
+
+class NotSignedIn(AccessDenied):
+    """No credential came with the request, or a wrong one: sign in first."""
+
+
+class InvalidToken(NotSignedIn):
+    """A signed token (a link, a cookie) was forged, altered, or made for another use."""
+
+
+class ExpiredToken(InvalidToken):
+    """A signed token is genuine but older than its lifetime."""
+
+
+class Forbidden(AccessDenied):
+    """The caller is signed in, but their role or tenant does not allow this."""
+
+
+class Conflict(Refused):
+    """A concurrent change got there first (the database refused a duplicate); nothing
+    of this change was stored, and trying again may succeed."""
 
 
 class NotAllowed(Refused):

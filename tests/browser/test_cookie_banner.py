@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from playwright.sync_api import BrowserContext, Page, expect
 
 from keepfaith.collect.cookie_choice import REFERENCE_PREFIX
-from keepfaith.ledger import ConsentEvent, Ledger
+from keepfaith.ledger import ConsentEvent, Ledger, consents, subjects
 from keepfaith.statement import Statement, load
 from keepfaith.statement.schema import CookieCategory
 from tests.conftest import EXAMPLES
@@ -92,9 +92,11 @@ def choose(page: Page, button: str) -> None:
 def visitor_events(ledger: Ledger) -> list[ConsentEvent]:
     with ledger.transaction() as tx:
         visitors = [
-            s for s in tx.subjects("parature") if (s.reference or "").startswith(REFERENCE_PREFIX)
+            s
+            for s in subjects.of_tenant(tx, "parature")
+            if (s.reference or "").startswith(REFERENCE_PREFIX)
         ]
-        return [e for s in visitors for e in tx.consent_history(s)]
+        return [e for s in visitors for e in consents.history(tx, s)]
 
 
 def ran(page: Page) -> set[str]:

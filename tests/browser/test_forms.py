@@ -9,9 +9,10 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from keepfaith.collect.links import link_token
-from keepfaith.ledger import Ledger
+from keepfaith.ledger import Ledger, consents, subjects
 from tests.browser.conftest import SECRET
 from tests.conftest import EXAMPLES, PARATURE_CONTACT
+from tests.ledger.support import read
 
 PARATURE = EXAMPLES / "parature" / "statement.yaml"
 FORM = "/t/parature/forms/contact_form"
@@ -25,7 +26,7 @@ def site(serve: Callable[..., Any]) -> Any:
 
 def people(ledger: Ledger) -> int:
     with ledger.transaction() as tx:
-        return len(tx.subjects("parature"))
+        return len(subjects.of_tenant(tx, "parature"))
 
 
 def fill_contact_form(page: Page, site: Any) -> None:
@@ -70,7 +71,7 @@ def test_privacy_center_round_trips_a_change(page: Page, site: Any) -> None:
     expect(page.get_by_role("status")).to_contain_text("we received your information")
     ledger: Ledger = site.app.state.ledger
     with ledger.transaction() as tx:
-        (person,) = tx.subjects("parature")
+        (person,) = subjects.of_tenant(tx, "parature")
     token = link_token(SECRET, "parature", str(person.id))
     page.goto(f"{site.url}/t/parature/privacy-center?token={token}")
     box = page.locator("#choice-marketing_email")
@@ -81,7 +82,7 @@ def test_privacy_center_round_trips_a_change(page: Page, site: Any) -> None:
     expect(page.locator("#choice-marketing_email")).to_be_checked()
     page.reload()
     expect(page.locator("#choice-marketing_email")).to_be_checked()
-    events = ledger.consent_history(person)
+    events = read(ledger, consents.history, person)
     assert [(e.choice, e.kind.value, e.method.value) for e in events] == [
         ("marketing_email", "given", "explicit")
     ]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from keepfaith.ledger import Keyring, Ledger, generate_key
+from keepfaith.ledger import Keyring, Ledger, generate_key, statements
 from keepfaith.statement import Statement, load
 from tests.conftest import FIXTURES
 
@@ -26,7 +26,7 @@ def ledger(database_url: str, statement: Statement) -> Iterator[Ledger]:
     with Ledger(database_url, keys=keys) as opened:
         opened.migrate()
         with opened.transaction() as tx:
-            tx.publish(statement)
+            statements.publish(tx, statement)
         yield opened
 
 

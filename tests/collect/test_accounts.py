@@ -8,11 +8,12 @@ import sqlalchemy as sa
 from keepfaith import AccessDenied, InvalidSubmission, Refused
 from keepfaith.collect import accounts
 from keepfaith.collect.points import submit
-from keepfaith.ledger import Ledger, Subject
+from keepfaith.ledger import Ledger, Subject, records, statements, subjects
 from keepfaith.ledger.logins import person_logins
 from keepfaith.statement import Statement
 from keepfaith.statement.schema import FormField, Handling, Right, RightKind, Verification
 from tests.collect.conftest import SECRET
+from tests.ledger.support import read
 
 SIGNUP = {"name": "Ann", "email": "Ann@Example.com", "card": "4111111111111111"}
 PASSWORD = "a long enough password"
@@ -31,7 +32,7 @@ def self_service(statement: Statement) -> Statement:
 @pytest.fixture
 def person(ledger: Ledger, statement: Statement) -> Subject:
     done = submit(ledger, statement, "signup", {**SIGNUP, "note": "hello"})
-    return ledger.subject("acme", done.subject_id or 0)
+    return read(ledger, subjects.get, "acme", done.subject_id or 0)
 
 
 def test_login_only_where_the_statement_offers_it(
@@ -89,13 +90,13 @@ def test_a_password_field_becomes_the_login_and_is_never_stored(
         update={"collection_points": tuple(points), "categories": categories, "version": "2"}
     )
     with ledger.transaction() as tx:
-        tx.publish(changed)
+        statements.publish(tx, changed)
     with pytest.raises(InvalidSubmission) as refused:
         submit(ledger, changed, "signup", {**SIGNUP, "password": "short"}, secret_key=SECRET)
     assert refused.value.errors == {"password": "must be at least 10 characters"}
     done = submit(ledger, changed, "signup", {**SIGNUP, "password": PASSWORD}, secret_key=SECRET)
-    subject = ledger.subject("acme", done.subject_id or 0)
-    (kept,) = ledger.records(subject, ["user.authorization.password"])
+    subject = read(ledger, subjects.get, "acme", done.subject_id or 0)
+    (kept,) = read(ledger, records.of, subject, ["user.authorization.password"])
     assert kept.value is None
     shown = {entry.category for entry in accounts.profile(ledger, changed, subject)}
     assert "user.authorization.password" not in shown
@@ -107,13 +108,13 @@ def test_a_password_field_becomes_the_login_and_is_never_stored(
 def test_self_service_editing_follows_the_statement(
     ledger: Ledger, statement: Statement, person: Subject
 ) -> None:
-    (name,) = ledger.records(person, ["user.name"])
+    (name,) = read(ledger, records.of, person, ["user.name"])
     with pytest.raises(Refused, match="made by our staff"):
         accounts.edit_profile(ledger, statement, person, {name.id: "Annie"})
     offered = self_service(statement)
     assert all(entry.editable for entry in accounts.profile(ledger, offered, person))
     accounts.edit_profile(ledger, offered, person, {name.id: "Annie"})
-    assert [r.value for r in ledger.records(person, ["user.name"])] == ["Annie"]
+    assert [r.value for r in read(ledger, records.of, person, ["user.name"])] == ["Annie"]
     with pytest.raises(InvalidSubmission) as refused:
         accounts.edit_profile(ledger, offered, person, {99999: "x", name.id: " "})
     assert refused.value.errors == {
@@ -125,11 +126,11 @@ def test_self_service_editing_follows_the_statement(
 def test_staff_correct_with_a_trail_and_redaction(
     ledger: Ledger, statement: Statement, person: Subject
 ) -> None:
-    (note,) = ledger.records(person, ["user.content.free_text"])
+    (note,) = read(ledger, records.of, person, ["user.content.free_text"])
     accounts.correct_by_staff(
         ledger, statement, person, {note.id: "SSN 123-45-6789"}, actor="staff:user:7"
     )
-    assert [r.value for r in ledger.records(person, ["user.content.free_text"])] == [
+    assert [r.value for r in read(ledger, records.of, person, ["user.content.free_text"])] == [
         "SSN [redacted]"
     ]
     trail = [e for e in ledger.audit_entries() if e.actor == "staff:user:7"]

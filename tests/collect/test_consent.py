@@ -7,10 +7,11 @@ import pytest
 from keepfaith import InvalidSubmission, NotFound
 from keepfaith.collect import consent
 from keepfaith.collect.points import submit
-from keepfaith.ledger import ConsentKind, ConsentMethod, Ledger, Subject
+from keepfaith.ledger import ConsentKind, ConsentMethod, Ledger, Subject, consents, subjects
 from keepfaith.statement import Statement
 from keepfaith.statement.schema import Cookie, CookieCategory, CookieDuration, CookieParty
 from tests.collect.conftest import NOW
+from tests.ledger.support import read
 
 SIGNUP = {"name": "Ann", "email": "ann@example.com", "card": "4111111111111111"}
 
@@ -18,7 +19,7 @@ SIGNUP = {"name": "Ann", "email": "ann@example.com", "card": "4111111111111111"}
 @pytest.fixture
 def person(ledger: Ledger, statement: Statement) -> Subject:
     done = submit(ledger, statement, "signup", SIGNUP)
-    return ledger.subject("acme", done.subject_id or 0)
+    return read(ledger, subjects.get, "acme", done.subject_id or 0)
 
 
 def test_choices_are_preference_center_purposes_and_optional_cookie_categories(
@@ -63,7 +64,7 @@ def test_each_change_is_a_consent_event_with_method_and_evidence(
     (state,) = consent.current(ledger, statement, person)
     assert (state.on, state.state, state.changed_at) == (True, "given", NOW)
     consent.change(ledger, statement, person, {"newsletter": False})
-    events = ledger.consent_history(person)
+    events = read(ledger, consents.history, person)
     assert [(e.kind, e.method) for e in events] == [
         (ConsentKind.GIVEN, ConsentMethod.EXPLICIT),
         (ConsentKind.WITHDRAWN, ConsentMethod.EXPLICIT),
@@ -81,10 +82,10 @@ def test_an_opt_in_is_given_only_by_an_explicit_action(
     assert refused.value.errors == {
         "newsletter": "an opt-in choice is given only by an explicit action"
     }
-    assert ledger.consent_history(person) == []
+    assert read(ledger, consents.history, person) == []
     # Withdrawing needs no explicit action: a link in a message is enough.
     consent.change(ledger, statement, person, {"newsletter": False}, method=method)
-    assert [e.kind for e in ledger.consent_history(person)] == [ConsentKind.WITHDRAWN]
+    assert [e.kind for e in read(ledger, consents.history, person)] == [ConsentKind.WITHDRAWN]
 
 
 def test_unknown_choices_and_non_boolean_values_are_refused_whole(
@@ -95,4 +96,4 @@ def test_unknown_choices_and_non_boolean_values_are_refused_whole(
             ledger, statement, person, {"account": False, "newsletter": "yes", "x": True}
         )
     assert set(refused.value.errors) == {"account", "newsletter", "x"}
-    assert ledger.consent_history(person) == []
+    assert read(ledger, consents.history, person) == []

@@ -15,11 +15,12 @@ from keepfaith.collect.cookie_choice import (
 )
 from keepfaith.collect.cookies import cookie_section_version
 from keepfaith.exceptions import InvalidSubmission
-from keepfaith.ledger import Ledger
+from keepfaith.ledger import Ledger, statements, subjects
 from keepfaith.statement import Statement, load
 from keepfaith.statement.schema import Cookie, CookieCategory, CookieDuration, CookieParty
 from tests.collect.conftest import SECRET
 from tests.conftest import EXAMPLES
+from tests.ledger.support import read
 
 POLICY = "https://keepfaith.example/t/parature/"
 
@@ -34,7 +35,7 @@ def ledger(database_url: str, parature: Statement) -> Iterator[Ledger]:
     with Ledger(database_url) as opened:
         opened.migrate()
         with opened.transaction() as tx:
-            tx.publish(parature)
+            statements.publish(tx, parature)
         yield opened
 
 
@@ -62,7 +63,7 @@ def test_one_event_per_purpose_of_each_optional_category(
         "behavioural_advertising": "withdrawn",
     }
     assert all(e.evidence["source"] == "cookie_banner" for e in choice.events)
-    subject = ledger.subject("parature", choice.subject_id or 0)
+    subject = read(ledger, subjects.get, "parature", choice.subject_id or 0)
     assert subject.kind == visitor_kind(parature) == "visitor"
     assert (subject.reference or "").startswith(REFERENCE_PREFIX)
     assert choice.receipt is not None
@@ -84,7 +85,7 @@ def test_gpc_refuses_advertising_and_marks_the_subject(ledger: Ledger, parature:
     assert by_purpose["ad_serving"] == ("withdrawn", "gpc")
     assert by_purpose["behavioural_advertising"] == ("withdrawn", "gpc")
     assert by_purpose["site_analytics"] == ("given", "explicit")
-    assert ledger.subject("parature", choice.subject_id or 0).gpc
+    assert read(ledger, subjects.get, "parature", choice.subject_id or 0).gpc
 
 
 def test_visitor_identifier_is_random_signed_and_per_tenant(
@@ -131,7 +132,7 @@ def test_a_purpose_shared_by_two_categories_needs_both(database_url: str) -> Non
     with Ledger(database_url) as ledger:
         ledger.migrate()
         with ledger.transaction() as tx:
-            tx.publish(statement)
+            statements.publish(tx, statement)
         choice = record_cookie_choice(
             ledger,
             statement,
@@ -165,7 +166,7 @@ def test_a_returning_visitor_is_decided_under_the_banner_they_answered(
     )
     newer = parature.model_copy(update={"version": "next", "cookies": (*parature.cookies, extra)})
     with ledger.transaction() as tx:
-        tx.publish(newer)
+        statements.publish(tx, newer)
     again = record_cookie_choice(
         ledger,
         newer,
@@ -176,5 +177,5 @@ def test_a_returning_visitor_is_decided_under_the_banner_they_answered(
         visitor=first.visitor,
     )
     assert again.subject_id == first.subject_id
-    assert ledger.subject("parature", first.subject_id or 0).statement_version == "next"
+    assert read(ledger, subjects.get, "parature", first.subject_id or 0).statement_version == "next"
     assert "partner_sharing" in {e.choice for e in again.events}

@@ -8,35 +8,36 @@ import pytest
 
 from keepfaith import InvalidSubmission, NotFound, Refused
 from keepfaith.collect.points import submit
-from keepfaith.ledger import ConsentMethod, Ledger
+from keepfaith.ledger import ConsentMethod, Ledger, consents, records, statements, subjects
 from keepfaith.statement import Statement
 from keepfaith.statement.schema import CollectionPoint, FormField
 from tests.collect.conftest import NOW
+from tests.ledger.support import read
 
 SIGNUP = {"name": "Ann Example", "email": "ann@example.com", "card": "4111111111111111"}
 
 
 def stored_counts(ledger: Ledger, tenant: str = "acme") -> tuple[int, int]:
     with ledger.transaction() as tx:
-        people = tx.subjects(tenant)
-        return len(people), sum(len(tx.records(s)) for s in people)
+        people = subjects.of_tenant(tx, tenant)
+        return len(people), sum(len(records.of(tx, s)) for s in people)
 
 
 def test_a_valid_submission_stores_records_with_purposes_version_and_provenance(
     ledger: Ledger, statement: Statement
 ) -> None:
     done = submit(ledger, statement, "signup", SIGNUP, at=NOW)
-    subject = ledger.subject("acme", done.subject_id or 0)
-    records = {r.category: r for r in ledger.records(subject)}
-    assert set(records) == {"user.name", "user.contact.email", "user.financial.credit_card"}
-    email = records["user.contact.email"]
+    subject = read(ledger, subjects.get, "acme", done.subject_id or 0)
+    held = {r.category: r for r in read(ledger, records.of, subject)}
+    assert set(held) == {"user.name", "user.contact.email", "user.financial.credit_card"}
+    email = held["user.contact.email"]
     assert email.value == "ann@example.com"
     assert email.purposes == ("account", "billing")
     assert email.statement_version == "2024-01"
     assert email.collection_point == "signup"
     assert email.provenance["collection_point"] == "signup"
     assert email.provenance["field"] == "email"
-    assert records["user.financial.credit_card"].value == "4111111111111111"
+    assert held["user.financial.credit_card"].value == "4111111111111111"
 
 
 def test_undeclared_and_missing_fields_are_refused_field_by_field_and_nothing_is_stored(
@@ -103,11 +104,11 @@ def test_national_id_numbers_are_redacted_from_free_text_before_storage(
     note = "my SSN is 123-45-6789, call me"
     done = submit(ledger, statement, "signup", {**SIGNUP, "note": note})
     assert done.redacted == ("note",)
-    subject = ledger.subject("acme", done.subject_id or 0)
-    (stored,) = ledger.records(subject, ["user.content.free_text"])
+    subject = read(ledger, subjects.get, "acme", done.subject_id or 0)
+    (stored,) = read(ledger, records.of, subject, ["user.content.free_text"])
     assert stored.value == "my SSN is [redacted], call me"
     assert stored.provenance["redacted_national_ids"] == 1
-    names = {r.value for r in ledger.records(subject, ["user.name"])}
+    names = {r.value for r in read(ledger, records.of, subject, ["user.name"])}
     assert names == {"Ann Example"}
 
 
@@ -156,12 +157,12 @@ def test_a_detached_point_stores_records_linked_to_no_one(
     with Ledger(database_url) as ledger:
         ledger.migrate()
         with ledger.transaction() as tx:
-            tx.publish(changed)
+            statements.publish(tx, changed)
         done = submit(ledger, changed, "feedback", {"text": "Nice site"})
         assert done.subject_id is None
         with ledger.transaction() as tx:
-            assert tx.subjects("acme") == []
-            (record,) = tx.detached_records("acme")
+            assert subjects.of_tenant(tx, "acme") == []
+            (record,) = records.detached(tx, "acme")
         assert record.subject_id is None and record.value == "Nice site"
 
 
@@ -190,8 +191,8 @@ def test_a_ticked_consent_box_is_an_explicit_consent_event(
 ) -> None:
     done = submit(ledger, statement, "signup", SIGNUP, consents={"newsletter": "on"})
     assert done.consented == ("newsletter",)
-    subject = ledger.subject("acme", done.subject_id or 0)
-    (event,) = ledger.consent_history(subject)
+    subject = read(ledger, subjects.get, "acme", done.subject_id or 0)
+    (event,) = read(ledger, consents.history, subject)
     assert (event.choice, event.method, event.counts) == (
         "newsletter",
         ConsentMethod.EXPLICIT,
@@ -205,8 +206,8 @@ def test_an_unticked_box_gives_no_consent(
     ledger: Ledger, statement: Statement, value: object
 ) -> None:
     done = submit(ledger, statement, "signup", SIGNUP, consents={"newsletter": value})
-    subject = ledger.subject("acme", done.subject_id or 0)
-    assert ledger.consent_history(subject) == []
+    subject = read(ledger, subjects.get, "acme", done.subject_id or 0)
+    assert read(ledger, consents.history, subject) == []
 
 
 def test_a_value_sent_as_a_default_is_recorded_but_is_not_consent(
@@ -214,8 +215,8 @@ def test_a_value_sent_as_a_default_is_recorded_but_is_not_consent(
 ) -> None:
     done = submit(ledger, statement, "signup", SIGNUP, consents={"newsletter": "default"})
     assert done.consented == ()
-    subject = ledger.subject("acme", done.subject_id or 0)
-    (event,) = ledger.consent_history(subject)
+    subject = read(ledger, subjects.get, "acme", done.subject_id or 0)
+    (event,) = read(ledger, consents.history, subject)
     assert (event.method, event.counts) == (ConsentMethod.DEFAULT, False)
 
 
@@ -228,7 +229,7 @@ def test_consent_only_for_the_points_own_purposes(ledger: Ledger, statement: Sta
 
 def test_records_are_added_to_a_known_subject(ledger: Ledger, statement: Statement) -> None:
     first = submit(ledger, statement, "signup", SIGNUP)
-    subject = ledger.subject("acme", first.subject_id or 0)
+    subject = read(ledger, subjects.get, "acme", first.subject_id or 0)
     again = submit(ledger, statement, "signup", {**SIGNUP, "note": "hello"}, subject=subject)
     assert again.subject_id == subject.id
     assert stored_counts(ledger) == (1, 7)
@@ -237,7 +238,7 @@ def test_records_are_added_to_a_known_subject(ledger: Ledger, statement: Stateme
 def test_a_known_child_is_refused(ledger: Ledger, statement: Statement) -> None:
     first = submit(ledger, statement, "signup", SIGNUP)
     with ledger.transaction() as tx:
-        child = tx.set_known_child(tx.subject("acme", first.subject_id or 0))
+        child = subjects.set_known_child(tx, subjects.get(tx, "acme", first.subject_id or 0))
     with pytest.raises(InvalidSubmission) as refused:
         submit(ledger, statement, "signup", SIGNUP, subject=child)
     assert list(refused.value.errors) == ["age"]

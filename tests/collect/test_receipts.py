@@ -7,9 +7,10 @@ import uuid
 from keepfaith.collect.consent import change
 from keepfaith.collect.points import submit
 from keepfaith.collect.receipts import VERSION, receipts
-from keepfaith.ledger import Ledger
+from keepfaith.ledger import Ledger, consents, subjects
 from keepfaith.statement import Statement
 from tests.collect.conftest import NOW
+from tests.ledger.support import read
 
 POLICY = "https://privacy.acme.example/t/acme/"
 REQUIRED = {
@@ -33,8 +34,8 @@ def test_a_ticked_box_gets_a_v1_1_receipt_naming_no_personal_data(
 ) -> None:
     sent = {"name": "Ann", "email": "ann@example.com", "card": "4111111111111111"}
     done = submit(ledger, statement, "signup", sent, consents={"newsletter": True}, at=NOW)
-    subject = ledger.subject("acme", done.subject_id or 0)
-    (receipt,) = receipts(statement, ledger.consent_history(subject), policy_url=POLICY)
+    subject = read(ledger, subjects.get, "acme", done.subject_id or 0)
+    (receipt,) = receipts(statement, read(ledger, consents.history, subject), policy_url=POLICY)
     assert set(receipt) == REQUIRED
     assert receipt["version"] == VERSION == "KI-CR-v1.1.0"
     assert receipt["consentTimestamp"] == int(NOW.timestamp())
@@ -56,12 +57,12 @@ def test_a_ticked_box_gets_a_v1_1_receipt_naming_no_personal_data(
 def test_receipts_are_stable_and_withdrawals_say_so(ledger: Ledger, statement: Statement) -> None:
     sent = {"name": "Ann", "email": "ann@example.com", "card": "4111111111111111"}
     done = submit(ledger, statement, "signup", sent, consents={"newsletter": "default"})
-    subject = ledger.subject("acme", done.subject_id or 0)
-    assert receipts(statement, ledger.consent_history(subject), policy_url=POLICY) == []
+    subject = read(ledger, subjects.get, "acme", done.subject_id or 0)
+    assert receipts(statement, read(ledger, consents.history, subject), policy_url=POLICY) == []
     change(ledger, statement, subject, {"newsletter": True})
     change(ledger, statement, subject, {"newsletter": False})
-    first = receipts(statement, ledger.consent_history(subject), policy_url=POLICY)
-    again = receipts(statement, ledger.consent_history(subject), policy_url=POLICY)
+    first = receipts(statement, read(ledger, consents.history, subject), policy_url=POLICY)
+    again = receipts(statement, read(ledger, consents.history, subject), policy_url=POLICY)
     assert [r["consentReceiptID"] for r in first] == [r["consentReceiptID"] for r in again]
     terminations = [r["services"][0]["purposes"][0]["termination"] for r in first]
     assert terminations[0].startswith("until withdrawn")

@@ -15,9 +15,9 @@ import pytest
 from fastapi import FastAPI
 
 from keepfaith.engine import Engine
-from keepfaith.ledger import Keyring, Subject
+from keepfaith.ledger import Keyring, Subject, records, statements, subjects
 from tests.conftest import EXAMPLES
-from tests.ledger.support import KEY, open_ledger
+from tests.ledger.support import KEY, open_ledger, read
 from tests.web.conftest import make_app, make_client, portal
 
 __all__ = [
@@ -53,7 +53,7 @@ def cookie_visitor(app: FastAPI, tenant: str, answer: httpx.Response) -> Subject
     """The ledger subject a recorded cookie choice belongs to (its receipt names it)."""
     assert answer.status_code == 200, answer.text
     subject_id = int(answer.json()["receipt"]["piiPrincipalId"])
-    return app.state.ledger.subject(tenant, subject_id)  # type: ignore[no-any-return]
+    return read(app.state.ledger, subjects.get, tenant, subject_id)  # type: ignore[no-any-return]
 
 
 Seeds = Callable[..., Engine]
@@ -89,9 +89,9 @@ def person(
 ) -> Subject:
     """A subject of ``kind`` who gave ``categories`` (every field, by default) at ``point``."""
     with engine.ledger.transaction() as tx:
-        subject = tx.add_subject(tenant, kind)
-        declared = tx.statement(tenant).collection_point(point)
+        subject = subjects.add(tx, tenant, kind)
+        declared = statements.get(tx, tenant).collection_point(point)
         wanted = categories if categories is not None else {f.category for f in declared.fields}
         for category in dict.fromkeys(wanted):
-            tx.add_record(subject, category, value, collection_point=point)
+            records.add(tx, subject, category, value, collection_point=point)
     return subject

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from keepfaith.collect.points import submit
 from keepfaith.exceptions import InvalidSubmission
+from keepfaith.ledger import consents, records, statements, subjects
 from keepfaith.statement import load
 from tests.conformance.conftest import (
     Seeds,
@@ -22,7 +23,7 @@ from tests.conformance.conftest import (
 )
 from tests.conformance.told import assert_told, publish_plan
 from tests.conftest import EXAMPLES
-from tests.ledger.support import stored_bytes
+from tests.ledger.support import read, stored_bytes
 from tests.logs.support import (
     REAL_LOG,
     VISITS,
@@ -74,7 +75,7 @@ def test_DG_07_updates_only_if_the_person_allows_it(
     subject = person(engine, "digium", "registered_user", "registration")
     if method is not None:
         with engine.ledger.transaction() as tx:
-            tx.consent(subject, "contact_updates", method=method, evidence=evidence)
+            consents.record(tx, subject, "contact_updates", method=method, evidence=evidence)
     decision = engine.may(subject, "contact_updates", CONTACT)
     assert decision.allowed is allowed and "DG-07" in decision.clauses
 
@@ -87,7 +88,7 @@ def test_DG_08_service_messages_stay_with_their_purpose(seeds: Seeds) -> None:
     refused = engine.may(subject, "contact_updates", CONTACT)
     assert not refused.allowed and "DG-08" in refused.clauses
     with engine.ledger.transaction() as tx:
-        tx.consent(subject, "contact_updates", evidence={"checkbox": "updates"})
+        consents.record(tx, subject, "contact_updates", evidence={"checkbox": "updates"})
     assert engine.may(subject, "contact_updates", CONTACT).allowed
 
 
@@ -110,8 +111,8 @@ def test_DG_10_payment_data_serves_the_sale_and_is_encrypted(
     engine = seeds("digium")
     subject = person(engine, "digium", "customer", "order")
     with engine.ledger.transaction() as tx:
-        tx.add_record(
-            subject, "user.financial.credit_card", "4111111111111111", collection_point="order"
+        records.add(
+            tx, subject, "user.financial.credit_card", "4111111111111111", collection_point="order"
         )
     sale = engine.may(subject, "complete_sale", ["user.financial.credit_card"])
     assert sale.allowed and "DG-10" in sale.clauses
@@ -138,7 +139,7 @@ def test_DG_13_business_partners_unless_the_person_says_no(seeds: Seeds) -> None
     shared = engine.may(subject, "partner_sharing", CONTACT, recipient="business_partners")
     assert shared.allowed and "DG-13" in shared.clauses
     with engine.ledger.transaction() as tx:
-        tx.consent(subject, "partner_sharing", kind="withdrawn", method="reply_email")
+        consents.record(tx, subject, "partner_sharing", kind="withdrawn", method="reply_email")
     refused = engine.may(subject, "partner_sharing", CONTACT, recipient="business_partners")
     assert not refused.allowed and "DG-13" in refused.clauses
 
@@ -148,20 +149,21 @@ def test_DG_13_business_partners_unless_the_person_says_no(seeds: Seeds) -> None
 
 def test_DG_02_correspondence_is_kept_with_the_reply(seeds: Seeds) -> None:
     engine = seeds("digium")
-    statement = engine.ledger.statement("digium")
+    statement = read(engine.ledger, statements.get, "digium")
     asked = {"email": "ann@example.com", "message": "Does Asterisk run on ARM?"}
     done = submit(engine.ledger, statement, "customer_service", asked)
-    subject = engine.ledger.subject("digium", done.subject_id or 0)
+    subject = read(engine.ledger, subjects.get, "digium", done.subject_id or 0)
     # The company's reply is kept beside the message, at the same point.
     with engine.ledger.transaction(actor="staff") as tx:
-        tx.add_record(
+        records.add(
+            tx,
             subject,
             "user.content.private",
             "Yes, it does.",
             collection_point="customer_service",
             provenance={"collection_point": "customer_service", "field": "response"},
         )
-    kept = engine.ledger.records(subject, ["user.content.private"])
+    kept = read(engine.ledger, records.of, subject, ["user.content.private"])
     assert [r.value for r in kept] == ["Does Asterisk run on ARM?", "Yes, it does."]
     assert [r.provenance["field"] for r in kept] == ["message", "response"]
     assert all(r.collection_point == "customer_service" for r in kept)
@@ -179,8 +181,8 @@ def test_DG_14_a_person_signs_in_and_edits_their_own_profile(
     fields = {"name": "Ann", "email": "ann@example.com", "password": "correct horse battery"}
     answer = client.post("/api/t/digium/collect/registration", json={"fields": fields})
     assert answer.status_code == 201, answer.text
-    subject = service.state.ledger.subject("digium", answer.json()["subject"])
-    held = service.state.ledger.records(subject)
+    subject = read(service.state.ledger, subjects.get, "digium", answer.json()["subject"])
+    held = read(service.state.ledger, records.of, subject)
     assert "correct horse battery" not in [r.value for r in held]  # the password is not kept
     center = "/t/digium/privacy-center"
     sign = {"csrf_token": form_token(client, center), "email": "ann@example.com"}
@@ -188,10 +190,10 @@ def test_DG_14_a_person_signs_in_and_edits_their_own_profile(
     assert wrong.status_code == 401
     right = client.post(f"{center}/login", data={**sign, "password": "correct horse battery"})
     assert right.status_code == 303
-    (name,) = service.state.ledger.records(subject, ["user.name"])
+    (name,) = read(service.state.ledger, records.of, subject, ["user.name"])
     edit = {"csrf_token": form_token(client, center), f"record:{name.id}": "Ann Smith"}
     assert client.post(f"{center}/profile", data=edit).status_code == 200
-    (name,) = service.state.ledger.records(subject, ["user.name"])
+    (name,) = read(service.state.ledger, records.of, subject, ["user.name"])
     assert name.value == "Ann Smith"
 
 

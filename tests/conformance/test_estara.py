@@ -15,11 +15,13 @@ from typer.testing import CliRunner
 
 from keepfaith.cli import app
 from keepfaith.collect.links import link_token
+from keepfaith.ledger import consents, disclosures, records, statements, subjects
 from keepfaith.ledger.staff import Role
 from keepfaith.statement import load, loads
 from tests.conformance.conftest import Seeds, banner_config, person, post_cookie_choice
 from tests.conformance.told import assert_told
 from tests.conftest import EXAMPLES
+from tests.ledger.support import read
 from tests.logs.support import (
     REAL_LOG,
     all_stored_bytes,
@@ -82,13 +84,13 @@ def test_ES_02_no_disclosure_to_outside_parties_for_commerce(seeds: Seeds) -> No
     engine = seeds("estara")
     subject = person(engine, "estara", "subscriber", "alerts_signup")
     with engine.ledger.transaction() as tx:
-        tx.consent(subject, "alerts", evidence={"checkbox": "alerts"})
+        consents.record(tx, subject, "alerts", evidence={"checkbox": "alerts"})
     assert engine.may(subject, "alerts", ["user.contact.email"]).allowed
     for outsider in ("list_broker", "advertising_partner"):
         refused = engine.disclose(subject, outsider, "alerts", ["user.contact.email"])
         assert not refused.allowed and "ES-02" in refused.clauses
     with engine.ledger.transaction() as tx:
-        assert tx.disclosures("estara") == []
+        assert disclosures.of(tx, "estara") == []
 
 
 def test_ES_03_a_use_added_later_waits_for_the_persons_choice(seeds: Seeds) -> None:
@@ -101,15 +103,15 @@ def test_ES_03_a_use_added_later_waits_for_the_persons_choice(seeds: Seeds) -> N
         " categories: [user.contact.email], clauses: [ES-03]}\n",
     )
     with engine.ledger.transaction() as tx:
-        tx.publish(loads(text), text)
-        subject = tx.set_statement_version(subject, "2004-06")
+        statements.publish(tx, loads(text), text)
+        subject = subjects.set_statement_version(tx, subject, "2004-06")
     before = engine.may(subject, "webinar_invites", ["user.contact.email"])
     assert not before.allowed and "ES-03" in before.clauses
     with engine.ledger.transaction() as tx:
-        tx.consent(subject, "webinar_invites", kind="notified", method="link")
+        consents.record(tx, subject, "webinar_invites", kind="notified", method="link")
     assert engine.may(subject, "webinar_invites", ["user.contact.email"]).allowed
     with engine.ledger.transaction() as tx:
-        tx.consent(subject, "webinar_invites", kind="withdrawn", method="link")
+        consents.record(tx, subject, "webinar_invites", kind="withdrawn", method="link")
     assert not engine.may(subject, "webinar_invites", ["user.contact.email"]).allowed
 
 
@@ -119,7 +121,7 @@ def test_ES_06_survey_answers_never_serve_a_commercial_purpose(seeds: Seeds) -> 
     allowed = engine.may(subject, "understand_needs", ["user.content.survey"])
     assert allowed.allowed and "ES-06" in allowed.clauses
     with engine.ledger.transaction() as tx:
-        tx.consent(subject, "alerts")
+        consents.record(tx, subject, "alerts")
     refused = engine.may(subject, "alerts", ["user.content.survey"])
     assert not refused.allowed and "ES-06" in refused.clauses
 
@@ -127,7 +129,7 @@ def test_ES_06_survey_answers_never_serve_a_commercial_purpose(seeds: Seeds) -> 
 def test_ES_10_each_form_data_serves_its_stated_purpose_alone(seeds: Seeds) -> None:
     engine = seeds("estara")
     subject = person(engine, "estara", "business_contact", "business_inquiry")
-    [record, *_] = engine.ledger.records(subject, ["user.contact.email"])
+    [record, *_] = read(engine.ledger, records.of, subject, ["user.contact.email"])
     assert record.purposes == ("follow_up_inquiry",)
     assert engine.may(subject, "follow_up_inquiry", ["user.contact.email"]).allowed
     for other in ("answer_information_request", "respond_to_resume", "reply_to_messages"):
@@ -149,14 +151,15 @@ def test_ES_12_enriched_records_keep_their_outside_source(seeds: Seeds) -> None:
     engine = seeds("estara")
     subject = person(engine, "estara", "business_contact", "business_inquiry")
     with engine.ledger.transaction() as tx:
-        tx.add_record(
+        records.add(
+            tx,
             subject,
             "user.workplace.company_profile",
             "Acme: 40 staff",
             collection_point="business_verification",
             provenance={"source": "Dun & Bradstreet", "reference": "D-U-N-S 123"},
         )
-    [enriched] = engine.ledger.records(subject, ["user.workplace.company_profile"])
+    [enriched] = read(engine.ledger, records.of, subject, ["user.workplace.company_profile"])
     assert enriched.collection_point == "business_verification"
     assert enriched.provenance["source"] == "Dun & Bradstreet"
     decision = engine.may(subject, "follow_up_inquiry", ["user.workplace.company_profile"])
@@ -180,7 +183,7 @@ def test_ES_09_the_list_is_joined_only_by_an_explicit_opt_in(
         body = {"fields": {"email": "ann@example.com"}, "consents": {"alerts": sent}}
         answer = _submit(client, "estara", "alerts_signup", body)
         assert answer.status_code == 201, answer.text
-        subject = service.state.ledger.subject("estara", answer.json()["subject"])
+        subject = read(service.state.ledger, subjects.get, "estara", answer.json()["subject"])
         decisions[sent] = service.state.engine.may(subject, "alerts", ["user.contact.email"])
     assert not decisions["default"].allowed
     assert decisions[True].allowed
@@ -195,8 +198,8 @@ def test_ES_13_contact_us_messages_are_answered_and_may_improve_the_site(
     body = {"fields": {"email": "ann@example.com", "message": "Your page is broken"}}
     answer = _submit(make_client(service), "estara", "contact_us", body)
     assert answer.status_code == 201, answer.text
-    subject = service.state.ledger.subject("estara", answer.json()["subject"])
-    (message,) = service.state.ledger.records(subject, ["user.content.private"])
+    subject = read(service.state.ledger, subjects.get, "estara", answer.json()["subject"])
+    (message,) = read(service.state.ledger, records.of, subject, ["user.content.private"])
     assert set(message.purposes) == {"reply_to_messages", "improve_site"}
     for purpose in ("reply_to_messages", "improve_site"):
         assert service.state.engine.may(subject, purpose, ["user.content.private"]).allowed
@@ -214,7 +217,7 @@ def test_ES_14_the_widget_on_customers_sites_takes_browser_and_ip_only(
     assert refused.status_code == 422
     assert set(refused.json()["errors"]) == {"email", "name"}
     with service.state.ledger.transaction() as tx:
-        assert len(tx.subjects("estara")) == 1
+        assert len(subjects.of_tenant(tx, "estara")) == 1
 
 
 def test_ES_16_no_online_self_update_a_representative_corrects_with_a_trail(
@@ -229,8 +232,11 @@ def test_ES_16_no_online_self_update_a_representative_corrects_with_a_trail(
     page = person_client.get(center)
     assert "a member of our staff makes the change" in page.text
     assert 'action="/t/estara/privacy-center/profile"' not in page.text
-    (name,) = service.state.ledger.records(
-        service.state.ledger.subject("estara", subject_id), ["user.name"]
+    (name,) = read(
+        service.state.ledger,
+        records.of,
+        read(service.state.ledger, subjects.get, "estara", subject_id),
+        ["user.name"],
     )
     edit = {"csrf_token": form_token(person_client, center), f"record:{name.id}": "Robert"}
     assert person_client.post(f"{center}/profile", data=edit).status_code == 409
@@ -241,8 +247,10 @@ def test_ES_16_no_online_self_update_a_representative_corrects_with_a_trail(
     csrf = {"X-CSRF-Token": form_token(agent, "/admin")}
     done = agent.post(corrections, json={"records": {str(name.id): "Robert"}}, headers=csrf)
     assert done.status_code == 200, done.text
-    subject = service.state.ledger.subject("estara", subject_id)
-    assert [r.value for r in service.state.ledger.records(subject, ["user.name"])] == ["Robert"]
+    subject = read(service.state.ledger, subjects.get, "estara", subject_id)
+    assert [r.value for r in read(service.state.ledger, records.of, subject, ["user.name"])] == [
+        "Robert"
+    ]
     trail = [
         (e.action, e.object, e.object_id, e.actor.split(":")[:2])
         for e in service.state.ledger.audit_entries()

@@ -11,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from keepfaith.collect.links import link_token
+from keepfaith.ledger import consents, records, subjects
 from keepfaith.statement import load
 from tests.conformance.conftest import (
     Seeds,
@@ -21,7 +22,7 @@ from tests.conformance.conftest import (
 )
 from tests.conformance.told import assert_told, publish_plan
 from tests.conftest import EXAMPLES
-from tests.ledger.support import KEY, stored_bytes
+from tests.ledger.support import KEY, read, stored_bytes
 from tests.logs.support import REAL_LOG, logs_cli
 from tests.web.conftest import SECRET
 
@@ -81,7 +82,7 @@ def test_EZ_12_location_only_to_pick_the_data_centre(seeds: Seeds) -> None:
     )
     assert not other_recipient.allowed
     with engine.ledger.transaction() as tx:
-        tx.consent(subject, "choose_data_centre", kind="withdrawn", method="explicit")
+        consents.record(tx, subject, "choose_data_centre", kind="withdrawn", method="explicit")
     opted_out = engine.may(subject, "choose_data_centre", LOCATION)
     assert not opted_out.allowed and "EZ-12" in opted_out.clauses
 
@@ -89,7 +90,7 @@ def test_EZ_12_location_only_to_pick_the_data_centre(seeds: Seeds) -> None:
 def test_EZ_13_each_recipient_receives_the_minimum(seeds: Seeds) -> None:
     engine = seeds("eztalks")
     subject = person(engine, "eztalks", "user", "orders")
-    held = engine.ledger.records(subject)
+    held = read(engine.ledger, records.of, subject)
     assert {r.category for r in engine.project(held, "payment_processor")} == {
         "user.financial.credit_card",
         "user.name",
@@ -119,7 +120,7 @@ def test_EZ_14_other_uses_need_an_explicit_action(
     engine = seeds("eztalks")
     subject = person(engine, "eztalks", "user", "sweepstakes")
     with engine.ledger.transaction() as tx:
-        tx.consent(subject, "promotions", method=method, evidence=evidence)
+        consents.record(tx, subject, "promotions", method=method, evidence=evidence)
     decision = engine.may(subject, "promotions", ["user.contact.email"])
     assert decision.allowed is allowed and "EZ-14" in decision.clauses
     chosen = set(engine.audience_ids("eztalks", "promotions", ["user.contact.email"]))
@@ -130,7 +131,7 @@ def test_EZ_16_card_data_is_encrypted_at_rest(seeds: Seeds, database_kind: str) 
     engine = seeds("eztalks")
     assert load(STATEMENT).category("user.financial.credit_card").sensitive
     subject = person(engine, "eztalks", "user", "orders", ["user.financial.credit_card"], CARD)
-    assert [r.value for r in engine.ledger.records(subject)] == [CARD]
+    assert [r.value for r in read(engine.ledger, records.of, subject)] == [CARD]
     assert CARD.encode() not in stored_bytes(engine.ledger, database_kind)
 
 
@@ -168,8 +169,8 @@ def test_EZ_11_the_app_collects_device_data_and_push_can_be_turned_off(
     device = {"device_type": "phone", "os": "Android 8.1", "device_id": "a1b2c3"}
     answer = client.post("/api/t/eztalks/collect/app", json={"fields": device})
     assert answer.status_code == 201, answer.text
-    subject = service.state.ledger.subject("eztalks", answer.json()["subject"])
-    held = {r.category for r in service.state.ledger.records(subject)}
+    subject = read(service.state.ledger, subjects.get, "eztalks", answer.json()["subject"])
+    held = {r.category for r in read(service.state.ledger, records.of, subject)}
     assert held == {"user.device.type", "user.device.os", "user.device.device_id"}
     push = ["user.device.device_id", "user.device.os"]
     assert service.state.engine.may(subject, "product_updates", push).allowed

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from keepfaith.collect.links import link_token
 from keepfaith.exceptions import NotFound, Refused
-from keepfaith.ledger import staff
+from keepfaith.ledger import consents, disclosures, records, staff, subjects
 from keepfaith.ledger.staff import Role
 from keepfaith.statement import load, loads
 from keepfaith.statement.check import check
@@ -27,6 +27,7 @@ from tests.conformance.conftest import (
 )
 from tests.conformance.told import assert_told
 from tests.conftest import EXAMPLES, PARATURE_CONTACT
+from tests.ledger.support import read, write
 from tests.logs.support import VISITS, all_stored_bytes, logs_cli, write_log
 from tests.web.conftest import PASSWORD, SECRET, form_token, sign_in
 
@@ -64,7 +65,7 @@ def test_PA_14_cookie_values_are_opaque_signed_identifiers(
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{20,}", visitor)
     assert visitor != second.json()["visitor"]
     subject = cookie_visitor(app, "parature", first)
-    events = len(app.state.ledger.consent_history(subject))
+    events = len(read(app.state.ledger, consents.history, subject))
     # Change the signature's first character: the last one of unpadded base64 may carry
     # only padding bits, so altering it need not change the signature at all.
     identifier, signature = visitor.split(".")
@@ -75,7 +76,7 @@ def test_PA_14_cookie_values_are_opaque_signed_identifiers(
         json={"version": version, "accepted": [], "visitor": forged},
     )
     assert refused.status_code == 400
-    assert len(app.state.ledger.consent_history(subject)) == events
+    assert len(read(app.state.ledger, consents.history, subject)) == events
 
 
 def test_PA_15_third_party_cookie_categories_are_the_persons_choice(
@@ -128,9 +129,9 @@ def test_PA_01_every_subject_has_a_declared_kind(seeds: Seeds) -> None:
     kinds = {k.id for k in load(STATEMENT).subject_kinds}
     assert kinds == {"visitor", "customer", "customer_employee"}
     with engine.ledger.transaction() as tx:
-        made = [tx.add_subject("parature", kind).kind for kind in sorted(kinds)]
+        made = [subjects.add(tx, "parature", kind).kind for kind in sorted(kinds)]
         with pytest.raises(Refused, match="not declared"):
-            tx.add_subject("parature", "partner")
+            subjects.add(tx, "parature", "partner")
     assert made == sorted(kinds)
 
 
@@ -138,9 +139,9 @@ def test_PA_02_anonymised_records_are_not_personal(seeds: Seeds) -> None:
     engine = seeds("parature")
     subject = person(engine, "parature", "visitor", "server_logs")
     with engine.ledger.transaction() as tx:
-        kept = tx.anonymise(subject, keep=["user.behavior.browsing_history"])
-        assert tx.records(subject) == []
-        anonymous = tx.detached_records("parature")
+        kept = records.anonymise(tx, subject, keep=["user.behavior.browsing_history"])
+        assert records.of(tx, subject) == []
+        anonymous = records.detached(tx, "parature")
     assert kept == 1 and [r.anonymous for r in anonymous] == [True]
     assert engine.state(subject).collected == {}
     decision = engine.may_disclose_anonymous("parature")
@@ -152,7 +153,7 @@ def test_PA_03_each_tenant_is_answered_under_its_own_statement(seeds: Seeds) -> 
     customer = person(engine, "parature", "customer", "registration")
     contact = person(engine, "estara", "business_contact", "business_inquiry")
     with pytest.raises(NotFound):
-        engine.ledger.subject("estara", customer.id)
+        read(engine.ledger, subjects.get, "estara", customer.id)
     assert engine.may(customer, "administer_account", CONTACT).allowed
     assert "not declared" in engine.may(contact, "administer_account", CONTACT).reason
     state = engine.state(customer)
@@ -171,17 +172,18 @@ def test_PA_12_records_from_other_sources_keep_their_provenance(seeds: Seeds) ->
     engine = seeds("parature")
     subject = person(engine, "parature", "customer", "registration", CONTACT)
     with engine.ledger.transaction() as tx:
-        tx.add_record(
+        records.add(
+            tx,
             subject,
             "user.job_title",
             "CTO",
             collection_point="other_sources",
             provenance={"received_by": "telephone"},
         )
-    records = {r.category: r for r in engine.ledger.records(subject)}
-    assert records["user.job_title"].collection_point == "other_sources"
-    assert records["user.job_title"].provenance == {"received_by": "telephone"}
-    assert records["user.name"].collection_point == "registration"
+    held = {r.category: r for r in read(engine.ledger, records.of, subject)}
+    assert held["user.job_title"].collection_point == "other_sources"
+    assert held["user.job_title"].provenance == {"received_by": "telephone"}
+    assert held["user.name"].collection_point == "registration"
     assert "PA-12" in load(STATEMENT).collection_point("other_sources").clauses
 
 
@@ -210,7 +212,7 @@ def test_PA_20_anonymous_data_may_be_disclosed_without_consent(seeds: Seeds) -> 
     )
     assert decision.allowed and "PA-20" in decision.clauses
     with engine.ledger.transaction() as tx:
-        [logged] = tx.disclosures("parature")
+        [logged] = disclosures.of(tx, "parature")
     assert logged.anonymous and logged.subject_id is None
 
 
@@ -220,16 +222,16 @@ def test_PA_21_affiliates_only_after_opt_in(seeds: Seeds) -> None:
     refused = engine.may(subject, "affiliate_sharing", CONTACT, recipient="affiliates")
     assert not refused.allowed and "PA-21" in refused.clauses
     with engine.ledger.transaction() as tx:
-        tx.consent(subject, "affiliate_sharing", method="default")
-        tx.consent(subject, recipient="affiliates", evidence={"pre_ticked": True})
+        consents.record(tx, subject, "affiliate_sharing", method="default")
+        consents.record(tx, subject, recipient="affiliates", evidence={"pre_ticked": True})
     assert not engine.may(subject, "affiliate_sharing", CONTACT, recipient="affiliates").allowed
     with engine.ledger.transaction() as tx:
-        tx.consent(subject, "affiliate_sharing", evidence={"checkbox": "affiliates"})
-        tx.consent(subject, recipient="affiliates", evidence={"checkbox": "affiliates"})
+        consents.record(tx, subject, "affiliate_sharing", evidence={"checkbox": "affiliates"})
+        consents.record(tx, subject, recipient="affiliates", evidence={"checkbox": "affiliates"})
     allowed = engine.may(subject, "affiliate_sharing", CONTACT, recipient="affiliates")
     assert allowed.allowed and "PA-21" in allowed.clauses
     with engine.ledger.transaction() as tx:
-        tx.consent(subject, recipient="affiliates", kind="withdrawn", method="link")
+        consents.record(tx, subject, recipient="affiliates", kind="withdrawn", method="link")
     assert not engine.may(subject, "affiliate_sharing", CONTACT, recipient="affiliates").allowed
 
 
@@ -239,11 +241,11 @@ def test_PA_23_partners_until_the_person_opts_out(seeds: Seeds) -> None:
     allowed = engine.disclose(subject, "partners", "partner_sharing", CONTACT)
     assert allowed.allowed and "PA-23" in allowed.clauses
     with engine.ledger.transaction() as tx:
-        tx.consent(subject, recipient="partners", kind="withdrawn", method="link")
+        consents.record(tx, subject, recipient="partners", kind="withdrawn", method="link")
     refused = engine.disclose(subject, "partners", "partner_sharing", CONTACT)
     assert not refused.allowed and "PA-23" in refused.clauses
     with engine.ledger.transaction() as tx:
-        assert len(tx.disclosures("parature", subject)) == 1
+        assert len(disclosures.of(tx, "parature", subject)) == 1
     assert subject.id not in set(
         engine.audience_ids("parature", "partner_sharing", CONTACT, recipient="partners")
     )
@@ -267,8 +269,8 @@ def _collect(client: httpx.Client, point: str, body: dict[str, Any]) -> httpx.Re
 
 def _held(service: FastAPI) -> int:
     with service.state.ledger.transaction() as tx:
-        people = tx.subjects("parature")
-        return sum(len(tx.records(s)) for s in people) + len(tx.detached_records("parature"))
+        people = subjects.of_tenant(tx, "parature")
+        return sum(len(records.of(tx, s)) for s in people) + len(records.detached(tx, "parature"))
 
 
 def test_PA_06_required_fields_enforced_optional_ones_may_be_left_out(
@@ -294,8 +296,10 @@ def test_PA_07_resumes_serve_the_assessment_alone_and_age_is_optional(
     client = make_client(service)
     answer = _collect(client, "job_application", {"fields": APPLICATION})
     assert answer.status_code == 201, answer.text
-    subject = service.state.ledger.subject("parature", answer.json()["subject"])
-    assert {r.purposes for r in service.state.ledger.records(subject)} == {("assess_candidate",)}
+    subject = read(service.state.ledger, subjects.get, "parature", answer.json()["subject"])
+    assert {r.purposes for r in read(service.state.ledger, records.of, subject)} == {
+        ("assess_candidate",)
+    }
     engine = service.state.engine
     assert engine.may(subject, "assess_candidate", ["user.content.resume"]).allowed
     assert not engine.may(subject, "respond_to_requests", ["user.name"]).allowed
@@ -311,8 +315,8 @@ def test_PA_08_national_id_numbers_are_redacted_and_never_declared(
     body = {"fields": {"email": "ann@example.com", "message": "My SSN is 078-05-1120."}}
     answer = _collect(client, "correspondence", body)
     assert answer.status_code == 201 and answer.json()["redacted"] == ["message"]
-    subject = service.state.ledger.subject("parature", answer.json()["subject"])
-    (message,) = service.state.ledger.records(subject, ["user.content.private"])
+    subject = read(service.state.ledger, subjects.get, "parature", answer.json()["subject"])
+    (message,) = read(service.state.ledger, records.of, subject, ["user.content.private"])
     assert message.value == "My SSN is [redacted]."
     text = STATEMENT.read_text(encoding="utf-8")
     declared = text.replace(
@@ -330,11 +334,17 @@ def test_PA_09_session_registrations_go_to_that_sessions_host_only(
     service = make_app((STATEMENT,))
     client = make_client(service)
     body = {"fields": {"name": "Ann", "email": "ann@example.com", "company": "Example Corp"}}
-    session = service.state.ledger.subject(
-        "parature", _collect(client, "session_registration", body).json()["subject"]
+    session = read(
+        service.state.ledger,
+        subjects.get,
+        "parature",
+        _collect(client, "session_registration", body).json()["subject"],
     )
-    contact = service.state.ledger.subject(
-        "parature", _collect(client, "contact_form", {"fields": CONTACT_FORM}).json()["subject"]
+    contact = read(
+        service.state.ledger,
+        subjects.get,
+        "parature",
+        _collect(client, "contact_form", {"fields": CONTACT_FORM}).json()["subject"],
     )
     engine = service.state.engine
     shared = ["user.name", "user.contact.email"]
@@ -350,8 +360,8 @@ def test_PA_16_records_carry_the_declared_uses_and_no_other(
     client = make_client(service)
     answer = _collect(client, "registration", {"fields": {**CONTACT_FORM}})
     assert answer.status_code == 201, answer.text
-    subject = service.state.ledger.subject("parature", answer.json()["subject"])
-    (email,) = service.state.ledger.records(subject, ["user.contact.email"])
+    subject = read(service.state.ledger, subjects.get, "parature", answer.json()["subject"])
+    (email,) = read(service.state.ledger, records.of, subject, ["user.contact.email"])
     declared = {p.id for p in load(STATEMENT).purposes if "PA-16" in p.clauses}
     assert set(email.purposes) <= declared | {"administrative_email", "partner_sharing"}
     engine = service.state.engine
@@ -367,8 +377,8 @@ def test_PA_25_feedback_is_stored_detached_from_the_person(
     answer = _collect(client, "feedback", {"fields": {"feedback": "Search is slow."}})
     assert answer.status_code == 201 and answer.json()["subject"] is None
     with service.state.ledger.transaction() as tx:
-        assert tx.subjects("parature") == []
-        (kept,) = tx.detached_records("parature")
+        assert subjects.of_tenant(tx, "parature") == []
+        (kept,) = records.detached(tx, "parature")
     assert kept.subject_id is None and kept.purposes == ("use_feedback",)
 
 
@@ -405,7 +415,7 @@ def test_PA_28_roles_secure_cookies_and_a_configurable_session(
     assert auditor.get(f"{admin}/receipts").status_code == 200
     assert auditor.get(f"{admin}/profile").status_code == 403
     # Staff sign-in: a unique login, and a session cookie as short as configured.
-    staff.create_user(service.state.ledger.engine, "agent@example.com", PASSWORD, "support_agent")
+    write(service.state.ledger, staff.create_user, "agent@example.com", PASSWORD, "support_agent")
     token = form_token(client, "/login")
     signed = client.post(
         "/login", data={"email": "agent@example.com", "password": PASSWORD, "csrf_token": token}

@@ -8,11 +8,12 @@ import pytest
 
 from keepfaith.collect.points import submit
 from keepfaith.exceptions import InvalidSubmission
+from keepfaith.ledger import disclosures, records, statements, subjects
 from keepfaith.statement import load
 from tests.conformance.conftest import Seeds, person
 from tests.conformance.told import assert_told, publish_plan
 from tests.conftest import EXAMPLES
-from tests.ledger.support import stored_bytes
+from tests.ledger.support import read, stored_bytes
 
 STATEMENT = EXAMPLES / "starclicks" / "statement.yaml"
 
@@ -28,7 +29,7 @@ def test_SC_02_payment_data_is_encrypted_at_rest(seeds: Seeds, database_kind: st
     subject = person(
         engine, "starclicks", "customer", "registration", ["user.financial.credit_card"], value=CARD
     )
-    assert [r.value for r in engine.ledger.records(subject)] == [CARD]
+    assert [r.value for r in read(engine.ledger, records.of, subject)] == [CARD]
     assert CARD.encode() not in stored_bytes(engine.ledger, database_kind)
 
 
@@ -65,7 +66,7 @@ def test_SC_08_only_the_three_disclosure_bases(seeds: Seeds, basis: str, allowed
         shared = engine.disclose(subject, recipient, "account_contact", ["user.name"])
         assert not shared.allowed and "SC-08" in shared.clauses
     with engine.ledger.transaction() as tx:
-        logged = [(d.basis, d.reference) for d in tx.disclosures("starclicks")]
+        logged = [(d.basis, d.reference) for d in disclosures.of(tx, "starclicks")]
     assert logged == ([(basis, "case 7")] if allowed else [])
 
 
@@ -76,28 +77,28 @@ REGISTRATION = {"name": "Ann Example", "email": "ann@example.com", "payment": CA
 
 def test_SC_01_only_declared_fields_are_gathered(seeds: Seeds) -> None:
     engine = seeds("starclicks")
-    statement = engine.ledger.statement("starclicks")
+    statement = read(engine.ledger, statements.get, "starclicks")
     extra = {**REGISTRATION, "birthday": "1990-01-01", "employer": "Acme"}
     with pytest.raises(InvalidSubmission) as refused:
         submit(engine.ledger, statement, "registration", extra)
     assert set(refused.value.errors) == {"birthday", "employer"}
     with engine.ledger.transaction() as tx:
-        assert tx.subjects("starclicks") == []
+        assert subjects.of_tenant(tx, "starclicks") == []
     done = submit(engine.ledger, statement, "registration", REGISTRATION)
-    subject = engine.ledger.subject("starclicks", done.subject_id or 0)
-    held = {r.category for r in engine.ledger.records(subject)}
+    subject = read(engine.ledger, subjects.get, "starclicks", done.subject_id or 0)
+    held = {r.category for r in read(engine.ledger, records.of, subject)}
     assert held == {"user.name", "user.contact.email", "user.financial.credit_card"}
 
 
 def test_SC_03_support_interactions_are_records_of_the_subject(seeds: Seeds) -> None:
     engine = seeds("starclicks")
-    statement = engine.ledger.statement("starclicks")
+    statement = read(engine.ledger, statements.get, "starclicks")
     customer = submit(engine.ledger, statement, "registration", REGISTRATION)
-    subject = engine.ledger.subject("starclicks", customer.subject_id or 0)
+    subject = read(engine.ledger, subjects.get, "starclicks", customer.subject_id or 0)
     chat = {"email": "ann@example.com", "started_at": "2013-05-02T10:15:00", "duration": "PT12M"}
     done = submit(engine.ledger, statement, "support_interactions", chat, subject=subject)
     assert done.subject_id == subject.id
-    stored = engine.ledger.records(subject, ["user.behavior.support_history"])
+    stored = read(engine.ledger, records.of, subject, ["user.behavior.support_history"])
     assert sorted(r.value or "" for r in stored) == ["2013-05-02T10:15:00", "PT12M"]
     assert {r.collection_point for r in stored} == {"support_interactions"}
     assert engine.may(subject, "assign_resources", ["user.behavior.support_history"]).allowed
@@ -105,11 +106,13 @@ def test_SC_03_support_interactions_are_records_of_the_subject(seeds: Seeds) -> 
 
 def test_SC_04_visits_logs_and_conversations_are_declared_points(seeds: Seeds) -> None:
     engine = seeds("starclicks")
-    statement = engine.ledger.statement("starclicks")
+    statement = read(engine.ledger, statements.get, "starclicks")
     visit = {"browser": "Firefox", "os": "Linux", "visited_at": "2013-05-02T10:15:00"}
     done = submit(engine.ledger, statement, "client_site_visits", visit)
-    subject = engine.ledger.subject("starclicks", done.subject_id or 0)
-    assert {r.purposes for r in engine.ledger.records(subject)} == {("client_communication",)}
+    subject = read(engine.ledger, subjects.get, "starclicks", done.subject_id or 0)
+    assert {r.purposes for r in read(engine.ledger, records.of, subject)} == {
+        ("client_communication",)
+    }
     # The IP address is logged on Star-Clicks' own site only, not on clients' sites.
     with pytest.raises(InvalidSubmission) as refused:
         submit(engine.ledger, statement, "client_site_visits", {**visit, "ip": "192.0.2.1"})

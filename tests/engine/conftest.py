@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from keepfaith.engine import Engine
-from keepfaith.ledger import Keyring, Ledger
+from keepfaith.ledger import Keyring, Ledger, statements
 from tests.ledger.support import KEY, MINIMAL, RULES, Clock, open_ledger
 
 
@@ -27,5 +27,5 @@ def ledger(database_url: str, clock: Clock) -> Iterator[Ledger]:
 @pytest.fixture
 def engine(ledger: Ledger) -> Engine:
     with ledger.transaction() as tx:
-        statements = [tx.statement("acme"), tx.statement("rules")]
-    return Engine(ledger, statements)
+        published = [statements.get(tx, "acme"), statements.get(tx, "rules")]
+    return Engine(ledger, published)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 import keepfaith
 from keepfaith.engine import Engine
-from keepfaith.ledger import Ledger, Subject
+from keepfaith.ledger import Ledger, Subject, consents, holds, records, statements, subjects
 from tests.ledger.support import RULES, START, Clock
 
 EMAIL, NAME, LOCATION = "user.contact.email", "user.name", "user.location"
@@ -61,18 +61,21 @@ def populate(ledger: Ledger, clock: Clock, count: int) -> list[Subject]:
     with ledger.transaction() as tx:
         for number in range(count):
             if number == count // 2:
-                tx.publish(keepfaith.loads(second), second)  # later subjects get version 2
-            subject = tx.add_subject("rules", rng.choice(["customer", "visitor"]))
+                statements.publish(
+                    tx, keepfaith.loads(second), second
+                )  # later subjects get version 2
+            subject = subjects.add(tx, "rules", rng.choice(["customer", "visitor"]))
             for point in rng.sample(sorted(POINTS), rng.randint(0, 2)):
                 for category in POINTS[point]:
-                    tx.add_record(subject, category, "x", collection_point=point)
+                    records.add(tx, subject, category, "x", collection_point=point)
             if rng.random() < 0.2:
-                tx.add_record(subject, NAME, "x", source="registry", purposes=[])
+                records.add(tx, subject, NAME, "x", source="registry", purposes=[])
             for choice in rng.sample(CHOICES, rng.randint(0, 4)):
                 kind = rng.choice(["given", "withdrawn", "notified", "reaffirmed"])
                 method = rng.choice(["explicit", "default", "link", "gpc"])
                 options = {"recipient": choice[10:]} if choice.startswith("recipient:") else {}
-                tx.consent(
+                consents.record(
+                    tx,
                     subject,
                     None if options else choice,
                     kind=kind,
@@ -81,15 +84,15 @@ def populate(ledger: Ledger, clock: Clock, count: int) -> list[Subject]:
                     **options,
                 )
             if rng.random() < 0.15:
-                tx.add_hold(
-                    subject, "legal", until=rng.choice([None, START - dt.timedelta(days=1)])
+                holds.add(
+                    tx, subject, "legal", until=rng.choice([None, START - dt.timedelta(days=1)])
                 )
             if rng.random() < 0.15:
-                subject = tx.set_status(subject, rng.choice(["deactivated", "deleted"]))
+                subject = subjects.set_status(tx, subject, rng.choice(["deactivated", "deleted"]))
             if rng.random() < 0.1:
-                subject = tx.set_known_child(subject)
+                subject = subjects.set_known_child(tx, subject)
             if rng.random() < 0.2:
-                subject = tx.set_gpc(subject)
+                subject = subjects.set_gpc(tx, subject)
             people.append(subject)
     return people
 

@@ -11,7 +11,16 @@ import sqlalchemy as sa
 import keepfaith
 from keepfaith.engine import Engine
 from keepfaith.exceptions import NotFound
-from keepfaith.ledger import Ledger, Subject
+from keepfaith.ledger import (
+    Ledger,
+    Subject,
+    consents,
+    disclosures,
+    holds,
+    records,
+    statements,
+    subjects,
+)
 from tests.ledger.support import RULES, Clock
 
 EMAIL, NAME = "user.contact.email", "user.name"
@@ -19,9 +28,9 @@ EMAIL, NAME = "user.contact.email", "user.name"
 
 def customer(ledger: Ledger, tenant: str = "rules", point: str = "signup") -> Subject:
     with ledger.transaction() as tx:
-        subject = tx.add_subject(tenant, "customer")
-        tx.add_record(subject, EMAIL, "ann@example.com", collection_point=point)
-        tx.add_record(subject, NAME, "Ann", collection_point=point)
+        subject = subjects.add(tx, tenant, "customer")
+        records.add(tx, subject, EMAIL, "ann@example.com", collection_point=point)
+        records.add(tx, subject, NAME, "Ann", collection_point=point)
     return subject
 
 
@@ -40,15 +49,15 @@ def test_only_an_explicit_choice_is_consent(
 ) -> None:
     subject = customer(ledger)
     with ledger.transaction() as tx:
-        tx.consent(subject, "newsletter", method=method, evidence=evidence)
+        consents.record(tx, subject, "newsletter", method=method, evidence=evidence)
     assert engine.may(subject, "newsletter", [EMAIL]).allowed is allowed
 
 
 def test_may_loads_the_snapshot_in_one_query(ledger: Ledger, engine: Engine) -> None:
     subject = customer(ledger)
     with ledger.transaction() as tx:
-        tx.consent(subject, "newsletter")
-        tx.add_hold(subject, "legal")
+        consents.record(tx, subject, "newsletter")
+        holds.add(tx, subject, "legal")
     engine.may(subject, "account", EMAIL)  # plans the question
     statements: list[str] = []
 
@@ -87,11 +96,11 @@ def test_consent_at_a_past_time(ledger: Ledger, engine: Engine, clock: Clock) ->
     before = clock.advance(hours=1)
     with ledger.transaction() as tx:
         clock.advance(hours=1)
-        tx.consent(subject, "newsletter")
+        consents.record(tx, subject, "newsletter")
     during = clock.advance(hours=1)
     with ledger.transaction() as tx:
         clock.advance(hours=1)
-        tx.consent(subject, "newsletter", kind="withdrawn", method="link")
+        consents.record(tx, subject, "newsletter", kind="withdrawn", method="link")
     assert [engine.may(subject, "newsletter", EMAIL, at=t).allowed for t in (before, during)] == [
         False,
         True,
@@ -111,15 +120,15 @@ def test_each_subject_is_decided_under_its_own_version(ledger: Ledger, engine: E
         "  - {id: account",
     )
     with ledger.transaction() as tx:
-        tx.publish(keepfaith.loads(text), text)
+        statements.publish(tx, keepfaith.loads(text), text)
     assert "not declared" in engine.may(subject, "survey_invites", EMAIL).reason
     with ledger.transaction() as tx:
-        moved = tx.set_statement_version(subject, "2")
+        moved = subjects.set_statement_version(tx, subject, "2")
     assert moved.statement_version == "2"
     later = engine.may(moved, "survey_invites", EMAIL)  # ES-03: a new use of old data
     assert not later.allowed and "not collected for" in later.reason
     with ledger.transaction() as tx:
-        tx.consent(moved, "survey_invites", kind="notified", method="link")
+        consents.record(tx, moved, "survey_invites", kind="notified", method="link")
     assert engine.may(moved, "survey_invites", EMAIL).allowed
 
 
@@ -144,12 +153,12 @@ def test_disclosure_is_logged_only_when_allowed(ledger: Ledger, engine: Engine) 
     subject = customer(ledger)
     assert not engine.disclose(subject, "partners", "ads", [EMAIL]).allowed
     with ledger.transaction() as tx:
-        assert tx.disclosures("rules") == []
-        tx.consent(subject, "product_news", kind="notified", method="link")
+        assert disclosures.of(tx, "rules") == []
+        consents.record(tx, subject, "product_news", kind="notified", method="link")
     decision = engine.disclose(subject, "partners", "product_news", [EMAIL], country="DE")
     assert decision.allowed, decision.reason
     with ledger.transaction() as tx:
-        [logged] = tx.disclosures("rules", subject)
+        [logged] = disclosures.of(tx, "rules", subject)
     assert (logged.recipient, logged.basis, logged.country) == ("partners", "opt_out", "DE")
 
 
@@ -171,7 +180,7 @@ def test_legal_disclosure_only_on_declared_bases(
     )
     assert (decision.allowed, decision.clauses) == (allowed, clauses)
     with ledger.transaction() as tx:
-        log = tx.disclosures("rules", subject)
+        log = disclosures.of(tx, "rules", subject)
     assert [(d.basis, d.reference) for d in log] == ([(basis, "order 2024/17")] if allowed else [])
 
 
@@ -180,15 +189,15 @@ def test_anonymous_data_is_free_where_the_statement_says(ledger: Ledger, engine:
     assert (allowed.allowed, allowed.clauses) == (True, ("TT-72",))
     assert not engine.may_disclose_anonymous("acme").allowed
     with ledger.transaction() as tx:
-        [logged] = tx.disclosures("rules")
+        [logged] = disclosures.of(tx, "rules")
     assert logged.anonymous and logged.subject_id is None
 
 
 def test_project_keeps_only_what_the_recipient_may_receive(ledger: Ledger, engine: Engine) -> None:
     subject = customer(ledger)
     with ledger.transaction() as tx:
-        tx.add_record(subject, "user.financial.credit_card", "4111", collection_point="signup")
-        held = tx.records(subject)
+        records.add(tx, subject, "user.financial.credit_card", "4111", collection_point="signup")
+        held = records.of(tx, subject)
     assert {r.category for r in engine.project(held, "mailer")} == {EMAIL, NAME}
     assert {r.category for r in engine.project(held, "partners")} == {EMAIL}
     assert engine.project(held, "nobody") == []
@@ -199,8 +208,8 @@ def test_a_hold_keeps_legal_uses_of_a_deleted_subject(
 ) -> None:
     subject = customer(ledger)
     with ledger.transaction() as tx:
-        tx.add_hold(subject, "legal", until=clock.now + dt.timedelta(days=10))
-        tx.set_status(subject, "deleted")
+        holds.add(tx, subject, "legal", until=clock.now + dt.timedelta(days=10))
+        subjects.set_status(tx, subject, "deleted")
     assert engine.may(subject, "legal_keep", [NAME], at=clock.now).allowed
     assert not engine.may(subject, "account", [NAME], at=clock.now).allowed
     assert not engine.may(

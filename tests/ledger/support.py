@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 import keepfaith
-from keepfaith.ledger import Keyring, Ledger
+from keepfaith.ledger import Keyring, Ledger, statements
 from keepfaith.statement import Statement
 
 HERE = Path(__file__).resolve().parent
@@ -18,6 +19,7 @@ RULES = HERE.parent / "engine" / "fixtures" / "rules.yaml"
 KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 """A fixed test key (base64 of 32 ASCII bytes); never use a key like this for real."""
 START = dt.datetime(2024, 3, 1, 12, 0, tzinfo=dt.UTC)
+Result = TypeVar("Result")
 
 
 class Clock:
@@ -44,13 +46,13 @@ def open_ledger(
     """A migrated ledger with the statements in ``paths`` published."""
     ledger = Ledger(database_url, keys=keys, clock=clock or Clock())
     ledger.migrate()
-    statements = []
+    loaded = []
     with ledger.transaction() as tx:
         for path in paths:
             statement = keepfaith.load(path)
-            tx.publish(statement, path.read_text(encoding="utf-8"))
-            statements.append(statement)
-    return ledger, statements
+            statements.publish(tx, statement, path.read_text(encoding="utf-8"))
+            loaded.append(statement)
+    return ledger, loaded
 
 
 def stored_bytes(ledger: Ledger, database_kind: str) -> bytes:
@@ -62,3 +64,15 @@ def stored_bytes(ledger: Ledger, database_kind: str) -> bytes:
     with ledger.engine.connect() as connection:
         rows = connection.execute(sa.text("SELECT * FROM records")).all()
     return repr(rows).encode()
+
+
+def read(ledger: Ledger, function: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:
+    """``function(tx, *args, **kwargs)`` in a unit of work of its own, for reads."""
+    with ledger.reading() as tx:
+        return function(tx, *args, **kwargs)
+
+
+def write(ledger: Ledger, function: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:
+    """``function(tx, *args, **kwargs)`` in a unit of work of its own, committed."""
+    with ledger.transaction(actor="test") as tx:
+        return function(tx, *args, **kwargs)

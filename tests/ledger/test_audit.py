@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from keepfaith.cli import app
 from keepfaith.exceptions import AuditChainBroken
-from keepfaith.ledger import Ledger, Subject
-from keepfaith.ledger.tables import audit_entries as entries
+from keepfaith.ledger import Ledger, Subject, consents, holds, preferences, records, subjects
+from keepfaith.ledger.audit import audit_entries as entries
 
 PERSONAL = "ann.secret@example.com"
 
@@ -21,16 +21,16 @@ PERSONAL = "ann.secret@example.com"
 def fill(ledger: Ledger) -> None:
     """Publish (done by the fixture), then nine more changes: ten entries in all."""
     with ledger.transaction(actor="tester") as tx:
-        subject = tx.add_subject("acme", "customer")
-        tx.add_record(subject, "user.contact.email", PERSONAL, collection_point="signup")
-        tx.add_record(subject, "user.name", "Ann Secret", collection_point="signup")
+        subject = subjects.add(tx, "acme", "customer")
+        records.add(tx, subject, "user.contact.email", PERSONAL, collection_point="signup")
+        records.add(tx, subject, "user.name", "Ann Secret", collection_point="signup")
     with ledger.transaction() as tx:
-        tx.consent(subject, "newsletter")
-        tx.set_preference(subject, "language", "en")
-        tx.add_hold(subject, "legal")
-        tx.set_gpc(subject)
-        tx.consent(subject, "newsletter", kind="withdrawn", method="link")
-        tx.set_status(subject, "deactivated")
+        consents.record(tx, subject, "newsletter")
+        preferences.put(tx, subject, "language", "en")
+        holds.add(tx, subject, "legal")
+        subjects.set_gpc(tx, subject)
+        consents.record(tx, subject, "newsletter", kind="withdrawn", method="link")
+        subjects.set_status(tx, subject, "deactivated")
 
 
 def test_every_change_is_chained_without_personal_values(ledger: Ledger) -> None:
@@ -119,16 +119,16 @@ def test_cli_reports_an_intact_chain(ledger: Ledger) -> None:
 
 def test_concurrent_units_of_work_keep_one_unbroken_chain(ledger: Ledger) -> None:
     with ledger.transaction() as tx:
-        subjects = [tx.add_subject("acme", "customer") for _ in range(4)]
+        people = [subjects.add(tx, "acme", "customer") for _ in range(4)]
     before = len(ledger.audit_entries())
 
     def work(subject: Subject) -> None:
         for number in range(8):
             with ledger.transaction(actor=f"worker-{subject.id}") as tx:
-                tx.set_preference(subject, "n", number)
+                preferences.put(tx, subject, "n", number)
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(work, subjects))
+        list(pool.map(work, people))
     assert ledger.verify_audit() == before + 32
 
 

@@ -11,20 +11,20 @@ from typer.testing import CliRunner
 
 from keepfaith.cli import app
 from keepfaith.exceptions import ConfigurationError, IntegrityError
-from keepfaith.ledger import Keyring, Ledger, generate_key
-from keepfaith.ledger.tables import records
+from keepfaith.ledger import Keyring, Ledger, generate_key, records, subjects
+from keepfaith.ledger.records import records as stored
 from keepfaith.settings import Settings
-from tests.ledger.support import KEY, open_ledger, stored_bytes
+from tests.ledger.support import KEY, open_ledger, read, stored_bytes
 
 CARD = "4111111111111111"
 
 
 def test_no_plaintext_of_a_sensitive_value_is_stored(ledger: Ledger, database_kind: str) -> None:
     with ledger.transaction() as tx:
-        subject = tx.add_subject("acme", "customer")
-        tx.add_record(subject, "user.financial.credit_card", CARD, collection_point="signup")
-        tx.add_record(subject, "user.name", "Plain Name", collection_point="signup")
-    [card] = ledger.records(subject, ["user.financial.credit_card"])
+        subject = subjects.add(tx, "acme", "customer")
+        records.add(tx, subject, "user.financial.credit_card", CARD, collection_point="signup")
+        records.add(tx, subject, "user.name", "Plain Name", collection_point="signup")
+    [card] = read(ledger, records.of, subject, ["user.financial.credit_card"])
     assert card.value == CARD
     raw = stored_bytes(ledger, database_kind)
     assert CARD.encode() not in raw
@@ -34,35 +34,37 @@ def test_no_plaintext_of_a_sensitive_value_is_stored(ledger: Ledger, database_ki
 def test_sensitive_value_refused_without_a_key(database_url: str) -> None:
     ledger, _ = open_ledger(database_url)
     with ledger.transaction() as tx:
-        subject = tx.add_subject("acme", "customer")
-        tx.add_record(subject, "user.name", "Ann", collection_point="signup")
+        subject = subjects.add(tx, "acme", "customer")
+        records.add(tx, subject, "user.name", "Ann", collection_point="signup")
         with pytest.raises(ConfigurationError, match="encryption keys"):
-            tx.add_record(subject, "user.financial.credit_card", CARD, collection_point="signup")
+            records.add(tx, subject, "user.financial.credit_card", CARD, collection_point="signup")
     ledger.close()
 
 
 def test_a_value_moved_to_another_row_does_not_decrypt(ledger: Ledger) -> None:
     with ledger.transaction() as tx:
-        subject = tx.add_subject("acme", "customer")
-        card = tx.add_record(subject, "user.financial.credit_card", CARD, collection_point="signup")
-        name = tx.add_record(subject, "user.name", "Ann", collection_point="signup")
+        subject = subjects.add(tx, "acme", "customer")
+        card = records.add(
+            tx, subject, "user.financial.credit_card", CARD, collection_point="signup"
+        )
+        name = records.add(tx, subject, "user.name", "Ann", collection_point="signup")
         sealed = tx.connection.execute(
-            sa.select(records.c.value, records.c.key_id).where(records.c.id == card.id)
+            sa.select(stored.c.value, stored.c.key_id).where(stored.c.id == card.id)
         ).one()
         tx.connection.execute(
-            records.update()
-            .where(records.c.id == name.id)
+            stored.update()
+            .where(stored.c.id == name.id)
             .values(value=sealed.value, key_id=sealed.key_id)
         )
     with pytest.raises(IntegrityError):
-        ledger.records(subject, ["user.name"])
+        read(ledger, records.of, subject, ["user.name"])
 
 
 def test_rotation_reencrypts_under_the_active_key(database_url: str, tmp_path: Path) -> None:
     ledger, _ = open_ledger(database_url, keys=Keyring({"old": KEY}))
     with ledger.transaction() as tx:
-        subject = tx.add_subject("acme", "customer")
-        tx.add_record(subject, "user.financial.credit_card", CARD, collection_point="signup")
+        subject = subjects.add(tx, "acme", "customer")
+        records.add(tx, subject, "user.financial.credit_card", CARD, collection_point="signup")
     ledger.close()
     new = generate_key()
     settings = {"old": KEY, "new": new}
@@ -78,8 +80,8 @@ def test_rotation_reencrypts_under_the_active_key(database_url: str, tmp_path: P
         Settings(encryption_keys={"new": new}, active_key_id="new", database_url=database_url)
     )
     with rotated.engine.connect() as connection:
-        assert connection.execute(sa.select(records.c.key_id)).scalars().all() == ["new"]
-    assert [r.value for r in rotated.records(subject)] == [CARD]
+        assert connection.execute(sa.select(stored.c.key_id)).scalars().all() == ["new"]
+    assert [r.value for r in read(rotated, records.of, subject)] == [CARD]
     assert rotated.verify_audit() > 0
     rotated.close()
 

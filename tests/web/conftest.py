@@ -29,12 +29,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from keepfaith.ledger import Subject, staff
+from keepfaith.ledger import Subject, records, staff, subjects
 from keepfaith.ledger.staff import Role
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement, load
 from keepfaith.web import create_app, prepare
 from tests.conftest import EXAMPLES, empty_database
+from tests.ledger.support import write
 
 PARATURE = EXAMPLES / "parature" / "statement.yaml"
 EZTALKS = EXAMPLES / "eztalks" / "statement.yaml"
@@ -136,10 +137,12 @@ def client(app: FastAPI, make_client: Callable[..., httpx.Client]) -> httpx.Clie
 
 def sign_in(client: httpx.Client, app: FastAPI, role: Role | str) -> staff.Principal:
     """Make a new staff user of ``role`` and give ``client`` a live session cookie for it."""
-    engine = app.state.ledger.engine
-    user = staff.create_user(engine, f"staff-{uuid.uuid4().hex[:12]}@example.com", PASSWORD, role)
+    ledger = app.state.ledger
+    user = write(
+        ledger, staff.create_user, f"staff-{uuid.uuid4().hex[:12]}@example.com", PASSWORD, role
+    )
     minutes = app.state.settings.session_lifetime_minutes
-    token = staff.start_session(engine, user, dt.timedelta(minutes=minutes))
+    token = write(ledger, staff.start_session, user, dt.timedelta(minutes=minutes))
     client.cookies.set("kf_session", token)
     return user
 
@@ -164,7 +167,7 @@ def api_token(app: FastAPI) -> Callable[..., str]:
     """A new API token of ``role``: ``api_token(role, app=None)``."""
 
     def make(role: Role | str, on: FastAPI | None = None) -> str:
-        return staff.create_token((on or app).state.ledger.engine, "test machine", role)
+        return write((on or app).state.ledger, staff.create_token, "test machine", role)
 
     return make
 
@@ -218,9 +221,9 @@ def customer(app: FastAPI, tenant: str = "parature") -> Subject:
     """A new subject of ``tenant``; Parature's is a customer with an email on record."""
     with app.state.ledger.transaction() as tx:
         if tenant != "parature":
-            return tx.add_subject(tenant, app.state.statements[tenant].subject_kinds[0].id)
-        subject = tx.add_subject(tenant, "customer")
-        tx.add_record(
-            subject, "user.contact.email", "ann@example.com", collection_point="contact_form"
+            return subjects.add(tx, tenant, app.state.statements[tenant].subject_kinds[0].id)
+        subject = subjects.add(tx, tenant, "customer")
+        records.add(
+            tx, subject, "user.contact.email", "ann@example.com", collection_point="contact_form"
         )
     return subject

@@ -16,7 +16,9 @@ from fastapi import FastAPI
 
 from keepfaith.exceptions import Refused
 from keepfaith.ledger import staff
+from keepfaith.ledger.crypto import tokens
 from keepfaith.ledger.staff import Role
+from tests.ledger.support import read, write
 from tests.web.conftest import PASSWORD, form_token
 
 EVERYONE = frozenset(Role)
@@ -90,7 +92,7 @@ def test_role_table(
 
 
 def test_sign_in_opens_a_session_with_a_safe_cookie(app: FastAPI, client: httpx.Client) -> None:
-    staff.create_user(app.state.ledger.engine, "Officer@Example.com", PASSWORD, "privacy_officer")
+    write(app.state.ledger, staff.create_user, "Officer@Example.com", PASSWORD, "privacy_officer")
     token = form_token(client, "/login")
     signed_in = client.post(
         "/login", data={"email": "officer@example.com", "password": PASSWORD, "csrf_token": token}
@@ -126,7 +128,7 @@ def test_sign_out_ends_the_session(app: FastAPI, client: httpx.Client) -> None:
 def test_wrong_password_is_refused_without_saying_which_part(
     app: FastAPI, client: httpx.Client
 ) -> None:
-    staff.create_user(app.state.ledger.engine, "owner@example.com", PASSWORD, "owner")
+    write(app.state.ledger, staff.create_user, "owner@example.com", PASSWORD, "owner")
     token = form_token(client, "/login")
     wrong = client.post(
         "/login",
@@ -141,7 +143,7 @@ def test_wrong_password_is_refused_without_saying_which_part(
 
 
 def test_sign_in_without_csrf_token_is_refused(app: FastAPI, client: httpx.Client) -> None:
-    staff.create_user(app.state.ledger.engine, "owner@example.com", PASSWORD, "owner")
+    write(app.state.ledger, staff.create_user, "owner@example.com", PASSWORD, "owner")
     form_token(client, "/login")  # the cookie alone is not enough
     refused = client.post("/login", data={"email": "owner@example.com", "password": PASSWORD})
     assert refused.status_code == 403
@@ -155,7 +157,7 @@ def test_plain_http_deployment_drops_secure(
     make_app: Callable[..., FastAPI], make_client: Callable[..., httpx.Client]
 ) -> None:
     app = make_app(cookie_secure=False)
-    staff.create_user(app.state.ledger.engine, "owner@example.com", PASSWORD, "owner")
+    write(app.state.ledger, staff.create_user, "owner@example.com", PASSWORD, "owner")
     client = make_client(app)
     token = form_token(client, "/login")
     signed_in = client.post(
@@ -168,7 +170,7 @@ def test_session_lifetime_is_a_setting(
     make_app: Callable[..., FastAPI], make_client: Callable[..., httpx.Client]
 ) -> None:
     app = make_app(session_lifetime_minutes=15)
-    staff.create_user(app.state.ledger.engine, "owner@example.com", PASSWORD, "owner")
+    write(app.state.ledger, staff.create_user, "owner@example.com", PASSWORD, "owner")
     client = make_client(app)
     token = form_token(client, "/login")
     signed_in = client.post(
@@ -180,9 +182,9 @@ def test_session_lifetime_is_a_setting(
 def test_expired_session_is_refused(app: FastAPI, client: httpx.Client) -> None:
     import datetime as dt
 
-    engine = app.state.ledger.engine
-    user = staff.create_user(engine, "owner@example.com", PASSWORD, "owner")
-    token = staff.start_session(engine, user, dt.timedelta(seconds=-1))
+    ledger = app.state.ledger
+    user = write(ledger, staff.create_user, "owner@example.com", PASSWORD, "owner")
+    token = write(ledger, staff.start_session, user, dt.timedelta(seconds=-1))
     client.cookies.set("kf_session", token)
     assert client.get("/admin").status_code == 401
 
@@ -240,14 +242,14 @@ def test_a_csrf_token_minted_without_the_session_does_not_work_with_it(
 
 
 def test_passwords_and_tokens_are_stored_hashed(app: FastAPI, client: httpx.Client) -> None:
-    engine = app.state.ledger.engine
-    staff.create_user(engine, "owner@example.com", PASSWORD, "owner")
-    token = staff.create_token(engine, "crm", "support_agent")
-    with engine.connect() as connection:
+    ledger = app.state.ledger
+    write(ledger, staff.create_user, "owner@example.com", PASSWORD, "owner")
+    token = write(ledger, staff.create_token, "crm", "support_agent")
+    with ledger.engine.connect() as connection:
         hashes = connection.execute(sa.select(staff.staff_users.c.password_hash)).scalars().all()
         stored = connection.execute(sa.select(staff.api_tokens.c.token_hash)).scalars().all()
     assert all(value.startswith("$argon2id$") and PASSWORD not in value for value in hashes)
-    assert stored == [staff.digest(token)]
+    assert stored == [tokens.digest(token)]
 
 
 def test_api_token_works_until_revoked(
@@ -259,22 +261,22 @@ def test_api_token_works_until_revoked(
     assert me.status_code == 200
     assert me.json()["role"] == "auditor"
     assert client.get("/admin/staff", headers=headers).status_code == 403
-    principal = staff.token_principal(app.state.ledger.engine, token)
+    principal = read(app.state.ledger, staff.token_principal, token)
     assert principal is not None
-    staff.revoke_token(app.state.ledger.engine, principal.id)
+    write(app.state.ledger, staff.revoke_token, principal.id)
     assert client.get("/admin/api/me", headers=headers).status_code == 401
 
 
 def test_staff_users_and_tokens_refuse_bad_input(app: FastAPI) -> None:
-    engine = app.state.ledger.engine
-    staff.create_user(engine, "owner@example.com", PASSWORD, "owner")
+    ledger = app.state.ledger
+    write(ledger, staff.create_user, "owner@example.com", PASSWORD, "owner")
     with pytest.raises(Refused, match="already exists"):
-        staff.create_user(engine, "OWNER@example.com", PASSWORD, "auditor")
+        write(ledger, staff.create_user, "OWNER@example.com", PASSWORD, "auditor")
     with pytest.raises(Refused, match="'@'"):
-        staff.create_user(engine, "owner", PASSWORD, "owner")
+        write(ledger, staff.create_user, "owner", PASSWORD, "owner")
     with pytest.raises(Refused, match="at most 255"):
-        staff.create_user(engine, "o" * 250 + "@example.com", PASSWORD, "owner")
+        write(ledger, staff.create_user, "o" * 250 + "@example.com", PASSWORD, "owner")
     with pytest.raises(ValueError, match="janitor"):
-        staff.create_user(engine, "x@example.com", PASSWORD, "janitor")
+        write(ledger, staff.create_user, "x@example.com", PASSWORD, "janitor")
     with pytest.raises(Refused, match="needs a name"):
-        staff.create_token(engine, " ", "owner")
+        write(ledger, staff.create_token, " ", "owner")

@@ -13,8 +13,8 @@ import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
+from keepfaith.ledger.records import records
 from keepfaith.ledger.staff import Role
-from keepfaith.ledger.tables import records
 from tests.conftest import PARATURE_CONTACT
 
 SECRET_TEXT = "ann.secret@example.com"

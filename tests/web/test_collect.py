@@ -8,8 +8,9 @@ from collections.abc import Callable
 import httpx
 from fastapi import FastAPI
 
-from keepfaith.ledger import ConsentMethod, Ledger
+from keepfaith.ledger import ConsentMethod, Ledger, consents, records, subjects
 from tests.conftest import EXAMPLES, PARATURE_CONTACT
+from tests.ledger.support import read
 from tests.web.conftest import form_token
 
 CONTACT = PARATURE_CONTACT
@@ -21,8 +22,8 @@ def ledger_of(app: FastAPI) -> Ledger:
 
 def counts(app: FastAPI) -> tuple[int, int]:
     with ledger_of(app).transaction() as tx:
-        people = tx.subjects("parature")
-        held = sum(len(tx.records(s)) for s in people) + len(tx.detached_records("parature"))
+        people = subjects.of_tenant(tx, "parature")
+        held = sum(len(records.of(tx, s)) for s in people) + len(records.detached(tx, "parature"))
         return len(people), held
 
 
@@ -32,11 +33,11 @@ def test_json_submission_is_stored_with_its_purposes(client: httpx.Client, app: 
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["records"] == len(CONTACT) and body["consented"] == ["marketing_email"]
-    subject = ledger_of(app).subject("parature", body["subject"])
-    email = ledger_of(app).records(subject, ["user.contact.email"])[0]
+    subject = read(ledger_of(app), subjects.get, "parature", body["subject"])
+    email = read(ledger_of(app), records.of, subject, ["user.contact.email"])[0]
     assert email.purposes == ("offer_information", "partner_sharing", "respond_to_requests")
     assert email.statement_version == "2010" and email.collection_point == "contact_form"
-    (event,) = ledger_of(app).consent_history(subject)
+    (event,) = read(ledger_of(app), consents.history, subject)
     assert event.method is ConsentMethod.EXPLICIT and event.choice == "marketing_email"
 
 
@@ -83,7 +84,7 @@ def test_feedback_is_stored_detached_and_redacted(client: httpx.Client, app: Fas
     assert response.status_code == 201
     assert response.json()["subject"] is None and response.json()["redacted"] == ["feedback"]
     with ledger_of(app).transaction() as tx:
-        (record,) = tx.detached_records("parature")
+        (record,) = records.detached(tx, "parature")
     assert record.value == "Great. My SSN is [redacted]"
 
 
@@ -148,7 +149,9 @@ def test_a_subject_kind_must_be_one_the_point_collects_from(
     sent = {"fields": CONTACT, "subject_kind": "customer"}
     answer = client.post("/api/t/parature/collect/contact_form", json=sent)
     assert answer.status_code == 201
-    assert ledger_of(app).subject("parature", answer.json()["subject"]).kind == "customer"
+    assert (
+        read(ledger_of(app), subjects.get, "parature", answer.json()["subject"]).kind == "customer"
+    )
     sent = {"fields": {"feedback": "x"}, "subject_kind": "robot"}
     refused = client.post("/api/t/parature/collect/contact_form", json={**sent, "fields": CONTACT})
     assert refused.status_code == 422 and list(refused.json()["errors"]) == ["subject_kind"]

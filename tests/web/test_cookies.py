@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from keepfaith.collect.cookie_choice import REFERENCE_PREFIX
 from keepfaith.collect.cookies import cookie_section_version
-from keepfaith.ledger import Ledger
+from keepfaith.ledger import Ledger, consents, subjects
 from tests.conftest import EXAMPLES
 from tests.web.conftest import PARATURE, loaded
 
@@ -28,9 +28,11 @@ def app(make_app: Callable[..., FastAPI]) -> FastAPI:
 def visitor_event_count(ledger: Ledger) -> int:
     with ledger.transaction() as tx:
         visitors = [
-            s for s in tx.subjects("parature") if (s.reference or "").startswith(REFERENCE_PREFIX)
+            s
+            for s in subjects.of_tenant(tx, "parature")
+            if (s.reference or "").startswith(REFERENCE_PREFIX)
         ]
-        return sum(len(tx.consent_history(s)) for s in visitors)
+        return sum(len(consents.history(tx, s)) for s in visitors)
 
 
 def test_script_is_javascript_cached_by_etag(client: httpx.Client) -> None:

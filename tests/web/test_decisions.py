@@ -8,6 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from keepfaith.ledger import consents
 from keepfaith.ledger.staff import Role
 from tests.web.conftest import EZTALKS, PARATURE, customer
 
@@ -43,7 +44,7 @@ def test_answer_follows_consent_and_names_clauses(
     assert refused["allowed"] is False
     assert refused["clauses"]
     with app.state.ledger.transaction() as tx:
-        tx.consent(subject, "marketing_email")
+        consents.record(tx, subject, "marketing_email")
     allowed = ask(client, token, subject.id, "marketing_email").json()
     assert allowed["allowed"] is True
     assert allowed["clauses"]

@@ -8,9 +8,10 @@ import httpx
 from fastapi import FastAPI
 
 from keepfaith.collect.links import link_token
-from keepfaith.ledger import ConsentMethod, Ledger, Subject
+from keepfaith.ledger import ConsentMethod, Ledger, Subject, consents, records, subjects
 from keepfaith.ledger.staff import Role
 from tests.conftest import EXAMPLES, PARATURE_CONTACT
+from tests.ledger.support import read
 from tests.web.conftest import SECRET, form_token
 
 ESTARA = EXAMPLES / "estara" / "statement.yaml"
@@ -25,7 +26,7 @@ def ledger_of(app: FastAPI) -> Ledger:
 def new_person(client: httpx.Client, app: FastAPI) -> Subject:
     response = client.post("/api/t/parature/collect/contact_form", json={"fields": CONTACT})
     assert response.status_code == 201, response.text
-    return ledger_of(app).subject("parature", response.json()["subject"])
+    return read(ledger_of(app), subjects.get, "parature", response.json()["subject"])
 
 
 def bearer(subject: Subject) -> dict[str, str]:
@@ -58,7 +59,7 @@ def test_consent_api_lists_every_choice_and_changes_them(
     assert states["partner_sharing"] == (False, "withdrawn")
     receipts = changed.json()["receipts"]
     assert [r["version"] for r in receipts] == ["KI-CR-v1.1.0"] * 2
-    events = ledger_of(app).consent_history(person)
+    events = read(ledger_of(app), consents.history, person)
     assert [(e.choice, e.kind.value, e.method) for e in events] == [
         ("marketing_email", "given", ConsentMethod.EXPLICIT),
         ("partner_sharing", "withdrawn", ConsentMethod.EXPLICIT),
@@ -71,7 +72,7 @@ def test_consent_api_refuses_unknown_choices_by_name(client: httpx.Client, app: 
     refused = client.post("/api/t/parature/consents", json=sent, headers=bearer(person))
     assert refused.status_code == 422
     assert set(refused.json()["errors"]) == {"administer_account", "marketing_email"}
-    assert ledger_of(app).consent_history(person) == []
+    assert read(ledger_of(app), consents.history, person) == []
 
 
 def test_the_link_becomes_a_cookie_and_leaves_the_address(
@@ -97,11 +98,11 @@ def test_a_change_by_session_cookie_needs_the_csrf_token(
     client.get(f"{CENTER}?token={link_token(SECRET, 'parature', str(person.id))}")
     sent = {"choices": {"marketing_email": True}}
     assert client.post("/api/t/parature/consents", json=sent).status_code == 403
-    assert ledger_of(app).consent_history(person) == []
+    assert read(ledger_of(app), consents.history, person) == []
     csrf = {"X-CSRF-Token": form_token(client, CENTER)}
     changed = client.post("/api/t/parature/consents", json=sent, headers=csrf)
     assert changed.status_code == 200, changed.text
-    assert [e.choice for e in ledger_of(app).consent_history(person)] == ["marketing_email"]
+    assert [e.choice for e in read(ledger_of(app), consents.history, person)] == ["marketing_email"]
 
 
 def test_a_bad_link_is_refused_with_a_page(client: httpx.Client) -> None:
@@ -121,7 +122,7 @@ def test_the_privacy_center_round_trips_a_change(client: httpx.Client, app: Fast
     page = client.get(CENTER)
     assert 'name="choice:marketing_email" value="on" checked>' in page.text
     # Only the changed choice was recorded.
-    assert [e.choice for e in ledger_of(app).consent_history(person)] == ["marketing_email"]
+    assert [e.choice for e in read(ledger_of(app), consents.history, person)] == ["marketing_email"]
     download = client.get("/api/t/parature/consents/receipts")
     assert download.status_code == 200
     assert "attachment" in download.headers["content-disposition"]
@@ -161,10 +162,10 @@ def test_person_sets_a_password_signs_in_and_edits_their_profile(
     assert browser.post(f"{CENTER}/login", data=wrong).status_code == 401
     right = {**wrong, "password": "a long enough password"}
     assert browser.post(f"{CENTER}/login", data=right).status_code == 303
-    (name,) = ledger_of(app).records(person, ["user.name"])
+    (name,) = read(ledger_of(app), records.of, person, ["user.name"])
     edit = {"csrf_token": form_token(browser, CENTER), f"record:{name.id}": "Ann Corrected"}
     assert browser.post(f"{CENTER}/profile", data=edit).status_code == 200
-    (name,) = ledger_of(app).records(person, ["user.name"])
+    (name,) = read(ledger_of(app), records.of, person, ["user.name"])
     assert name.value == "Ann Corrected"
 
 

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from keepfaith.cli import app
 from keepfaith.ledger import Ledger, staff
+from tests.ledger.support import read
 from tests.web.conftest import PASSWORD
 
 runner = CliRunner()
@@ -45,7 +46,7 @@ def test_create_user_reads_the_password_from_stdin(database_url: str) -> None:
     assert "created staff user" in result.output
     assert PASSWORD not in result.output
     with Ledger(database_url) as ledger:
-        assert staff.authenticate(ledger.engine, "owner@example.com", PASSWORD).role == "owner"
+        assert read(ledger, staff.authenticate, "owner@example.com", PASSWORD).role == "owner"
 
 
 def test_create_user_refuses_an_unknown_role_and_a_short_password(database_url: str) -> None:
@@ -101,7 +102,7 @@ def test_create_token_prints_a_working_token_once(database_url: str) -> None:
     token = result.output.strip()
     assert token.startswith("kf_")
     with Ledger(database_url) as ledger:
-        principal = staff.token_principal(ledger.engine, token)
+        principal = read(ledger, staff.token_principal, token)
     assert principal is not None
     assert principal.role == "support_agent"
 

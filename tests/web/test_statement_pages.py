@@ -7,6 +7,7 @@ from collections.abc import Callable
 import httpx
 from fastapi import FastAPI
 
+from keepfaith.ledger import statements
 from keepfaith.statement import loads
 from tests.web.conftest import EZTALKS, PARATURE
 
@@ -51,7 +52,7 @@ def test_archive_lists_and_serves_every_published_version(
     old = loads(text.replace('version: "2010"', 'version: "2009"', 1))
     assert old.version == "2009"
     with app.state.ledger.transaction() as tx:
-        tx.publish(old)
+        statements.publish(tx, old)
     archive = client.get("/t/parature/versions")
     assert archive.status_code == 200
     assert 'href="/t/parature/versions/2009"' in archive.text

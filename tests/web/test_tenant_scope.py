@@ -20,6 +20,7 @@ from keepfaith.cli import app as cli
 from keepfaith.exceptions import Refused
 from keepfaith.ledger import Ledger, staff
 from keepfaith.ledger.staff import Role
+from tests.ledger.support import read, write
 from tests.web.conftest import EZTALKS, PARATURE, PASSWORD, customer, form_token
 
 NOT_FOR_THIS_TENANT = "your account is not for this tenant"
@@ -33,7 +34,7 @@ def both(make_app: Callable[..., FastAPI]) -> FastAPI:
 
 def token(app: FastAPI, role: Role, tenant: str | None = None) -> dict[str, str]:
     """The ``Authorization`` header of a new API token of ``role`` and ``tenant``."""
-    issued = staff.create_token(app.state.ledger.engine, "test machine", role, tenant=tenant)
+    issued = write(app.state.ledger, staff.create_token, "test machine", role, tenant=tenant)
     return {"Authorization": f"Bearer {issued}"}
 
 
@@ -41,11 +42,13 @@ def signed_in(
     app: FastAPI, make_client: Callable[..., httpx.Client], role: Role, tenant: str | None
 ) -> httpx.Client:
     """A client with a live session of a new staff user of ``role`` and ``tenant``."""
-    engine = app.state.ledger.engine
+    ledger = app.state.ledger
     email = f"staff-{uuid.uuid4().hex[:12]}@example.com"
-    user = staff.create_user(engine, email, PASSWORD, role, tenant=tenant)
+    user = write(ledger, staff.create_user, email, PASSWORD, role, tenant=tenant)
     client = make_client(app)
-    client.cookies.set("kf_session", staff.start_session(engine, user, dt.timedelta(minutes=5)))
+    client.cookies.set(
+        "kf_session", write(ledger, staff.start_session, user, dt.timedelta(minutes=5))
+    )
     return client
 
 
@@ -145,8 +148,10 @@ def test_the_tenant_list_shows_what_the_caller_may_act_for(
 def test_a_tenants_owner_manages_that_tenants_staff_only(
     both: FastAPI, make_client: Callable[..., httpx.Client]
 ) -> None:
-    engine = both.state.ledger.engine
-    elsewhere = staff.create_user(engine, "ez@example.com", PASSWORD, Role.AUDITOR, "eztalks")
+    ledger = both.state.ledger
+    elsewhere = write(
+        ledger, staff.create_user, "ez@example.com", PASSWORD, Role.AUDITOR, "eztalks"
+    )
     scoped = signed_in(both, make_client, Role.OWNER, "parature")
     listed = scoped.get("/admin/staff")
     assert listed.status_code == 200
@@ -162,7 +167,7 @@ def test_a_tenants_owner_manages_that_tenants_staff_only(
     )
     assert added.status_code == 303
     # The new owner is kept to the same tenant: nobody widens their own reach.
-    new = staff.authenticate(engine, "escalate@example.com", PASSWORD)
+    new = read(ledger, staff.authenticate, "escalate@example.com", PASSWORD)
     assert new.tenant == "parature"
     assert "escalate@example.com" in scoped.get("/admin/staff").text
     operator = signed_in(both, make_client, Role.OWNER, None).get("/admin/staff")
@@ -172,7 +177,7 @@ def test_a_tenants_owner_manages_that_tenants_staff_only(
 
 def test_a_malformed_tenant_scope_is_refused(both: FastAPI) -> None:
     with pytest.raises(Refused, match="tenant"):
-        staff.create_token(both.state.ledger.engine, "typo", Role.AUDITOR, tenant="Parature!")
+        write(both.state.ledger, staff.create_token, "typo", Role.AUDITOR, tenant="Parature!")
 
 
 def admin(database_url: str, *args: str, input: str | None = None) -> Result:
@@ -196,11 +201,11 @@ def test_the_cli_stores_the_tenant_scope(database_url: str) -> None:
     unscoped = admin(database_url, *["create-token", "--name", "ops", "--role", "owner"])
     assert unscoped.exit_code == 0, unscoped.output
     with Ledger(database_url) as ledger:
-        user = staff.authenticate(ledger.engine, "agent@example.com", PASSWORD)
+        user = read(ledger, staff.authenticate, "agent@example.com", PASSWORD)
         assert user.tenant == "parature"
-        scoped = staff.token_principal(ledger.engine, issued.output.strip())
+        scoped = read(ledger, staff.token_principal, issued.output.strip())
         assert scoped is not None and scoped.tenant == "eztalks"
-        everywhere = staff.token_principal(ledger.engine, unscoped.output.strip())
+        everywhere = read(ledger, staff.token_principal, unscoped.output.strip())
         assert everywhere is not None and everywhere.tenant is None
 
 

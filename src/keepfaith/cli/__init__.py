@@ -248,9 +248,11 @@ def audit_verify(database_url: DatabaseUrl = None) -> None:
 @keys_app.command("rotate")
 def keys_rotate(database_url: DatabaseUrl = None) -> None:
     """Re-encrypt every sensitive value under the active key (``active_key_id``)."""
+    from keepfaith.ledger.records import rotate_keys
+
     try:
         with _ledger(database_url) as ledger:
-            count = ledger.rotate_keys()
+            count = rotate_keys(ledger)
     except KeepfaithError as error:
         raise fail(error) from None
     typer.echo(f"re-encrypted {count} values")
@@ -350,7 +352,8 @@ def admin_create_user(
     try:
         with _ledger(database_url) as ledger:
             ledger.migrate()
-            user = create_user(ledger.engine, email, password, _role(role), tenant=tenant)
+            with ledger.transaction(actor="cli") as tx:
+                user = create_user(tx, email, password, _role(role), tenant=tenant)
     except KeepfaithError as error:
         raise fail(error) from None
     scope = f"tenant {user.tenant}" if user.tenant else "every tenant"
@@ -373,7 +376,8 @@ def admin_create_token(
     try:
         with _ledger(database_url) as ledger:
             ledger.migrate()
-            token = create_token(ledger.engine, name, _role(role), tenant=tenant)
+            with ledger.transaction(actor="cli") as tx:
+                token = create_token(tx, name, _role(role), tenant=tenant)
     except KeepfaithError as error:
         raise fail(error) from None
     typer.echo(token)

@@ -11,19 +11,12 @@ member (ES-16), who corrects it here on the person's behalf, with an audit trail
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-
 from keepfaith.collect.redact import redact
-from keepfaith.exceptions import AccessDenied, ConfigurationError, InvalidSubmission, Refused
-from keepfaith.ledger import Ledger, Record, Status, Subject, Transaction
-from keepfaith.ledger.logins import person_logins
+from keepfaith.exceptions import InvalidSubmission, NotSignedIn, Refused
+from keepfaith.ledger import Ledger, Record, Status, Subject, Transaction, logins, records, subjects
 from keepfaith.statement.schema import Handling, RightKind, Statement, Verification
 
 EMAIL_CATEGORY = "user.contact.email"
@@ -31,9 +24,6 @@ CREDENTIALS_CATEGORY = "user.authorization"
 """Passwords and other credentials: never shown in a profile nor edited as a value."""
 MIN_PASSWORD = 10
 """Shortest password a person may set."""
-
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("keepfaith: compared against when the login is unknown")
 
 
 @dataclass(frozen=True)
@@ -64,14 +54,6 @@ def correction_handling(statement: Statement) -> Handling | None:
     return None
 
 
-def login_digest(secret_key: str, tenant: str, login: str) -> str:
-    """The stored form of a login name: an HMAC, so no address sits in the table."""
-    if not secret_key:
-        raise ConfigurationError("secret_key must be set for people to sign in")
-    message = f"{tenant}\0{login.strip().lower()}".encode()
-    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
-
-
 def set_password(
     ledger: Ledger,
     statement: Statement,
@@ -89,10 +71,10 @@ def set_password(
         raise Refused(f"{statement.id} does not offer people a login")
     if len(password) < MIN_PASSWORD:
         raise InvalidSubmission({"password": f"must be at least {MIN_PASSWORD} characters"})
-    emails = {(r.value or "").strip().lower() for r in ledger.records(subject, [EMAIL_CATEGORY])}
-    if login.strip().lower() not in emails:
-        raise InvalidSubmission({"login": "must be an email address we hold for you"})
     with ledger.transaction(actor=f"subject:{subject.id}") as tx:
+        held = records.of(tx, subject, [EMAIL_CATEGORY])
+        if login.strip().lower() not in {(r.value or "").strip().lower() for r in held}:
+            raise InvalidSubmission({"login": "must be an email address we hold for you"})
         store_login(tx, statement, secret_key, subject, login, password)
 
 
@@ -108,56 +90,22 @@ def store_login(
 
     Replaces the subject's previous login; refused if another person uses ``login``.
     """
-    tenant, digest, password_hash = (
-        statement.id,
-        login_digest(secret_key, statement.id, login),
-        _hasher.hash(password),
-    )
-    now = tx.ledger.clock()
-    taken = tx.connection.execute(
-        sa.select(person_logins.c.subject_id).where(
-            person_logins.c.tenant == tenant, person_logins.c.login_digest == digest
-        )
-    ).scalar()
-    if taken is not None and taken != subject.id:
-        raise InvalidSubmission({"login": "is already used by another account"})
-    tx.connection.execute(person_logins.delete().where(person_logins.c.subject_id == subject.id))
-    tx.connection.execute(
-        person_logins.insert().values(
-            tenant=tenant,
-            login_digest=digest,
-            subject_id=subject.id,
-            password_hash=password_hash,
-            created_at=now,
-            updated_at=now,
-        )
-    )
-    tx.audit("set_password", "subject", subject.id, tenant=tenant)
+    if not offers_login(statement):
+        raise Refused(f"{statement.id} does not offer people a login")
+    logins.set_password(tx, subject, secret_key, login, password)
 
 
 def sign_in(
     ledger: Ledger, statement: Statement, secret_key: str, login: str, password: str
 ) -> Subject:
-    """The person these credentials name; ``AccessDenied`` with one message for every failure."""
+    """The person these credentials name; ``NotSignedIn`` with one message for every failure."""
     if not offers_login(statement):
         raise Refused(f"{statement.id} does not offer people a login")
-    digest = login_digest(secret_key, statement.id, login)
-    with ledger.engine.connect() as connection:
-        row = connection.execute(
-            sa.select(person_logins).where(
-                person_logins.c.tenant == statement.id, person_logins.c.login_digest == digest
-            )
-        ).first()
-    try:
-        # An unknown login costs the same hash as a known one, so timing tells nothing.
-        _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
-        row = None
-    if row is None:
-        raise AccessDenied("wrong email address or password")
-    subject = ledger.subject(statement.id, row.subject_id)
-    if subject.status is not Status.ACTIVE:
-        raise AccessDenied("wrong email address or password")
+    with ledger.reading() as tx:
+        subject_id = logins.check(tx, statement.id, secret_key, login, password)
+        subject = subjects.get(tx, statement.id, subject_id) if subject_id is not None else None
+    if subject is None or subject.status is not Status.ACTIVE:
+        raise NotSignedIn("wrong email address or password")
     return subject
 
 
@@ -169,6 +117,8 @@ def profile(ledger: Ledger, statement: Statement, subject: Subject) -> list[Prof
     self_service = correction_handling(statement) is Handling.SELF_SERVICE
     names = {c.id: c.name for c in statement.categories}
     free_text = _free_text_categories(statement)
+    with ledger.reading() as tx:
+        held = records.of(tx, subject)
     return [
         ProfileEntry(
             r.id,
@@ -178,7 +128,7 @@ def profile(ledger: Ledger, statement: Statement, subject: Subject) -> list[Prof
             self_service,
             r.category in free_text,
         )
-        for r in ledger.records(subject)
+        for r in held
         if not r.category.startswith(CREDENTIALS_CATEGORY)
     ]
 
@@ -228,26 +178,28 @@ def _correct(
     actor: str,
     handling: str,
 ) -> list[Record]:
-    held = {
-        r.id: r
-        for r in ledger.records(subject)
-        if not r.category.startswith(CREDENTIALS_CATEGORY)  # passwords change by set_password
-    }
-    errors = {str(rid): "is not one of your records" for rid in changes if rid not in held}
-    errors |= {
-        str(rid): "must not be empty" for rid, value in changes.items() if not str(value).strip()
-    }
-    if errors:
-        raise InvalidSubmission(errors)
     free_text = _free_text_categories(statement)
     with ledger.transaction(actor=actor) as tx:
+        held = {
+            r.id: r
+            for r in records.of(tx, subject)
+            if not r.category.startswith(CREDENTIALS_CATEGORY)  # passwords: set_password
+        }
+        errors = {str(rid): "is not one of your records" for rid in changes if rid not in held}
+        errors |= {
+            str(rid): "must not be empty"
+            for rid, value in changes.items()
+            if not str(value).strip()
+        }
+        if errors:
+            raise InvalidSubmission(errors)
         corrected = []
         for rid, value in changes.items():
             record = held[rid]
             text = str(value).strip()
             if record.category in free_text:
                 text, _ = redact(text)
-            corrected.append(tx.correct_record(record, text))
+            corrected.append(records.correct(tx, record, text))
         details = {
             "subject": subject.id,
             "records": sorted(changes),

@@ -25,6 +25,7 @@ from keepfaith.ledger import (
     Ledger,
     Subject,
     Transaction,
+    consents,
 )
 from keepfaith.statement.schema import Basis, CookieCategory, Statement
 
@@ -93,7 +94,9 @@ def choice(statement: Statement, choice_id: str) -> Choice:
 def current(ledger: Ledger, statement: Statement, subject: Subject) -> list[ChoiceState]:
     """Every choice with where it stands for ``subject``, from the consent history."""
     latest: dict[str, ConsentEvent] = {}
-    for event in ledger.consent_history(subject):
+    with ledger.reading() as tx:
+        history = consents.history(tx, subject)
+    for event in history:
         if event.counts and event.kind is not ConsentKind.NOTIFIED:
             latest[event.choice] = event
     return [_state(item, latest) for item in choices(statement)]
@@ -167,7 +170,8 @@ def _record(
         kind = ConsentKind.GIVEN if on else ConsentKind.WITHDRAWN
         for purpose in item.purposes:
             events.append(
-                tx.consent(
+                consents.record(
+                    tx,
                     subject,
                     purpose,
                     kind=kind,

@@ -36,6 +36,8 @@ from keepfaith.ledger import (
     Ledger,
     Subject,
     Transaction,
+    consents,
+    subjects,
 )
 from keepfaith.statement.schema import CollectionKind, CookieCategory, Statement
 
@@ -143,7 +145,7 @@ def record_cookie_choice(
     with ledger.transaction(actor=actor) as tx:
         subject = _visitor_subject(tx, statement, random_id)
         if gpc and not subject.gpc:
-            subject = tx.set_gpc(subject)
+            subject = subjects.set_gpc(tx, subject)
         events = tuple(_events(tx, statement, subject, categories, chosen, gpc, evidence, at))
     issued = tuple(receipts(statement, events, policy_url=policy_url))
     return CookieChoice(token, subject.id, on, refused, events, _combined(issued), issued)
@@ -167,9 +169,10 @@ def _check(
 def _visitor_subject(tx: Transaction, statement: Statement, random_id: str) -> Subject:
     reference = REFERENCE_PREFIX + random_id
     try:
-        subject = tx.subject_by_reference(statement.id, reference)
+        subject = subjects.by_reference(tx, statement.id, reference)
     except NotFound:
-        return tx.add_subject(
+        return subjects.add(
+            tx,
             statement.id,
             visitor_kind(statement),
             statement_version=statement.version,
@@ -178,7 +181,7 @@ def _visitor_subject(tx: Transaction, statement: Statement, random_id: str) -> S
     if subject.statement_version != statement.version:
         # The visitor has just answered this version's banner: decide them under it, so
         # that purposes of cookies it newly declares can be recorded.
-        subject = tx.set_statement_version(subject, statement.version)
+        subject = subjects.set_statement_version(tx, subject, statement.version)
     return subject
 
 
@@ -201,7 +204,8 @@ def _events(
     for purpose, cats in serving.items():
         given = all(c in chosen for c in cats)
         by_gpc = not given and any(c in blocked for c in cats)
-        yield tx.consent(
+        yield consents.record(
+            tx,
             subject,
             purpose,
             kind=ConsentKind.GIVEN if given else ConsentKind.WITHDRAWN,

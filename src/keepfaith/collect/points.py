@@ -35,7 +35,16 @@ from keepfaith.collect.accounts import (
 )
 from keepfaith.collect.redact import redact
 from keepfaith.exceptions import InvalidSubmission, NotFound, Refused
-from keepfaith.ledger import ConsentKind, ConsentMethod, Ledger, Subject, Transaction
+from keepfaith.ledger import (
+    ConsentKind,
+    ConsentMethod,
+    Ledger,
+    Subject,
+    Transaction,
+    consents,
+    records,
+    subjects,
+)
 from keepfaith.statement.schema import (
     CollectionKind,
     CollectionPoint,
@@ -114,7 +123,7 @@ def submit(
         raise Refused(f"collection point {point.id!r} is single-use: send it through messaging")
     values, errors = _check_fields(point, fields)
     ticked, defaults = _check_consents(point, consents or {}, errors)
-    _check_age(statement, point, values, age, at, errors)
+    _check_age(statement, point, values, age, at or ledger.clock(), errors)
     kind = _subject_kind(point, subject, subject_kind, errors)
     if errors:
         raise InvalidSubmission(errors)
@@ -180,13 +189,13 @@ def _check_age(
     point: CollectionPoint,
     values: Mapping[str, str],
     age: int | dt.date | None,
-    at: dt.datetime | None,
+    now: dt.datetime,
     errors: dict[str, str],
 ) -> None:
     """Add an error for a person under the minimum age; it never repeats the age given."""
     if statement.children is None:
         return
-    today = (at or dt.datetime.now(dt.UTC)).date()
+    today = now.date()
     given: list[tuple[str, int]] = []
     if age is not None:
         given.append(("age", _years(age, today)))
@@ -255,11 +264,11 @@ def _store(
     if point.detached:
         owner = None  # feedback: stored tied to no one (PA-25), so no consent either
     elif subject is not None:
-        owner = tx.subject(tenant, subject.id)
+        owner = subjects.get(tx, tenant, subject.id)
         if owner.known_child:
             raise InvalidSubmission({"age": _under_age(statement)})
     else:
-        owner = tx.add_subject(tenant, kind, statement_version=version)
+        owner = subjects.add(tx, tenant, kind, statement_version=version)
     declared = {f.name: f for f in point.fields}
     record_ids: list[int] = []
     redacted: list[str] = []
@@ -270,7 +279,8 @@ def _store(
         stored = None if field.category.startswith(CREDENTIALS_CATEGORY) else text
         if removed:
             redacted.append(name)
-        record = tx.add_record(
+        record = records.add(
+            tx,
             owner,
             field.category,
             stored,
@@ -312,7 +322,7 @@ def _set_login(
     email = values.get(fields.get(EMAIL_CATEGORY, ""))
     if password and email and offers_login(statement):
         store_login(
-            tx, statement, secret_key, tx.subject(statement.id, subject_id), email, password
+            tx, statement, secret_key, subjects.get(tx, statement.id, subject_id), email, password
         )
 
 
@@ -341,7 +351,8 @@ def _consent_events(
         return []
     evidence = {"collection_point": point.id, "control": "checkbox", "pre_ticked": False}
     events = [
-        tx.consent(
+        consents.record(
+            tx,
             owner,
             purpose,
             kind=ConsentKind.GIVEN,
@@ -352,7 +363,8 @@ def _consent_events(
         for purpose in ticked
     ]
     events += [
-        tx.consent(
+        consents.record(
+            tx,
             owner,
             purpose,
             kind=ConsentKind.GIVEN,

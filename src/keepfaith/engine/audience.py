@@ -14,19 +14,23 @@ from typing import Any
 import sqlalchemy as sa
 
 from keepfaith.engine.rules import Plan
-from keepfaith.engine.state import GIVEN, WITHDRAWN
-from keepfaith.ledger.tables import collected_for, consent_events, consent_state, holds, records
-from keepfaith.ledger.tables import subjects as s
+from keepfaith.engine.state import ACTIVE, GIVEN, WITHDRAWN
+from keepfaith.ledger.consents import consent_events, consent_state
+from keepfaith.ledger.holds import holds
+from keepfaith.ledger.records import collected_for, records
+from keepfaith.ledger.rows import ConsentKind
+from keepfaith.ledger.subjects import subjects as s
 from keepfaith.statement.schema import Basis
 
 Condition = sa.ColumnElement[bool]
 
 
 def audience_query(
-    tenant: str, plans: Iterable[Plan], at: dt.datetime | None = None
+    tenant: str, plans: Iterable[Plan], moment: dt.datetime, *, historic: bool
 ) -> sa.Select[Any]:
-    """``SELECT id FROM subjects`` of ``tenant`` allowed by any plan (one per version)."""
-    moment = at or dt.datetime.now(dt.UTC)
+    """``SELECT id FROM subjects`` of ``tenant`` allowed by any plan (one per version), at
+    ``moment``: from the consent history when ``historic``, else from the current state."""
+    at = moment if historic else None
     conditions = [_version(plan, at, moment) for plan in plans if plan.static is None]
     allowed = sa.or_(*conditions) if conditions else sa.false()
     return sa.select(s.c.id).where(s.c.tenant == tenant, allowed)
@@ -37,7 +41,7 @@ def _version(plan: Plan, at: dt.datetime | None, moment: dt.datetime) -> Conditi
     assert p is not None
     # Cheap and selective first: SQL evaluates AND from the left, and a positive consent
     # is an uncorrelated ``id IN (...)`` the database can drive the whole query from.
-    active: list[Condition] = [s.c.status == "active"]
+    active: list[Condition] = [s.c.status == ACTIVE.value]
     active.extend(_basis(p.basis, p.id, p.gpc_objects, at))
     r = plan.recipient
     if r is not None and r.basis in (Basis.OPT_IN, Basis.OPT_OUT):
@@ -61,7 +65,7 @@ def _version(plan: Plan, at: dt.datetime | None, moment: dt.datetime) -> Conditi
         new_use = new_use | (_notified(p.id, at) & ~_withdrawn(p.id, at))
     for category in plan.categories:
         active.append(_stated_for(category, p.id) | new_use)
-    held = sa.and_(s.c.status != "active", _held(moment)) if plan.hold_purpose else sa.false()
+    held = sa.and_(s.c.status != ACTIVE.value, _held(moment)) if plan.hold_purpose else sa.false()
     return sa.and_(
         s.c.statement_version == plan.compiled.version,
         sa.not_(s.c.known_child),
@@ -104,14 +108,16 @@ def _records(*where: Condition) -> sa.Exists:
 
 def _given(choice: str, at: dt.datetime | None) -> Condition:
     if at is None:
-        return _state(choice, GIVEN)
-    return sa.func.coalesce(_latest(choice, at), "").in_(["given", "reaffirmed"])
+        return _state(choice, GIVEN.value)
+    return sa.func.coalesce(_latest(choice, at), "").in_(
+        [ConsentKind.GIVEN.value, ConsentKind.REAFFIRMED.value]
+    )
 
 
 def _withdrawn(choice: str, at: dt.datetime | None) -> Condition:
     if at is None:
-        return _state(choice, WITHDRAWN)
-    return sa.func.coalesce(_latest(choice, at), "") == WITHDRAWN
+        return _state(choice, WITHDRAWN.value)
+    return sa.func.coalesce(_latest(choice, at), "") == WITHDRAWN.value
 
 
 def _state(choice: str, state: str) -> Condition:
@@ -138,7 +144,7 @@ def _latest(choice: str, at: dt.datetime) -> sa.ScalarSelect[Any]:
 
 def _notified(choice: str, at: dt.datetime | None) -> Condition:
     e = consent_events
-    where = [e.c.subject_id == s.c.id, e.c.choice == choice, e.c.kind == "notified"]
+    where = [e.c.subject_id == s.c.id, e.c.choice == choice, e.c.kind == ConsentKind.NOTIFIED.value]
     if at is not None:
         where.append(e.c.at <= at)
     return _exists(*where)

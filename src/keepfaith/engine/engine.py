@@ -23,9 +23,9 @@ from keepfaith.engine.decision import Decision
 from keepfaith.engine.rules import Plan, refuse
 from keepfaith.engine.state import SubjectState, load_state
 from keepfaith.exceptions import NotFound
+from keepfaith.ledger import disclosures, statements, subjects
 from keepfaith.ledger.rows import Record, Subject
-from keepfaith.ledger.store import Ledger, Transaction
-from keepfaith.ledger.tables import statement_versions
+from keepfaith.ledger.transaction import Ledger, Transaction
 from keepfaith.statement.schema import Statement
 
 SubjectLike = Subject | SubjectState | int
@@ -53,7 +53,8 @@ class Engine:
         """The compiled statement of a version, compiling it from the ledger if needed."""
         found = self._compiled.get((tenant, version))
         if found is None:
-            found = self.add(self.ledger.statement(tenant, version))
+            with self.ledger.reading() as tx:
+                found = self.add(statements.get(tx, tenant, version))
         return found
 
     def plan(
@@ -132,7 +133,7 @@ class Engine:
                 raise NotFound(f"no subject {subject.id} in tenant {tenant!r}")
             subject_id, within = subject.id, subject.tenant
         with self._connection(tx) as connection:
-            return load_state(connection, subject_id, within)
+            return load_state(connection, subject_id, within, self.ledger.clock())
 
     def may(
         self,
@@ -202,7 +203,8 @@ class Engine:
             if decision.allowed:
                 declared = self.compiled(subject.tenant, subject.statement_version)
                 basis = declared.recipients[recipient].basis.value
-                work.record_disclosure(
+                disclosures.record(
+                    work,
                     subject.tenant,
                     subject,
                     recipient,
@@ -235,24 +237,26 @@ class Engine:
         """
         cats = _categories(categories)
         with self._transaction(tx) as work:
-            version = subject.statement_version if subject else work.current_version(tenant)
+            version = (
+                subject.statement_version if subject else statements.current_version(work, tenant)
+            )
             if subject is not None:
-                subject = work.subject(tenant, subject.id)
+                subject = subjects.get(work, tenant, subject.id)
             compiled = self.compiled(tenant, version)
             clauses = compiled.legal_disclosures.get(basis)
             if clauses is None:
                 every = merge(*compiled.legal_disclosures.values())
                 declared = ", ".join(sorted(compiled.legal_disclosures)) or "none"
                 return refuse(f"{basis} is not a declared legal basis ({declared})", every)
-            work.record_disclosure(
-                tenant, subject, recipient, cats, basis, reference=reference, country=country
+            disclosures.record(
+                work, tenant, subject, recipient, cats, basis, reference=reference, country=country
             )
         return Decision(True, f"legal disclosure: {basis}", clauses)
 
     def may_disclose_anonymous(self, tenant: str) -> Decision:
         """Anonymous data (identifiers removed, PA-02) may go out without consent (PA-20)."""
-        with self._connection(None) as connection:
-            version = _current_version(connection, tenant)
+        with self.ledger.reading() as tx:
+            version = statements.current_version(tx, tenant)
         compiled = self.compiled(tenant, version)
         if compiled.anonymous_disclosure:
             return Decision(True, "anonymous data is not personal data", compiled.anonymous_clauses)
@@ -273,7 +277,8 @@ class Engine:
         decision = self.may_disclose_anonymous(tenant)
         if decision.allowed:
             with self._transaction(tx) as work:
-                work.record_disclosure(
+                disclosures.record(
+                    work,
                     tenant,
                     None,
                     recipient,
@@ -316,12 +321,10 @@ class Engine:
         under its own version, as ``may()`` does.
         """
         cats = _categories(categories)
-        with self._connection(None) as connection:
-            versions = connection.execute(
-                sa.select(statement_versions.c.version).where(statement_versions.c.tenant == tenant)
-            ).scalars()
-            plans = [self.plan(tenant, v, purpose, cats, recipient) for v in versions]
-        return audience_query(tenant, plans, at)
+        with self.ledger.reading() as tx:
+            versions = [v.version for v in statements.versions(tx, tenant)]
+        plans = [self.plan(tenant, v, purpose, cats, recipient) for v in versions]
+        return audience_query(tenant, plans, at or self.ledger.clock(), historic=at is not None)
 
     def audience_ids(
         self,
@@ -364,15 +367,3 @@ def _categories(categories: Categories) -> tuple[str, ...]:
     if isinstance(categories, str):
         return (categories,)
     return categories if isinstance(categories, tuple) else tuple(categories)
-
-
-def _current_version(connection: sa.Connection, tenant: str) -> str:
-    version = connection.execute(
-        sa.select(statement_versions.c.version)
-        .where(statement_versions.c.tenant == tenant)
-        .order_by(statement_versions.c.published_at.desc(), statement_versions.c.id.desc())
-        .limit(1)
-    ).scalar()
-    if version is None:
-        raise NotFound(f"tenant {tenant!r} has no published statement")
-    return str(version)

@@ -16,12 +16,18 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from keepfaith.clock import utc, utcnow
 from keepfaith.exceptions import NotFound
-from keepfaith.ledger.tables import collected_for, consent_events, holds, records, subjects
+from keepfaith.ledger.consents import consent_events
+from keepfaith.ledger.holds import holds
+from keepfaith.ledger.records import collected_for, records
+from keepfaith.ledger.rows import ConsentKind, ConsentState, Status
+from keepfaith.ledger.subjects import subjects
 
-GIVEN = "given"
-WITHDRAWN = "withdrawn"
-ACTIVE = "active"
+# The enum members under short names: the rules compare with them in their hottest path.
+GIVEN = ConsentState.GIVEN
+WITHDRAWN = ConsentState.WITHDRAWN
+ACTIVE = Status.ACTIVE
 
 History = tuple[tuple[dt.datetime, str], ...]
 
@@ -50,6 +56,9 @@ class SubjectState:
     collected: Mapping[str, frozenset[str]] = field(default_factory=dict)
     points: Mapping[str, frozenset[str]] = field(default_factory=dict)
     holds: tuple[tuple[str, dt.datetime | None], ...] = ()
+    as_of: dt.datetime | None = None
+    """When the snapshot was read, on the ledger's clock: "now" for a decision without
+    a time of its own."""
 
     def consent_at(self, choice: str, at: dt.datetime | None) -> str | None:
         """The counting consent state of a choice now (``at=None``) or at a time."""
@@ -64,7 +73,7 @@ class SubjectState:
 
     def active_hold(self, at: dt.datetime | None) -> str | None:
         """The reason of a hold in force at ``at`` (now by default), if any."""
-        moment = at or dt.datetime.now(dt.UTC)
+        moment = at or self.as_of or utcnow()
         for reason, until in self.holds:
             if until is None or until > moment:
                 return reason
@@ -119,7 +128,7 @@ def snapshot_query(with_tenant: bool) -> sa.CompoundSelect[Any]:
         consent_events.c.at,
     ).where(
         consent_events.c.subject_id == subject_id,
-        consent_events.c.counts | (consent_events.c.kind == "notified"),
+        consent_events.c.counts | (consent_events.c.kind == ConsentKind.NOTIFIED.value),
     )
     held = sa.select(
         sa.literal("h", text),
@@ -133,8 +142,16 @@ def snapshot_query(with_tenant: bool) -> sa.CompoundSelect[Any]:
     return sa.union_all(subject, stated, events, held)
 
 
-def load_state(connection: sa.Connection, subject_id: int, tenant: str | None) -> SubjectState:
-    """Read a subject's snapshot with one query; ``NotFound`` if not in ``tenant``."""
+def load_state(
+    connection: sa.Connection,
+    subject_id: int,
+    tenant: str | None,
+    as_of: dt.datetime | None = None,
+) -> SubjectState:
+    """Read a subject's snapshot with one query; ``NotFound`` if not in ``tenant``.
+
+    ``as_of`` is the time of the read on the ledger's clock (``SubjectState.as_of``).
+    """
     query = snapshot_query(tenant is not None)
     rows = connection.execute(query, {"subject_id": subject_id, "tenant": tenant}).all()
     head = next((row for row in rows if row.tag == "s"), None)
@@ -153,15 +170,15 @@ def load_state(connection: sa.Connection, subject_id: int, tenant: str | None) -
                 collected[row.v1].add(row.v2)
             points.setdefault(row.v1, set()).add(row.v3 or "")
         elif row.tag == "c":
-            at = _utc(row.moment)
-            if row.v2 == "notified":
+            at = utc(row.moment)
+            if row.v2 == ConsentKind.NOTIFIED:
                 notified[row.v1] = min(at, notified.get(row.v1, at))
             else:
                 events.append(
                     (at, int(row.num), row.v1, WITHDRAWN if row.v2 == WITHDRAWN else GIVEN)
                 )
         elif row.tag == "h":
-            held.append((row.v1, _utc(row.moment) if row.moment is not None else None))
+            held.append((row.v1, utc(row.moment) if row.moment is not None else None))
     history: dict[str, list[tuple[dt.datetime, str]]] = {}
     for at, _id, choice, state in sorted(events):
         history.setdefault(choice, []).append((at, state))
@@ -179,9 +196,5 @@ def load_state(connection: sa.Connection, subject_id: int, tenant: str | None) -
         collected={c: frozenset(p) for c, p in collected.items()},
         points={c: frozenset(p) for c, p in points.items()},
         holds=tuple(held),
+        as_of=as_of,
     )
-
-
-def _utc(value: Any) -> dt.datetime:
-    when: dt.datetime = value
-    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)

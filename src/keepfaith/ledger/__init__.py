@@ -1,14 +1,21 @@
 """The ledger: what the company holds about people and what it did with it.
 
 Open one with ``Ledger(database_url, keys=...)`` or ``Ledger.from_settings(settings)``,
-create its tables with ``migrate()``, and make changes in units of work::
+create its tables with ``migrate()``, and make changes in units of work, through the
+module of each concern::
 
-    with ledger.transaction(actor="web") as tx:
-        subject = tx.add_subject("acme", "customer")
-        tx.add_record(subject, "user.contact.email", "ann@example.com",
-                      collection_point="signup")
+    from keepfaith.ledger import consents, records, subjects
 
-Every change appends an entry to the audit chain in the same transaction.
+    with ledger.transaction(actor="signup-form") as tx:
+        ann = subjects.add(tx, "acme", "customer")
+        records.add(tx, ann, "user.contact.email", "ann@example.com",
+                    collection_point="signup")
+        consents.record(tx, ann, "newsletter", method="explicit")
+
+Every change appends an entry to the audit chain in the same transaction. The concerns:
+``statements`` (published versions), ``subjects``, ``records``, ``consents``,
+``preferences``, ``holds``, ``disclosures``, ``staff`` (users, sessions, API tokens) and
+``logins`` (people's own passwords); ``crypto`` holds the keys, tokens and passwords.
 """
 
 from keepfaith.ledger.audit import AuditEntry
@@ -17,6 +24,7 @@ from keepfaith.ledger.rows import (
     ConsentEvent,
     ConsentKind,
     ConsentMethod,
+    ConsentState,
     Disclosure,
     Hold,
     Record,
@@ -25,13 +33,14 @@ from keepfaith.ledger.rows import (
     Subject,
     recipient_choice,
 )
-from keepfaith.ledger.store import Ledger, Transaction
+from keepfaith.ledger.transaction import Ledger, Transaction
 
 __all__ = [
     "AuditEntry",
     "ConsentEvent",
     "ConsentKind",
     "ConsentMethod",
+    "ConsentState",
     "Disclosure",
     "Hold",
     "Keyring",

@@ -19,7 +19,31 @@ from typing import Any
 import sqlalchemy as sa
 
 from keepfaith.exceptions import AuditChainBroken
-from keepfaith.ledger.tables import audit_entries, audit_head
+from keepfaith.ledger.base import Id, Tenant, metadata
+
+audit_entries = sa.Table(
+    "audit_entries",
+    metadata,
+    sa.Column("position", Id, primary_key=True, autoincrement=False),
+    sa.Column("at", sa.String(32), nullable=False),
+    sa.Column("tenant", Tenant, nullable=True),
+    sa.Column("actor", sa.String(128), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("object", sa.String(32), nullable=False),
+    sa.Column("object_id", sa.String(64), nullable=True),
+    sa.Column("details", sa.Text, nullable=False),
+    sa.Column("previous", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("position", Id, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+"""One row: the last entry's position and hash, so that cutting the chain's tail shows."""
 
 GENESIS = "0" * 64
 """The ``previous`` hash of the first entry."""

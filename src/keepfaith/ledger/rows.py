@@ -1,16 +1,22 @@
 """What the ledger hands back: small frozen values, one per kind of row.
 
 Rows are read into these so that callers never hold a live database object; a ``Record``
-carries its value already decrypted.
+carries its value already decrypted. ``from_row`` maps a database row onto one of them by
+column name, the one place where rows become values.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+import types
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any
+from enum import Enum, StrEnum
+from typing import Any, TypeVar
+
+from keepfaith.clock import utc
 
 
 class Status(StrEnum):
@@ -19,6 +25,18 @@ class Status(StrEnum):
     ACTIVE = "active"
     DEACTIVATED = "deactivated"
     DELETED = "deleted"
+
+
+class ConsentState(StrEnum):
+    """Where a person's choice stands: the names the ledger, the engine, the privacy
+    center and the API all use."""
+
+    GIVEN = "given"
+    """The latest counting event gave (or reaffirmed) it."""
+    WITHDRAWN = "withdrawn"
+    """The latest counting event withdrew it, or objected to an opt-out use."""
+    NOT_SET = "not_set"
+    """No counting event yet: the statement's default applies."""
 
 
 class ConsentKind(StrEnum):
@@ -145,3 +163,53 @@ class Disclosure:
     reference: str | None
     anonymous: bool
     at: dt.datetime
+
+
+Row = TypeVar("Row")
+
+
+def from_row(cls: type[Row], row: Any, /, **values: Any) -> Row:
+    """``cls`` (one of the dataclasses above) from a database row, field by column name.
+
+    ``values`` gives fields the row does not hold as they are (a decrypted value, the
+    purposes from another table). Times become aware UTC, enums their members, JSON
+    lists tuples and JSON objects dicts, as each field's type says.
+    """
+    mapping = row._mapping
+    converters = _CONVERTERS.get(cls) or _converters(cls)
+    for name, convert in converters:
+        if name not in values:
+            value = mapping[name]
+            values[name] = None if value is None else convert(value)
+    return cls(**values)
+
+
+_CONVERTERS: dict[type, tuple[tuple[str, Callable[[Any], Any]], ...]] = {}
+
+
+def _converters(cls: type) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
+    hints = typing.get_type_hints(cls)
+    found = tuple((f.name, _converter(hints[f.name])) for f in dataclasses.fields(cls))
+    _CONVERTERS[cls] = found
+    return found
+
+
+def _converter(hint: Any) -> Callable[[Any], Any]:
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        [hint] = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+    origin = typing.get_origin(hint) or hint
+    if origin is dt.datetime:
+        return utc
+    if origin is tuple:
+        return tuple
+    if isinstance(origin, type) and issubclass(origin, Enum):
+        return origin
+    if origin is Mapping or origin is dict:
+        return dict
+    if origin is bool:
+        return bool
+    return _same
+
+
+def _same(value: Any) -> Any:
+    return value

@@ -1,33 +1,31 @@
 """Staff access: users with a role, their sign-in sessions, and API tokens for machines.
 
-Passwords are hashed with argon2id; session and API tokens are random 256-bit values of
-which only a SHA-256 digest is stored, so a copy of the database lets no one sign in.
-Each user and token has a tenant scope (PA-03): ``NULL`` for the deployment's own
-operators, who act for every tenant, or one tenant id, outside which it is refused.
+Passwords are hashed with argon2id (``crypto.passwords``); session and API tokens are
+random 256-bit values of which only a SHA-256 digest is stored (``crypto.tokens``), so a
+copy of the database lets no one sign in. Each user and token has a tenant scope (PA-03):
+``NULL`` for the deployment's own operators, who act for every tenant, or one tenant id,
+outside which it is refused.
 
-Everything here takes the ledger's SQLAlchemy engine; the web layer turns ``AccessDenied``
-into 401 or 403.
+Every function works inside a unit of work (``tx``): each grant, session and token is
+audited and timed on the ledger's clock. A wrong sign-in is ``NotSignedIn``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
-import secrets
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
-from keepfaith.exceptions import AccessDenied, Refused
-from keepfaith.ledger.base import metadata
-from keepfaith.ledger.tables import Tenant
-
-Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-When = sa.DateTime(timezone=True)
+from keepfaith.clock import utc
+from keepfaith.exceptions import InvalidSubmission, NotFound, NotSignedIn
+from keepfaith.ledger.base import Id, Tenant, When, metadata
+from keepfaith.ledger.crypto import passwords, tokens
+from keepfaith.ledger.rows import from_row
+from keepfaith.ledger.transaction import Transaction
 
 
 class Role(StrEnum):
@@ -88,8 +86,8 @@ _TENANT_ID = re.compile(r"[a-z][a-z0-9_-]{0,63}")
 TOKEN_PREFIX = "kf_"
 """API tokens start with this, so a leaked one is easy to recognise in a scan."""
 
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("keepfaith: compare against this when the user is unknown")
+MIN_PASSWORD = 12
+"""Shortest staff password."""
 
 
 @dataclass(frozen=True)
@@ -115,172 +113,172 @@ class Principal:
         return f"staff:{self.kind}:{self.id}"
 
 
-def digest(token: str) -> str:
-    """The stored form of a session or API token."""
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _utc(when: dt.datetime) -> dt.datetime:
-    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when
-
-
 def _scope(tenant: str | None) -> str | None:
     """A tenant scope as stored; refuse what no statement id could be, so typos fail early."""
     if tenant is None:
         return None
     if not _TENANT_ID.fullmatch(tenant):
-        raise Refused("a tenant must be a statement id: lower-case letters, digits, '_' or '-'")
+        raise InvalidSubmission(
+            {"tenant": "must be a statement id: lower-case letters, digits, '_' or '-'"}
+        )
     return tenant
 
 
+def _user(row: Any) -> Principal:
+    return from_row(Principal, row, kind="user", name=row.email)
+
+
 def create_user(
-    engine: sa.Engine, email: str, password: str, role: Role | str, tenant: str | None = None
+    tx: Transaction, email: str, password: str, role: Role | str, tenant: str | None = None
 ) -> Principal:
     """Add a staff user, for ``tenant`` only or (``None``) for every tenant.
 
-    Refuses a short password, an email already in use or a malformed tenant id.
+    Refuses, field by field, a malformed email, a short password, an email already in use
+    or a malformed tenant id.
     """
     role = Role(role)
     tenant = _scope(tenant)
     email = email.strip().lower()
+    errors: dict[str, str] = {}
     if "@" not in email:
-        raise Refused("a staff user's email must contain '@'")
-    if len(email) > MAX_EMAIL:
-        raise Refused(f"a staff user's email must be at most {MAX_EMAIL} characters long")
-    if len(password) < 12:
-        raise Refused("a staff password must be at least 12 characters long")
+        errors["email"] = "must contain '@'"
+    elif len(email) > MAX_EMAIL:
+        errors["email"] = f"must be at most {MAX_EMAIL} characters long"
+    if len(password) < MIN_PASSWORD:
+        errors["password"] = f"must be at least {MIN_PASSWORD} characters long"
+    if errors:
+        raise InvalidSubmission(errors)
     insert = staff_users.insert().values(
         email=email,
-        password_hash=_hasher.hash(password),
+        password_hash=passwords.hash_password(password),
         role=role.value,
         active=True,
-        created_at=_now(),
+        created_at=tx.now(),
         tenant=tenant,
     )
     try:
-        with engine.begin() as connection:
-            user_id = connection.execute(insert.returning(staff_users.c.id)).scalar_one()
-    except sa.exc.IntegrityError:
         # The unique email constraint decides, so two adds racing cannot both succeed.
-        raise Refused("a staff user with this email already exists") from None
-    return Principal("user", int(user_id), role, email, tenant)
+        row = tx.connection.execute(insert.returning(*staff_users.c)).one()
+    except sa.exc.IntegrityError:
+        raise InvalidSubmission({"email": "a staff user with this email already exists"}) from None
+    tx.audit("add", "staff_user", row.id, tenant=tenant, details={"role": role.value})
+    return _user(row)
 
 
-def users(engine: sa.Engine, tenant: str | None = None) -> list[Principal]:
+def users(tx: Transaction, tenant: str | None = None) -> list[Principal]:
     """Every active staff user, by email; with ``tenant``, only the users kept to it."""
     query = sa.select(staff_users).where(staff_users.c.active).order_by(staff_users.c.email)
     if tenant is not None:
         query = query.where(staff_users.c.tenant == tenant)
-    with engine.connect() as connection:
-        rows = connection.execute(query)
-        return [Principal("user", row.id, Role(row.role), row.email, row.tenant) for row in rows]
+    return [_user(row) for row in tx.connection.execute(query)]
 
 
-def authenticate(engine: sa.Engine, email: str, password: str) -> Principal:
-    """The user these credentials name; ``AccessDenied`` otherwise (same message either way)."""
-    with engine.connect() as connection:
-        row = connection.execute(
-            sa.select(staff_users).where(
-                staff_users.c.email == email.strip().lower(), staff_users.c.active
-            )
-        ).first()
-    try:
-        # An unknown email costs the same hash as a known one, so timing tells nothing.
-        _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
-    except (VerificationError, InvalidHashError):
-        row = None
-    if row is None:
-        raise AccessDenied("wrong email or password")
-    if _hasher.check_needs_rehash(row.password_hash):
-        with engine.begin() as connection:
-            connection.execute(
-                staff_users.update()
-                .where(staff_users.c.id == row.id)
-                .values(password_hash=_hasher.hash(password))
-            )
-    return Principal("user", row.id, Role(row.role), row.email, row.tenant)
-
-
-def start_session(engine: sa.Engine, user: Principal, lifetime: dt.timedelta) -> str:
-    """Open a session for a signed-in user; return the token for its cookie."""
-    token = secrets.token_urlsafe(32)
-    now = _now()
-    with engine.begin() as connection:
-        connection.execute(sa.delete(staff_sessions).where(staff_sessions.c.expires_at < now))
-        connection.execute(
-            staff_sessions.insert().values(
-                token_hash=digest(token), user_id=user.id, created_at=now, expires_at=now + lifetime
-            )
+def authenticate(tx: Transaction, email: str, password: str) -> Principal:
+    """The user these credentials name; ``NotSignedIn`` otherwise (same message either way)."""
+    row = tx.connection.execute(
+        sa.select(staff_users).where(
+            staff_users.c.email == email.strip().lower(), staff_users.c.active
         )
+    ).first()
+    # An unknown email costs the same hash as a known one (``verify`` of ``None``).
+    if not passwords.verify(row.password_hash if row else None, password) or row is None:
+        raise NotSignedIn("wrong email or password")
+    if passwords.needs_rehash(row.password_hash):
+        tx.connection.execute(
+            staff_users.update()
+            .where(staff_users.c.id == row.id)
+            .values(password_hash=passwords.hash_password(password))
+        )
+        tx.audit("rehash", "staff_user", row.id, tenant=row.tenant)
+    return _user(row)
+
+
+def start_session(tx: Transaction, user: Principal, lifetime: dt.timedelta) -> str:
+    """Open a session for a signed-in user; return the token for its cookie."""
+    token = tokens.random_token()
+    now = tx.now()
+    tx.connection.execute(sa.delete(staff_sessions).where(staff_sessions.c.expires_at < now))
+    tx.connection.execute(
+        staff_sessions.insert().values(
+            token_hash=tokens.digest(token),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    tx.audit("start", "staff_session", user.id, tenant=user.tenant)
     return token
 
 
-def session_user(engine: sa.Engine, token: str) -> Principal | None:
+def session_user(tx: Transaction, token: str) -> Principal | None:
     """The user whose live session this token is, or ``None`` (unknown or expired)."""
-    with engine.connect() as connection:
-        row = connection.execute(
-            sa.select(staff_users, staff_sessions.c.expires_at)
-            .join(staff_sessions, staff_sessions.c.user_id == staff_users.c.id)
-            .where(staff_sessions.c.token_hash == digest(token), staff_users.c.active)
-        ).first()
-    if row is None or _utc(row.expires_at) <= _now():
+    row = tx.connection.execute(
+        sa.select(staff_users, staff_sessions.c.expires_at)
+        .join(staff_sessions, staff_sessions.c.user_id == staff_users.c.id)
+        .where(staff_sessions.c.token_hash == tokens.digest(token), staff_users.c.active)
+    ).first()
+    if row is None or utc(row.expires_at) <= tx.now():
         return None
-    return Principal("user", row.id, Role(row.role), row.email, row.tenant)
+    return _user(row)
 
 
-def end_session(engine: sa.Engine, token: str) -> None:
+def end_session(tx: Transaction, token: str) -> None:
     """Sign out: the session's token no longer works."""
-    with engine.begin() as connection:
-        connection.execute(
-            sa.delete(staff_sessions).where(staff_sessions.c.token_hash == digest(token))
-        )
+    user_id = tx.connection.execute(
+        sa.delete(staff_sessions)
+        .where(staff_sessions.c.token_hash == tokens.digest(token))
+        .returning(staff_sessions.c.user_id)
+    ).scalar()
+    if user_id is not None:
+        tx.audit("end", "staff_session", user_id)
 
 
-def create_token(engine: sa.Engine, name: str, role: Role | str, tenant: str | None = None) -> str:
+def create_token(tx: Transaction, name: str, role: Role | str, tenant: str | None = None) -> str:
     """Issue an API token for a machine, for ``tenant`` only or (``None``) for every tenant.
 
     The token is shown once and stored hashed.
     """
     role = Role(role)
     if not name.strip():
-        raise Refused("an API token needs a name")
+        raise InvalidSubmission({"name": "an API token needs a name"})
     tenant = _scope(tenant)
-    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with engine.begin() as connection:
-        connection.execute(
-            api_tokens.insert().values(
-                name=name.strip(),
-                token_hash=digest(token),
-                role=role.value,
-                created_at=_now(),
-                tenant=tenant,
-            )
+    token = tokens.random_token(TOKEN_PREFIX)
+    token_id = tx.connection.execute(
+        api_tokens.insert()
+        .values(
+            name=name.strip(),
+            token_hash=tokens.digest(token),
+            role=role.value,
+            created_at=tx.now(),
+            tenant=tenant,
         )
+        .returning(api_tokens.c.id)
+    ).scalar_one()
+    tx.audit("add", "api_token", token_id, tenant=tenant, details={"role": role.value})
     return token
 
 
-def token_principal(engine: sa.Engine, token: str) -> Principal | None:
+def token_principal(tx: Transaction, token: str) -> Principal | None:
     """The unrevoked API token this is, or ``None``."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    with engine.connect() as connection:
-        row = connection.execute(
-            sa.select(api_tokens).where(
-                api_tokens.c.token_hash == digest(token), api_tokens.c.revoked_at.is_(None)
-            )
-        ).first()
+    row = tx.connection.execute(
+        sa.select(api_tokens).where(
+            api_tokens.c.token_hash == tokens.digest(token), api_tokens.c.revoked_at.is_(None)
+        )
+    ).first()
     if row is None:
         return None
-    return Principal("token", row.id, Role(row.role), row.name, row.tenant)
+    return from_row(Principal, row, kind="token")
 
 
-def revoke_token(engine: sa.Engine, token_id: int) -> None:
+def revoke_token(tx: Transaction, token_id: int) -> None:
     """Revoke an API token by id; it stops working at once."""
-    with engine.begin() as connection:
-        connection.execute(
-            api_tokens.update().where(api_tokens.c.id == token_id).values(revoked_at=_now())
-        )
+    revoked = tx.connection.execute(
+        api_tokens.update()
+        .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=tx.now())
+    )
+    if revoked.rowcount != 1:
+        raise NotFound(f"no live API token {token_id}")
+    tx.audit("revoke", "api_token", token_id)

@@ -38,6 +38,7 @@ from keepfaith.exceptions import (
     Refused,
 )
 from keepfaith.ledger import Ledger
+from keepfaith.ledger.statements import publish
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement, load
 from keepfaith.statement.load import declared_identity
@@ -89,7 +90,7 @@ def prepare(
                 tenant, _ = declared_identity(text)
                 if tenant not in loaded:
                     raise ConfigurationError(f"{path}: tenant {tenant!r} was not loaded")
-                tx.publish(loaded[tenant], source_text=text)
+                publish(tx, loaded[tenant], source_text=text)
     return loaded
 
 

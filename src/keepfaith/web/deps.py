@@ -21,8 +21,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from keepfaith.engine import Engine
-from keepfaith.ledger import Ledger
-from keepfaith.ledger.staff import Principal, Role, session_user, token_principal
+from keepfaith.ledger import Ledger, staff
+from keepfaith.ledger.staff import Principal, Role
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.web.security import UNSAFE_METHODS
@@ -82,12 +82,14 @@ async def tenant(tenant: str, request: Request) -> Statement:
 
 def caller(request: Request) -> Principal | None:
     """Who is calling: an API token (``Authorization: Bearer``), a staff session, or nobody."""
-    engine = ledger_of(request).reader  # one-statement look-ups
     authorization = request.headers.get("authorization", "")
-    if authorization[:7].lower() == "bearer ":
-        return token_principal(engine, authorization[7:].strip())
     token = request.cookies.get(SESSION_COOKIE)
-    return session_user(engine, token) if token else None
+    if authorization[:7].lower() != "bearer " and not token:
+        return None
+    with ledger_of(request).reading() as tx:  # one-statement look-ups
+        if authorization[:7].lower() == "bearer ":
+            return staff.token_principal(tx, authorization[7:].strip())
+        return staff.session_user(tx, token) if token else None
 
 
 def require_role(*roles: Role, within_tenant: bool = False) -> Callable[..., Awaitable[Principal]]:

@@ -48,12 +48,13 @@ def login(
     ledger: Ledger = Depends(deps.ledger),
     settings: Settings = Depends(deps.settings),
 ) -> Response:
+    lifetime = dt.timedelta(minutes=settings.session_lifetime_minutes)
     try:
-        user = staff_store.authenticate(ledger.engine, email, password)
+        with ledger.transaction(actor="web") as tx:
+            user = staff_store.authenticate(tx, email, password)
+            token = staff_store.start_session(tx, user, lifetime)
     except AccessDenied as error:
         return deps.render(request, "login.html", {"error": str(error)}, status_code=401)
-    lifetime = dt.timedelta(minutes=settings.session_lifetime_minutes)
-    token = staff_store.start_session(ledger.engine, user, lifetime)
     response = RedirectResponse("/admin", status_code=303)
     deps.set_cookie(
         request, response, deps.SESSION_COOKIE, token, max_age=int(lifetime.total_seconds())
@@ -67,7 +68,8 @@ def login(
 def logout(request: Request, ledger: Ledger = Depends(deps.ledger)) -> Response:
     token = request.cookies.get(deps.SESSION_COOKIE)
     if token:
-        staff_store.end_session(ledger.engine, token)
+        with ledger.transaction(actor="web") as tx:
+            staff_store.end_session(tx, token)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(deps.SESSION_COOKIE, path="/")
     return response
@@ -119,7 +121,8 @@ def staff_page(
     staff: Principal = Depends(staff_manager),
     ledger: Ledger = Depends(deps.ledger),
 ) -> HTMLResponse:
-    users = staff_store.users(ledger.engine, staff.tenant)
+    with ledger.reading() as tx:
+        users = staff_store.users(tx, staff.tenant)
     context = {"staff": staff, "users": users, "roles": list(Role)}
     return deps.render(request, "admin/staff.html", context)
 
@@ -140,11 +143,14 @@ def add_staff(
 ) -> Response:
     """A tenant's owner adds staff of that tenant only, so nobody widens their own reach."""
     try:
-        staff_store.create_user(ledger.engine, email, password, role, tenant=staff.tenant)
+        with ledger.transaction(actor=staff.actor) as tx:
+            staff_store.create_user(tx, email, password, role, tenant=staff.tenant)
     except Refused as error:
+        with ledger.reading() as tx:
+            users = staff_store.users(tx, staff.tenant)
         context = {
             "staff": staff,
-            "users": staff_store.users(ledger.engine, staff.tenant),
+            "users": users,
             "roles": list(Role),
             "error": str(error),
         }

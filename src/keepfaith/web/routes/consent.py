@@ -17,7 +17,7 @@ from keepfaith.collect import consent as choices
 from keepfaith.collect.links import read_link_token, read_session_token
 from keepfaith.collect.receipts import receipts
 from keepfaith.exceptions import AccessDenied, InvalidSubmission, NotFound
-from keepfaith.ledger import Ledger, Status, Subject
+from keepfaith.ledger import Ledger, Status, Subject, consents, subjects
 from keepfaith.ledger.staff import Principal, Role
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
@@ -40,7 +40,8 @@ def person_cookie(tenant: str) -> str:
 
 def _subject(ledger: Ledger, tenant: str, subject_id: str) -> Subject:
     try:
-        subject = ledger.subject(tenant, int(subject_id))
+        with ledger.reading() as tx:
+            subject = subjects.get(tx, tenant, int(subject_id))
     except (ValueError, NotFound):
         raise AccessDenied("the link is not valid") from None
     if subject.status is Status.DELETED:
@@ -168,16 +169,17 @@ def staff_receipts(
     statement: Statement = Depends(deps.tenant),
     ledger: Ledger = Depends(deps.ledger),
 ) -> JSONResponse:
-    subject = ledger.subject(statement.id, subject_id)
+    with ledger.reading() as tx:
+        subject = subjects.get(tx, statement.id, subject_id)
     return _receipts_download(request, statement, ledger, subject)
 
 
 def _receipts_download(
     request: Request, statement: Statement, ledger: Ledger, subject: Subject
 ) -> JSONResponse:
-    found = receipts(
-        statement, ledger.consent_history(subject), policy_url=policy_url(request, statement)
-    )
+    with ledger.reading() as tx:
+        history = consents.history(tx, subject)
+    found = receipts(statement, history, policy_url=policy_url(request, statement))
     filename = f"consent-receipts-{statement.id}-{subject.id}.json"
     return JSONResponse(
         found, headers={"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -6,7 +6,6 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from keepfaith.engine import Engine
-from keepfaith.engine.state import load_state
 from keepfaith.ledger.staff import Principal
 from keepfaith.statement import Statement
 from keepfaith.web import deps
@@ -49,9 +48,13 @@ def decide(
     The subject is read within the tenant of the URL only (404 otherwise), so one
     tenant's token-holder can never learn about another tenant's people.
     """
-    with engine.ledger.reader.connect() as connection:
-        state = load_state(connection, question.subject, statement.id)
-    decision = engine.decide(state, question.purpose, question.categories, question.recipient)
+    decision = engine.may(
+        question.subject,
+        question.purpose,
+        question.categories,
+        question.recipient,
+        tenant=statement.id,
+    )
     return DecisionAnswer(
         allowed=decision.allowed, reason=decision.reason, clauses=list(decision.clauses)
     )

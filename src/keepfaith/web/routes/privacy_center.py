@@ -25,7 +25,7 @@ from keepfaith.collect.links import (
     session_token,
 )
 from keepfaith.exceptions import AccessDenied, InvalidSubmission, Refused
-from keepfaith.ledger import ConsentMethod, Ledger, Subject
+from keepfaith.ledger import ConsentMethod, Ledger, Subject, subjects
 from keepfaith.ledger.staff import Principal, Role
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
@@ -241,7 +241,8 @@ def staff_profile(
     statement: Statement = Depends(deps.tenant),
     ledger: Ledger = Depends(deps.ledger),
 ) -> list[dict[str, Any]]:
-    subject = ledger.subject(statement.id, subject_id)
+    with ledger.reading() as tx:
+        subject = subjects.get(tx, statement.id, subject_id)
     return [
         {"record": e.record_id, "category": e.category, "name": e.name, "value": e.value}
         for e in accounts.profile(ledger, statement, subject)
@@ -271,7 +272,8 @@ def staff_correction(
     }
     if bad:
         raise InvalidSubmission(bad)
-    subject = ledger.subject(statement.id, subject_id)
+    with ledger.reading() as tx:
+        subject = subjects.get(tx, statement.id, subject_id)
     changes = {int(k): v for k, v in wanted.items()}
     corrected = accounts.correct_by_staff(ledger, statement, subject, changes, actor=staff.actor)
     return {"subject": subject.id, "corrected": [r.id for r in corrected]}
@@ -289,10 +291,10 @@ def staff_privacy_link(
     ledger: Ledger = Depends(deps.ledger),
     settings: Settings = Depends(deps.settings),
 ) -> dict[str, Any]:
-    subject = ledger.subject(statement.id, subject_id)
-    token = link_token(settings.secret_key, statement.id, str(subject.id))
     # Whoever holds the link acts as the person for 30 days: who minted it is on record.
     with ledger.transaction(actor=staff.actor) as tx:
+        subject = subjects.get(tx, statement.id, subject_id)
         tx.audit("mint_link", "subject", subject.id, tenant=statement.id)
+    token = link_token(settings.secret_key, statement.id, str(subject.id))
     url = request.url_for("privacy_center", tenant=statement.id).include_query_params(token=token)
     return {"subject": subject.id, "url": str(url)}

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from keepfaith.exceptions import NotFound
-from keepfaith.ledger import Ledger
+from keepfaith.ledger import Ledger, statements
 from keepfaith.statement import Statement
 from keepfaith.statement.render import render_html
 from keepfaith.web import deps
@@ -50,8 +50,8 @@ def versions(
     statement: Statement = Depends(deps.tenant),
     ledger: Ledger = Depends(deps.ledger),
 ) -> HTMLResponse:
-    with ledger.transaction(actor="web") as tx:
-        published = tx.statement_versions(statement.id)
+    with ledger.reading() as tx:
+        published = statements.versions(tx, statement.id)
     context = {"statement": statement, "versions": list(reversed(published))}
     return deps.render(request, "versions.html", context)
 
@@ -68,7 +68,8 @@ def past_version(
     ledger: Ledger = Depends(deps.ledger),
 ) -> HTMLResponse:
     try:
-        past = ledger.statement(statement.id, version)
+        with ledger.reading() as tx:
+            past = statements.get(tx, statement.id, version)
     except NotFound:
         raise HTTPException(404, "no such version") from None
     return statement_page(request, past)

@@ -1,0 +1,94 @@
+"""The disclosure log: who received which categories of whose data, on what basis, when.
+
+Callers decide first: ``Engine.disclose`` and ``Engine.disclose_legally`` ask the engine
+and record here only what it allowed, in the same unit of work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from keepfaith.clock import utc
+from keepfaith.exceptions import NotFound
+from keepfaith.ledger.base import Id, Ident, Tenant, When, metadata
+from keepfaith.ledger.rows import Disclosure, Subject, from_row
+from keepfaith.ledger.transaction import Transaction
+
+disclosures = sa.Table(
+    "disclosures",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("tenant", Tenant, nullable=False),
+    sa.Column("subject_id", Id, sa.ForeignKey("subjects.id"), nullable=True),
+    sa.Column("recipient", sa.String(255), nullable=False),
+    sa.Column("categories", sa.JSON, nullable=False),
+    sa.Column("basis", sa.String(32), nullable=False),
+    sa.Column("purpose", Ident, nullable=True),
+    sa.Column("country", sa.String(64), nullable=True),
+    sa.Column("reference", sa.String(255), nullable=True),
+    sa.Column("anonymous", sa.Boolean, nullable=False, default=False),
+    sa.Column("at", When, nullable=False),
+    sa.Index("ix_disclosures_subject", "subject_id"),
+    sa.Index("ix_disclosures_tenant_at", "tenant", "at"),
+)
+
+
+def record(
+    tx: Transaction,
+    tenant: str,
+    subject: Subject | None,
+    recipient: str,
+    categories: Iterable[str],
+    basis: str,
+    *,
+    purpose: str | None = None,
+    country: str | None = None,
+    reference: str | None = None,
+    anonymous: bool = False,
+    at: dt.datetime | None = None,
+) -> Disclosure:
+    """Add an entry to the disclosure log (who received which categories, and why)."""
+    if subject is not None and subject.tenant != tenant:
+        raise NotFound(f"no subject {subject.id} in tenant {tenant!r}")
+    cats = list(categories)
+    row = tx.connection.execute(
+        disclosures.insert()
+        .values(
+            tenant=tenant,
+            subject_id=subject.id if subject else None,
+            recipient=recipient,
+            categories=cats,
+            basis=basis,
+            purpose=purpose,
+            country=country,
+            reference=reference,
+            anonymous=anonymous,
+            at=utc(at) if at is not None else tx.now(),
+        )
+        .returning(*disclosures.c)
+    ).one()
+    tx.audit(
+        "disclose",
+        "disclosure",
+        row.id,
+        tenant=tenant,
+        details={
+            "subject": subject.id if subject else None,
+            "categories": cats,
+            "basis": basis,
+            "purpose": purpose,
+        },
+    )
+    return from_row(Disclosure, row)
+
+
+def of(tx: Transaction, tenant: str, subject: Subject | None = None) -> list[Disclosure]:
+    """The tenant's disclosure log (of one subject, if given), oldest first."""
+    query = sa.select(disclosures).where(disclosures.c.tenant == tenant)
+    if subject is not None:
+        query = query.where(disclosures.c.subject_id == subject.id)
+    rows = tx.connection.execute(query.order_by(disclosures.c.at, disclosures.c.id))
+    return [from_row(Disclosure, row) for row in rows]

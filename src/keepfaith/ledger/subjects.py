@@ -1,0 +1,136 @@
+"""Subjects: the people a tenant holds data about, and the facts the engine decides on.
+
+A subject has a declared kind, the statement version it is decided under, a status
+(active, deactivated, deleted), and two flags: actual knowledge that it is a child
+(PA-27) and a Global Privacy Control signal. Subjects are found within one tenant only:
+another tenant's id is ``NotFound``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from keepfaith.exceptions import NotFound, Refused
+from keepfaith.ledger import statements
+from keepfaith.ledger.base import Id, Ident, Tenant, When, metadata
+from keepfaith.ledger.rows import Status, Subject, from_row
+from keepfaith.ledger.transaction import Transaction
+
+subjects = sa.Table(
+    "subjects",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("tenant", Tenant, nullable=False),
+    sa.Column("kind", Ident, nullable=False),
+    sa.Column("statement_version", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, default="active"),
+    sa.Column("known_child", sa.Boolean, nullable=False, default=False),
+    sa.Column("gpc", sa.Boolean, nullable=False, default=False),
+    sa.Column("reference", sa.String(255), nullable=True),
+    sa.Column("created_at", When, nullable=False),
+    sa.Column("updated_at", When, nullable=False),
+    sa.UniqueConstraint("tenant", "reference", name="uq_subjects_tenant_reference"),
+    sa.Index("ix_subjects_tenant_version", "tenant", "statement_version"),
+)
+
+
+def add(
+    tx: Transaction,
+    tenant: str,
+    kind: str,
+    *,
+    statement_version: str | None = None,
+    reference: str | None = None,
+    known_child: bool = False,
+) -> Subject:
+    """Add a person of a declared kind, decided under ``statement_version``.
+
+    The version defaults to the tenant's current one. ``reference`` is the caller's own
+    id for the person, unique in the tenant.
+    """
+    version = statement_version or statements.current_version(tx, tenant)
+    statement = statements.get(tx, tenant, version)
+    if kind not in {k.id for k in statement.subject_kinds}:
+        raise Refused(f"subject kind {kind!r} is not declared by {tenant} {version}")
+    now = tx.now()
+    row = tx.connection.execute(
+        subjects.insert()
+        .values(
+            tenant=tenant,
+            kind=kind,
+            statement_version=version,
+            status=Status.ACTIVE.value,
+            known_child=known_child,
+            gpc=False,
+            reference=reference,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(*subjects.c)
+    ).one()
+    tx.audit("add", "subject", row.id, tenant=tenant, details={"kind": kind})
+    return from_row(Subject, row)
+
+
+def get(tx: Transaction, tenant: str, subject_id: int) -> Subject:
+    """The subject with this id in this tenant; ``NotFound`` in any other tenant."""
+    row = tx.connection.execute(
+        sa.select(subjects).where(subjects.c.id == subject_id, subjects.c.tenant == tenant)
+    ).first()
+    if row is None:
+        raise NotFound(f"no subject {subject_id} in tenant {tenant!r}")
+    return from_row(Subject, row)
+
+
+def by_reference(tx: Transaction, tenant: str, reference: str) -> Subject:
+    """The subject the caller knows by ``reference`` in this tenant."""
+    row = tx.connection.execute(
+        sa.select(subjects).where(subjects.c.reference == reference, subjects.c.tenant == tenant)
+    ).first()
+    if row is None:
+        raise NotFound(f"no subject with that reference in tenant {tenant!r}")
+    return from_row(Subject, row)
+
+
+def of_tenant(tx: Transaction, tenant: str) -> list[Subject]:
+    """Every subject of the tenant, by id."""
+    rows = tx.connection.execute(
+        sa.select(subjects).where(subjects.c.tenant == tenant).order_by(subjects.c.id)
+    )
+    return [from_row(Subject, row) for row in rows]
+
+
+def set_status(tx: Transaction, subject: Subject, status: Status | str) -> Subject:
+    """Mark the subject active, deactivated or deleted."""
+    return _update(tx, subject, "status", {"status": Status(status).value})
+
+
+def set_known_child(tx: Transaction, subject: Subject, known: bool = True) -> Subject:
+    """Record actual knowledge that the subject is a child (PA-27): no use at all."""
+    return _update(tx, subject, "known_child", {"known_child": known})
+
+
+def set_gpc(tx: Transaction, subject: Subject, on: bool = True) -> Subject:
+    """Record a Global Privacy Control signal: an objection to sale and advertising."""
+    return _update(tx, subject, "gpc", {"gpc": on})
+
+
+def set_statement_version(tx: Transaction, subject: Subject, version: str) -> Subject:
+    """Decide the subject under another published version from now on."""
+    statements.get(tx, subject.tenant, version)
+    return _update(tx, subject, "statement_version", {"statement_version": version})
+
+
+def _update(tx: Transaction, subject: Subject, what: str, values: dict[str, Any]) -> Subject:
+    row = tx.connection.execute(
+        subjects.update()
+        .where(subjects.c.id == subject.id, subjects.c.tenant == subject.tenant)
+        .values(**values, updated_at=tx.now())
+        .returning(*subjects.c)
+    ).first()
+    if row is None:
+        raise NotFound(f"no subject {subject.id} in tenant {subject.tenant!r}")
+    tx.audit(f"set_{what}", "subject", subject.id, tenant=subject.tenant, details=values)
+    return from_row(Subject, row)

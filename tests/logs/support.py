@@ -55,13 +55,13 @@ VISITS = [
 
 def report(ledger: Ledger, tenant: str, *args: Any, **options: Any) -> Report:
     """``collect.logs.report`` in a transaction of its own."""
-    with ledger.transaction() as tx:
+    with ledger.reading() as tx:
         return logs.report(tx, tenant, *args, **options)
 
 
 def counts(ledger: Ledger, tenant: str, dimension: str, **options: Any) -> dict[str, int]:
     """``collect.logs.counts`` in a transaction of its own."""
-    with ledger.transaction() as tx:
+    with ledger.reading() as tx:
         return logs.counts(tx, tenant, dimension, **options)
 
 

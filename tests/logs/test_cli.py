@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from keepfaith.cli import app
 from keepfaith.collect.logs import ingest
-from keepfaith.ledger import Ledger
+from keepfaith.ledger import Ledger, statements
 from keepfaith.statement import loads
 from tests.conftest import FIXTURES
 from tests.logs.support import (
@@ -40,7 +40,7 @@ def test_ingest_uses_the_ledgers_one_tenant(ledger: Ledger, database_url: str, t
     assert (code, err) == (2, "error: give --tenant or --statement (the ledger holds none)\n")
     statement = loads((FIXTURES / "minimal.yaml").read_text(encoding="utf-8"))
     with ledger.transaction() as tx:
-        tx.publish(statement)
+        statements.publish(tx, statement)
     logs_cli(database_url, "ingest", str(log))
     assert report(ledger, statement.id).totals()["pageviews"] == 5
     shown = json.loads(logs_cli(database_url, "report", "--format", "json").stdout)

@@ -45,7 +45,7 @@ def test_report_renders_as_table_csv_and_json(
 
 def test_export_folds_rare_values_into_other(ledger: Ledger) -> None:
     ingest(ledger, "acme", [REAL_LOG])
-    with ledger.transaction() as tx:
+    with ledger.reading() as tx:
         data = export(tx, "acme", min_count=10)
     assert data["pageviews"] == 1929 and data["clicks"] == sum(
         counts(ledger, "acme", "transition").values()

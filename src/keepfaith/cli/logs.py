@@ -226,7 +226,7 @@ def _tenant(ledger: Ledger, tenant: str | None, declared: Statement | None) -> s
 
     if tenant or declared:
         return tenant or declared.id  # type: ignore[union-attr]
-    with ledger.transaction() as tx:
+    with ledger.reading() as tx:
         known = tenants(tx)
     if len(known) == 1:
         return known[0]
@@ -246,10 +246,10 @@ def _read(
     try:
         declared = _statement(statement)
         with _ledger(database_url) as ledger:
-            with ledger.transaction() as tx:
+            with ledger.reading() as tx:
                 require_tables(tx)
             name = _tenant(ledger, tenant, declared)
-            with ledger.transaction() as tx:
+            with ledger.reading() as tx:
                 return str(read(tx, name))
     except KeepfaithError as error:
         raise fail(error) from None

@@ -19,7 +19,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import datasketches
 import sqlalchemy as sa
@@ -38,9 +38,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from keepfaith.exceptions import NotFound
 from keepfaith.ledger.base import metadata
-
-if TYPE_CHECKING:
-    from keepfaith.ledger.store import Transaction
+from keepfaith.ledger.statements import statement_versions
+from keepfaith.ledger.transaction import Transaction
 
 visit_days = Table(
     "visit_days",
@@ -149,7 +148,7 @@ def add(
     """Add ``days`` to the stored statistics and remember ``chunks`` (digest, lines) as
     counted, audited as one change (``source`` says how: ``ingest`` or ``merge``)."""
     connection = tx.connection
-    now = tx.ledger.clock()
+    now = tx.now()
     chunks = list(chunks)
     rows = [{"tenant": tenant, "digest": d, "lines": n, "ingested_at": now} for d, n in chunks]
     if rows:
@@ -265,8 +264,6 @@ def _period(
 
 def tenants(tx: Transaction) -> list[str]:
     """Tenants the ledger holds: those with a published statement or with statistics."""
-    from keepfaith.ledger.tables import statement_versions
-
     inspector = sa.inspect(tx.connection)
     found: set[str] = set()
     for table in (statement_versions, visit_days):

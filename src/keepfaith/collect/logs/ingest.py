@@ -154,7 +154,7 @@ class _Run:
     def _counted(self, digests: list[str]) -> set[str]:
         if self.ledger is None:
             return set()
-        with self.ledger.transaction() as tx:
+        with self.ledger.reading() as tx:
             return statistics.counted(tx, self.tenant, digests)
 
     def _count(self, path: str, first: int, run: list[_Chunk], parsed: Future[Any]) -> None:

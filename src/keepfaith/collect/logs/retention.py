@@ -39,7 +39,7 @@ def campaign_parameters(statement: Statement) -> frozenset[str]:
 def prune(tx: Transaction, tenant: str, keep_days: int, today: dt.date | None = None) -> int:
     """Delete ``tenant``'s statistics of days older than ``keep_days`` before ``today``
     (default: the ledger's clock's day), audited. Returns how many days were deleted."""
-    cutoff = (today or tx.ledger.clock().date()) - dt.timedelta(days=keep_days)
+    cutoff = (today or tx.now().date()) - dt.timedelta(days=keep_days)
     return statistics.delete_before(tx, tenant, cutoff)
 
 

@@ -38,7 +38,7 @@ def dashboard(
     ledger: Ledger = Depends(deps.ledger),
     staff: Principal = Depends(readers),
 ) -> HTMLResponse:
-    with ledger.transaction() as tx:
+    with ledger.reading() as tx:
         summary = report(tx, statement.id, days)
     context = {"staff": staff, "report": summary, "days": days, "charts": charts(summary)}
     context["no_countries"] = NO_COUNTRIES
@@ -52,7 +52,7 @@ def visits_json(
     ledger: Ledger = Depends(deps.ledger),
     staff: Principal = Depends(readers),
 ) -> dict[str, Any]:
-    with ledger.transaction() as tx:
+    with ledger.reading() as tx:
         return report(tx, statement.id, days).to_dict()
 
 

@@ -90,22 +90,41 @@ def check(
     output_format: Annotated[
         CheckFormat, typer.Option("--format", help="text (file:line:col lines) or json.")
     ] = CheckFormat.TEXT,
+    database: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--database",
+            help="Also scan this company database (connectors key or URL) and warn of "
+            "categories it holds that the statement does not declare; repeatable.",
+        ),
+    ] = None,
+    dataset_map: Annotated[
+        list[Path] | None,
+        typer.Option("--dataset-map", help="Like --database, from a reviewed map file."),
+    ] = None,
 ) -> None:
     """Check statements: schema, references and meaning.
 
-    Exit 0 when clean, 1 with findings, 2 when a file cannot be read.
+    With --database or --dataset-map, also what each database holds against what the
+    statement declares. Exit 0 when clean, 1 with findings, 2 when a file cannot be read.
     """
     import json
 
     from keepfaith.statement.check import check_file
 
-    findings, unreadable = [], False
+    findings: list[Any] = []
+    unreadable = False
     for file in files:
         try:
             findings.extend(check_file(file))
         except StatementError as error:
             unreadable = True
             typer.echo(f"{error.location}: error: {error.reason}", err=True)
+    if (database or dataset_map) and not unreadable:
+        try:
+            findings.extend(_database_gaps(files, database or [], dataset_map or []))
+        except KeepfaithError as error:
+            raise fail(error) from None
     if output_format is CheckFormat.JSON:
         typer.echo(json.dumps([finding.to_dict() for finding in findings], indent=2))
     else:
@@ -113,6 +132,22 @@ def check(
             typer.echo(str(finding))
     if unreadable or findings:
         raise typer.Exit(code=2 if unreadable else 1)
+
+
+def _database_gaps(files: list[Path], databases: list[str], map_files: list[Path]) -> list[Any]:
+    """What each database (scanned now, or as its map file says) holds beyond each statement."""
+    from keepfaith.connectors import datamap
+    from keepfaith.connectors.commands import resolve
+    from keepfaith.connectors.coverage import gaps
+    from keepfaith.connectors.scan import scan
+    from keepfaith.settings import Settings
+    from keepfaith.statement import load
+
+    maps = [datamap.read(path) for path in map_files]
+    for target in databases:
+        url, key = resolve(target)
+        maps.append(scan(url, key, sample_size=Settings().scan_sample_size).map)
+    return [gap for file in files for dataset_map in maps for gap in gaps(load(file), dataset_map)]
 
 
 @app.command()
@@ -396,8 +431,10 @@ def _role(name: str) -> Role:
 
 def _mount_logs() -> None:
     from keepfaith.cli.logs import app as logs
+    from keepfaith.connectors.commands import app as connectors
 
     app.add_typer(logs, name="logs")
+    app.add_typer(connectors, name="connectors")
 
 
 _mount_logs()

@@ -14,6 +14,7 @@ import json
 from importlib import resources
 from typing import Any
 
+from keepfaith.engine.compile import gpc_purposes
 from keepfaith.statement.schema import CookieCategory, Statement
 
 CATEGORY_NAMES = {
@@ -41,15 +42,13 @@ def cookie_section_version(statement: Statement) -> str:
 def gpc_categories(statement: Statement) -> list[str]:
     """Cookie categories a Global Privacy Control signal switches off.
 
-    Advertising always; any other category whose cookies serve a sale or advertising
-    purpose as well.
+    Advertising always; any other category whose cookies serve a purpose the signal
+    objects to (``keepfaith.engine.compile.gpc_purposes``) as well.
     """
+    objected = gpc_purposes(statement)
     off = {CookieCategory.ADVERTISING.value}
     for cookie in statement.cookies:
-        if cookie.purpose is None:
-            continue
-        purpose = statement.purpose(cookie.purpose)
-        if purpose.sale or purpose.advertising:
+        if cookie.purpose in objected:
             off.add(cookie.category.value)
     return sorted(off - {CookieCategory.NECESSARY.value})
 

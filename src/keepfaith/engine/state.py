@@ -50,6 +50,15 @@ class SubjectState:
     status: str = ACTIVE
     known_child: bool = False
     gpc: bool = False
+    gpc_at: dt.datetime | None = None
+    """When the Global Privacy Control signal was first recorded (``None``: unknown)."""
+    jurisdiction: str | None = None
+    """The statement's jurisdiction the person is in (``None``: unknown)."""
+    restricted: bool = False
+    """Processing is restricted at the person's request."""
+    dnt_at: dt.datetime | None = None
+    """When a Do Not Track signal was first recorded (``None``: never)."""
+    age_under: int | None = None
     consent: Mapping[str, str] = field(default_factory=dict)
     history: Mapping[str, History] = field(default_factory=dict)
     notified: Mapping[str, dt.datetime] = field(default_factory=dict)
@@ -70,6 +79,23 @@ class SubjectState:
                 break
             state = value
         return state
+
+    def dnt_at_time(self, at: dt.datetime | None) -> bool:
+        """Whether a Do Not Track signal stands now (``at=None``) or at ``at``."""
+        return self.dnt_at is not None and (at is None or self.dnt_at <= at)
+
+    def gpc_objects_at(self, at: dt.datetime | None) -> bool:
+        """Whether a Global Privacy Control signal stands now (``at=None``) or at ``at``."""
+        return self.gpc and (at is None or self.gpc_at is None or self.gpc_at <= at)
+
+    def changed_at(self, choice: str, at: dt.datetime | None) -> dt.datetime | None:
+        """When the counting consent state of a choice (now, or at ``at``) was set."""
+        found = None
+        for when, _value in self.history.get(choice, ()):
+            if at is not None and when > at:
+                break
+            found = when
+        return found
 
     def active_hold(self, at: dt.datetime | None) -> str | None:
         """The reason of a hold in force at ``at`` (now by default), if any."""
@@ -93,15 +119,22 @@ def snapshot_query(with_tenant: bool) -> sa.CompoundSelect[Any]:
     """
     subject_id = sa.bindparam("subject_id", type_=sa.BigInteger())
     text, number, when = sa.String(), sa.Integer(), sa.DateTime(timezone=True)
-    flags = sa.case((subjects.c.known_child, 1), else_=0) + sa.case((subjects.c.gpc, 2), else_=0)
+    flags = (
+        sa.case((subjects.c.known_child, 1), else_=0)
+        + sa.case((subjects.c.gpc, 2), else_=0)
+        + sa.case((subjects.c.restricted_at.is_not(None), 4), else_=0)
+        + sa.func.coalesce(subjects.c.age_under, 0) * 8
+    )
     subject = sa.select(
         sa.literal("s", text).label("tag"),
         subjects.c.tenant.label("v1"),
         subjects.c.kind.label("v2"),
         subjects.c.statement_version.label("v3"),
         subjects.c.status.label("v4"),
+        subjects.c.jurisdiction.label("v5"),
         flags.label("num"),
-        _null(when).label("moment"),
+        subjects.c.gpc_at.label("moment"),
+        subjects.c.dnt_at.label("moment2"),
     ).where(subjects.c.id == subject_id)
     if with_tenant:
         subject = subject.where(subjects.c.tenant == sa.bindparam("tenant", type_=sa.String()))
@@ -112,7 +145,9 @@ def snapshot_query(with_tenant: bool) -> sa.CompoundSelect[Any]:
             collected_for.c.purpose,
             records.c.collection_point,
             _null(text),
+            _null(text),
             _null(number),
+            _null(when),
             _null(when),
         )
         .select_from(records.outerjoin(collected_for, collected_for.c.record_id == records.c.id))
@@ -124,8 +159,10 @@ def snapshot_query(with_tenant: bool) -> sa.CompoundSelect[Any]:
         consent_events.c.kind,
         _null(text),
         _null(text),
+        _null(text),
         sa.cast(consent_events.c.id, number),
         consent_events.c.at,
+        _null(when),
     ).where(
         consent_events.c.subject_id == subject_id,
         consent_events.c.counts | (consent_events.c.kind == ConsentKind.NOTIFIED.value),
@@ -136,8 +173,10 @@ def snapshot_query(with_tenant: bool) -> sa.CompoundSelect[Any]:
         _null(text),
         _null(text),
         _null(text),
+        _null(text),
         sa.cast(holds.c.id, number),
         holds.c.until,
+        _null(when),
     ).where(holds.c.subject_id == subject_id, holds.c.released_at.is_(None))
     return sa.union_all(subject, stated, events, held)
 
@@ -190,6 +229,11 @@ def load_state(
         status=head.v4,
         known_child=bool(int(head.num) & 1),
         gpc=bool(int(head.num) & 2),
+        gpc_at=utc(head.moment) if head.moment is not None else None,
+        jurisdiction=head.v5,
+        restricted=bool(int(head.num) & 4),
+        dnt_at=utc(head.moment2) if head.moment2 is not None else None,
+        age_under=(int(head.num) >> 3) or None,
         consent={choice: items[-1][1] for choice, items in history.items()},
         history={choice: tuple(items) for choice, items in history.items()},
         notified=notified,

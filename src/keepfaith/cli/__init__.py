@@ -1,7 +1,9 @@
 """The command line: each command opens what it needs and calls one library function.
 
 Errors keepfaith raises on purpose become a one-line message and exit code 2 (usage or
-input) rather than a traceback.
+input) rather than a traceback, printed by ``fail``. A command group of its own size
+lives in a module beside this one (``cli/logs.py``) and shares ``fail``, the
+``--database-url`` option and the ledger opener from here.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from keepfaith.exceptions import KeepfaithError, StatementError
 
@@ -42,10 +45,26 @@ def fail(error: KeepfaithError) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+class Command(TyperCommand):
+    """A command whose usage line names its arguments as click does (``FILE...``,
+    ``[FILE]``), not as typer does (``{files}...``)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = (param.metavar or param.name or "").upper()
+                name += "..." if param.nargs != 1 else ""
+                pieces.append(name if param.required else f"[{name}]")
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+
 def examples_dir() -> Path:
     """The bundled example statements: inside the installed package, or the source tree."""
-    bundled = Path(__file__).parent / "examples"
-    return bundled if bundled.is_dir() else Path(__file__).parents[2] / "examples"
+    bundled = Path(__file__).parents[1] / "examples"
+    return bundled if bundled.is_dir() else Path(__file__).parents[3] / "examples"
 
 
 @app.command()
@@ -563,7 +582,7 @@ def _role(name: str) -> Role:
 
 
 def _mount_logs() -> None:
-    from keepfaith.collect.logs.commands import app as logs
+    from keepfaith.cli.logs import app as logs
     from keepfaith.connectors.commands import app as connectors
 
     app.add_typer(logs, name="logs")

@@ -7,6 +7,7 @@ given directly; nothing is read at import time. Tests build their own ``Settings
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -96,3 +97,65 @@ class Settings(BaseSettings):
     access_log: bool = True
     """Log one line per request: method, path without query, status, duration. Never the
     client's address."""
+
+    # Mail (the outbox, ``keepfaith mail listen``; see docs/messaging.md).
+
+    public_url: str = "http://127.0.0.1:8000"
+    """Where people reach this service: the base of the links messages carry (unsubscribe,
+    removal of a referral, the privacy center)."""
+
+    mail_from: str = ""
+    """The ``From`` of every message (``Acme Privacy <privacy@acme.example>``). Nothing is
+    sent without it."""
+
+    mail_domain: str = ""
+    """The domain of Message-IDs and of the reply, unsubscribe and bounce addresses
+    messages carry; ``keepfaith mail listen`` receives mail for it. Defaults to the domain
+    of ``mail_from``."""
+
+    mail_templates: Path | None = None
+    """A folder of message templates, one sub-folder per tenant (``acme/newsletter.txt``),
+    tried before keepfaith's own."""
+
+    mail_replies: Literal["keep", "forward"] = "keep"
+    """What ``keepfaith mail listen`` does with a reply that is not an unsubscribe: keep it
+    for staff (``keepfaith mail replies``), or forward it to ``mail_forward_to``."""
+
+    mail_forward_to: str = ""
+    """Where replies are forwarded when ``mail_replies`` is ``forward``."""
+
+    smtp_host: str = "localhost"
+    """The relay every message is handed to."""
+
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    """The relay's port: 587 (submission, STARTTLS), 465 (TLS) or 25."""
+
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    """``starttls`` upgrades the connection before anything is sent, ``tls`` connects over
+    TLS (port 465); ``none`` sends in the clear (a relay on loopback only)."""
+
+    smtp_username: str = ""
+    """The relay's login, if it asks for one (``AUTH``)."""
+
+    smtp_password: SecretStr = SecretStr("")
+    """The relay's password; never logged."""
+
+    smtp_timeout: float = Field(default=30.0, gt=0)
+    """Seconds to wait for the relay to answer before giving the attempt up."""
+
+    smtp_connections: int = Field(default=4, ge=1, le=100)
+    """Connections one worker keeps open to the relay, each sending a message at a time;
+    messages in flight on them are recorded together."""
+
+    campaign_batch: int = Field(default=500, ge=1, le=100_000)
+    """Messages of a campaign each job sends (one job per batch)."""
+
+    dkim_domain: str = ""
+    """Sign every message with DKIM for this domain (``d=``), with ``dkim_selector`` and
+    ``dkim_key_file``; the signature covers ``List-Unsubscribe`` and ``List-Unsubscribe-Post``."""
+
+    dkim_selector: str = ""
+    """The DKIM selector (``s=``) whose public key is published in DNS."""
+
+    dkim_key_file: Path | None = None
+    """The DKIM private key (PEM, RSA or Ed25519), kept outside the database."""

@@ -190,6 +190,13 @@ CASES = [
         id="marketing-without-unsubscribe",
     ),
     pytest.param(
+        "service-and-marketing",
+        "error",
+        [("    marketing: true\n", "    marketing: true\n    service: true\n")],
+        "service: true",
+        id="service-and-marketing",
+    ),
+    pytest.param(
         "widget-personal-category",
         "error",
         [

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 MODULES: tuple[str, ...] = (
     "keepfaith.jobs.builtin",
     "keepfaith.collect.logs.retention",
+    "keepfaith.messaging.delivery",
 )
 """Modules whose tasks every worker runs. Add a concern's module with one line."""
 

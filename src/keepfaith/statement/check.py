@@ -289,6 +289,19 @@ def marketing_without_unsubscribe(s: Statement) -> Iterator[Finding]:
             )
 
 
+def service_and_marketing(s: Statement) -> Iterator[Finding]:
+    """SC-07: service mail passes a marketing opt-out, so no purpose can be both."""
+    for i, purpose in enumerate(s.purposes):
+        if purpose.service and purpose.marketing:
+            yield Finding(
+                "service-and-marketing",
+                "error",
+                ("purposes", i, "service"),
+                f"purpose {purpose.id!r} is both a service communication and marketing: "
+                "service mail is sent after a marketing opt-out, so split it in two",
+            )
+
+
 def widget_collects_personal(s: Statement) -> Iterator[Finding]:
     """ES-14: a widget on customers' sites collects technical categories only."""
     for i, point in enumerate(s.collection_points):
@@ -395,6 +408,7 @@ RULES: tuple[Callable[[Statement], Iterator[Finding]], ...] = (
     cookie_without_purpose,
     opt_out_through_cookie,
     marketing_without_unsubscribe,
+    service_and_marketing,
     widget_collects_personal,
     recipient_points_without_category,
     category_unused,

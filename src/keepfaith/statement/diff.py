@@ -663,6 +663,7 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
         "effective": noted("effective_changed"),
         "title": wording,
         "summary": wording,
+        "languages": members(("language_added", False), ("language_removed", False)),
         "organisation": nested,
         "jurisdictions": elements(
             "id", ("jurisdiction_added", False), ("jurisdiction_removed", True)
@@ -806,6 +807,7 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
             "route", ("opt_out_route_added", False), ("opt_out_route_removed", True)
         ),
         "preference_center": flag("preference_center", material_when=False),
+        "service": flag("purpose_service", material_when=True),
     },
     s.Recipient: {
         "id": key,

@@ -30,6 +30,8 @@ CategoryKey = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$", max_length=128)
 ]
 """A data-category key, dotted like the fideslang taxonomy (``user.contact.email``)."""
+LanguageTag = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+"""A BCP 47 language tag: ``en``, ``de``, ``pt-BR``."""
 
 TECHNICAL_CATEGORY_PREFIXES = ("user.device.", "system.")
 """Categories that describe a device or connection rather than a person's own words."""
@@ -397,6 +399,9 @@ class Purpose(Element):
     """Ways to opt out or object besides ``unsubscribe`` (a product setting...)."""
     preference_center: bool = False
     """The person can give or withdraw this choice in the privacy center."""
+    service: bool = False
+    """Service communications (SC-07): messages of this purpose reach active customers
+    after a marketing opt-out, carry no unsubscribe, and stop when the account closes."""
 
 
 class Recipient(Element):
@@ -656,6 +661,9 @@ class Statement(Element):
     effective: dt.date
     title: str | None = None
     summary: str | None = None
+    languages: tuple[LanguageTag, ...] = Field(default=("en",), min_length=1)
+    """Languages people are addressed in (BCP 47 tags, ``en``, ``de``, ``pt-BR``): replies
+    saying "unsubscribe" are understood in each."""
     organisation: Organisation
     jurisdictions: tuple[Jurisdiction, ...] = ()
     scope: Scope | None = None

@@ -1,0 +1,309 @@
+"""Messages: the outbox's rows, the suppression list, campaigns, replies and referrals.
+
+A row of ``messages`` is one message to one person, from the moment the engine allowed it
+(``reason`` and ``clauses`` say why) to its end: ``queued``; ``sending`` while its
+envelope and body are with the relay but not yet committed; ``handed`` once keepfaith
+has told the relay to take it (the final dot); then ``sent``, ``withheld`` (the decision
+taken again just before sending refused it), ``failed`` (the relay refused it for good)
+or ``bounced``. What a message says is rendered from its template when it is sent and
+never stored; ``context`` (the caller's values for the template) and ``to_address`` (for
+a message to an address rather than a subject) are cleared as soon as it is sent.
+
+``suppressions`` outlives everything else: a keyed hash of an address and the purpose it
+stopped (``*`` for every message), with no other data, so a person who unsubscribed
+stays unsubscribed after their records are erased.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from keepfaith.clock import utc
+from keepfaith.exceptions import NotFound
+from keepfaith.ledger.base import Id, Ident, Tenant, When, metadata
+from keepfaith.ledger.transaction import Transaction
+from keepfaith.ledger.upsert import upsert
+
+EVERY_PURPOSE = "*"
+"""The purpose of a suppression that stops every message to the address (a hard bounce,
+a referred friend's removal)."""
+
+STATUSES = ("queued", "sending", "handed", "sent", "withheld", "failed", "bounced")
+
+campaigns = sa.Table(
+    "campaigns",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("tenant", Tenant, nullable=False),
+    sa.Column("purpose", Ident, nullable=False),
+    sa.Column("template", sa.String(128), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("batch_size", sa.Integer, nullable=False),
+    sa.Column("batches", sa.Integer, nullable=False),
+    sa.Column("queued", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("clauses", sa.JSON, nullable=False),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.Column("created_at", When, nullable=False),
+    sa.Column("updated_at", When, nullable=False),
+    sa.Index("ix_campaigns_tenant", "tenant", "created_at"),
+)
+"""A campaign: one purpose and template to the audience the engine chose in one query;
+``status`` is running, paused or done."""
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("tenant", Tenant, nullable=False),
+    sa.Column("subject_id", Id, sa.ForeignKey("subjects.id"), nullable=True),
+    sa.Column("purpose", Ident, nullable=False),
+    sa.Column("template", sa.String(128), nullable=False),
+    sa.Column("statement_version", sa.String(64), nullable=False),
+    sa.Column("promotional", sa.Boolean, nullable=False),
+    sa.Column("campaign_id", Id, sa.ForeignKey("campaigns.id"), nullable=True),
+    sa.Column("batch", sa.Integer, nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("to_address", sa.Text, nullable=True),
+    sa.Column("to_digest", sa.String(64), nullable=True),
+    sa.Column("context", sa.JSON, nullable=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("clauses", sa.JSON, nullable=False),
+    sa.Column("outcome", sa.Text, nullable=True),
+    sa.Column("outcome_clauses", sa.JSON, nullable=True),
+    sa.Column("created_at", When, nullable=False),
+    sa.Column("sent_at", When, nullable=True),
+    sa.Index("ix_messages_campaign", "campaign_id", "batch", "status"),
+    sa.Index("ix_messages_subject", "subject_id", "purpose"),
+    sa.Index("ix_messages_tenant_status", "tenant", "status"),
+)
+"""One message to one person; see the module's docstring for its life."""
+
+suppressions = sa.Table(
+    "suppressions",
+    metadata,
+    sa.Column("tenant", Tenant, primary_key=True),
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("purpose", sa.String(64), primary_key=True),
+    sa.Column("at", When, nullable=False),
+)
+"""Addresses no message of ``purpose`` (or of any, ``*``) may reach, by keyed hash only."""
+
+replies = sa.Table(
+    "mail_replies",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("tenant", Tenant, nullable=False),
+    sa.Column("message_id", Id, sa.ForeignKey("messages.id"), nullable=True),
+    sa.Column("subject_id", Id, sa.ForeignKey("subjects.id"), nullable=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("text", sa.Text, nullable=True),
+    sa.Column("received_at", When, nullable=False),
+    sa.Index("ix_mail_replies_tenant", "tenant", "received_at"),
+)
+"""Mail the listener matched to a message: ``kind`` is unsubscribe, bounce, kept (its
+text kept for staff) or forwarded (nothing of it kept)."""
+
+referrals = sa.Table(
+    "referrals",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("tenant", Tenant, nullable=False),
+    sa.Column("digest", sa.String(64), nullable=True),
+    sa.Column("subject_id", Id, sa.ForeignKey("subjects.id"), nullable=True),
+    sa.Column("referrer_id", Id, sa.ForeignKey("subjects.id"), nullable=True),
+    sa.Column("message_id", Id, sa.ForeignKey("messages.id"), nullable=True),
+    sa.Column("point", Ident, nullable=False),
+    sa.Column("created_at", When, nullable=False),
+    sa.Column("removed_at", When, nullable=True),
+    sa.UniqueConstraint("tenant", "digest", name="uq_referrals_tenant_digest"),
+)
+"""A referred friend (EZ-03): who referred them and the one message they got, so the
+programme can be measured; on removal the friend's link and digest go, the count stays."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One row of the outbox."""
+
+    id: int
+    tenant: str
+    subject_id: int | None
+    purpose: str
+    template: str
+    statement_version: str
+    promotional: bool
+    status: str
+    attempts: int
+    reason: str
+    clauses: tuple[str, ...]
+    created_at: dt.datetime
+    campaign_id: int | None = None
+    batch: int | None = None
+    outcome: str | None = None
+    outcome_clauses: tuple[str, ...] = ()
+    sent_at: dt.datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """As JSON for staff: ids, purpose, template, state and why; never an address."""
+        return {
+            "id": self.id,
+            "tenant": self.tenant,
+            "subject": self.subject_id,
+            "purpose": self.purpose,
+            "template": self.template,
+            "statement_version": self.statement_version,
+            "promotional": self.promotional,
+            "status": self.status,
+            "attempts": self.attempts,
+            "reason": self.reason,
+            "clauses": list(self.clauses),
+            "campaign": self.campaign_id,
+            "outcome": self.outcome,
+            "outcome_clauses": list(self.outcome_clauses),
+            "created_at": self.created_at.isoformat(),
+            "sent_at": self.sent_at.isoformat() if self.sent_at else None,
+        }
+
+
+def _message(row: Any) -> Message:
+    return Message(
+        id=row.id,
+        tenant=row.tenant,
+        subject_id=row.subject_id,
+        purpose=row.purpose,
+        template=row.template,
+        statement_version=row.statement_version,
+        promotional=bool(row.promotional),
+        status=row.status,
+        attempts=row.attempts,
+        reason=row.reason,
+        clauses=tuple(row.clauses or ()),
+        created_at=utc(row.created_at),
+        campaign_id=row.campaign_id,
+        batch=row.batch,
+        outcome=row.outcome,
+        outcome_clauses=tuple(row.outcome_clauses or ()),
+        sent_at=utc(row.sent_at) if row.sent_at is not None else None,
+    )
+
+
+PUBLIC_COLUMNS = [c for c in messages.c if c.name not in ("to_address", "context", "to_digest")]
+
+
+def add(tx: Transaction, **values: Any) -> Message:
+    """Insert one outbox row (``status`` queued unless given), audited without values."""
+    row = tx.connection.execute(
+        messages.insert()
+        .values(status="queued", attempts=0, created_at=tx.now(), **values)
+        .returning(*PUBLIC_COLUMNS)
+    ).one()
+    tx.audit(
+        "queue",
+        "message",
+        row.id,
+        tenant=row.tenant,
+        details={
+            "subject": row.subject_id,
+            "purpose": row.purpose,
+            "template": row.template,
+            "clauses": list(row.clauses),
+        },
+    )
+    return _message(row)
+
+
+def get(tx: Transaction, message_id: int, tenant: str | None = None) -> Message:
+    """The outbox row with this id (in ``tenant`` when given)."""
+    query = sa.select(*PUBLIC_COLUMNS).where(messages.c.id == message_id)
+    if tenant is not None:
+        query = query.where(messages.c.tenant == tenant)
+    row = tx.connection.execute(query).first()
+    if row is None:
+        raise NotFound(f"no message {message_id}")
+    return _message(row)
+
+
+def of_subject(tx: Transaction, tenant: str, subject_id: int) -> list[Message]:
+    """Every message to a subject, oldest first."""
+    rows = tx.connection.execute(
+        sa.select(*PUBLIC_COLUMNS)
+        .where(messages.c.tenant == tenant, messages.c.subject_id == subject_id)
+        .order_by(messages.c.id)
+    )
+    return [_message(row) for row in rows]
+
+
+def latest(tx: Transaction, tenant: str | None = None, limit: int = 100) -> list[Message]:
+    """The newest messages, newest first."""
+    query = sa.select(*PUBLIC_COLUMNS).order_by(messages.c.id.desc()).limit(limit)
+    if tenant is not None:
+        query = query.where(messages.c.tenant == tenant)
+    return [_message(row) for row in tx.connection.execute(query)]
+
+
+def forget_subject(tx: Transaction, tenant: str, subject_id: int) -> int:
+    """Unlink a subject's messages, for its erasure: the rows keep purpose, template and
+    time (what was sent, and why) but no longer name the person; suppressions stay."""
+    done = tx.connection.execute(
+        messages.update()
+        .where(messages.c.tenant == tenant, messages.c.subject_id == subject_id)
+        .values(subject_id=None, to_address=None, to_digest=None, context=None)
+    )
+    tx.connection.execute(
+        replies.update()
+        .where(replies.c.tenant == tenant, replies.c.subject_id == subject_id)
+        .values(subject_id=None, text=None)
+    )
+    tx.audit("forget", "message", None, tenant=tenant, details={"subject": subject_id})
+    return done.rowcount or 0
+
+
+# --------------------------------------------------------------------------- suppressions
+
+
+def suppress(tx: Transaction, tenant: str, digest: str, purpose: str, why: str) -> None:
+    """Stop every later message of ``purpose`` (``*``: of any) to the address of ``digest``."""
+    upsert(
+        tx.connection,
+        suppressions,
+        {"tenant": tenant, "digest": digest, "purpose": purpose, "at": tx.now()},
+        ["tenant", "digest", "purpose"],
+    )
+    tx.audit("suppress", "address", None, tenant=tenant, details={"purpose": purpose, "why": why})
+
+
+def suppressed(
+    connection: sa.Connection, tenant: str, digests: Iterable[str], purpose: str
+) -> dict[str, dt.datetime]:
+    """Of ``digests``, those no message of ``purpose`` may reach, with the time of their
+    newest suppression (of that purpose or of every one)."""
+    wanted = list(dict.fromkeys(digests))
+    if not wanted:
+        return {}
+    rows = connection.execute(
+        sa.select(suppressions.c.digest, sa.func.max(suppressions.c.at))
+        .where(
+            suppressions.c.tenant == tenant,
+            suppressions.c.digest.in_(wanted),
+            suppressions.c.purpose.in_([purpose, EVERY_PURPOSE]),
+        )
+        .group_by(suppressions.c.digest)
+    )
+    return {digest: utc(at) for digest, at in rows}
+
+
+def set_status(
+    tx: Transaction, changes: Mapping[int, Mapping[str, Any]], *, audit: str | None = None
+) -> None:
+    """Change outbox rows, each with its own values (one statement per distinct change)."""
+    for message_id, values in changes.items():
+        tx.connection.execute(messages.update().where(messages.c.id == message_id).values(**values))
+    if audit and changes:
+        tx.audit(audit, "message", None, details={"messages": sorted(changes)})

@@ -1,0 +1,438 @@
+"""Sending queued messages: decide again, hand over, record; exactly once across a crash.
+
+The ``messaging.send`` job sends a selection of messages (some ids, or one batch of a
+campaign) in rounds, one message per open connection to the relay per round:
+
+1. **decide**: each message's decision is taken again, the suppression list consulted
+   and the message rendered; a message the decision now refuses is ``withheld``, with
+   the decision that refused it, in the same transaction that records the verdicts of
+   the round before;
+2. **begin**: each connection sends its message's envelope and body, but not the
+   final dot, so nothing is delivered yet;
+3. **hand over** (one transaction): each message the relay accepted so far is marked
+   ``handed``, with the decision that let it go;
+4. **finish**: the final dot, and the relay's verdict: ``sent``, or ``failed``.
+
+A worker killed at any point leaves each message ``queued`` (the relay dropped it with
+the connection, so it is decided and sent again) or ``handed`` (the dot had been, or was
+about to be, sent: it counts as sent and is never sent again). What remains is the
+moment between committing ``handed`` and the dot leaving the machine; SMTP offers no way
+to close it, and keepfaith chooses to lose such a message rather than send it twice.
+
+Temporary failures (4xx, a lost connection) put the message back in the queue and the
+job is retried with backoff; after the job's last attempt they count as failed.
+Permanent ones (5xx) are recorded, and a recipient the relay says does not exist is put
+on the suppression list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from keepfaith.collect.links import link_token
+from keepfaith.engine import Decision, Engine
+from keepfaith.engine.state import GIVEN
+from keepfaith.exceptions import KeepfaithError, NotFound, Refused
+from keepfaith.jobs import Context, task
+from keepfaith.ledger import Ledger, Subject, Transaction, records, statements
+from keepfaith.ledger import messages as rows
+from keepfaith.ledger.messages import EVERY_PURPOSE, campaigns, messages
+from keepfaith.messaging import addresses, compose, links, templates
+from keepfaith.messaging.outbox import EMAIL, NAME, SEND, decide_for_address, engine_for
+from keepfaith.messaging.smtp import Connection, Reply, SMTPFailure
+from keepfaith.settings import Settings
+from keepfaith.statement.schema import Purpose
+
+ATTEMPTS = 8
+"""Runs of a send job: backoff 2, 4, 8... 128 s between them, about four minutes in all."""
+
+UNCONFIRMED = "handed to the relay; the worker stopped before its answer was recorded"
+
+
+class TryAgainLater(KeepfaithError):
+    """Some messages met a temporary failure; the job runs again after its backoff."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The messages one job sends: some ids, or a batch of a campaign."""
+
+    ids: tuple[int, ...] = ()
+    campaign: int | None = None
+    batch: int | None = None
+
+    def where(self) -> sa.ColumnElement[bool]:
+        if self.campaign is not None:
+            return sa.and_(messages.c.campaign_id == self.campaign, messages.c.batch == self.batch)
+        return messages.c.id.in_(self.ids)
+
+
+@task(SEND, attempts=ATTEMPTS, backoff=2)
+def send(
+    context: Context,
+    messages: list[int] | None = None,
+    campaign: int | None = None,
+    batch: int | None = None,
+) -> None:
+    """Send the queued messages of a selection (ids, or a campaign's batch)."""
+    selection = Selection(tuple(messages or ()), campaign, batch)
+    deliver(context.ledger, context.settings, selection, last=context.attempt >= ATTEMPTS)
+
+
+def deliver(
+    ledger: Ledger,
+    settings: Settings,
+    selection: Selection,
+    *,
+    last: bool = False,
+    engine: Engine | None = None,
+) -> dict[str, int]:
+    """Send what is queued in ``selection``; how many messages ended in each state.
+
+    Raises ``TryAgainLater`` when some met a temporary failure (unless ``last``: then
+    they fail for good).
+    """
+    run = _Run(ledger, settings, engine or engine_for(ledger), selection, last)
+    recover(ledger, selection)
+    return asyncio.run(run.go())
+
+
+def recover(ledger: Ledger, selection: Selection) -> None:
+    """Settle what a stopped worker left: a ``handed`` message counts as sent (one still
+    ``queued`` is simply sent again: the relay dropped it with the connection)."""
+    with ledger.transaction(actor="outbox") as tx:
+        where = selection.where()
+        handed = tx.connection.execute(
+            messages.update()
+            .where(where, messages.c.status == "handed")
+            .values(
+                status="sent",
+                outcome=UNCONFIRMED,
+                sent_at=tx.now(),
+                context=None,
+                to_address=None,
+            )
+            .returning(messages.c.id)
+        ).scalars()
+        settled = sorted(handed)
+        if settled:
+            tx.audit("recover", "message", None, details={"sent": settled})
+
+
+@dataclass
+class _Outgoing:
+    """A message of this round: rendered, decided, and the connection that carries it."""
+
+    id: int
+    tenant: str
+    attempts: int
+    envelope: compose.Envelope
+    digest: str
+    clauses: list[str]
+    connection: int = 0
+
+
+@dataclass
+class _Changes:
+    """Changes to outbox rows, recorded together in one transaction."""
+
+    rows: dict[int, dict[str, Any]] = field(default_factory=dict)
+    by_status: dict[str, list[int]] = field(default_factory=dict)
+    suppress: list[tuple[str, str]] = field(default_factory=list)
+
+    def set(self, message_id: int, status: str, **values: Any) -> None:
+        self.rows[message_id] = {"status": status, **values}
+        self.by_status.setdefault(status, []).append(message_id)
+
+    def finished(self, message_id: int, status: str, outcome: str, **values: Any) -> None:
+        """A message at its end: what it said and where it went are forgotten."""
+        self.set(message_id, status, outcome=outcome, context=None, to_address=None, **values)
+
+    def commit(self, tx: Transaction) -> None:
+        rows.set_status(tx, self.rows)
+        for tenant, digest in self.suppress:
+            rows.suppress(tx, tenant, digest, EVERY_PURPOSE, "the relay refused the address")
+        if self.by_status:
+            tx.audit("deliver", "message", None, details=dict(self.by_status))
+
+
+class _Run:
+    def __init__(
+        self, ledger: Ledger, settings: Settings, engine: Engine, selection: Selection, last: bool
+    ) -> None:
+        self.ledger, self.settings, self.engine = ledger, settings, engine
+        self.selection, self.last = selection, last
+        self.size = settings.smtp_connections
+        self.connections: list[Connection | None] = [None] * self.size
+        self.counts: dict[str, int] = {}
+        self.postponed: dict[int, tuple[str, str]] = {}
+        self.after = 0  # messages go in id order; one postponed waits for the job's next run
+
+    async def go(self) -> dict[str, int]:
+        verdicts = _Changes()
+        try:
+            while True:
+                with self.ledger.transaction(actor="outbox") as tx:
+                    self._record(tx, verdicts)
+                    outgoing, decided = self._decide(tx)
+                    self._record(tx, decided)
+                if outgoing is None:
+                    break
+                verdicts = _Changes()
+                if not outgoing:
+                    continue
+                await self._open(len(outgoing))
+                handed = _Changes()
+                begun = await self._begin(outgoing, handed)
+                with self.ledger.transaction(actor="outbox") as tx:
+                    self._record(tx, handed)
+                verdicts = await self._finish(begun)
+            self._give_up_or_retry()
+        finally:
+            await self._close()
+        return self.counts
+
+    def _record(self, tx: Transaction, changes: _Changes) -> None:
+        changes.commit(tx)
+        for status, ids in changes.by_status.items():
+            self.counts[status] = self.counts.get(status, 0) + len(ids)
+
+    # ------------------------------------------------------------------ 1. decide
+
+    def _decide(self, tx: Transaction) -> tuple[list[_Outgoing] | None, _Changes]:
+        """The next messages to send, decided again and rendered (``None``: no more),
+        and the ones that are not to be sent."""
+        decided = _Changes()
+        if self._paused(tx):
+            return None, decided
+        found = tx.connection.execute(
+            sa.select(messages)
+            .where(
+                self.selection.where(), messages.c.status == "queued", messages.c.id > self.after
+            )
+            .order_by(messages.c.id)
+            .limit(self.size)
+        ).all()
+        if not found:
+            return None, decided
+        self.after = found[-1].id
+        prepared = [self._prepare(tx, row, decided) for row in found]
+        ready = [item for item in prepared if item is not None]
+        outgoing: list[_Outgoing] = []
+        for message, given_at, purpose in ready:
+            stopped = self._suppressed(tx, message, purpose, given_at, ready)
+            if stopped is not None:
+                decided.finished(message.id, "withheld", stopped, to_digest=message.digest)
+            else:
+                message.connection = len(outgoing)
+                outgoing.append(message)
+        return outgoing, decided
+
+    def _prepare(
+        self, tx: Transaction, row: Any, decided: _Changes
+    ) -> tuple[_Outgoing, dt.datetime | None, str] | None:
+        """Decide one message again and render it; ``None`` if it is not to be sent."""
+        try:
+            decision, values, address, given_at, purpose = self._decision(tx, row)
+        except (NotFound, Refused) as error:
+            decided.finished(row.id, "withheld", str(error), outcome_clauses=[])
+            return None
+        if not decision.allowed:
+            clauses = list(decision.clauses)
+            decided.finished(row.id, "withheld", decision.reason, outcome_clauses=clauses)
+            return None
+        if row.promotional:
+            values["unsubscribe_url"] = links.unsubscribe_url(
+                self.settings.public_url, self.settings.secret_key, row.tenant, row.id
+            )
+        try:
+            rendered = templates.render(
+                self.settings.mail_templates,
+                statements.get(tx, row.tenant, row.statement_version),
+                purpose,
+                row.template,
+                {**(row.context or {}), **values},
+                promotional=row.promotional,
+            )
+            envelope = compose.compose(
+                self.settings,
+                message_id=row.id,
+                tenant=row.tenant,
+                to=address,
+                rendered=rendered,
+                promotional=row.promotional,
+                now=tx.now(),
+            )
+        except (NotFound, Refused) as error:
+            decided.finished(row.id, "failed", str(error))
+            return None
+        digest = addresses.digest(self.settings.secret_key, address)
+        message = _Outgoing(
+            row.id, row.tenant, row.attempts, envelope, digest, list(decision.clauses)
+        )
+        return message, given_at, row.purpose
+
+    def _decision(
+        self, tx: Transaction, row: Any
+    ) -> tuple[Decision, dict[str, Any], str, dt.datetime | None, Purpose]:
+        """The decision taken again, the template's values, the address, and when the
+        person last gave consent to the purpose (a later suppression still stops it)."""
+        if row.subject_id is None:
+            statement = statements.get(tx, row.tenant)
+            purpose = statement.purpose(row.purpose)
+            decision = decide_for_address(self.engine, statement, purpose)
+            return decision, {}, addresses.checked(row.to_address), None, purpose
+        state = self.engine.state(row.subject_id, tx, tenant=row.tenant)
+        purpose = statements.get(tx, state.tenant, state.version).purpose(row.purpose)
+        decision = self.engine.decide(state, row.purpose, EMAIL)
+        if not decision.allowed:
+            return decision, {}, "", None, purpose
+        subject = Subject(row.subject_id, state.tenant, state.kind, state.version)
+        held = records.of(tx, subject, [EMAIL, NAME])
+        emails = [r.value for r in held if r.category == EMAIL and r.value]
+        if not emails:
+            refused = Decision(False, "the person has no email address on record")
+            return refused, {}, "", None, purpose
+        values: dict[str, Any] = {"privacy_center_url": self._privacy_center(row)}
+        names = [r.value for r in held if r.category == NAME and r.value]
+        if names and self.engine.decide(state, row.purpose, NAME).allowed:
+            values["name"] = names[-1]
+        given = state.consent.get(row.purpose) == GIVEN
+        given_at = state.changed_at(row.purpose, None) if given else None
+        return decision, values, addresses.checked(emails[-1]), given_at, purpose
+
+    def _suppressed(
+        self,
+        tx: Transaction,
+        message: _Outgoing,
+        purpose: str,
+        given_at: dt.datetime | None,
+        ready: list[tuple[_Outgoing, dt.datetime | None, str]],
+    ) -> str | None:
+        """Why the suppression list stops this message, if it does: an unsubscribe of the
+        purpose (unless consent was given again since), or of every message."""
+        key = (message.tenant, purpose)
+        if key not in self._lists:
+            digests = [m.digest for m, _, p in ready if (m.tenant, p) == key]
+            self._lists[key] = rows.suppressed(tx.connection, message.tenant, digests, purpose)
+        when = self._lists[key].get(message.digest)
+        if when is None or (given_at is not None and given_at > when):
+            return None
+        return f"the address is on the suppression list since {when:%Y-%m-%d %H:%M} UTC"
+
+    def _paused(self, tx: Transaction) -> bool:
+        self._lists: dict[tuple[str, str], dict[str, dt.datetime]] = {}
+        if self.selection.campaign is None:
+            return False
+        status = tx.connection.execute(
+            sa.select(campaigns.c.status).where(campaigns.c.id == self.selection.campaign)
+        ).scalar()
+        return status != "running"
+
+    def _privacy_center(self, row: Any) -> str:
+        token = link_token(self.settings.secret_key, row.tenant, str(row.subject_id))
+        return f"{self.settings.public_url.rstrip('/')}/t/{row.tenant}/privacy-center?token={token}"
+
+    # ------------------------------------------------------------------ 2. begin, 3. hand over
+
+    async def _open(self, wanted: int) -> None:
+        """Have ``wanted`` usable connections (reopening any the relay closed)."""
+        local = compose.domain_of(self.settings)
+        for slot in range(wanted):
+            current = self.connections[slot]
+            if current is None or not current.usable:
+                self.connections[slot] = await Connection.open(self.settings, local)
+
+    async def _begin(self, outgoing: list[_Outgoing], handed: _Changes) -> list[_Outgoing]:
+        async def one(message: _Outgoing) -> _Outgoing | None:
+            connection = self.connections[message.connection]
+            assert connection is not None
+            try:
+                await connection.begin(message.envelope)
+            except SMTPFailure as failure:
+                self._failed(message, failure, handed)
+                return None
+            handed.set(
+                message.id,
+                "handed",
+                attempts=message.attempts + 1,
+                to_digest=message.digest,
+                outcome_clauses=message.clauses,
+            )
+            return message
+
+        begun = await asyncio.gather(*(one(message) for message in outgoing))
+        return [message for message in begun if message is not None]
+
+    # ------------------------------------------------------------------ 4. finish
+
+    async def _finish(self, begun: list[_Outgoing]) -> _Changes:
+        verdicts = _Changes()
+
+        async def one(message: _Outgoing) -> None:
+            connection = self.connections[message.connection]
+            assert connection is not None
+            try:
+                reply = await connection.finish()
+            except SMTPFailure:
+                # The dot went out: whether the relay kept the message cannot be known.
+                verdicts.finished(message.id, "sent", NO_ANSWER, sent_at=self.ledger.clock())
+                return
+            if reply.ok:
+                verdicts.finished(message.id, "sent", str(reply), sent_at=self.ledger.clock())
+            else:
+                failure = SMTPFailure(str(reply), temporary=reply.temporary, reply=reply)
+                self._failed(message, failure, verdicts)
+
+        await asyncio.gather(*(one(message) for message in begun))
+        return verdicts
+
+    def _failed(self, message: _Outgoing, failure: SMTPFailure, changes: _Changes) -> None:
+        if failure.temporary:
+            self.postponed[message.id] = (message.tenant, str(failure))
+            changes.set(message.id, "queued", outcome=str(failure), attempts=message.attempts + 1)
+            return
+        changes.finished(
+            message.id,
+            "failed",
+            str(failure),
+            to_digest=message.digest,
+            attempts=message.attempts + 1,
+        )
+        if failure.reply is not None and _mailbox_unknown(failure.reply):
+            changes.suppress.append((message.tenant, message.digest))
+
+    def _give_up_or_retry(self) -> None:
+        if not self.postponed:
+            return
+        if not self.last:
+            raise TryAgainLater(
+                f"{len(self.postponed)} message(s) met a temporary failure; trying again later"
+            )
+        gave_up = _Changes()
+        for message_id, (_tenant, why) in self.postponed.items():
+            gave_up.finished(message_id, "failed", f"gave up after {ATTEMPTS} attempts: {why}")
+        with self.ledger.transaction(actor="outbox") as tx:
+            self._record(tx, gave_up)
+
+    async def _close(self) -> None:
+        for connection in self.connections:
+            if connection is None:
+                continue
+            if connection.in_message:
+                connection.abort()
+            else:
+                await connection.close()
+
+
+NO_ANSWER = "handed to the relay; the connection closed before it answered"
+
+
+def _mailbox_unknown(reply: Reply) -> bool:
+    """A permanent refusal that says the mailbox does not exist or cannot take mail."""
+    return reply.code in (550, 551, 553) or reply.text.startswith(("5.1.1", "5.1.2", "5.2.1"))

@@ -1,0 +1,140 @@
+"""Message templates: Jinja2, per tenant, in plain text and (optionally) HTML.
+
+A template ``name`` is ``name.txt`` (its first line ``Subject: ...``, a blank line, then
+the body) and, if there is one, ``name.html``. A tenant's own templates live in
+``<mail_templates>/<tenant>/`` and are found before keepfaith's (``messaging/templates``),
+so a tenant overrides any of them, the opt-out footer (``_footer.txt``, ``_footer.html``)
+included. Templates run sandboxed, with undefined names an error rather than blanks.
+
+Every template sees ``organisation`` (the statement's name for it), ``purpose`` (the
+declared purpose: ``purpose.name``...), ``name`` (the person's name, where the engine lets
+this purpose use it, else ``None``), ``privacy_center_url`` and, in promotional mail,
+``unsubscribe_url`` and ``opt_out_line``: the statement's own words for the ways out,
+the same as on the statement's page. The caller's context adds its own names.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from keepfaith.exceptions import NotFound, Refused
+from keepfaith.statement import Statement
+from keepfaith.statement.law_text import opt_out_ways
+from keepfaith.statement.schema import OBJECTABLE, Basis, Purpose, UnsubscribeRoute
+from keepfaith.statement.wording import say
+
+BUILT_IN = Path(__file__).parent / "templates"
+RESERVED = frozenset(
+    {"organisation", "purpose", "name", "privacy_center_url", "unsubscribe_url", "opt_out_line"}
+)
+"""Names keepfaith gives every template; a caller's context may not redefine them."""
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A message's words: subject line, plain text and, if the template has one, HTML."""
+
+    subject: str
+    text: str
+    html: str | None = None
+
+
+@functools.lru_cache(maxsize=64)
+def environment(folder: Path | None, tenant: str) -> SandboxedEnvironment:
+    """The templates of ``tenant``: its own folder first (if any), then keepfaith's."""
+    loaders: list[jinja2.BaseLoader] = []
+    if folder is not None:
+        loaders.append(jinja2.FileSystemLoader(Path(folder) / tenant))
+    loaders.append(jinja2.FileSystemLoader(BUILT_IN))
+    return SandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def opt_out_line(statement: Statement, purpose: Purpose) -> str:
+    """How to stop this purpose's messages, in the words of the statement's own page
+    ("To withdraw: the unsubscribe link in every message and your privacy center.")."""
+    ways = [say(route) for route in purpose.unsubscribe] + opt_out_ways(purpose.opt_out)
+    center = say(UnsubscribeRoute.PREFERENCE_CENTER)
+    if purpose.preference_center and center not in ways:
+        ways.append(center)
+    if not ways:
+        ways = [say(UnsubscribeRoute.ONE_CLICK)]
+    verb = "withdraw" if purpose.basis is Basis.OPT_IN else "opt out"
+    if purpose.basis in OBJECTABLE:
+        verb = "object"
+    listed = ways[0] if len(ways) == 1 else ", ".join(ways[:-1]) + " and " + ways[-1]
+    return f"{purpose.name}. To {verb}: {listed}."
+
+
+def render(
+    folder: Path | None,
+    statement: Statement,
+    purpose: Purpose,
+    template: str,
+    values: Mapping[str, Any],
+    *,
+    promotional: bool,
+) -> Rendered:
+    """Render ``template`` for one message; ``NotFound`` if the tenant has no such
+    template, ``Refused`` if it fails (an undefined name, no subject line)."""
+    env = environment(folder, statement.id)
+    context = {
+        "organisation": statement.organisation.name,
+        "purpose": purpose,
+        "name": None,
+        "privacy_center_url": None,
+        "unsubscribe_url": None,
+        "opt_out_line": opt_out_line(statement, purpose) if promotional else None,
+        **values,
+    }
+    text = _render(env, f"{template}.txt", context)
+    if text is None:
+        raise NotFound(f"{statement.id} has no message template {template!r}")
+    subject, body = _subject(text, template)
+    html = _render(env, f"{template}.html", context)
+    if promotional:
+        body = body.rstrip("\n") + "\n\n" + (_render(env, "_footer.txt", context) or "")
+        if html is not None:
+            footer = _render(env, "_footer.html", context) or ""
+            html = (
+                html.replace("</body>", footer + "</body>") if "</body>" in html else html + footer
+            )
+    return Rendered(subject, body, html)
+
+
+def names(folder: Path | None, tenant: str) -> list[str]:
+    """The templates a tenant can send (its own and keepfaith's), footers left out."""
+    found = set(environment(folder, tenant).list_templates(extensions=["txt"]))
+    return sorted(name[: -len(".txt")] for name in found if not name.startswith("_"))
+
+
+def _render(env: SandboxedEnvironment, name: str, context: Mapping[str, Any]) -> str | None:
+    try:
+        template = env.get_template(name)
+    except jinja2.TemplateNotFound:
+        return None
+    try:
+        return template.render(context)
+    except jinja2.TemplateError as error:
+        raise Refused(f"message template {name!r} failed: {error.message}") from None
+
+
+def _subject(text: str, template: str) -> tuple[str, str]:
+    first, _, body = text.partition("\n")
+    if not first.lower().startswith("subject:"):
+        raise Refused(f"message template {template!r} must start with a 'Subject:' line")
+    subject = " ".join(first[len("subject:") :].split())  # one line: no header injection
+    if not subject:
+        raise Refused(f"message template {template!r} has an empty subject")
+    return subject, body.lstrip("\n")

@@ -1,24 +1,59 @@
 """The command line: each command opens what it needs and calls one library function.
 
-Errors keepfaith raises on purpose become a one-line message and exit code 2 (usage or
-input) rather than a traceback.
+Errors keepfaith raises on purpose are printed in one place (``Commands.invoke``): one
+line each on stderr, and exit code 1 for data that fails its integrity check (a broken
+audit chain), 2 for everything else (usage or input), never a traceback.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
-from keepfaith.exceptions import KeepfaithError, StatementError
+from keepfaith.exceptions import (
+    ConfigurationError,
+    IntegrityError,
+    KeepfaithError,
+    NotFound,
+    Refused,
+    StatementError,
+)
 
 if TYPE_CHECKING:
     from keepfaith.ledger import Ledger
     from keepfaith.ledger.staff import Role
 
+EXIT_CODES: list[tuple[type[KeepfaithError], int]] = [(IntegrityError, 1), (KeepfaithError, 2)]
+"""The exit code of each kind of keepfaith error (first match wins)."""
+
+
+def print_error(error: KeepfaithError) -> None:
+    """Print a keepfaith error on stderr: a line per problem, ``file:line:col`` first."""
+    if isinstance(error, StatementError):
+        for location, reason in error.problems:
+            typer.echo(f"{location}: error: {reason}", err=True)
+    else:
+        typer.echo(f"error: {error}", err=True)
+
+
+class Commands(TyperGroup):
+    """keepfaith's commands: a keepfaith error from any of them is printed here, once."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click.Context
+        try:
+            return super().invoke(ctx)
+        except KeepfaithError as error:
+            print_error(error)
+            code = next(code for kind, code in EXIT_CODES if isinstance(error, kind))
+            raise typer.Exit(code=code) from None
+
+
 app = typer.Typer(
+    cls=Commands,
     name="keepfaith",
     help="Run a privacy statement as code: declare it, render it, enforce it.",
     no_args_is_help=True,
@@ -29,16 +64,6 @@ app = typer.Typer(
 @app.callback()
 def root() -> None:
     """Run a privacy statement as code: declare it, render it, enforce it."""
-
-
-def fail(error: KeepfaithError) -> typer.Exit:
-    """Print a keepfaith error as one line on stderr and return the exit to raise."""
-    if isinstance(error, StatementError):
-        for location, reason in error.problems:
-            typer.echo(f"{location}: error: {reason}", err=True)
-    else:
-        typer.echo(f"error: {error}", err=True)
-    return typer.Exit(code=2)
 
 
 def examples_dir() -> Path:
@@ -86,7 +111,7 @@ def check(
             findings.extend(check_file(file))
         except StatementError as error:
             unreadable = True
-            typer.echo(f"{error.location}: error: {error.reason}", err=True)
+            print_error(error)
     if output_format is CheckFormat.JSON:
         typer.echo(json.dumps([finding.to_dict() for finding in findings], indent=2))
     else:
@@ -110,10 +135,7 @@ def render(
     from keepfaith.statement import load
     from keepfaith.statement.render import render_html, render_markdown
 
-    try:
-        statement = load(file)
-    except StatementError as error:
-        raise fail(error) from None
+    statement = load(file)
     renderer = render_html if output_format is RenderFormat.HTML else render_markdown
     text = renderer(statement)
     if output is None:
@@ -122,8 +144,7 @@ def render(
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as error:
-        typer.echo(f"error: cannot write {output}: {error.strerror}", err=True)
-        raise typer.Exit(code=2) from None
+        raise Refused(f"cannot write {output}: {error.strerror}") from None
 
 
 @app.command()
@@ -142,10 +163,7 @@ def diff(
 
     from keepfaith.statement.diff import diff_files
 
-    try:
-        changes = diff_files(old, new)
-    except StatementError as error:
-        raise fail(error) from None
+    changes = diff_files(old, new)
     if output_format is CheckFormat.JSON:
         typer.echo(json.dumps([change.to_dict() for change in changes], indent=2))
     else:
@@ -175,10 +193,7 @@ def changes_plan(
     from keepfaith.changes.plan import plan
     from keepfaith.statement import load
 
-    try:
-        result = plan(load(old), load(new))
-    except StatementError as error:
-        raise fail(error) from None
+    result = plan(load(old), load(new))
     if output_format is CheckFormat.JSON:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
@@ -215,14 +230,8 @@ def _ledger(database_url: str | None) -> Ledger:
 def audit_verify(database_url: DatabaseUrl = None) -> None:
     """Check every entry of the audit chain; exit 1 at the first altered, removed or
     reordered one."""
-    from keepfaith.exceptions import AuditChainBroken
-
     with _ledger(database_url) as ledger:
-        try:
-            count = ledger.verify_audit()
-        except AuditChainBroken as error:
-            typer.echo(f"error: {error}", err=True)
-            raise typer.Exit(code=1) from None
+        count = ledger.verify_audit()
     typer.echo(f"audit chain intact: {count} entries")
 
 
@@ -231,11 +240,8 @@ def keys_rotate(database_url: DatabaseUrl = None) -> None:
     """Re-encrypt every sensitive value under the active key (``active_key_id``)."""
     from keepfaith.ledger.records import rotate_keys
 
-    try:
-        with _ledger(database_url) as ledger:
-            count = rotate_keys(ledger)
-    except KeepfaithError as error:
-        raise fail(error) from None
+    with _ledger(database_url) as ledger:
+        count = rotate_keys(ledger)
     typer.echo(f"re-encrypted {count} values")
 
 
@@ -267,8 +273,7 @@ def serve(
     Migrates the ledger and publishes each statement first. One tenant is served at /,
     every tenant at /t/TENANT/.
     """
-    import secrets
-
+    from keepfaith.ledger.crypto import tokens
     from keepfaith.settings import Settings
     from keepfaith.web.server import run
 
@@ -278,29 +283,24 @@ def serve(
     if database_url is not None:
         update["database_url"] = database_url
     if not update["statements"]:
-        typer.echo("error: give --statement FILE or --example NAME", err=True)
-        raise typer.Exit(code=2)
+        raise ConfigurationError("give --statement FILE or --example NAME")
     if not settings.secret_key:
         typer.echo(
             "note: KEEPFAITH_SECRET_KEY is not set; using a temporary one "
             "(staff sessions and signed links end when the server stops)",
             err=True,
         )
-        update["secret_key"] = secrets.token_urlsafe(32)
+        update["secret_key"] = tokens.random_token()
     settings = settings.model_copy(update=update)
     typer.echo(f"keepfaith serving on http://{host}:{port}/", err=True)
-    try:
-        run(settings, host=host, port=port, workers=workers)
-    except KeepfaithError as error:
-        raise fail(error) from None
+    run(settings, host=host, port=port, workers=workers)
 
 
 def _example(name: str) -> Path:
     path = examples_dir() / name / "statement.yaml"
     if not path.is_file():
         known = sorted(p.parent.name for p in examples_dir().glob("*/statement.yaml"))
-        typer.echo(f"error: no example {name!r}; known: {', '.join(known)}", err=True)
-        raise typer.Exit(code=2)
+        raise NotFound(f"no example {name!r}; known: {', '.join(known)}")
     return path
 
 
@@ -330,13 +330,10 @@ def admin_create_user(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    try:
-        with _ledger(database_url) as ledger:
-            ledger.migrate()
-            with ledger.transaction(actor="cli") as tx:
-                user = create_user(tx, email, password, _role(role), tenant=tenant)
-    except KeepfaithError as error:
-        raise fail(error) from None
+    with _ledger(database_url) as ledger:
+        ledger.migrate()
+        with ledger.transaction(actor="cli") as tx:
+            user = create_user(tx, email, password, _role(role), tenant=tenant)
     scope = f"tenant {user.tenant}" if user.tenant else "every tenant"
     typer.echo(f"created staff user {user.id} ({user.role.value}, {scope})")
 
@@ -354,13 +351,10 @@ def admin_create_token(
     """Issue an API token for a machine and print it once; only its hash is stored."""
     from keepfaith.ledger.staff import create_token
 
-    try:
-        with _ledger(database_url) as ledger:
-            ledger.migrate()
-            with ledger.transaction(actor="cli") as tx:
-                token = create_token(tx, name, _role(role), tenant=tenant)
-    except KeepfaithError as error:
-        raise fail(error) from None
+    with _ledger(database_url) as ledger:
+        ledger.migrate()
+        with ledger.transaction(actor="cli") as tx:
+            token = create_token(tx, name, _role(role), tenant=tenant)
     typer.echo(token)
 
 
@@ -371,8 +365,7 @@ def _role(name: str) -> Role:
         return Role(name)
     except ValueError:
         roles = ", ".join(role.value for role in Role)
-        typer.echo(f"error: no role {name!r}; roles: {roles}", err=True)
-        raise typer.Exit(code=2) from None
+        raise Refused(f"no role {name!r}; roles: {roles}") from None
 
 
 def _mount_logs() -> None:

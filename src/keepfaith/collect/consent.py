@@ -17,11 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from keepfaith.collect.cookies import CATEGORY_NAMES, optional_categories
 from keepfaith.exceptions import InvalidSubmission, NotFound
 from keepfaith.ledger import (
     ConsentEvent,
     ConsentKind,
     ConsentMethod,
+    ConsentState,
     Ledger,
     Subject,
     Transaction,
@@ -57,7 +59,7 @@ class ChoiceState:
     choice: Choice
     on: bool
     """What the switch shows: given, or an opt-out choice not objected to."""
-    state: str
+    state: ConsentState
     """``given``, ``withdrawn`` or ``not_set`` (no choice made yet)."""
     changed_at: dt.datetime | None
 
@@ -69,16 +71,11 @@ def choices(statement: Statement) -> list[Choice]:
         for p in statement.purposes
         if p.preference_center and p.basis in (Basis.OPT_IN, Basis.OPT_OUT)
     ]
+    served = optional_categories(statement)  # necessary cookies cannot be refused
     for category in CookieCategory:
-        if category is CookieCategory.NECESSARY:
-            continue  # cannot be refused, so it is no choice
-        purposes = tuple(
-            dict.fromkeys(
-                c.purpose for c in statement.cookies if c.category is category and c.purpose
-            )
-        )
+        purposes = tuple(served.get(category.value, ()))
         if purposes:
-            name = f"{category.value.capitalize()} cookies"
+            name = f"{CATEGORY_NAMES[category]} cookies"
             found.append(Choice(COOKIE_PREFIX + category.value, name, None, True, purposes))
     return found
 
@@ -105,12 +102,14 @@ def current(ledger: Ledger, statement: Statement, subject: Subject) -> list[Choi
 def _state(item: Choice, latest: Mapping[str, ConsentEvent]) -> ChoiceState:
     events = [latest[p] for p in item.purposes if p in latest]
     if not events:
-        return ChoiceState(item, not item.opt_in, "not_set", None)
+        return ChoiceState(item, not item.opt_in, ConsentState.NOT_SET, None)
     newest = max(events, key=lambda e: (e.at, e.id))
     withdrawn = any(e.kind is ConsentKind.WITHDRAWN for e in events)
     # An opt-in cookie category is on only while every purpose of it is given.
     on = not withdrawn and (not item.opt_in or len(events) == len(item.purposes))
-    state = "given" if on else "withdrawn" if withdrawn else "not_set"
+    state = (
+        ConsentState.GIVEN if on else ConsentState.WITHDRAWN if withdrawn else ConsentState.NOT_SET
+    )
     return ChoiceState(item, on, state, newest.at)
 
 

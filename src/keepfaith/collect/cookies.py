@@ -3,8 +3,11 @@
 The banner script is static code plus a configuration generated here: the statement's
 cookies grouped by category, with their party, lifetime and purpose. Its ``version`` is
 a digest of the cookie section, so a person is asked again whenever that section changes.
-Under Global Privacy Control the categories whose cookies serve advertising or sale
-purposes stay off.
+Under Global Privacy Control the categories whose cookies serve a purpose GPC objects to
+stay off.
+
+This module is the one home of cookie categories: their names and descriptions, and the
+purposes each optional category's cookies serve (``optional_categories``).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import json
 from importlib import resources
 from typing import Any
 
+from keepfaith.engine.compile import gpc_objects_to
 from keepfaith.statement.schema import CookieCategory, Statement
 
 CATEGORY_NAMES = {
@@ -38,18 +42,27 @@ def cookie_section_version(statement: Statement) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
+def optional_categories(statement: Statement) -> dict[str, list[str]]:
+    """Each declared optional cookie category and the purposes its cookies serve."""
+    found: dict[str, list[str]] = {}
+    for cookie in statement.cookies:
+        if cookie.category is CookieCategory.NECESSARY:
+            continue
+        purposes = found.setdefault(cookie.category.value, [])
+        if cookie.purpose is not None and cookie.purpose not in purposes:
+            purposes.append(cookie.purpose)
+    return found
+
+
 def gpc_categories(statement: Statement) -> list[str]:
     """Cookie categories a Global Privacy Control signal switches off.
 
-    Advertising always; any other category whose cookies serve a sale or advertising
-    purpose as well.
+    Advertising always; any other category whose cookies serve a purpose GPC objects to
+    (``keepfaith.engine.compile.gpc_objects_to``) as well.
     """
     off = {CookieCategory.ADVERTISING.value}
     for cookie in statement.cookies:
-        if cookie.purpose is None:
-            continue
-        purpose = statement.purpose(cookie.purpose)
-        if purpose.sale or purpose.advertising:
+        if cookie.purpose is not None and gpc_objects_to(statement.purpose(cookie.purpose)):
             off.add(cookie.category.value)
     return sorted(off - {CookieCategory.NECESSARY.value})
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from keepfaith.statement.schema import Basis, RecipientKind, Statement
+from keepfaith.statement.schema import Basis, Purpose, RecipientKind, Statement
 
 Clauses = tuple[str, ...]
 
@@ -19,6 +19,23 @@ FIRST_PARTY_KINDS = frozenset({RecipientKind.PROCESSOR, RecipientKind.AUTHORITY}
 
 GPC_RECIPIENT_KINDS = frozenset({RecipientKind.PARTNER, RecipientKind.ADVERTISER})
 """Opt-out sharing with these counts as "sharing" a GPC signal objects to."""
+
+
+def third_party(kind: RecipientKind) -> bool:
+    """Whether a recipient of this kind is a third party: the one definition, used by
+    decisions, receipts and every other place that asks."""
+    return kind not in FIRST_PARTY_KINDS
+
+
+def gpc_objects_to(purpose: Purpose) -> bool:
+    """Whether a Global Privacy Control signal objects to a purpose: sale or advertising."""
+    return purpose.sale or purpose.advertising
+
+
+def gpc_objects_to_sharing(kind: RecipientKind) -> bool:
+    """Whether a Global Privacy Control signal objects to opt-out sharing with a recipient
+    of this kind."""
+    return kind in GPC_RECIPIENT_KINDS
 
 
 def merge(*groups: Iterable[str]) -> Clauses:
@@ -110,7 +127,7 @@ def compile_statement(statement: Statement) -> CompiledStatement:
             basis=p.basis,
             categories=frozenset(p.categories),
             commercial=p.commercial or p.marketing or p.advertising or p.sale,
-            gpc_objects=p.sale or p.advertising,
+            gpc_objects=gpc_objects_to(p),
             sale=p.sale,
             clauses=tuple(p.clauses),
         )
@@ -132,8 +149,8 @@ def compile_statement(statement: Statement) -> CompiledStatement:
             categories=frozenset(r.categories),
             purposes=frozenset(r.purposes),
             collection_points=frozenset(r.collection_points),
-            third_party=r.kind not in FIRST_PARTY_KINDS,
-            gpc_objects=r.kind in GPC_RECIPIENT_KINDS,
+            third_party=third_party(r.kind),
+            gpc_objects=gpc_objects_to_sharing(r.kind),
             clauses=tuple(r.clauses),
         )
         for r in s.recipients

@@ -25,7 +25,7 @@ subjects = sa.Table(
     sa.Column("tenant", Tenant, nullable=False),
     sa.Column("kind", Ident, nullable=False),
     sa.Column("statement_version", sa.String(64), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False, default="active"),
+    sa.Column("status", sa.String(16), nullable=False, default=Status.ACTIVE.value),
     sa.Column("known_child", sa.Boolean, nullable=False, default=False),
     sa.Column("gpc", sa.Boolean, nullable=False, default=False),
     sa.Column("reference", sa.String(255), nullable=True),

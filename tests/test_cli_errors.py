@@ -12,6 +12,7 @@ from keepfaith.cli import app
 from keepfaith.exceptions import (
     AuditChainBroken,
     Conflict,
+    InvalidSubmission,
     KeepfaithError,
     Location,
     NotSignedIn,
@@ -45,6 +46,11 @@ def raising() -> Iterator[list[KeepfaithError]]:
         (Conflict("try again"), 2, "error: try again\n"),
         (NotSignedIn("wrong email or password"), 2, "error: wrong email or password\n"),
         (two_problems, 2, "s.yaml:2:1: error: first\ns.yaml:9:3: error: second\n"),
+        (
+            InvalidSubmission({"email": "must contain '@'", "password": "too short"}),
+            2,
+            "email: error: must contain '@'\npassword: error: too short\n",
+        ),
         (AuditChainBroken(4, "altered"), 1, "error: audit chain broken at entry 4: altered\n"),
     ],
 )

@@ -17,6 +17,7 @@ from typer.core import TyperGroup
 from keepfaith.exceptions import (
     ConfigurationError,
     IntegrityError,
+    InvalidSubmission,
     KeepfaithError,
     NotFound,
     Refused,
@@ -32,10 +33,14 @@ EXIT_CODES: list[tuple[type[KeepfaithError], int]] = [(IntegrityError, 1), (Keep
 
 
 def print_error(error: KeepfaithError) -> None:
-    """Print a keepfaith error on stderr: a line per problem, ``file:line:col`` first."""
+    """Print a keepfaith error on stderr: a line per problem, where it is first (a
+    statement's ``file:line:col``, a refused submission's field)."""
     if isinstance(error, StatementError):
         for location, reason in error.problems:
             typer.echo(f"{location}: error: {reason}", err=True)
+    elif isinstance(error, InvalidSubmission):
+        for where, reason in error.errors.items():
+            typer.echo(f"{where}: error: {reason}", err=True)
     else:
         typer.echo(f"error: {error}", err=True)
 
@@ -96,22 +101,38 @@ def check(
     output_format: Annotated[
         CheckFormat, typer.Option("--format", help="text (file:line:col lines) or json.")
     ] = CheckFormat.TEXT,
+    database: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--database",
+            help="Also scan this company database (connectors key or URL) and warn of "
+            "categories it holds that the statement does not declare; repeatable.",
+        ),
+    ] = None,
+    dataset_map: Annotated[
+        list[Path] | None,
+        typer.Option("--dataset-map", help="Like --database, from a reviewed map file."),
+    ] = None,
 ) -> None:
     """Check statements: schema, references and meaning.
 
-    Exit 0 when clean, 1 with findings, 2 when a file cannot be read.
+    With --database or --dataset-map, also what each database holds against what the
+    statement declares. Exit 0 when clean, 1 with findings, 2 when a file cannot be read.
     """
     import json
 
     from keepfaith.statement.check import check_file
 
-    findings, unreadable = [], False
+    findings: list[Any] = []
+    unreadable = False
     for file in files:
         try:
             findings.extend(check_file(file))
         except StatementError as error:
             unreadable = True
             print_error(error)
+    if (database or dataset_map) and not unreadable:
+        findings.extend(_database_gaps(files, database or [], dataset_map or []))
     if output_format is CheckFormat.JSON:
         typer.echo(json.dumps([finding.to_dict() for finding in findings], indent=2))
     else:
@@ -119,6 +140,22 @@ def check(
             typer.echo(str(finding))
     if unreadable or findings:
         raise typer.Exit(code=2 if unreadable else 1)
+
+
+def _database_gaps(files: list[Path], databases: list[str], map_files: list[Path]) -> list[Any]:
+    """What each database (scanned now, or as its map file says) holds beyond each statement."""
+    from keepfaith.connectors import datamap
+    from keepfaith.connectors.commands import resolve
+    from keepfaith.connectors.coverage import gaps
+    from keepfaith.connectors.scan import scan
+    from keepfaith.settings import Settings
+    from keepfaith.statement import load
+
+    maps = [datamap.read(path) for path in map_files]
+    for target in databases:
+        url, key = resolve(target)
+        maps.append(scan(url, key, sample_size=Settings().scan_sample_size).map)
+    return [gap for file in files for dataset_map in maps for gap in gaps(load(file), dataset_map)]
 
 
 @app.command()
@@ -370,8 +407,10 @@ def _role(name: str) -> Role:
 
 def _mount_logs() -> None:
     from keepfaith.collect.logs.commands import app as logs
+    from keepfaith.connectors.commands import app as connectors
 
     app.add_typer(logs, name="logs")
+    app.add_typer(connectors, name="connectors")
 
 
 _mount_logs()

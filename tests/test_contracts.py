@@ -47,7 +47,7 @@ def test_the_tree_keeps_every_contract(tmp_path: Path) -> None:
         ("collect/points.py", "import fastapi", "web or command-line framework"),
         ("ledger/records.py", "import typer", "web or command-line framework"),
         ("web/routes/consent.py", "import sqlalchemy", "never SQL"),
-        ("web/routes/decisions.py", "import keepfaith.engine.state", "never SQL"),
+        ("web/routes/decisions.py", "import keepfaith.ledger.snapshot", "never SQL"),
     ],
 )
 def test_a_violating_import_breaks_its_contract(

@@ -272,6 +272,25 @@ def audit_verify(database_url: DatabaseUrl = None) -> None:
     typer.echo(f"audit chain intact: {count} entries")
 
 
+ledger_app = typer.Typer(help="The ledger's derived tables.")
+app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("rebuild-allowances")
+def ledger_rebuild_allowances(
+    tenant: Annotated[
+        str | None, typer.Option(metavar="ID", help="Only this tenant's subjects.")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Recompute what each subject allows (the rows audiences read) from the records."""
+    from keepfaith.ledger.allowances import rebuild
+
+    with _ledger(database_url) as ledger:
+        count = rebuild(ledger, tenant)
+    typer.echo(f"rebuilt the allowances of {count} subjects")
+
+
 @keys_app.command("rotate")
 def keys_rotate(database_url: DatabaseUrl = None) -> None:
     """Re-encrypt every sensitive value under the active key (``active_key_id``)."""

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from keepfaith.clock import utc
 from keepfaith.exceptions import Refused
-from keepfaith.ledger import statements, subjects
+from keepfaith.ledger import allowances, statements, subjects
 from keepfaith.ledger.base import Id, Tenant, When, metadata
 from keepfaith.ledger.rows import (
     ConsentEvent,
@@ -124,6 +124,7 @@ def record(
             "counts": counted,
         },
     )
+    allowances.touch(tx, subject.id)
     return event
 
 

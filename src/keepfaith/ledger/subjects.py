@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from keepfaith.exceptions import NotFound, Refused
-from keepfaith.ledger import statements
+from keepfaith.ledger import allowances, statements
 from keepfaith.ledger.base import Id, Ident, Tenant, When, metadata
 from keepfaith.ledger.rows import Status, Subject, from_row
 from keepfaith.ledger.transaction import Transaction
@@ -71,6 +71,7 @@ def add(
         .returning(*subjects.c)
     ).one()
     tx.audit("add", "subject", row.id, tenant=tenant, details={"kind": kind})
+    allowances.touch(tx, row.id)
     return from_row(Subject, row)
 
 
@@ -133,4 +134,5 @@ def _update(tx: Transaction, subject: Subject, what: str, values: dict[str, Any]
     if row is None:
         raise NotFound(f"no subject {subject.id} in tenant {subject.tenant!r}")
     tx.audit(f"set_{what}", "subject", subject.id, tenant=subject.tenant, details=values)
+    allowances.touch(tx, subject.id)
     return from_row(Subject, row)

@@ -327,10 +327,9 @@ class Engine:
         the rules in SQL over the records and the consent history. Either way each
         subject is judged under its own statement version, as ``may()`` does.
         """
-        cats = _categories(categories)
         if at is not None:
-            return records_audience(tenant, self._plans_for(tenant, purpose, cats, recipient),
-                                    at, at)  # fmt: skip
+            return self.records_audience(tenant, purpose, categories, recipient, at)
+        cats = _categories(categories)
         allowed, held = self._decided_profiles(tenant, purpose, cats, recipient)
         return current_audience(tenant, allowed, held, self.ledger.clock())
 

@@ -51,7 +51,7 @@ def raising() -> Iterator[list[KeepfaithError]]:
             2,
             "email: error: must contain '@'\npassword: error: too short\n",
         ),
-        (AuditChainBroken(4, "altered"), 1, "error: audit chain broken at entry 4: altered\n"),
+        (AuditChainBroken(["entry 4 altered"]), 1, "error: audit broken: entry 4 altered\n"),
     ],
 )
 def test_every_error_is_printed_once_with_its_exit_code(

@@ -104,6 +104,8 @@ def expected_default(info: FieldInfo) -> str:
     """How the default reads in the table."""
     if info.is_required():
         return "required"
+    if info.default_factory is not None:
+        return str(info.default_factory())  # a mapping: "{}"
     value = info.default
     if value is None:
         return "none"

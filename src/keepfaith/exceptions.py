@@ -20,12 +20,12 @@ Hierarchy::
     │   ├── Conflict            a concurrent change got there first; try again
     │   └── NotAllowed          the engine refused a use of personal data (reason, clauses)
     └── IntegrityError          stored data is not what was written
-        └── AuditChainBroken    an audit entry was altered, removed or reordered
+        └── AuditChainBroken    the audit log, or a row it recorded, was tampered with
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -127,9 +127,9 @@ class IntegrityError(KeepfaithError):
 
 
 class AuditChainBroken(IntegrityError):
-    """The audit chain fails verification at ``position`` (1-based)."""
+    """The audit log fails verification; ``problems`` says where and what, each one."""
 
-    def __init__(self, position: int, reason: str) -> None:
-        super().__init__(f"audit chain broken at entry {position}: {reason}")
-        self.position = position
-        self.reason = reason
+    def __init__(self, problems: Sequence[object]) -> None:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"audit broken: {problems[0]}{more}")
+        self.problems = list(problems)

@@ -35,6 +35,30 @@ class Settings(BaseSettings):
     active_key_id: str | None = None
     """Which of ``encryption_keys`` encrypts new values; the others only decrypt."""
 
+    audit_key: str = ""
+    """Keys the audit log's MACs and seals: base64 of 32 random bytes (``keepfaith keys
+    generate``), kept outside the database with the other keys. Without it a built-in
+    development key is used, which protects nothing."""
+
+    audit_seal_seconds: int = Field(default=5, ge=1, le=60)
+    """At most this many seconds pass before a new audit entry is sealed (the sealer job
+    runs this often)."""
+
+    audit_witness_file: Path | None = None
+    """Where the sealer job writes the newest seal's witness after each seal, for a
+    backup or an outside store to keep; ``keepfaith audit verify --witness`` reads it."""
+
+    job_modules: tuple[str, ...] = ()
+    """Modules of the deployment's own job tasks, imported by every worker besides
+    keepfaith's (``keepfaith.jobs.registry.MODULES``)."""
+
+    jobs_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    """How often an idle worker looks for jobs it was not told about."""
+
+    jobs_stall_seconds: float = Field(default=30.0, ge=1)
+    """A running job whose worker sent no heartbeat for this long is run again: its worker
+    died. Keep it well above a slow database's pauses."""
+
     secret_key: str = ""
     """Signs links, cookies and tokens. Must be set to a long random value in production."""
 

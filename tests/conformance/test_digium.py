@@ -218,8 +218,8 @@ def test_DG_06_views_and_clicks_exported_without_personal_data(
     logs_cli(database_url, "export", "--statement", str(STATEMENT), "-o", str(out))
     text = out.read_text(encoding="utf-8")
     exported = json.loads(text)
-    assert exported["views"] == 2010 and exported["clicks"] > 0
-    assert exported["clicks_between_pages"] and exported["pages"]
+    assert exported["pageviews"] == 1929 and exported["clicks"] > 0
+    assert exported["top"]["transition"] and exported["top"]["page"]
     addresses, agents = real_addresses_and_agents()
     assert [a for a in addresses | agents if len(a) > 12 and a in text] == []
 
@@ -233,10 +233,10 @@ def test_DG_11_partners_and_advertisers_get_aggregates_only(
     logs_cli(database_url, "ingest", str(REAL_LOG), "--statement", str(STATEMENT))
     shown = logs_cli(database_url, "export", "--statement", str(STATEMENT), "--min-count", "20")
     exported = json.loads(shown.stdout)
-    for key in ("pages", "referrers", "browsers", "oss", "devices", "clicks_between_pages"):
-        rare = [row for row in exported[key] if row["count"] < 20]
+    for key in ("page", "referrer", "browser", "os", "device", "transition"):
+        rare = [row for row in exported["top"][key] if row["count"] < 20]
         assert all(row["value"] == "(other)" for row in rare), key
-    fields = {"day", "unique_visitors", "views", "visits"}
+    fields = {"day", "visitors", "pageviews", "visits"}
     assert all(set(day) == fields for day in exported["days"])
 
 

@@ -219,3 +219,35 @@ def test_EZ_20_a_material_change_is_posted_and_continued_use_is_assent(tmp_path:
     assert [step["action"] for step in plan["steps"]] == ["publish", "post_notice"]
     assert plan["continued_use_is_acceptance"] is True
     assert "EZ-20" in plan["clauses"]
+
+
+def test_EZ_14_a_box_ticked_under_a_standing_gpc_signal_is_refused(seeds: Seeds) -> None:
+    """GPC keeps promotions (shared with partners) off; a later tick cannot turn it on,
+    as in the privacy center, so receipts, the privacy center and may() stay agreed."""
+    from keepfaith.collect.consent import record_gpc
+    from keepfaith.collect.points import submit
+    from keepfaith.exceptions import InvalidSubmission
+    from keepfaith.ledger import consents as consent_events
+    from keepfaith.ledger import subjects as people
+
+    engine = seeds("eztalks")
+    statement = load(STATEMENT)
+    fields = {"name": "Ann", "email": "ann@example.org"}
+    done = submit(engine.ledger, statement, "registration", fields)
+    with engine.ledger.transaction() as tx:
+        subject = people.get(tx, "eztalks", done.subject_id)
+        record_gpc(tx, subject)
+    with pytest.raises(InvalidSubmission) as refused:
+        submit(
+            engine.ledger,
+            statement,
+            "registration",
+            fields,
+            subject=subject,
+            consents={"promotions": True},
+        )
+    assert "consent.promotions" in refused.value.errors
+    with engine.ledger.reading() as tx:
+        history = consent_events.history(tx, subject)
+    assert [e.kind.value for e in history if e.choice == "promotions"] == ["withdrawn"]
+    assert not engine.may(subject, "promotions", ["user.contact.email"]).allowed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from fastapi import FastAPI
 
 from keepfaith.collect.links import link_token
 from keepfaith.exceptions import NotFound, Refused
-from keepfaith.ledger import consents, disclosures, records, staff, subjects
+from keepfaith.ledger import Subject, consents, disclosures, records, staff, statements, subjects
 from keepfaith.ledger.staff import Role
 from keepfaith.statement import load, loads
 from keepfaith.statement.check import check
@@ -461,3 +462,173 @@ def test_PA_18_what_is_posted_in_public_parts_is_visible_to_all() -> None:
 
 def test_PA_33_the_privacy_office_can_be_reached() -> None:
     assert_told(STATEMENT, "PA-33", "privacy@parature.com", "(703) 564-7758", "Herndon, VA")
+
+
+# --------------------------------------------------------------- decisions agree (issue 8)
+
+AFFILIATE_DATA = ["user.name", "user.contact.email"]
+
+
+def _person(service: FastAPI, subject_id: int) -> Subject:
+    with service.state.ledger.reading() as tx:
+        return subjects.get(tx, "parature", int(subject_id))
+
+
+def _center_link(client: httpx.Client, subject_id: int) -> None:
+    token = link_token(SECRET, "parature", str(subject_id))
+    assert client.get(f"/t/parature/privacy-center?token={token}").status_code == 303
+
+
+def test_PA_21_consent_to_share_counts_for_the_affiliates_it_names(
+    make_app: Apps, make_client: Clients
+) -> None:
+    service = make_app((STATEMENT,))
+    client = make_client(service)
+    body = {"fields": CONTACT_FORM, "consents": {"affiliate_sharing": True}}
+    answer = _collect(client, "contact_form", body)
+    assert answer.status_code == 201, answer.text
+    subject = _person(service, answer.json()["subject"])
+    engine = service.state.engine
+    with_recipient = engine.may(subject, "affiliate_sharing", AFFILIATE_DATA, "affiliates")
+    without = engine.may(subject, "affiliate_sharing", AFFILIATE_DATA)
+    assert with_recipient.allowed and without.allowed
+    assert "PA-21" in with_recipient.clauses
+    # Withdrawn in the privacy center: refused both ways, saying when.
+    _center_link(client, subject.id)
+    token = form_token(client, "/t/parature/privacy-center")
+    changed = client.post(
+        "/api/t/parature/consents",
+        json={"choices": {"affiliate_sharing": False}},
+        headers={"X-CSRF-Token": token},
+    )
+    assert changed.status_code == 200, changed.text
+    refused = engine.may(subject, "affiliate_sharing", AFFILIATE_DATA, "affiliates")
+    assert not refused.allowed
+    assert refused == engine.may(subject, "affiliate_sharing", AFFILIATE_DATA)
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    assert refused.reason == f"the person withdrew consent to affiliate_sharing on {today}"
+    assert "PA-21" in refused.clauses
+
+
+def test_PA_15_cookie_data_is_used_only_with_the_cookie_consent(
+    make_app: Apps, make_client: Clients
+) -> None:
+    service = make_app((STATEMENT,))
+    client = make_client(service)
+    answer = _collect(client, "contact_form", {"fields": CONTACT_FORM})
+    subject = _person(service, answer.json()["subject"])
+    _center_link(client, subject.id)
+    shown = {c["id"]: c for c in client.get("/api/t/parature/consents").json()["choices"]}
+    engine = service.state.engine
+    for category, purposes in (
+        ("cookie:advertising", ["ad_serving", "behavioural_advertising"]),
+        ("cookie:analytics", ["site_analytics"]),
+    ):
+        assert shown[category]["on"] is False and shown[category]["opt_in"] is True
+        for purpose in purposes:
+            refused = engine.may(subject, purpose, COOKIE_DATA)
+            assert not refused.allowed, purpose
+            assert "cookie" in refused.reason and refused.clauses
+    page = client.get("/t/parature/privacy-center").text
+    assert 'name="choice:behavioural_advertising" value="on">' in page  # shown off
+    assert "only with your consent" in page
+
+
+def test_PA_15_an_opt_out_purpose_through_a_cookie_is_decided_and_shown_as_opt_in(
+    seeds: Seeds,
+) -> None:
+    """The example as first declared (opt-out, as the seed's browser setting had it):
+    check says so, and the privacy center and the engine both ask for consent."""
+    from keepfaith.collect import consent as choices
+    from keepfaith.engine import Engine
+
+    text = STATEMENT.read_text(encoding="utf-8")
+    as_seed = re.sub(r"basis: opt_in  # seed: refuse cookies.*", "basis: opt_out", text)
+    as_seed = as_seed.replace('version: "2010"', 'version: "2010-seed"')
+    statement = loads(as_seed)
+    assert {f.code for f in check(statement)} == {"opt-out-through-cookie"}
+    warned = [f for f in check(statement) if f.code == "opt-out-through-cookie"]
+    assert len(warned) == 4 and all(f.severity == "warning" for f in warned)
+    engine = seeds("parature")
+    with engine.ledger.transaction() as tx:
+        statements.publish(tx, statement, as_seed)
+    engine = Engine(engine.ledger, [statement])
+    subject = person(engine, "parature", "visitor", "third_party_cookies")
+    offered = {c.id: c for c in choices.choices(statement)}
+    assert offered["behavioural_advertising"].opt_in
+    for purpose in ("ad_serving", "site_analytics", "behavioural_advertising"):
+        assert not engine.may(subject, purpose, COOKIE_DATA).allowed, purpose
+    choices.change(engine.ledger, statement, subject, {"behavioural_advertising": True})
+    assert engine.may(subject, "behavioural_advertising", COOKIE_DATA).allowed
+
+
+def test_PA_26_gpc_on_any_request_is_recorded_and_refuses_sale_sharing_and_ads(
+    make_app: Apps, make_client: Clients
+) -> None:
+    service = make_app((STATEMENT,))
+    client = make_client(service)
+    engine = service.state.engine
+    gpc = {"Sec-GPC": "1"}
+    sent = dt.datetime.now(dt.UTC)
+    answer = client.post(
+        "/api/t/parature/collect/contact_form", json={"fields": CONTACT_FORM}, headers=gpc
+    )
+    assert answer.status_code == 201, answer.text
+    on_form = _person(service, answer.json()["subject"])
+    assert on_form.gpc and on_form.gpc_at is not None
+    assert sent <= on_form.gpc_at <= dt.datetime.now(dt.UTC)
+    # Another person, identified by the privacy center's link, then by the consent API.
+    later = _person(
+        service, _collect(client, "contact_form", {"fields": CONTACT_FORM}).json()["subject"]
+    )
+    assert not later.gpc
+    _center_link(client, later.id)
+    page = client.get("/t/parature/privacy-center", headers=gpc)
+    assert 'id="gpc"' in page.text and "Global Privacy Control" in page.text
+    by_api = _person(
+        service, _collect(client, "contact_form", {"fields": CONTACT_FORM}).json()["subject"]
+    )
+    bearer = {"Authorization": f"Bearer {link_token(SECRET, 'parature', str(by_api.id))}"}
+    shown = client.get("/api/t/parature/consents", headers={**bearer, **gpc}).json()["choices"]
+    assert {c["id"] for c in shown if c["gpc"]} >= {"partner_sharing", "behavioural_advertising"}
+    for subject in (
+        on_form,
+        _person(service, later.id),
+        _person(service, by_api.id),
+    ):
+        assert subject.gpc
+        ads = engine.may(subject, "behavioural_advertising", COOKIE_DATA)
+        partners = engine.may(subject, "partner_sharing", AFFILIATE_DATA, "partners")
+        assert not ads.allowed and "Global Privacy Control" in ads.reason and "PA-26" in ads.clauses
+        assert not partners.allowed and "Global Privacy Control" in partners.reason
+        assert "PA-23" in partners.clauses
+        assert engine.may(subject, "respond_to_requests", AFFILIATE_DATA).allowed
+    # Before the signal the answer was what it was then.
+    before = on_form.gpc_at - dt.timedelta(seconds=1)
+    assert engine.may(on_form, "partner_sharing", AFFILIATE_DATA, "partners", at=before).allowed
+    # The choice stays off while the signal stands.
+    refused = client.post(
+        "/api/t/parature/consents", json={"choices": {"partner_sharing": True}}, headers=bearer
+    )
+    assert refused.status_code == 422 and "Global Privacy Control" in refused.text
+
+
+def test_PA_27_a_known_child_is_erased_the_trail_kept_with_the_clause(seeds: Seeds) -> None:
+    from keepfaith.collect.children import learn_child
+
+    engine = seeds("parature")
+    subject = person(engine, "parature", "customer", "registration")
+    with engine.ledger.transaction() as tx:
+        consents.record(tx, subject, "marketing_email")
+        held = len(records.of(tx, subject))
+        done = learn_child(tx, subject)
+    assert held > 0 and done.erased == held
+    assert done.decision.clauses == ("PA-27",) and "erased" in done.decision.reason
+    with engine.ledger.transaction() as tx:
+        assert records.of(tx, subject) == []
+        assert subjects.get(tx, "parature", subject.id).known_child
+        assert [e.choice for e in consents.history(tx, subject)] == ["marketing_email"]
+    erased = [e for e in engine.ledger.audit_entries() if e.action == "delete"]
+    assert erased and len(erased[-1].detail()["records"]) == held
+    refused = engine.may(subject, "administer_account", AFFILIATE_DATA)
+    assert not refused.allowed and refused.clauses == ("PA-27",)

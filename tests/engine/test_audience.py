@@ -267,3 +267,167 @@ def test_writers_adding_the_same_new_profile_at_once_both_commit(ledger: Ledger)
         added = list(pool.map(add, range(4)))  # re-raises any worker's error
     found = rows(ledger)
     assert len({found[i][0] for i in added}) == 1
+
+
+PARATURE_CHOICES = [
+    "affiliate_sharing",
+    "recipient:affiliates",
+    "partner_sharing",
+    "recipient:partners",
+    "ad_serving",
+    "behavioural_advertising",
+    "site_analytics",
+]
+PARATURE_QUESTIONS = [
+    ("ad_serving", ("user.device.cookie_id",), None),
+    ("site_analytics", ("user.device.cookie_id",), "analytics_provider"),
+    ("behavioural_advertising", ("user.device.cookie_id",), "fetchback"),
+    ("affiliate_sharing", (NAME, EMAIL), "affiliates"),
+    ("affiliate_sharing", (NAME,), None),
+    ("partner_sharing", (NAME,), "partners"),
+    ("partner_sharing", (NAME,), None),
+    ("respond_to_requests", (NAME,), None),
+]
+
+
+@pytest.mark.parametrize("at", [None, START])
+def test_audience_equals_may_for_cookies_sharing_purposes_and_gpc_times(
+    database_url: str, at: dt.datetime | None
+) -> None:
+    """Issue 8's rules: cookie consent whatever the basis, consent to a sharing purpose
+    counting for its recipient (the later choice wins), GPC from its time on."""
+    from tests.conftest import EXAMPLES
+    from tests.ledger.support import open_ledger
+
+    clock = Clock(START - dt.timedelta(days=3))
+    ledger, published = open_ledger(
+        database_url, [EXAMPLES / "parature" / "statement.yaml"], clock=clock
+    )
+    engine = Engine(ledger, published)
+    rng = random.Random(20261201)
+    people = []
+    try:
+        with ledger.transaction() as tx:
+            for _ in range(80):
+                subject = subjects.add(tx, "parature", "customer")
+                point = rng.choice(["contact_form", "third_party_cookies", "registration"])
+                declared = statements.get(tx, "parature").collection_point(point)
+                for field in declared.fields[:4]:
+                    records.add(tx, subject, field.category, "x", collection_point=point)
+                for choice in rng.sample(PARATURE_CHOICES, rng.randint(0, 4)):
+                    options = {"recipient": choice[10:]} if choice.startswith("recipient:") else {}
+                    consents.record(
+                        tx,
+                        subject,
+                        None if options else choice,
+                        kind=rng.choice(["given", "withdrawn"]),
+                        at=START + dt.timedelta(hours=rng.randint(-48, 48)),
+                        **options,
+                    )
+                if rng.random() < 0.3:
+                    clock.now = START + dt.timedelta(hours=rng.randint(-48, 48))
+                    subject = subjects.set_gpc(tx, subject)
+                people.append(subject)
+        for purpose, categories, recipient in PARATURE_QUESTIONS:
+            expected = {
+                p.id for p in people if engine.may(p, purpose, categories, recipient, at).allowed
+            }
+            chosen = set(engine.audience_ids("parature", purpose, categories, recipient, at))
+            assert chosen == expected, (purpose, categories, recipient)
+            long_way = engine.records_audience("parature", purpose, categories, recipient, at)
+            assert ids(ledger, long_way) == expected, (purpose, categories, recipient)
+            assert 0 < len(expected) < len(people), (purpose, recipient)
+    finally:
+        ledger.close()
+
+
+MODERN_QUESTIONS = [
+    ("product_news", (EMAIL,), None),
+    ("account_security", (EMAIL,), None),
+    ("audience_matching", ("user.contact.email.hashed",), "ad_partner"),
+    ("ad_measurement", ("user.device.cookie_id",), None),
+    ("vital_emergencies", ("user.device.ip_address",), None),
+    ("provide_service", (EMAIL,), "workplace"),
+]
+
+
+@pytest.mark.parametrize("at", [None, START])
+def test_audience_equals_may_per_jurisdiction_restriction_and_minors(
+    database_url: str, at: dt.datetime | None
+) -> None:
+    """Issue 15's rules: each person under their jurisdiction's plan, restriction,
+    objection, the minors' opt-in, GPC where honoured."""
+    from tests.conftest import EXAMPLES
+    from tests.ledger.support import open_ledger
+
+    clock = Clock(START - dt.timedelta(days=3))
+    ledger, published = open_ledger(
+        database_url, [EXAMPLES / "modern" / "statement.yaml"], clock=clock
+    )
+    engine = Engine(ledger, published)
+    rng = random.Random(15)
+    people = []
+    try:
+        with ledger.transaction() as tx:
+            for _ in range(90):
+                subject = subjects.add(tx, "modern", "user")
+                for category, point in (
+                    (EMAIL, "signup"),
+                    ("user.device.cookie_id", "site_trackers"),
+                    ("user.device.ip_address", "server_logs"),
+                ):
+                    if rng.random() < 0.8:
+                        records.add(tx, subject, category, "x", collection_point=point)
+                records.add(
+                    tx,
+                    subject,
+                    "user.contact.email.hashed",
+                    "h",
+                    source="derived",
+                    purposes=["audience_matching"],
+                )
+                place = rng.choice([None, "eea", "uk", "california"])
+                if place:
+                    subject = subjects.set_jurisdiction(tx, subject, place)
+                for choice in rng.sample(
+                    [
+                        "product_news",
+                        "account_security",
+                        "audience_matching",
+                        "ad_measurement",
+                        "recipient:ad_partner",
+                    ],
+                    rng.randint(0, 3),
+                ):
+                    options = {"recipient": choice[10:]} if choice.startswith("recipient:") else {}
+                    consents.record(
+                        tx,
+                        subject,
+                        None if options else choice,
+                        kind=rng.choice(["given", "withdrawn"]),
+                        at=START + dt.timedelta(hours=rng.randint(-48, 48)),
+                        **options,
+                    )
+                if rng.random() < 0.2:
+                    subject = subjects.set_restricted(tx, subject)
+                if rng.random() < 0.2:
+                    subject = subjects.set_age_under(tx, subject, 16)
+                if rng.random() < 0.2:
+                    clock.now = START + dt.timedelta(hours=rng.randint(-48, 48))
+                    subject = subjects.set_gpc(tx, subject)
+                if rng.random() < 0.2:
+                    subject = subjects.set_dnt(tx, subject)
+                people.append(subject)
+        sizes = set()
+        for purpose, categories, recipient in MODERN_QUESTIONS:
+            expected = {
+                p.id for p in people if engine.may(p, purpose, categories, recipient, at).allowed
+            }
+            chosen = set(engine.audience_ids("modern", purpose, categories, recipient, at))
+            assert chosen == expected, (purpose, categories, recipient)
+            long_way = engine.records_audience("modern", purpose, categories, recipient, at)
+            assert ids(ledger, long_way) == expected, (purpose, categories, recipient)
+            sizes.add(len(expected))
+        assert len(sizes) > 3  # the population really varies the answers
+    finally:
+        ledger.close()

@@ -73,7 +73,7 @@ CASES: list[tuple[str, SubjectState, str, tuple[str, ...], str | None, bool, tup
     ("opt-out new use once told", state(notified={"ads": T0}), "ads", (EMAIL,), None, True,
      ("TT-35",)),
     ("opt-out new use told but objected", state(notified={"ads": T0}, consent=withdrawn("ads")),
-     "ads", (EMAIL,), None, False, ("TT-20", "TT-63")),
+     "ads", (EMAIL,), None, False, ("TT-35",)),
     ("opt-in on data not collected for it", state(), "newsletter", (EMAIL,), None, False,
      ("TT-20", "TT-63", "TT-32")),
     ("opt-in without consent", state(NEWS), "newsletter", (EMAIL,), None, False, ("TT-32",)),
@@ -207,3 +207,76 @@ def test_decisions_are_frozen_and_can_be_required() -> None:
         decision.require()
     assert caught.value.clauses == ("TT-20", "TT-63")
     assert Decision(True, "ok").require().allowed
+
+
+def test_a_withdrawn_consent_is_refused_as_withdrawn_on_its_date() -> None:
+    """Not "not collected for this purpose": the person's own act decided (issue 8)."""
+    elsewhere = {EMAIL: ("inquiry", {"follow_up"})}  # not collected for the newsletter
+    items = ((T0, "given"), (T0 + 2 * DAY, "withdrawn"))
+    snapshot = state(elsewhere, consent={"newsletter": "withdrawn"}, history={"newsletter": items})
+    refused = evaluate(COMPILED, snapshot, "newsletter", (EMAIL,))
+    assert refused.reason == "the person withdrew consent to newsletter on 2024-01-03"
+    assert refused.clauses == ("TT-32",)
+    objected = state(ADS, consent={"ads": "withdrawn"}, history={"ads": ((T0, "withdrawn"),)})
+    assert evaluate(COMPILED, objected, "ads", (EMAIL,)).reason == (
+        "the person objected to ads on 2024-01-01"
+    )
+
+
+@pytest.mark.parametrize(
+    ("purpose", "categories", "recipient", "element"),
+    [
+        (
+            "profiling",
+            (EMAIL,),
+            None,
+            "purpose profiling is not declared in the purposes of rules 1",
+        ),
+        ("account", ("user.dna",), None, "category user.dna is not declared in the categories"),
+        ("account", (EMAIL,), "broker", "recipient broker is not declared in the recipients"),
+    ],
+)
+def test_an_undeclared_element_names_what_it_was_checked_against(
+    purpose: str, categories: tuple[str, ...], recipient: str | None, element: str
+) -> None:
+    assert element in evaluate(COMPILED, state(), purpose, categories, recipient).reason
+
+
+def test_gpc_refuses_from_its_time_on_and_says_since_when() -> None:
+    snapshot = state(ADS, gpc=True, gpc_at=T0 + DAY)
+    assert evaluate(COMPILED, snapshot, "ads", (EMAIL,), at=T0).allowed
+    refused = evaluate(COMPILED, snapshot, "ads", (EMAIL,), at=T0 + 2 * DAY)
+    assert not refused.allowed
+    assert refused.reason == "a Global Privacy Control signal (received 2024-01-02) objects to ads"
+
+
+SHARE_PURPOSE = (
+    "  - {id: share_with_affiliates, name: Share with affiliates, basis: opt_in,"
+    " categories: [user.contact.email], clauses: [TT-70]}\n"
+)
+
+
+def test_consent_to_a_sharing_purpose_counts_for_its_recipient() -> None:
+    """PA-21: a purpose that is sharing itself; the latest of the two choices decides."""
+    text = RULES.read_text(encoding="utf-8").replace(
+        "purposes: [newsletter, ads]\n    basis: opt_in",
+        "purposes: [share_with_affiliates]\n    basis: opt_in",
+    )
+    text = text.replace("recipients:\n", SHARE_PURPOSE + "recipients:\n", 1)
+    sharing = compile_statement(keepfaith.loads(text))
+    given_purpose = {"share_with_affiliates": ((T0, "given"),)}
+    snapshot = state(
+        {EMAIL: ("signup", {"share_with_affiliates"})},
+        consent={"share_with_affiliates": "given"},
+        history=given_purpose,
+    )
+    ask = ("share_with_affiliates", (EMAIL,))
+    assert evaluate(sharing, snapshot, *ask, "affiliates").allowed
+    assert evaluate(sharing, snapshot, *ask).allowed
+    later = {**given_purpose, "recipient:affiliates": ((T0 + DAY, "withdrawn"),)}
+    withdrawn_after = state(
+        {EMAIL: ("signup", {"share_with_affiliates"})},
+        consent={"share_with_affiliates": "given", "recipient:affiliates": "withdrawn"},
+        history=later,
+    )
+    assert not evaluate(sharing, withdrawn_after, *ask, "affiliates").allowed

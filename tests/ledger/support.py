@@ -18,6 +18,8 @@ MINIMAL = HERE.parent / "statement" / "fixtures" / "minimal.yaml"
 RULES = HERE.parent / "engine" / "fixtures" / "rules.yaml"
 KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
 """A fixed test key (base64 of 32 ASCII bytes); never use a key like this for real."""
+AUDIT_KEY = "YXVkaXQta2V5LWZvci10ZXN0cy1vbmx5LW5ldmVyLXJlYWw="
+"""A fixed audit key for tests (base64 of 32 ASCII bytes); the ledger tests seal with it."""
 START = dt.datetime(2024, 3, 1, 12, 0, tzinfo=dt.UTC)
 Result = TypeVar("Result")
 
@@ -44,7 +46,7 @@ def open_ledger(
     clock: Clock | None = None,
 ) -> tuple[Ledger, list[Statement]]:
     """A migrated ledger with the statements in ``paths`` published."""
-    ledger = Ledger(database_url, keys=keys, clock=clock or Clock())
+    ledger = Ledger(database_url, keys=keys, clock=clock or Clock(), audit_key=AUDIT_KEY)
     ledger.migrate()
     loaded = []
     with ledger.transaction() as tx:

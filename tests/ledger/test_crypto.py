@@ -14,7 +14,7 @@ from keepfaith.exceptions import ConfigurationError, IntegrityError
 from keepfaith.ledger import Keyring, Ledger, generate_key, records, subjects
 from keepfaith.ledger.records import records as stored
 from keepfaith.settings import Settings
-from tests.ledger.support import KEY, open_ledger, read, stored_bytes
+from tests.ledger.support import AUDIT_KEY, KEY, open_ledger, read, stored_bytes
 
 CARD = "4111111111111111"
 
@@ -72,12 +72,18 @@ def test_rotation_reencrypts_under_the_active_key(database_url: str, tmp_path: P
         "KEEPFAITH_ENCRYPTION_KEYS": __import__("json").dumps(settings),
         "KEEPFAITH_ACTIVE_KEY_ID": "new",
         "KEEPFAITH_DATABASE_URL": database_url,
+        "KEEPFAITH_AUDIT_KEY": AUDIT_KEY,
     }
     result = CliRunner().invoke(app, ["keys", "rotate"], env=env)
     assert result.exit_code == 0, result.output
     assert "re-encrypted 1 values" in result.output
     rotated = Ledger.from_settings(
-        Settings(encryption_keys={"new": new}, active_key_id="new", database_url=database_url)
+        Settings(
+            encryption_keys={"new": new},
+            active_key_id="new",
+            database_url=database_url,
+            audit_key=AUDIT_KEY,
+        )
     )
     with rotated.engine.connect() as connection:
         assert connection.execute(sa.select(stored.c.key_id)).scalars().all() == ["new"]

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from click.testing import Result
 from typer.testing import CliRunner
 
 from keepfaith.cli import app
+from keepfaith.collect import logs
+from keepfaith.collect.logs import Report
+from keepfaith.ledger import Ledger
 from tests.conftest import SHARED
 
 REAL_LOG = SHARED / "data" / "access-logs" / "elastic-apache.log"
@@ -48,6 +53,18 @@ VISITS = [
 """Two visitors, three visits: / -> /a (20 s) -> /b (60 s), /a alone, and / again."""
 
 
+def report(ledger: Ledger, tenant: str, *args: Any, **options: Any) -> Report:
+    """``collect.logs.report`` in a transaction of its own."""
+    with ledger.reading() as tx:
+        return logs.report(tx, tenant, *args, **options)
+
+
+def counts(ledger: Ledger, tenant: str, dimension: str, **options: Any) -> dict[str, int]:
+    """``collect.logs.counts`` in a transaction of its own."""
+    with ledger.reading() as tx:
+        return logs.counts(tx, tenant, dimension, **options)
+
+
 def write_log(path: Path, lines: list[str]) -> Path:
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return path
@@ -84,3 +101,76 @@ def all_stored_bytes(database_url: str, folder: Path) -> bytes:
                 values += [v if isinstance(v, bytes) else str(v).encode() for v in row]
     engine.dispose()
     return stored + b"\n".join(values)
+
+
+HOSTS = (b"www.example.org:443", b"shop.example.org:80")
+"""The virtual hosts the real log is spread over when rewritten as ``vhost_combined``."""
+_COMBINED = re.compile(
+    rb'^(\S+) \S+ \S+ \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (\d+|-)'
+    rb' "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)"$'
+)
+
+
+MACHINE_FILES = re.compile(
+    rb'^\S+ \S+ \S+ \[[^\]]+\] "\w+ /(robots\.txt|sitemap\.xml|browserconfig\.xml)[ ?"]'
+)
+"""Requests for files made for programs, not people: no longer page views since the
+columnar engine came (the per-line ingestion counted them as pages)."""
+
+
+def rewritten(fmt: str) -> bytes:
+    """The real log in another format, made here and never stored: ``combined`` as it
+    is, ``vhost_combined`` with every line given one of two hosts, ``common`` without
+    referrer and agent, ``json`` as nginx-style objects. A line that is not combined
+    (the truncated one) is kept as it is, so it stays the one bad line. Requests for
+    ``MACHINE_FILES`` are left out: on them the page rule changed on purpose."""
+    lines = [
+        line for line in REAL_LOG.read_bytes().split(b"\n")[:-1] if not MACHINE_FILES.match(line)
+    ]
+    out = []
+    for number, line in enumerate(lines):
+        match = _COMBINED.match(line)
+        if match is None or fmt == "combined":
+            out.append(line)
+        elif fmt == "vhost_combined":
+            out.append(HOSTS[number % 2] + b" " + line)
+        elif fmt == "common":
+            out.append(line[: match.end(5)])
+        else:
+            ip, stamp, request, status, size, referrer, agent = match.groups()
+            record = {
+                "remote_addr": ip.decode(),
+                "time_local": stamp.decode(),
+                "request": request.decode(),
+                "status": int(status),
+                "body_bytes_sent": size.decode(),
+                "http_referer": referrer.decode(),
+                "http_user_agent": agent.replace(b'\\"', b'"').decode(),
+            }
+            out.append(json.dumps(record).encode())
+    return b"".join(line + b"\n" for line in out)
+
+
+def halves_by_address(lines: list[str]) -> tuple[list[str], list[str]]:
+    """The real log's lines split in two by address (every visitor wholly in one half),
+    each half in log order: what two machines behind a load balancer that pins clients
+    would each write."""
+    first = [line for line in lines if sum(line.split(" ", 1)[0].encode()) % 2 == 0]
+    second = [line for line in lines if sum(line.split(" ", 1)[0].encode()) % 2 == 1]
+    return first, second
+
+
+def write_geoip(path: Path, networks: dict[str, str]) -> Path:
+    """A MaxMind DB (the format GeoLite2 uses) placing each network in its country."""
+    from mmdb_writer import MMDBWriter
+    from netaddr import IPSet
+
+    writer = MMDBWriter(ip_version=6, ipv4_compatible=True, database_type="GeoLite2-Country")
+    for network, code in networks.items():
+        writer.insert_network(IPSet([network]), {"country": {"iso_code": code}})
+    writer.to_db_file(str(path))
+    return path
+
+
+WIDE_NETWORKS = {"0.0.0.0/1": "NL", "128.0.0.0/2": "US"}
+"""Two halves of the address space, so the real log's views land in two countries."""

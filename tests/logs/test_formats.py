@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+import polars as pl
 import pytest
 
 from keepfaith.collect.logs import formats
-from keepfaith.collect.logs.tally import referrer_domain
+from keepfaith.collect.logs.pages import page_of, referrer_domain
 from keepfaith.exceptions import ConfigurationError
 from tests.logs.support import REAL_LOG
 
@@ -18,55 +19,52 @@ COMBINED = (
 )
 
 
-def rows(columns: formats.Columns) -> list[tuple[bytes, ...]]:
-    return sorted(
-        zip(
-            columns.ips,
-            columns.days,
-            columns.times,
-            columns.requests,
-            columns.statuses,
-            columns.sizes,
-            columns.referrers,
-            columns.agents,
-            strict=True,
-        )
+def parsed(text: str | bytes, fmt: str) -> tuple[list[dict[str, object]], list[int]]:
+    data = text.encode() if isinstance(text, str) else text
+    table, bad = formats.parse(data, fmt)
+    return table.to_dicts(), bad
+
+
+def test_cutting_reads_the_real_log_like_the_capture_groups() -> None:
+    text = formats.lines(REAL_LOG.read_bytes())
+    cut, bad = formats.parse(REAL_LOG.read_bytes(), "combined")
+    frame = pl.DataFrame(
+        {"line": pl.int_range(len(text), dtype=pl.UInt32, eager=True), "text": text}
     )
+    captured = formats._captured(frame, "combined")
+    assert len(cut) == len(captured) == 9999 and bad == [8898]  # 0-based: line 8899
+    assert cut.equals(captured)
 
 
-def test_fast_path_reads_the_real_log_like_the_line_by_line_reading() -> None:
-    data = REAL_LOG.read_bytes()
-    fast = formats.parse(data, "combined")
-    lines = data.split(b"\n")
-    slow = formats._slow(lines, range(len(lines)), formats._regex_line("combined"))
-    assert len(fast) == len(slow) == 9999
-    assert rows(fast) == rows(slow)
-
-
-def test_the_truncated_line_is_bad_and_named_by_number() -> None:
-    columns = formats.parse(REAL_LOG.read_bytes(), "combined")
-    assert columns.bad == [8898]  # 0-based: line 8899
-
-
-def test_a_line_with_a_user_name_is_read_by_the_slower_path() -> None:
+def test_a_line_with_a_user_name_is_read_by_the_capture_groups() -> None:
     line = COMBINED.replace("- - [", "- alice [")
-    columns = formats.parse(f"{COMBINED}\n{line}\n".encode(), "combined")
-    assert len(columns) == 2 and columns.bad == []
+    rows, bad = parsed(f"{COMBINED}\n{line}\n", "combined")
+    assert len(rows) == 2 and bad == [] and rows[1]["ip"] == "203.0.113.9"
 
 
 def test_escaped_quotes_in_a_user_agent() -> None:
     line = COMBINED.replace('Firefox/120.0"', 'Firefox/120.0 \\"quoted\\""')
-    columns = formats.parse(f"{line}\n".encode(), "combined")
-    assert columns.agents[0].endswith(b'"quoted"')
+    rows, _ = parsed(f"{line}\n", "combined")
+    assert str(rows[0]["agent"]).endswith('"quoted"')
+
+
+def test_non_ascii_crlf_and_bytes_that_are_not_utf8() -> None:
+    accented = COMBINED.replace("- - [", "- jos\u00e9 [")
+    broken = COMBINED.encode().replace(b"/a?", b"/\xff?")
+    data = f"{accented}\r\n\n".encode() + broken + b"\n"
+    rows, bad = parsed(data, "combined")
+    assert bad == [] and [row["line"] for row in rows] == [0, 2]
+    assert rows[0]["day"] == "02/Mar/2024" and rows[0]["agent"] == rows[1]["agent"]
+    assert rows[1]["request"] == "GET /\ufffd?utm_source=x&q=1 HTTP/1.1"
 
 
 def test_virtual_host_common_and_json_formats() -> None:
-    vhost = f"www.example.com:443 {COMBINED}\n".encode()
-    columns = formats.parse(vhost * 3, "vhost_combined")
-    assert columns.hosts == [b"www.example.com:443"] * 3 and columns.ips[0] == b"203.0.113.9"
+    rows, _ = parsed(f"www.example.com:443 {COMBINED}\n" * 3, "vhost_combined")
+    assert [row["host"] for row in rows] == ["www.example.com:443"] * 3
+    assert rows[0]["ip"] == "203.0.113.9"
     common = COMBINED.split(' "https')[0] + "\n"
-    columns = formats.parse(common.encode(), "common")
-    assert (columns.statuses, columns.referrers) == ([b"200"], [b"-"])
+    rows, _ = parsed(common, "common")
+    assert (rows[0]["status"], rows[0]["size"], rows[0]["referrer"]) == (200, 512, "-")
     record = {
         "remote_addr": "203.0.113.9",
         "time_iso8601": "2024-03-02T10:00:00+00:00",
@@ -75,8 +73,9 @@ def test_virtual_host_common_and_json_formats() -> None:
         "body_bytes_sent": 10,
         "http_user_agent": "curl/8.0",
     }
-    columns = formats.parse((json.dumps(record) + "\n{broken\n").encode(), "json")
-    assert (columns.days, columns.times, columns.bad) == ([b"2024-03-02"], [b"10:00:00"], [1])
+    rows, bad = parsed(json.dumps(record) + "\n{broken\n", "json")
+    assert [(row["day"], row["second"]) for row in rows] == [("2024-03-02", 36000)]
+    assert bad == [1]
 
 
 @pytest.mark.parametrize(
@@ -101,12 +100,53 @@ def test_an_unknown_format_is_refused_without_quoting_the_line() -> None:
 @pytest.mark.parametrize(
     ("referrer", "domain"),
     [
-        (b"-", "(direct)"),
-        (b"https://www.example.org/search?q=me", "www.example.org"),
-        (b"http://203.0.113.5:8080/x", "(address)"),
-        (b"http://[2001:db8::1]/", "(address)"),
-        (b"http://[broken/", "(unknown)"),
+        ("-", "(direct)"),
+        ("https://www.example.org/search?q=me", "www.example.org"),
+        ("http://203.0.113.5:8080/x", "(address)"),
+        ("http://[2001:db8::1]/", "(address)"),
+        ("http://[broken/", "(unknown)"),
     ],
 )
-def test_referrers_keep_their_domain_only(referrer: bytes, domain: str) -> None:
+def test_referrers_keep_their_domain_only(referrer: str, domain: str) -> None:
     assert referrer_domain(referrer) == domain
+
+
+@pytest.mark.parametrize(
+    ("request_line", "page"),
+    [
+        ("GET /pricing?utm_source=x HTTP/1.1", "/pricing"),
+        ("GET /style.css HTTP/1.1", ""),
+        ("POST /form HTTP/1.1", ""),
+        ("GET /robots.txt HTTP/1.1", ""),
+        ("GET /Sitemap.xml HTTP/1.1", ""),
+        ("GET /.well-known/security.txt HTTP/1.1", ""),
+        ("GET /notes.txt HTTP/1.1", "/notes.txt"),
+    ],
+)
+def test_what_is_a_page_view(request_line: str, page: str) -> None:
+    assert page_of(request_line) == page
+
+
+ODD_LINES = [
+    COMBINED.replace("- - [", "-\t- ["),  # a tab is not a field separator
+    COMBINED.replace("- - [", "-  - ["),  # two spaces
+    COMBINED.replace(" 512 ", " 1234567890123 "),  # more digits than the cut reads
+    COMBINED.replace(" 200 ", " 2x0 "),
+    COMBINED.replace(" 512 ", " - "),
+    COMBINED.replace(":10:00:00 ", ":1O:00:00 "),
+    COMBINED.replace("+0000]", "+0000] ]"),
+    COMBINED.replace('"https', ' "https'),
+    COMBINED.replace("[02/Mar/2024", "[2/Mar/2024"),
+    "[02/Mar/2024:10:00:00 +0000]" + COMBINED[13:],
+]
+
+
+@pytest.mark.parametrize("odd", ODD_LINES, ids=range(len(ODD_LINES)))
+def test_the_cut_agrees_with_the_capture_groups_on_odd_lines(odd: str) -> None:
+    data = f"{COMBINED}\n{odd}\n{COMBINED}\n".encode()
+    cut, bad = formats.parse(data, "combined")
+    text = formats.lines(data)
+    frame = pl.DataFrame({"line": pl.int_range(3, dtype=pl.UInt32, eager=True), "text": text})
+    captured = formats._captured(frame, "combined")
+    assert cut.equals(captured)
+    assert bad == ([] if len(captured) == 3 else [1])

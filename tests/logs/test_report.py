@@ -8,12 +8,12 @@ import io
 import json
 from pathlib import Path
 
-from keepfaith.collect.logs import apply_retention, counts, export, ingest, report
+from keepfaith.collect.logs import apply_retention, export, ingest
 from keepfaith.collect.logs.report import as_csv, as_table
 from keepfaith.ledger import Ledger
 from keepfaith.statement import loads
 from tests.conftest import FIXTURES
-from tests.logs.support import REAL_LOG, VISITS, logs_cli, write_log
+from tests.logs.support import REAL_LOG, VISITS, counts, logs_cli, report, write_log
 
 
 def test_page_sequences_and_time_on_page_without_anyone(ledger: Ledger, tmp_path: Path):
@@ -25,7 +25,7 @@ def test_page_sequences_and_time_on_page_without_anyone(ledger: Ledger, tmp_path
     assert counts(ledger, "acme", "time_on_page") == {"10-30s": 1, "1-3m": 1}
     assert counts(ledger, "acme", "referrer") == {"search.example": 5}
     day = report(ledger, "acme").days[0]
-    assert (day.visitors, day.sessions, day.pageviews, day.requests) == (2, 3, 5, 6)
+    assert (day.visitors, day.visits, day.pageviews, day.requests) == (2, 3, 5, 6)
 
 
 def test_report_renders_as_table_csv_and_json(
@@ -45,15 +45,16 @@ def test_report_renders_as_table_csv_and_json(
 
 def test_export_folds_rare_values_into_other(ledger: Ledger) -> None:
     ingest(ledger, "acme", [REAL_LOG])
-    data = export(ledger, "acme", min_count=10)
-    assert data["views"] == 2010 and data["clicks"] == sum(
+    with ledger.reading() as tx:
+        data = export(tx, "acme", min_count=10)
+    assert data["pageviews"] == 1929 and data["clicks"] == sum(
         counts(ledger, "acme", "transition").values()
     )
-    for key in ("pages", "referrers", "browsers", "oss", "devices", "clicks_between_pages"):
-        values = data[key]
+    for key in ("page", "referrer", "browser", "os", "device", "transition"):
+        values = data["top"][key]
         assert all(row["count"] >= 10 for row in values if row["value"] != "(other)")
-    assert sum(row["count"] for row in data["pages"]) == 2010
-    assert "visitors" not in json.dumps(data["days"][0]).replace("unique_visitors", "")
+    assert sum(row["count"] for row in data["top"]["page"]) == 1929
+    assert sorted(data["days"][0]) == ["day", "pageviews", "visitors", "visits"]
 
 
 def test_retention_deletes_days_past_the_declared_period(ledger: Ledger) -> None:
@@ -61,7 +62,8 @@ def test_retention_deletes_days_past_the_declared_period(ledger: Ledger) -> None
     text = text.replace("retention:\n", "retention:\n  - data: visit_statistics\n    days: 2\n")
     statement = loads(text)
     ingest(ledger, statement.id, [REAL_LOG])
-    assert apply_retention(ledger, statement, today=dt.date(2015, 5, 21)) == 2
+    with ledger.transaction() as tx:
+        assert apply_retention(tx, statement, today=dt.date(2015, 5, 21)) == 2
     left = report(ledger, statement.id)
     assert [d.day for d in left.days] == [dt.date(2015, 5, 19), dt.date(2015, 5, 20)]
     assert min(_count_days(ledger, statement.id)) == dt.date(2015, 5, 19)
@@ -86,7 +88,7 @@ def test_cli_ingest_names_bad_lines_by_number_only(database_url: str, tmp_path: 
     assert "3 already counted" in again.stdout
     out = tmp_path / "export.json"
     logs_cli(database_url, "export", "--tenant", "acme", "--min-count", "1", "-o", str(out))
-    assert json.loads(out.read_text())["views"] == 2
+    assert json.loads(out.read_text())["pageviews"] == 2
 
 
 def test_cli_refuses_a_missing_file_with_one_line(database_url: str, tmp_path: Path) -> None:

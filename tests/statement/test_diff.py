@@ -22,6 +22,12 @@ from keepfaith.statement.diff import COMMON, RULES, Change, diff, diff_files, is
 from tests.conftest import EXAMPLES, FIXTURES
 
 MINIMAL = (FIXTURES / "minimal.yaml").read_text(encoding="utf-8")
+JURISDICTIONS_AT = "subject_kinds:\n"
+JURISDICTIONS = "jurisdictions:\n  - {id: eea, name: The EEA, regions: [DE, FR]}\n"
+NEWS_BASIS = (
+    "    basis: opt_in\n    categories: [user.contact.email, user.name]\n    marketing: true\n"
+)
+SECURITY = "security:\n"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*/statement.yaml"))
 
 PHONE = "  - id: user.contact.phone\n    name: Phone number\n"
@@ -573,7 +579,7 @@ CASES: list[tuple[str, Edits, Edits, Expected]] = [
         "children-section-removed",
         [],
         [("children:\n  minimum_age: 13\n", "")],
-        [("children_removed", True)],
+        [("children_removed", True), ("minimum_age_lowered", True)],
     ),
     (
         "child-accounts-only-deactivated",
@@ -773,6 +779,70 @@ CASES: list[tuple[str, Edits, Edits, Expected]] = [
             ("effective: 2024-01-15", "effective: 2024-06-01"),
         ],
         [("version_changed", False), ("effective_changed", False)],
+    ),
+    # issue 15: the newer elements, each weighed
+    (
+        "jurisdiction-basis-weakened",
+        [
+            (JURISDICTIONS_AT, JURISDICTIONS + JURISDICTIONS_AT),
+            (NEWS_BASIS, NEWS_BASIS + "    bases: {eea: opt_in}\n"),
+        ],
+        [
+            (JURISDICTIONS_AT, JURISDICTIONS + JURISDICTIONS_AT),
+            (NEWS_BASIS, NEWS_BASIS + "    bases: {eea: opt_out}\n"),
+        ],
+        [("basis_weakened", True)],
+    ),
+    (
+        "jurisdiction-basis-added",
+        [(JURISDICTIONS_AT, JURISDICTIONS + JURISDICTIONS_AT)],
+        [
+            (JURISDICTIONS_AT, JURISDICTIONS + JURISDICTIONS_AT),
+            (NEWS_BASIS, NEWS_BASIS + "    bases: {eea: opt_in}\n"),
+        ],
+        [("jurisdiction_basis_added", True)],
+    ),
+    (
+        "sharing-for-advertising-turned-on",
+        [],
+        [(SECURITY, "sharing:\n  shares_for_advertising: true\n" + SECURITY)],
+        [("sharing_for_advertising_on", True)],
+    ),
+    (
+        "gpc-no-longer-honoured",
+        [(SECURITY, "signals:\n  - {kind: gpc, honoured: true}\n" + SECURITY)],
+        [(SECURITY, "signals:\n  - {kind: gpc, honoured: false}\n" + SECURITY)],
+        [("signal_honoured_off", True)],
+    ),
+    (
+        "transfer-flow-added",
+        [],
+        [(SECURITY, "transfers:\n  flows:\n    - {to: [US], mechanism: sccs}\n" + SECURITY)],
+        [("transfers_added", False), ("transfer_flow_added", True)],
+    ),
+    (
+        "rights-deadline-dropped",
+        [],
+        [("rights:\n  response_days: 30\n", "rights:\n")],
+        [("rights_response_days_longer", True)],
+    ),
+    (
+        "retention-stage-lengthens-the-period",
+        [],
+        [(RETENTION, RETENTION + "    stages: [{name: backups, days: 30}]\n")],
+        [("retention_longer", True)],
+    ),
+    (
+        "a-right-now-only-for-some-people",
+        [(JURISDICTIONS_AT, JURISDICTIONS + JURISDICTIONS_AT)],
+        [
+            (JURISDICTIONS_AT, JURISDICTIONS + JURISDICTIONS_AT),
+            (
+                "    - {kind: delete, handling: staff}\n",
+                "    - {kind: delete, handling: staff, jurisdictions: [eea]}\n",
+            ),
+        ],
+        [("right_jurisdictions_narrowed", True)],
     ),
     (
         "clauses-traced",

@@ -78,7 +78,8 @@ BROKEN = [
         edit("basis: opt_in", "basis: maybe"),
         "basis: maybe",
         5,
-        "purposes[2].basis: Input should be 'required', 'opt_in', 'opt_out' or 'legal'",
+        "purposes[2].basis: Input should be 'required', 'opt_in', 'opt_out', 'legal', "
+        "'legitimate_interest', 'vital_interest' or 'public_task'",
     ),
     (
         "undeclared-category",
@@ -330,3 +331,27 @@ def test_loading_a_mutated_statement_succeeds_or_says_where(text: str) -> None:
             assert 1 <= where.line <= last_line, (where, why)
             assert where.column >= 1
             assert why and "\n" not in why, why
+
+
+def test_an_unquoted_comma_in_a_flow_mapping_is_named_with_a_hint(tmp_path: Path) -> None:
+    text = MINIMAL.replace(
+        "{name: name, category: user.name, required: true, label: Your name}",
+        "{name: name, category: user.name, required: true, label: Your name, first and last}",
+    )
+    path = tmp_path / "statement.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(StatementError) as raised:
+        load(path)
+    line = text[: text.index("first and last")].count("\n") + 1
+    assert raised.value.location.line == line and raised.value.location.file == str(path)
+    assert "unknown key 'first and last'" in raised.value.reason
+    assert (
+        "unquoted comma" in raised.value.reason and "quote the whole value" in raised.value.reason
+    )
+
+
+def test_clause_ids_go_past_99_per_prefix() -> None:
+    loaded = loads(MINIMAL.replace("keepfaith: 1\n", "keepfaith: 1\nclauses: [AC-100, AC-1234]\n"))
+    assert {"AC-100", "AC-1234"} <= loaded.declared_clauses()
+    with pytest.raises(StatementError):
+        loads(MINIMAL.replace("keepfaith: 1\n", "keepfaith: 1\nclauses: [AC-1]\n"))

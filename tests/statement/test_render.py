@@ -242,3 +242,80 @@ def test_cli_broken_statement_exits_2_with_its_line(tmp_path: Path) -> None:
     assert result.stdout == ""
     line = MINIMAL.splitlines().index("  minimum_age: 13") + 1
     assert result.stderr.startswith(f"{path}:{line}:")
+
+
+# --------------------------------------------------------------------------- issue 15
+
+MODERN = EXAMPLES / "modern" / "statement.yaml"
+
+
+def _both(text: str) -> list[str]:
+    declared = loads(text)
+    return [render_html(declared), render_markdown(declared)]
+
+
+def test_no_deadline_is_promised_where_none_is_declared() -> None:
+    text = MINIMAL.replace("  response_days: 30\n", "", 1).replace("  acknowledge_days: 10\n", "")
+    for page in _both(text):
+        assert "We answer within" not in page and "days." not in page.split("Complaints")[-1]
+        assert "acknowledge every complaint" not in page
+    for page in _both(MINIMAL):
+        assert "We answer within 30 days" in page and "within 10 days" in page
+
+
+def test_children_without_a_minimum_age_promise_only_what_is_declared() -> None:
+    text = MINIMAL.replace(
+        "children:\n  minimum_age: 13\n", "children:\n  on_actual_knowledge: delete\n"
+    )
+    for page in _both(text):
+        assert "not for children under" not in page
+        assert "If we learn that we hold information about a child, we delete" in page
+
+
+def test_selling_and_sharing_are_three_facts_said_only_as_declared() -> None:
+    for page in _both(MINIMAL):  # declares no sharing section: the engine's defaults
+        assert "We do not sell personal information." in page
+        assert "cross-context" not in page  # not declared either way: not said
+    html, markdown = _both(MODERN.read_text(encoding="utf-8"))
+    for page in (html, markdown):
+        assert "We share personal information for cross-context behavioural advertising." in page
+        assert "We may disclose it to third parties for their own purposes" in page
+        assert "for their own commercial purposes" not in page
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "Our data protection officer",
+        "Our representative in the European Union is Larkspur EU Representative Ltd",
+        "our legitimate interest is detecting account takeovers",
+        "in The European Economic Area: only with your consent",
+        "To opt out of selling and sharing (offered to people in California)",
+        "rest on the standard contractual clauses",
+        "rest on the EU-U.S. Data Privacy Framework",
+        "We honour a Global Privacy Control signal",
+        "We do not respond to Do Not Track signals",
+        "pixel (web beacon)",
+        "only on app.larkspur.example",
+        "then in backups for 35 days",
+        "72 hours after we collect it",
+        "30 days after you delete it (to the trash)",
+        "kept at Our advertising measurement partner",
+        "For people under 16, we sell or share their information only if they opt in",
+        "You may also complain to The Irish Data Protection Commission",
+        "Someone you authorise in writing may make a request for you",
+        "we may take up to 60 more days",
+        "Up to 2 requests in 365 days are free of charge",
+        "we pass the deletion on to everyone we gave it to",
+        "We tell you when we disclose your information without your consent",
+        "We decide by automated means alone: Screening new accounts for abuse",
+        "Hashed email address: made from Email address",
+        "only against a document we keep a reference of",
+        "To object: a form on our website",
+        "The organisation that provides your account",
+        "social media",
+    ],
+)
+def test_each_new_element_reads_in_plain_words_on_both_pages(words: str) -> None:
+    for page in _both(MODERN.read_text(encoding="utf-8")):
+        assert words in page.replace("\\_", "_").replace("&#39;", "'")

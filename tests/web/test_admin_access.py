@@ -39,6 +39,8 @@ ADMIN_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/admin/api/t/{tenant}/subjects/{subject_id}/privacy-link"): CORRECTORS,
     ("GET", "/admin/t/{tenant}/visits"): STATISTICS_READERS,
     ("GET", "/admin/api/t/{tenant}/visits"): STATISTICS_READERS,
+    ("GET", "/admin/jobs"): STATISTICS_READERS,
+    ("GET", "/admin/api/jobs"): STATISTICS_READERS,
     ("GET", "/admin/t/{tenant}/connectors"): MAP_REVIEWERS,
     ("GET", "/admin/t/{tenant}/connectors/{key}"): MAP_REVIEWERS,
     ("POST", "/admin/t/{tenant}/connectors/{key}/scan"): MAP_REVIEWERS,

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from keepfaith.collect.consent import record_gpc
 from keepfaith.collect.cookies import (
     cookie_section_version,
     gpc_categories,
@@ -118,19 +119,21 @@ def record_cookie_choice(
     random_id = (
         read_visitor(secret_key, statement.id, visitor) if visitor else tokens.random_token(size=16)
     )
-    if gpc:
-        chosen -= set(gpc_categories(statement))
-    refused = tuple(c for c in categories if c not in chosen)
-    on = tuple(c for c in categories if c in chosen)
     if not categories:
-        return CookieChoice(None, None, on, refused, (), None)
+        return CookieChoice(None, None, tuple(sorted(chosen)), (), (), None)
     token = visitor or tokens.sign(secret_key, f"{_PURPOSE}:{statement.id}", random_id)
     evidence = {"source": "cookie_banner", "banner_version": version}
     with ledger.transaction(actor=actor) as tx:
         subject = _visitor_subject(tx, statement, random_id)
-        if gpc and not subject.gpc:
-            subject = subjects.set_gpc(tx, subject)
+        # A signal recorded before stands until withdrawn, whatever this request says.
+        gpc = gpc or subject.gpc
+        if gpc:
+            chosen -= set(gpc_categories(statement))
         events = tuple(_events(tx, statement, subject, categories, chosen, gpc, evidence, at))
+        if gpc:
+            record_gpc(tx, subject, evidence={"via": "cookie_banner"})
+    refused = tuple(c for c in categories if c not in chosen)
+    on = tuple(c for c in categories if c in chosen)
     issued = tuple(receipts(statement, events, policy_url=policy_url))
     return CookieChoice(token, subject.id, on, refused, events, _combined(issued), issued)
 

@@ -17,7 +17,7 @@ import json
 from importlib import resources
 from typing import Any
 
-from keepfaith.engine.compile import gpc_objects_to
+from keepfaith.engine.compile import gpc_purposes
 from keepfaith.statement.schema import CookieCategory, Statement
 
 CATEGORY_NAMES = {
@@ -25,12 +25,14 @@ CATEGORY_NAMES = {
     CookieCategory.FUNCTIONAL: "Functional",
     CookieCategory.ANALYTICS: "Analytics",
     CookieCategory.ADVERTISING: "Advertising",
+    CookieCategory.SOCIAL_MEDIA: "Social media",
 }
 CATEGORY_DESCRIPTIONS = {
     CookieCategory.NECESSARY: "Needed for the site to work; they cannot be switched off.",
     CookieCategory.FUNCTIONAL: "Remember your settings and enable features you ask for.",
     CookieCategory.ANALYTICS: "Count visits and measure how the site is used.",
     CookieCategory.ADVERTISING: "Select and measure advertising.",
+    CookieCategory.SOCIAL_MEDIA: "Let you share pages and show content from social networks.",
 }
 _PLACEHOLDER = "/*KEEPFAITH_CONFIG*/"
 
@@ -57,12 +59,13 @@ def optional_categories(statement: Statement) -> dict[str, list[str]]:
 def gpc_categories(statement: Statement) -> list[str]:
     """Cookie categories a Global Privacy Control signal switches off.
 
-    Advertising always; any other category whose cookies serve a purpose GPC objects to
-    (``keepfaith.engine.compile.gpc_objects_to``) as well.
+    Advertising always; any other category whose cookies serve a purpose the signal
+    objects to (``keepfaith.engine.compile.gpc_purposes``) as well.
     """
+    objected = gpc_purposes(statement)
     off = {CookieCategory.ADVERTISING.value}
     for cookie in statement.cookies:
-        if cookie.purpose is not None and gpc_objects_to(statement.purpose(cookie.purpose)):
+        if cookie.purpose in objected:
             off.add(cookie.category.value)
     return sorted(off - {CookieCategory.NECESSARY.value})
 

@@ -33,7 +33,9 @@ from keepfaith.collect.accounts import (
     offers_login,
     store_login,
 )
+from keepfaith.collect.consent import record_gpc
 from keepfaith.collect.redact import redact
+from keepfaith.engine.compile import gpc_purposes
 from keepfaith.exceptions import InvalidSubmission, NotFound, Refused
 from keepfaith.ledger import (
     ConsentKind,
@@ -104,6 +106,8 @@ def submit(
     at: dt.datetime | None = None,
     actor: str = "web",
     secret_key: str | None = None,
+    gpc: bool = False,
+    region: str | None = None,
 ) -> Submission:
     """Store one submission at a declared collection point, or refuse it whole.
 
@@ -114,6 +118,10 @@ def submit(
     kind by default) is created, except at a detached point. Raises ``InvalidSubmission``
     (field -> reason), ``Refused`` for a single-use point, ``NotFound`` for an unknown one.
 
+    ``region`` (``DE``, ``US-CA``) places the person in one of the statement's
+    jurisdictions. ``gpc``: the request carried a Global Privacy Control signal,
+    recorded on the person in the same transaction (``consent.record_gpc``).
+
     A password field (category ``user.authorization``) is never stored as a value; with
     ``secret_key`` and a statement that offers login, it becomes the person's password
     for the privacy center, with the submitted email address as their login.
@@ -123,7 +131,10 @@ def submit(
         raise Refused(f"collection point {point.id!r} is single-use: send it through messaging")
     values, errors = _check_fields(point, fields)
     ticked, defaults = _check_consents(point, consents or {}, errors)
-    _check_age(statement, point, values, age, at or ledger.clock(), errors)
+    youngest = _check_age(statement, point, values, age, at or ledger.clock(), errors)
+    jurisdiction = statement.jurisdiction_of(region) if region else None
+    if region and jurisdiction is None and statement.jurisdictions:
+        errors["region"] = "is in none of the statement's jurisdictions"
     kind = _subject_kind(point, subject, subject_kind, errors)
     if errors:
         raise InvalidSubmission(errors)
@@ -131,6 +142,11 @@ def submit(
         done = _store(tx, statement, point, values, ticked, defaults, subject, kind, at)
         if secret_key and done.subject_id is not None:
             _set_login(tx, statement, point, values, secret_key, done.subject_id)
+        if done.subject_id is not None:
+            _set_law(tx, statement, done.subject_id, jurisdiction, _age_under(statement, youngest))
+        if gpc and done.subject_id is not None:
+            person = subjects.get(tx, statement.id, done.subject_id)
+            record_gpc(tx, person, evidence={"via": point.id})
         return done
 
 
@@ -191,10 +207,11 @@ def _check_age(
     age: int | dt.date | None,
     now: dt.datetime,
     errors: dict[str, str],
-) -> None:
-    """Add an error for a person under the minimum age; it never repeats the age given."""
+) -> int | None:
+    """Add an error for a person under the minimum age (it never repeats the age given);
+    return the youngest age given, if any."""
     if statement.children is None:
-        return
+        return None
     today = now.date()
     given: list[tuple[str, int]] = []
     if age is not None:
@@ -207,7 +224,16 @@ def _check_age(
             else:
                 given.append((field.name, years))
     minimum = statement.children.minimum_age
-    errors.update({name: _under_age(statement) for name, years in given if years < minimum})
+    if minimum is not None:
+        errors.update({name: _under_age(statement) for name, years in given if years < minimum})
+    return min((years for _, years in given), default=None)
+
+
+def _age_under(statement: Statement, youngest: int | None) -> int | None:
+    """The smallest age of a children's rule the person is known to be under."""
+    if youngest is None or statement.children is None:
+        return None
+    return min((r.under for r in statement.children.rules if youngest < r.under), default=None)
 
 
 def _under_age(statement: Statement) -> str:
@@ -267,6 +293,15 @@ def _store(
         owner = subjects.get(tx, tenant, subject.id)
         if owner.known_child:
             raise InvalidSubmission({"age": _under_age(statement)})
+        blocked = gpc_purposes(statement, owner.jurisdiction) if owner.gpc else frozenset()
+        refused = {
+            f"consent.{p}": "your Global Privacy Control signal opts you out of this, and it "
+            "stays off while the signal stands"
+            for p in ticked
+            if p in blocked
+        }
+        if refused:
+            raise InvalidSubmission(refused)
     else:
         owner = subjects.add(tx, tenant, kind, statement_version=version)
     declared = {f.name: f for f in point.fields}
@@ -303,6 +338,21 @@ def _store(
         tuple(ticked) if owner else (),
         tuple(redacted),
     )
+
+
+def _set_law(
+    tx: Transaction,
+    statement: Statement,
+    subject_id: int,
+    jurisdiction: str | None,
+    age_under: int | None,
+) -> None:
+    """Where the person is, and an age they are known to be under, when learnt here."""
+    person = subjects.get(tx, statement.id, subject_id)
+    if jurisdiction is not None and person.jurisdiction != jurisdiction:
+        person = subjects.set_jurisdiction(tx, person, jurisdiction)
+    if age_under is not None and (person.age_under is None or age_under < person.age_under):
+        subjects.set_age_under(tx, person, age_under)
 
 
 def _set_login(

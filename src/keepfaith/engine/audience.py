@@ -68,15 +68,43 @@ def records_audience(
 
 
 def _version(plan: Plan, at: dt.datetime | None, moment: dt.datetime) -> Condition:
+    """One statement version's plan; with jurisdictions, each person under their own."""
+    if plan.variants is None:
+        return _plan(plan, at, moment)
+    places = list(plan.variants)
+    elsewhere = sa.or_(s.c.jurisdiction.is_(None), s.c.jurisdiction.not_in(places))
+    return sa.or_(
+        sa.and_(elsewhere, _plan(plan, at, moment)),
+        *(sa.and_(s.c.jurisdiction == j, _plan(v, at, moment)) for j, v in plan.variants.items()),
+    )
+
+
+def _plan(plan: Plan, at: dt.datetime | None, moment: dt.datetime) -> Condition:
     p = plan.purpose
     assert p is not None
     # Cheap and selective first: SQL evaluates AND from the left, and a positive consent
     # is an uncorrelated ``id IN (...)`` the database can drive the whole query from.
     active: list[Condition] = [s.c.status == ACTIVE.value]
-    active.extend(_basis(p.basis, p.id, p.gpc_objects, at))
+    if plan.opt_in or plan.cookie_check:
+        active.append(_given(p.id, at))
+    elif plan.choice_check:
+        active.append(~_withdrawn(p.id, at))
+    if plan.gpc_check:
+        active.append(~_gpc(at))
+    if plan.restrict_check:
+        active.append(s.c.restricted_at.is_(None) | _given(p.id, at))
+    if plan.dnt_check:
+        active.append(~_dnt(at))
+    if plan.minor_check:
+        active.append(~_minor(plan) | _given(p.id, at))
     r = plan.recipient
-    if r is not None and r.basis in (Basis.OPT_IN, Basis.OPT_OUT):
-        active.extend(_basis(r.basis, plan.recipient_choice, r.gpc_objects, at))
+    if r is not None and plan.recipient_check:
+        gpc = r.gpc_objects and plan.gpc_honoured
+        if plan.recipient_via_purpose:
+            choices = (plan.recipient_choice, p.id)
+            active.extend(_basis_latest(r.basis, choices, gpc, at))
+        else:
+            active.extend(_basis(r.basis, plan.recipient_choice, gpc, at))
     if plan.non_commercial_points:
         active.append(
             ~_records(
@@ -92,7 +120,7 @@ def _version(plan: Plan, at: dt.datetime | None, moment: dt.datetime) -> Conditi
             )
         )
     new_use = _given(p.id, at)
-    if p.basis is Basis.OPT_OUT:
+    if plan.opt_out:
         new_use = new_use | (_notified(p.id, at) & ~_withdrawn(p.id, at))
     for category in plan.categories:
         active.append(_stated_for(category, p.id) | new_use)
@@ -102,6 +130,24 @@ def _version(plan: Plan, at: dt.datetime | None, moment: dt.datetime) -> Conditi
         sa.not_(s.c.known_child),
         sa.or_(sa.and_(*active), held),
     )
+
+
+def _dnt(at: dt.datetime | None) -> Condition:
+    """A Do Not Track signal stands (at ``at``: it had arrived by then)."""
+    if at is None:
+        return s.c.dnt_at.is_not(None)
+    return s.c.dnt_at <= at
+
+
+def _minor(plan: Plan) -> Condition:
+    """Known to be under the age of a rule making sale and sharing opt-in where they are."""
+    rules = []
+    for under, where in plan.compiled.minor_sale:
+        young = sa.and_(s.c.age_under.is_not(None), s.c.age_under <= under)
+        if where:
+            young = sa.and_(young, s.c.jurisdiction.is_(None) | s.c.jurisdiction.in_(where))
+        rules.append(young)
+    return sa.or_(*rules) if rules else sa.false()
 
 
 def _stated_for(category: str, purpose: str) -> Condition:
@@ -117,14 +163,56 @@ def _stated_for(category: str, purpose: str) -> Condition:
 
 
 def _basis(basis: Basis, choice: str, gpc_objects: bool, at: dt.datetime | None) -> list[Condition]:
-    if basis is Basis.OPT_IN:
-        return [_given(choice, at)]
     conditions: list[Condition] = []
-    if basis is Basis.OPT_OUT:
+    if basis is Basis.OPT_IN:
+        conditions.append(_given(choice, at))
+    elif basis is Basis.OPT_OUT:
         conditions.append(~_withdrawn(choice, at))
     if gpc_objects:
-        conditions.append(sa.not_(s.c.gpc))
+        conditions.append(~_gpc(at))
     return conditions
+
+
+def _basis_latest(
+    basis: Basis, choices: tuple[str, str], gpc_objects: bool, at: dt.datetime | None
+) -> list[Condition]:
+    """Like ``_basis``, on whichever of two choices was made last (a recipient's, and
+    the sharing purpose that names it; the recipient's wins a tie, as in ``Plan``)."""
+    latest = sa.func.coalesce(_latest_of(choices, at), "")
+    conditions: list[Condition] = [latest != WITHDRAWN]
+    if basis is Basis.OPT_IN:
+        conditions.append(latest.in_([GIVEN, "reaffirmed"]))
+    if gpc_objects:
+        conditions.append(~_gpc(at))
+    return conditions
+
+
+def _gpc(at: dt.datetime | None) -> Condition:
+    """A Global Privacy Control signal stands (at ``at``: it had arrived by then)."""
+    if at is None:
+        return s.c.gpc
+    return sa.and_(s.c.gpc, sa.or_(s.c.gpc_at.is_(None), s.c.gpc_at <= at))
+
+
+def _latest_of(choices: tuple[str, str], at: dt.datetime | None) -> sa.ScalarSelect[Any]:
+    """The state of the latest counting choice among ``choices`` (the first wins ties)."""
+    if at is None:
+        c = consent_state
+        return (
+            sa.select(c.c.state)
+            .where(c.c.subject_id == s.c.id, c.c.choice.in_(choices))
+            .order_by(c.c.at.desc(), sa.case((c.c.choice == choices[0], 0), else_=1))
+            .limit(1)
+            .scalar_subquery()
+        )
+    e = consent_events
+    return (
+        sa.select(e.c.kind)
+        .where(e.c.subject_id == s.c.id, e.c.choice.in_(choices), e.c.counts, e.c.at <= at)
+        .order_by(e.c.at.desc(), sa.case((e.c.choice == choices[0], 0), else_=1), e.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
 
 
 def _exists(*where: Condition) -> sa.Exists:

@@ -19,6 +19,9 @@ class Decision:
     allowed: bool
     reason: str
     clauses: tuple[str, ...] = ()
+    obligations: tuple[str, ...] = ()
+    """What the statement promises to do along with an allowed act, in words (tell the
+    person of a disclosure, pass a deletion on to a recipient)."""
 
     def require(self) -> Decision:
         """Return the decision if allowed; raise ``NotAllowed`` (with it) otherwise."""

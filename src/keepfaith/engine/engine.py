@@ -11,13 +11,14 @@ disclosure in the disclosure log, in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 
+from keepfaith.engine import law
 from keepfaith.engine.audience import current_audience, records_audience
 from keepfaith.engine.compile import CompiledStatement, compile_statement, merge
 from keepfaith.engine.decision import Decision
@@ -27,7 +28,7 @@ from keepfaith.ledger import allowances, disclosures, statements, subjects
 from keepfaith.ledger.rows import Record, Subject
 from keepfaith.ledger.snapshot import SubjectState, load_state
 from keepfaith.ledger.transaction import Ledger, Transaction
-from keepfaith.statement.schema import Statement
+from keepfaith.statement.schema import RetentionStart, RightKind, RightsNotice, Statement
 
 SubjectLike = Subject | SubjectState | int
 Categories = str | Iterable[str]
@@ -205,6 +206,15 @@ class Engine:
         cats = _categories(categories)
         with self._transaction(tx) as work:
             decision = self.may(subject, purpose, cats, recipient, at, tx=work)
+            if decision.allowed and country is not None:
+                moved = self.may_transfer(subject, country, recipient, tx=work)
+                if not moved.allowed:
+                    return moved
+                decision = Decision(
+                    True,
+                    f"{decision.reason}; {moved.reason}",
+                    merge(decision.clauses, moved.clauses),
+                )
             if decision.allowed:
                 declared = self.compiled(subject.tenant, subject.statement_version)
                 basis = declared.recipients[recipient].basis.value
@@ -253,10 +263,19 @@ class Engine:
                 every = merge(*compiled.legal_disclosures.values())
                 declared = ", ".join(sorted(compiled.legal_disclosures)) or "none"
                 return refuse(f"{basis} is not a declared legal basis ({declared})", every)
+            promised = [d for d in compiled.statement.legal_disclosures if d.basis.value == basis]
+            if reference is None and any(d.requires_document for d in promised):
+                return refuse(
+                    f"{basis}: disclosed only against a document, and none was given", clauses
+                )
             disclosures.record(
                 work, tenant, subject, recipient, cats, basis, reference=reference, country=country
             )
-        return Decision(True, f"legal disclosure: {basis}", clauses)
+        tell = any(d.notify_person for d in promised) or (
+            RightsNotice.DISCLOSURE in compiled.statement.rights.tell_person
+        )
+        obligations = ("tell the person of this disclosure, unless the law forbids it",)
+        return Decision(True, f"legal disclosure: {basis}", clauses, obligations if tell else ())
 
     def may_disclose_anonymous(self, tenant: str) -> Decision:
         """Anonymous data (identifiers removed, PA-02) may go out without consent (PA-20)."""
@@ -293,6 +312,51 @@ class Engine:
                     anonymous=True,
                 )
         return decision
+
+    # ------------------------------------------------------------------ the law's other answers
+
+    def may_request(
+        self,
+        subject: SubjectLike,
+        right: RightKind | str,
+        *,
+        made_before: int = 0,
+        tx: Transaction | None = None,
+    ) -> Decision:
+        """Whether the person has this right where they are, and on which terms (days,
+        extension, quota, agents); see ``keepfaith.engine.law.request``."""
+        state = self.state(subject, tx)
+        compiled = self.compiled(state.tenant, state.version)
+        return law.request(compiled, right, state.jurisdiction, made_before=made_before)
+
+    def may_transfer(
+        self,
+        subject: SubjectLike,
+        country: str,
+        recipient: str | None = None,
+        *,
+        tx: Transaction | None = None,
+    ) -> Decision:
+        """Whether the person's data may go to ``country`` (for ``recipient``), and on
+        which safeguard; see ``keepfaith.engine.law.transfer``."""
+        state = self.state(subject, tx)
+        compiled = self.compiled(state.tenant, state.version)
+        return law.transfer(compiled, recipient, country, state.jurisdiction)
+
+    def may_keep(
+        self,
+        record: Record,
+        at: dt.datetime | None = None,
+        started: Mapping[RetentionStart, dt.datetime] | None = None,
+        recipient: str | None = None,
+    ) -> Decision:
+        """Whether a record may still be held at ``at``, its period counted from its
+        declared start; see ``keepfaith.engine.law.retention``."""
+        compiled = self.compiled(record.tenant, record.statement_version)
+        moment = at or dt.datetime.now(dt.UTC)
+        return law.retention(
+            compiled, record.category, record.collected_at or moment, moment, started, recipient
+        )
 
     # ------------------------------------------------------------------ projecting
 

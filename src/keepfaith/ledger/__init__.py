@@ -14,8 +14,9 @@ module of each concern::
 
 Every change appends an entry to the audit chain in the same transaction. The concerns:
 ``statements`` (published versions), ``subjects``, ``records``, ``consents``,
-``preferences``, ``holds``, ``disclosures``, ``staff`` (users, sessions, API tokens) and
-``logins`` (people's own passwords); ``crypto`` holds the keys, tokens and passwords.
+``preferences``, ``holds``, ``disclosures``, ``staff`` (users, sessions, API tokens),
+``logins`` (people's own passwords) and ``statistics`` (anonymous visit statistics from
+web-server logs); ``crypto`` holds the keys, tokens and passwords.
 """
 
 from keepfaith.ledger.audit import AuditEntry

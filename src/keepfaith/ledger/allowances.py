@@ -17,10 +17,12 @@ records, which gives the same rows.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -61,7 +63,8 @@ HELD_UNTIL_RELEASED = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
 """``held_until`` of a subject with a hold that has no end date of its own."""
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-"""The time a profile gives a notice: for decisions now, only that it was given counts."""
+"""The time a profile gives a notice or a signal: a decision now reads only that it was
+given."""
 
 _TOUCHED = "allowances.touched"
 """``tx.memo`` key: the subjects whose rows this unit of work must recompute."""
@@ -105,35 +108,66 @@ def rebuild(ledger: Ledger, tenant: str | None = None, *, batch: int = 20_000) -
 
 
 def profile(state: SubjectState) -> dict[str, Any]:
-    """The facts of a snapshot a decision about the present reads, without ids or times."""
-    return {
-        "version": state.version,
-        "status": str(state.status),
-        "known_child": state.known_child,
-        "gpc": state.gpc,
-        "consent": {choice: str(value) for choice, value in sorted(state.consent.items())},
-        "notified": sorted(state.notified),
-        "collected": {c: sorted(p) for c, p in sorted(state.collected.items())},
-        "points": {c: sorted(p) for c, p in sorted(state.points.items())},
-        "holds": sorted({reason for reason, _ in state.holds}),
+    """The facts of a snapshot that a decision about the present reads, without its id.
+
+    Every field of ``SubjectState`` is kept, so that a fact added to the snapshot enters
+    the profile with it; only times are reduced to what a decision made now reads of
+    them: whether a notice, a signal or a hold exists (its time is ``EPOCH``), and which
+    choice was changed last (the history keeps each choice's latest state, at a time
+    that ranks it among the others). When the holds end stays in the row.
+    """
+    latest = {choice: items[-1] for choice, items in state.history.items() if items}
+    ranks = {when: rank for rank, when in enumerate(sorted({w for w, _ in latest.values()}))}
+    facts = {
+        f.name: getattr(state, f.name) for f in dataclasses.fields(state) if f.name not in _AWAY
     }
+    facts["history"] = {
+        choice: ((EPOCH + dt.timedelta(seconds=ranks[when]), value),)
+        for choice, (when, value) in latest.items()
+    }
+    facts["notified"] = dict.fromkeys(state.notified, EPOCH)
+    facts["gpc_at"] = EPOCH if state.gpc_at is not None else None
+    facts["dnt_at"] = EPOCH if state.dnt_at is not None else None
+    facts["holds"] = tuple((reason, None) for reason in sorted({r for r, _ in state.holds}))
+    return {name: _encode(value) for name, value in sorted(facts.items())}
 
 
 def state_of(tenant: str, facts: Mapping[str, Any]) -> SubjectState:
-    """A snapshot with exactly a profile's facts: its holds never end and its notices
-    were given at ``EPOCH`` (the row's ``held_until`` says when the holds really end)."""
-    return snapshot.SubjectState(
-        tenant=tenant,
-        version=facts["version"],
-        status=facts["status"],
-        known_child=facts["known_child"],
-        gpc=facts["gpc"],
-        consent=dict(facts["consent"]),
-        notified=dict.fromkeys(facts["notified"], EPOCH),
-        collected={c: frozenset(p) for c, p in facts["collected"].items()},
-        points={c: frozenset(p) for c, p in facts["points"].items()},
-        holds=tuple((reason, None) for reason in facts["holds"]),
-    )
+    """A snapshot with exactly a profile's facts (see ``profile``): its holds never end,
+    its notices and signals date from ``EPOCH``."""
+    return snapshot.SubjectState(tenant=tenant, **{k: _decode(v) for k, v in facts.items()})
+
+
+_AWAY = frozenset({"tenant", "subject_id", "as_of"})
+"""Fields of a snapshot a profile leaves out: the tenant is the profile's own column,
+and the id and the time of the read are no facts about the person."""
+
+
+def _encode(value: Any) -> Any:
+    """A snapshot's value as JSON that ``_decode`` turns back into the same value."""
+    if isinstance(value, dt.datetime):
+        return {"@time": utc(value).isoformat()}
+    if isinstance(value, frozenset | set):
+        return {"@set": sorted(value)}
+    if isinstance(value, Mapping):
+        return {"@map": [[key, _encode(item)] for key, item in sorted(value.items())]}
+    if isinstance(value, tuple | list):
+        return [_encode(item) for item in value]
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_decode(item) for item in value)
+    if isinstance(value, dict):
+        if "@time" in value:
+            return dt.datetime.fromisoformat(value["@time"])
+        if "@set" in value:
+            return frozenset(value["@set"])
+        return {key: _decode(item) for key, item in value["@map"]}
+    return value
 
 
 def profiles(tx: Transaction, tenant: str, after: int = 0) -> dict[int, SubjectState]:

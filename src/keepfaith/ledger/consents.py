@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from keepfaith.clock import utc
 from keepfaith.exceptions import Refused
-from keepfaith.ledger import allowances, statements, subjects
+from keepfaith.ledger import allowances, audit, statements, subjects
 from keepfaith.ledger.base import Id, Tenant, When, metadata
 from keepfaith.ledger.rows import (
     ConsentEvent,
@@ -122,6 +122,7 @@ def record(
             "choice": choice,
             "method": method.value,
             "counts": counted,
+            "at": audit.timestamp(utc(event.at)),  # so verify can rebuild consent_state
         },
     )
     allowances.touch(tx, subject.id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -40,6 +41,32 @@ def downgrade(engine: sa.Engine, revision: str = "base") -> None:
     """Downgrade the database to ``revision`` (nothing left by default)."""
     with engine.begin() as connection:
         command.downgrade(config(connection), revision)
+
+
+def compared(dialect: str) -> Callable[[object, str | None, str, bool, object], bool]:
+    """Alembic's ``include_object`` for this dialect: what to compare with the code.
+
+    Not procrastinate's tables (its schema is its own), nor keepfaith's tables that do not
+    exist on this dialect (see ``keepfaith.ledger.queue.exists_on``).
+    """
+    from keepfaith.ledger.queue import exists_on
+
+    def include(item: object, name: str | None, kind: str, reflected: bool, _: object) -> bool:
+        table = item if isinstance(item, sa.Table) else getattr(item, "table", None)
+        if not isinstance(table, sa.Table):
+            return True
+        if table.name.startswith("procrastinate_"):
+            return False
+        return reflected or exists_on(table, dialect)
+
+    return include
+
+
+def tables_for(dialect: str) -> set[str]:
+    """The names of keepfaith's tables on a database of this dialect."""
+    from keepfaith.ledger.queue import exists_on
+
+    return {name for name, table in all_tables().tables.items() if exists_on(table, dialect)}
 
 
 def all_tables() -> sa.MetaData:

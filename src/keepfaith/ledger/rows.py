@@ -99,6 +99,16 @@ class Subject:
     gpc: bool = False
     reference: str | None = None
     created_at: dt.datetime | None = None
+    gpc_at: dt.datetime | None = None
+    """When the first Global Privacy Control signal of the person was recorded."""
+    jurisdiction: str | None = None
+    """The statement's jurisdiction the person is in, when known."""
+    restricted_at: dt.datetime | None = None
+    """Since when processing is restricted at the person's request (GDPR art. 18)."""
+    dnt_at: dt.datetime | None = None
+    """When the first Do Not Track signal of the person was recorded."""
+    age_under: int | None = None
+    """An age the person is known to be under (16, say), when known."""
 
 
 @dataclass(frozen=True)

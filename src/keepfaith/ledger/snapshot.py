@@ -2,10 +2,10 @@
 
 Decisions are a pure function of a compiled statement and a ``SubjectState``; the
 snapshot holds everything that function reads (status, child flag, consent per choice,
-GPC, the purposes each category was collected for and where, holds) and nothing else:
-no personal values. ``load_state`` reads one subject; ``load_states`` reads every
-subject of a range of ids with the same query, for rebuilding what is derived from them
-(``keepfaith.ledger.allowances``).
+GPC and Do Not Track, jurisdiction, restriction, the purposes each category was
+collected for and where, holds) and nothing else: no personal values. ``load_state``
+reads one subject; ``load_states`` reads every subject of a range of ids with the same
+query, for rebuilding what is derived from them (``keepfaith.ledger.allowances``).
 """
 
 from __future__ import annotations
@@ -51,6 +51,15 @@ class SubjectState:
     status: str = ACTIVE
     known_child: bool = False
     gpc: bool = False
+    gpc_at: dt.datetime | None = None
+    """When the Global Privacy Control signal was first recorded (``None``: unknown)."""
+    jurisdiction: str | None = None
+    """The statement's jurisdiction the person is in (``None``: unknown)."""
+    restricted: bool = False
+    """Processing is restricted at the person's request."""
+    dnt_at: dt.datetime | None = None
+    """When a Do Not Track signal was first recorded (``None``: never)."""
+    age_under: int | None = None
     consent: Mapping[str, str] = field(default_factory=dict)
     history: Mapping[str, History] = field(default_factory=dict)
     notified: Mapping[str, dt.datetime] = field(default_factory=dict)
@@ -71,6 +80,23 @@ class SubjectState:
                 break
             state = value
         return state
+
+    def dnt_at_time(self, at: dt.datetime | None) -> bool:
+        """Whether a Do Not Track signal stands now (``at=None``) or at ``at``."""
+        return self.dnt_at is not None and (at is None or self.dnt_at <= at)
+
+    def gpc_objects_at(self, at: dt.datetime | None) -> bool:
+        """Whether a Global Privacy Control signal stands now (``at=None``) or at ``at``."""
+        return self.gpc and (at is None or self.gpc_at is None or self.gpc_at <= at)
+
+    def changed_at(self, choice: str, at: dt.datetime | None) -> dt.datetime | None:
+        """When the counting consent state of a choice (now, or at ``at``) was set."""
+        found = None
+        for when, _value in self.history.get(choice, ()):
+            if at is not None and when > at:
+                break
+            found = when
+        return found
 
     def active_hold(self, at: dt.datetime | None) -> str | None:
         """The reason of a hold in force at ``at`` (now by default), if any."""
@@ -110,7 +136,12 @@ def snapshot_query(with_tenant: bool, many: bool = False) -> sa.CompoundSelect[A
     s, r, cf = subjects.subjects, records.records, records.collected_for
     e, h = consents.consent_events, holds.holds
     text, number, when = sa.String(), sa.Integer(), sa.DateTime(timezone=True)
-    flags = sa.case((s.c.known_child, 1), else_=0) + sa.case((s.c.gpc, 2), else_=0)
+    flags = (
+        sa.case((s.c.known_child, 1), else_=0)
+        + sa.case((s.c.gpc, 2), else_=0)
+        + sa.case((s.c.restricted_at.is_not(None), 4), else_=0)
+        + sa.func.coalesce(s.c.age_under, 0) * 8
+    )
     subject = sa.select(
         s.c.id.label("sid"),
         sa.literal("s", text).label("tag"),
@@ -118,8 +149,10 @@ def snapshot_query(with_tenant: bool, many: bool = False) -> sa.CompoundSelect[A
         s.c.kind.label("v2"),
         s.c.statement_version.label("v3"),
         s.c.status.label("v4"),
+        s.c.jurisdiction.label("v5"),
         flags.label("num"),
-        _null(when).label("moment"),
+        s.c.gpc_at.label("moment"),
+        s.c.dnt_at.label("moment2"),
     ).where(mine(s.c.id))
     if with_tenant:
         subject = subject.where(s.c.tenant == sa.bindparam("tenant", type_=sa.String()))
@@ -131,7 +164,9 @@ def snapshot_query(with_tenant: bool, many: bool = False) -> sa.CompoundSelect[A
             cf.c.purpose,
             r.c.collection_point,
             _null(text),
+            _null(text),
             _null(number),
+            _null(when),
             _null(when),
         )
         .select_from(r.outerjoin(cf, cf.c.record_id == r.c.id))
@@ -144,8 +179,10 @@ def snapshot_query(with_tenant: bool, many: bool = False) -> sa.CompoundSelect[A
         e.c.kind,
         _null(text),
         _null(text),
+        _null(text),
         sa.cast(e.c.id, number),
         e.c.at,
+        _null(when),
     ).where(
         mine(e.c.subject_id),
         e.c.counts | (e.c.kind == ConsentKind.NOTIFIED.value),
@@ -157,8 +194,10 @@ def snapshot_query(with_tenant: bool, many: bool = False) -> sa.CompoundSelect[A
         _null(text),
         _null(text),
         _null(text),
+        _null(text),
         sa.cast(h.c.id, number),
         h.c.until,
+        _null(when),
     ).where(mine(h.c.subject_id), h.c.released_at.is_(None))
     return sa.union_all(subject, stated, events, held)
 
@@ -229,6 +268,11 @@ def _state(subject_id: int, rows: Sequence[Any], as_of: dt.datetime | None) -> S
         status=head.v4,
         known_child=bool(int(head.num) & 1),
         gpc=bool(int(head.num) & 2),
+        gpc_at=utc(head.moment) if head.moment is not None else None,
+        jurisdiction=head.v5,
+        restricted=bool(int(head.num) & 4),
+        dnt_at=utc(head.moment2) if head.moment2 is not None else None,
+        age_under=(int(head.num) >> 3) or None,
         consent={choice: items[-1][1] for choice, items in history.items()},
         history={choice: tuple(items) for choice, items in history.items()},
         notified=notified,

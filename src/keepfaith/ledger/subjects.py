@@ -2,7 +2,9 @@
 
 A subject has a declared kind, the statement version it is decided under, a status
 (active, deactivated, deleted), and two flags: actual knowledge that it is a child
-(PA-27) and a Global Privacy Control signal. Subjects are found within one tenant only:
+(PA-27) and a Global Privacy Control signal (with its time); where the person is, a
+restriction of processing, a Do Not Track signal, an age they are known to be under.
+Subjects are found within one tenant only:
 another tenant's id is ``NotFound``.
 """
 
@@ -28,6 +30,11 @@ subjects = sa.Table(
     sa.Column("status", sa.String(16), nullable=False, default=Status.ACTIVE.value),
     sa.Column("known_child", sa.Boolean, nullable=False, default=False),
     sa.Column("gpc", sa.Boolean, nullable=False, default=False),
+    sa.Column("gpc_at", When, nullable=True),
+    sa.Column("jurisdiction", sa.String(64), nullable=True),
+    sa.Column("restricted_at", When, nullable=True),
+    sa.Column("dnt_at", When, nullable=True),
+    sa.Column("age_under", sa.Integer, nullable=True),
     sa.Column("reference", sa.String(255), nullable=True),
     sa.Column("created_at", When, nullable=False),
     sa.Column("updated_at", When, nullable=False),
@@ -114,8 +121,42 @@ def set_known_child(tx: Transaction, subject: Subject, known: bool = True) -> Su
 
 
 def set_gpc(tx: Transaction, subject: Subject, on: bool = True) -> Subject:
-    """Record a Global Privacy Control signal: an objection to sale and advertising."""
-    return _update(tx, subject, "gpc", {"gpc": on})
+    """Record a Global Privacy Control signal, with the time it first arrived: an
+    objection to sale, sharing and targeted advertising from then on."""
+    current = get(tx, subject.tenant, subject.id)
+    if on and current.gpc:
+        return current  # a repeated signal changes nothing, and keeps the first time
+    when = tx.now() if on else None
+    # The audit entry carries the time itself; its details stay JSON.
+    return _update(tx, current, "gpc", {"gpc": on, "gpc_at": when}, {"gpc": on})
+
+
+def set_jurisdiction(tx: Transaction, subject: Subject, jurisdiction: str | None) -> Subject:
+    """Record where the person is: a jurisdiction id of their statement version."""
+    current = get(tx, subject.tenant, subject.id)
+    declared = statements.get(tx, current.tenant, current.statement_version).jurisdictions
+    if jurisdiction is not None and jurisdiction not in {j.id for j in declared}:
+        raise Refused(f"jurisdiction {jurisdiction!r} is not declared by {current.tenant}")
+    return _update(tx, current, "jurisdiction", {"jurisdiction": jurisdiction})
+
+
+def set_restricted(tx: Transaction, subject: Subject, on: bool = True) -> Subject:
+    """Restrict processing at the person's request (GDPR art. 18), or lift it."""
+    when = tx.now() if on else None
+    return _update(tx, subject, "restricted", {"restricted_at": when}, {"on": on})
+
+
+def set_dnt(tx: Transaction, subject: Subject) -> Subject:
+    """Record a Do Not Track signal, with the time it first arrived."""
+    current = get(tx, subject.tenant, subject.id)
+    if current.dnt_at is not None:
+        return current
+    return _update(tx, current, "dnt", {"dnt_at": tx.now()}, {"on": True})
+
+
+def set_age_under(tx: Transaction, subject: Subject, age: int | None) -> Subject:
+    """Record an age the person is known to be under (``None``: not known)."""
+    return _update(tx, subject, "age_under", {"age_under": age})
 
 
 def set_statement_version(tx: Transaction, subject: Subject, version: str) -> Subject:
@@ -124,7 +165,13 @@ def set_statement_version(tx: Transaction, subject: Subject, version: str) -> Su
     return _update(tx, subject, "statement_version", {"statement_version": version})
 
 
-def _update(tx: Transaction, subject: Subject, what: str, values: dict[str, Any]) -> Subject:
+def _update(
+    tx: Transaction,
+    subject: Subject,
+    what: str,
+    values: dict[str, Any],
+    details: dict[str, Any] | None = None,
+) -> Subject:
     row = tx.connection.execute(
         subjects.update()
         .where(subjects.c.id == subject.id, subjects.c.tenant == subject.tenant)
@@ -133,6 +180,7 @@ def _update(tx: Transaction, subject: Subject, what: str, values: dict[str, Any]
     ).first()
     if row is None:
         raise NotFound(f"no subject {subject.id} in tenant {subject.tenant!r}")
-    tx.audit(f"set_{what}", "subject", subject.id, tenant=subject.tenant, details=values)
+    audited = details or values
+    tx.audit(f"set_{what}", "subject", subject.id, tenant=subject.tenant, details=audited)
     allowances.touch(tx, subject.id)
     return from_row(Subject, row)

@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from keepfaith.clock import Clock, utcnow
-from keepfaith.exceptions import ConfigurationError, Conflict
+from keepfaith.exceptions import AuditChainBroken, ConfigurationError, Conflict
 from keepfaith.ledger import audit
 from keepfaith.ledger.crypto import Keyring
 from keepfaith.settings import Settings
@@ -34,6 +34,7 @@ class Ledger:
 
     ``keys`` encrypts values of sensitive categories; without it such values are refused
     (``ConfigurationError``). ``clock`` tells every change its time (tests pass their own).
+    ``audit_key`` (base64) keys the audit log's MACs and seals.
     """
 
     def __init__(
@@ -43,9 +44,12 @@ class Ledger:
         keys: Keyring | None = None,
         clock: Clock = utcnow,
         pool_size: int | None = None,
+        audit_key: str | bytes | None = None,
     ) -> None:
         self.database_url = database_url
         self.keys = keys
+        self.audit_key = audit.audit_key(audit_key)
+        """Keys the audit log (see ``keepfaith.ledger.audit``); a development key if unset."""
         self.clock = clock
         options: dict[str, Any] = {}
         if pool_size is not None and not database_url.startswith("sqlite"):
@@ -71,6 +75,7 @@ class Ledger:
             settings.database_url,
             keys=Keyring.from_settings(settings),
             pool_size=settings.database_pool_size,
+            audit_key=settings.audit_key,
         )
 
     def migrate(self) -> None:
@@ -118,10 +123,30 @@ class Ledger:
         with self.engine.connect() as connection:
             return list(audit.entries(connection, after))
 
-    def verify_audit(self) -> int:
-        """Check the audit chain; return its length or raise ``AuditChainBroken``."""
-        with self.engine.connect() as connection:
-            return audit.verify(connection)
+    def verify_audit(self, witness: Mapping[str, Any] | None = None) -> int:
+        """Check the audit log and the rows it recorded; return how many entries it has.
+
+        Raises ``AuditChainBroken`` naming every problem (see ``keepfaith.ledger.verify``).
+        """
+        from keepfaith.ledger.verify import verify
+
+        result = verify(self, witness)
+        if result.problems:
+            raise AuditChainBroken(result.problems)
+        return result.entries
+
+    def seal_audit(self) -> audit.Seal | None:
+        """Seal every audit entry not sealed yet, in batches; the newest seal made, or
+        ``None`` if there was nothing to seal."""
+        newest = None
+        while True:
+            with self.engine.begin() as connection:
+                made = audit.seal(connection, self.audit_key, self.clock())
+            if made is None:
+                return newest
+            newest = made
+            if made.entries < audit.BATCH:
+                return newest
 
     def require_keys(self) -> Keyring:
         """The keyring, or ``ConfigurationError`` when none can encrypt."""
@@ -213,7 +238,7 @@ class Transaction:
         """Run the before-commit work, then append the queued audit entries (on commit)."""
         while self._before:
             self._before.pop(0)()
-        audit.append(self.connection, self._changes)
+        self.after_commit(audit.append(self.connection, self._changes, self.ledger.audit_key))
         self._changes = []
 
     def committed(self) -> None:

@@ -13,7 +13,9 @@ import dataclasses
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from keepfaith.exceptions import Location, StatementError
 from keepfaith.statement.load import loads_with_document, locate, read_text
@@ -23,6 +25,7 @@ from keepfaith.statement.schema import (
     ChangeNotice,
     CollectionKind,
     Statement,
+    UnsubscribeRoute,
     is_technical,
 )
 
@@ -84,11 +87,55 @@ def check_file(path: Path | str) -> list[Finding]:
         return [
             Finding("invalid", "error", (), reason, location) for location, reason in error.problems
         ]
+    found = check(statement) + list(flow_comma_splits(document))
     located = [
         dataclasses.replace(finding, location=locate(document, finding.path, path))
-        for finding in check(statement)
+        for finding in found
     ]
     return sorted(located, key=lambda f: (f.location, f.code))
+
+
+_WORDS = "and or but nor including such then not which who with without at in on of for to"
+CONTINUATIONS = frozenset(f"{_WORDS} from by as e.g. i.e. etc".split())
+"""First words that continue a sentence rather than start a new item."""
+
+
+def flow_comma_splits(document: Any, path: YamlPath = ()) -> Iterator[Finding]:
+    """An unquoted comma in a YAML flow list (``[a, b]``) ends the item: free text with a
+    comma in it silently becomes two items. An item that reads like the rest of the one
+    before (it starts in lower case, or with "and", "such"...) is most likely that."""
+    if isinstance(document, CommentedMap):
+        for key, value in document.items():
+            yield from flow_comma_splits(value, (*path, str(key)))
+        return
+    if not isinstance(document, CommentedSeq):
+        return
+    for index, item in enumerate(document):
+        yield from flow_comma_splits(item, (*path, index))
+    if not document.fa.flow_style():
+        return
+    for index in range(1, len(document)):
+        before, item = document[index - 1], document[index]
+        if _continues(before, item):
+            joined = f"{before}, {item}"
+            yield Finding(
+                "yaml-flow-comma",
+                "warning",
+                (*path, index),
+                f"{item!r} looks like the rest of {before!r}, cut at an unquoted comma in a "
+                f'[...] list: quote the whole text ("{joined}") if it is one item',
+            )
+
+
+def _continues(before: object, item: object) -> bool:
+    if not (isinstance(before, str) and isinstance(item, str)) or not item:
+        return False
+    if " " not in before and " " not in item:
+        return False  # ids and keys, not text
+    if before.rstrip().endswith((".", ";", ":", "!", "?")):
+        return False
+    first = item.split()[0].lower()
+    return item[0].islower() or first in CONTINUATIONS
 
 
 # --------------------------------------------------------------------------- helpers
@@ -117,8 +164,9 @@ def _is_national_id(category: str) -> bool:
 
 
 def purpose_category_not_collected(s: Statement) -> Iterator[Finding]:
-    """A purpose may use a category that no collection point ever collects."""
-    collected = _collected(s)
+    """A purpose may use a category that no collection point ever collects (a category
+    derived from others, such as a hashed email address, needs no point of its own)."""
+    collected = _collected(s) | {c.id for c in s.categories if c.derived_from}
     for i, purpose in enumerate(s.purposes):
         for j, category in enumerate(purpose.categories):
             if category not in collected:
@@ -133,6 +181,7 @@ def purpose_category_not_collected(s: Statement) -> Iterator[Finding]:
 def opt_in_without_consent(s: Statement) -> Iterator[Finding]:
     """An opt-in purpose needs somewhere to opt in: a point's checkbox or the privacy center."""
     offered = {purpose for point in s.collection_points for purpose in point.consent_for}
+    offered |= s.cookie_served_purposes()  # the cookie banner asks for it
     for i, purpose in enumerate(s.purposes):
         if purpose.basis is Basis.OPT_IN and not (
             purpose.id in offered or purpose.preference_center
@@ -142,7 +191,8 @@ def opt_in_without_consent(s: Statement) -> Iterator[Finding]:
                 "error",
                 ("purposes", i, "basis"),
                 f"opt-in purpose {purpose.id!r} has no way to give consent: list it in a "
-                "collection point's consent_for or set preference_center",
+                "collection point's consent_for, set preference_center, or serve it by a "
+                "cookie the banner asks for",
             )
 
 
@@ -182,7 +232,8 @@ def national_id_declared(s: Statement) -> Iterator[Finding]:
 
 def child_age_too_low(s: Statement) -> Iterator[Finding]:
     """Collecting from children under 13 needs parental consent keepfaith cannot verify."""
-    if s.children is not None and s.children.minimum_age < MINIMUM_CHILD_AGE:
+    age = s.children.minimum_age if s.children is not None else None
+    if s.children is not None and age is not None and age < MINIMUM_CHILD_AGE:
         yield Finding(
             "minimum-age",
             "error",
@@ -200,6 +251,25 @@ def cookie_without_purpose(s: Statement) -> Iterator[Finding]:
                 "warning",
                 ("cookies", i, "name"),
                 f"cookie {cookie.name!r} has no purpose",
+            )
+
+
+def opt_out_through_cookie(s: Statement) -> Iterator[Finding]:
+    """A non-essential cookie is set only after consent, so an opt-out purpose it serves
+    is decided, in the banner, the privacy center and the engine, as opt-in for the data
+    the cookie gathers: the declaration should say so."""
+    served = s.cookie_served_purposes()
+    for i, purpose in enumerate(s.purposes):
+        if purpose.basis is Basis.OPT_OUT and purpose.id in served:
+            cookies = ", ".join(c.name for c in s.cookies if c.purpose == purpose.id)
+            yield Finding(
+                "opt-out-through-cookie",
+                "warning",
+                ("purposes", i, "basis"),
+                f"opt-out purpose {purpose.id!r} works through the non-essential cookie "
+                f"{cookies}, which is set only after consent: keepfaith uses its cookie data "
+                "only with that consent and shows the choice as opt-in; declare "
+                "basis: opt_in to say so",
             )
 
 
@@ -249,6 +319,59 @@ def recipient_points_without_category(s: Statement) -> Iterator[Finding]:
                 )
 
 
+def category_unused(s: Statement) -> Iterator[Finding]:
+    """A declared category that nothing collects, derives or uses promises nothing."""
+    used = _collected(s) | {c for p in s.purposes for c in p.categories}
+    used |= {c for cat in s.categories for c in cat.derived_from}
+    used |= {c for r in s.recipients for c in r.categories}
+    used |= {c for rule in s.retention for c in rule.categories}
+    for i, category in enumerate(s.categories):
+        if category.id not in used and not category.derived_from:
+            yield Finding(
+                "category-unused",
+                "warning",
+                ("categories", i, "id"),
+                f"category {category.id!r} is not collected, derived or used by anything: "
+                "remove it, or say where it comes from and what it serves",
+            )
+
+
+def route_not_offered(s: Statement) -> Iterator[Finding]:
+    """A route promised to people must exist: ``preference_center`` among a purpose's
+    ways out while the purpose is not offered in the privacy center."""
+    for i, purpose in enumerate(s.purposes):
+        routes = list(purpose.unsubscribe) + [o.route for o in purpose.opt_out]
+        if UnsubscribeRoute.PREFERENCE_CENTER in routes and not purpose.preference_center:
+            where = (
+                ("unsubscribe", purpose.unsubscribe.index(UnsubscribeRoute.PREFERENCE_CENTER))
+                if UnsubscribeRoute.PREFERENCE_CENTER in purpose.unsubscribe
+                else ("opt_out",)
+            )
+            yield Finding(
+                "route-not-offered",
+                "error",
+                ("purposes", i, *where),
+                f"purpose {purpose.id!r} promises the privacy center as a way out, but is "
+                "not offered there: set preference_center: true or drop the route",
+            )
+
+
+def interest_not_stated(s: Statement) -> Iterator[Finding]:
+    """A legitimate interest must be stated, so people can weigh it and object."""
+    for i, purpose in enumerate(s.purposes):
+        uses = purpose.basis is Basis.LEGITIMATE_INTEREST or (
+            Basis.LEGITIMATE_INTEREST in purpose.bases.values()
+        )
+        if uses and not purpose.interest:
+            yield Finding(
+                "interest-not-stated",
+                "error",
+                ("purposes", i, "basis"),
+                f"purpose {purpose.id!r} rests on a legitimate interest that it does not "
+                "state: add interest: <what it is>",
+            )
+
+
 def email_notice_without_window(s: Statement) -> Iterator[Finding]:
     """Email notice of a change needs the days after which the change takes effect."""
     if s.changes.notify is ChangeNotice.EMAIL and s.changes.email_effective_days is None:
@@ -267,9 +390,13 @@ RULES: tuple[Callable[[Statement], Iterator[Finding]], ...] = (
     national_id_declared,
     child_age_too_low,
     cookie_without_purpose,
+    opt_out_through_cookie,
     marketing_without_unsubscribe,
     widget_collects_personal,
     recipient_points_without_category,
+    category_unused,
+    route_not_offered,
+    interest_not_stated,
     email_notice_without_window,
 )
 """Every rule ``check`` runs; each yields the findings of one kind."""

@@ -442,6 +442,38 @@ def nested(site: _Site, name: str, old: Any, new: Any) -> Iterator[Change]:
 # --------------------------------------------------------------------------- special rules
 
 
+def places(base: str, material_when: Literal["narrowed", "widened"]) -> Rule:
+    """A list of jurisdictions (or recipients) where no entry means everywhere."""
+
+    def rule(site: _Site, name: str, old: Any, new: Any) -> Iterator[Change]:
+        widened = not new or bool(old and set(new) - set(old))
+        how = "widened" if widened else "narrowed"
+        before, after = _show(old or "everywhere"), _show(new or "everywhere")
+        text = f"{site.label}: {name} from {before} to {after}"
+        yield site.change(f"{base}_{how}", how == material_when, text, (name,))
+
+    return rule
+
+
+def bases(site: _Site, name: str, old: Any, new: Any) -> Iterator[Change]:
+    """A purpose's basis per jurisdiction. A place gaining or losing its own basis is
+    material: what people there are asked changes, in a way this field alone cannot
+    weigh against the default."""
+    for place in sorted(set(old) | set(new)):
+        before, after = old.get(place), new.get(place)
+        if before == after:
+            continue
+        if before is None or after is None:
+            verb = "added" if before is None else "removed"
+            text = f"{site.label}: own basis in {place} {verb}"
+            yield site.change(f"jurisdiction_basis_{verb}", True, text, (name,))
+            continue
+        weaker = _BASIS[str(after)] < _BASIS[str(before)]
+        kind = "basis_weakened" if weaker else "basis_strengthened"
+        text = f"{site.label}: basis in {place} from {_show(before)} to {_show(after)}"
+        yield site.change(kind, weaker, text, (name, place))
+
+
 def _held_before(site: _Site, purpose: s.Purpose) -> bool:
     """A new purpose is material when it uses categories the old version already held."""
     held = {category.id for category in site.context.old.categories}
@@ -463,7 +495,7 @@ def recipient_points(site: _Site, name: str, old: Any, new: Any) -> Iterator[Cha
     yield site.change(kind, widened, text, (name,))
 
 
-_RETENTION_START = {"collection": 0, "last_activity": 1, "account_closed": 2}
+_RETENTION_START = {"collection": 0, "trashed": 1, "last_activity": 1, "account_closed": 2}
 """Later start events keep data longer: an account closes after its last activity."""
 
 
@@ -491,9 +523,10 @@ def _retention_wording(
     site: _Site, name: str, old: Sequence[s.RetentionRule], new: Sequence[s.RetentionRule]
 ) -> Iterator[Change]:
     """Rules grouping the same categories compared for their wording and clauses."""
-    before = {(rule.categories, rule.data): (i, rule) for i, rule in enumerate(old)}
+    before = {(r.categories, r.data, r.recipient): (i, r) for i, r in enumerate(old)}
     for index, rule in enumerate(new):
-        old_index, previous = before.get((rule.categories, rule.data), (None, None))
+        grouped = (rule.categories, rule.data, rule.recipient)
+        old_index, previous = before.get(grouped, (None, None))
         if previous is not None and previous != rule:
             child = site.enter(name, previous, rule, old_index, index)
             yield from _compare(child, previous, rule)
@@ -507,8 +540,7 @@ def _retention_terms(
     kinds: tuple[str, ...],
 ) -> Iterator[Change]:
     subject = f"retention of {term[1]}"
-    old_days = math.inf if old.days is None else old.days
-    new_days = math.inf if new.days is None else new.days
+    old_days, new_days = _period(old), _period(new)
     if old_days != new_days:
         longer = new_days > old_days
         kind = "retention_longer" if longer else "retention_shorter"
@@ -521,25 +553,37 @@ def _retention_terms(
         yield site.change(kind, later, text, ("after",), kinds)
 
 
+def _period(rule: s.RetentionRule) -> float:
+    """The whole period in days: its days and hours, and every stage after it."""
+    if rule.days is None and rule.hours is None:
+        return math.inf
+    spans = [(rule.days, rule.hours)] + [(x.days, x.hours) for x in rule.stages]
+    return sum((days or 0) + (hours or 0) / 24 for days, hours in spans)
+
+
 def _terms(rules: Sequence[s.RetentionRule]) -> dict[tuple[str, str], tuple[int, s.RetentionRule]]:
     """Each category and data kind -> the first rule that states its retention."""
     terms: dict[tuple[str, str], tuple[int, s.RetentionRule]] = {}
     for index, rule in enumerate(rules):
-        keys = [("category", c) for c in rule.categories]
-        keys += [("data", rule.data)] if rule.data else []
+        at = f" at {rule.recipient}" if rule.recipient else ""
+        keys = [("category", c + at) for c in rule.categories]
+        keys += [("data", rule.data + at)] if rule.data else []
         for term in keys:
             terms.setdefault(term, (index, rule))
     return terms
 
 
 def _term_kinds(site: _Site, term: tuple[str, str]) -> tuple[str, ...]:
-    return site.context.kinds_for([term[1]]) if term[0] == "category" else site.context.all_kinds
+    if term[0] != "category":
+        return site.context.all_kinds
+    return site.context.kinds_for([term[1].split(" at ")[0]])
 
 
 def _days(rule: s.RetentionRule) -> str:
-    if rule.days is None:
+    if rule.days is None and rule.hours is None:
         return f"until {_show(rule.after)}"
-    return f"{rule.days} days after {_show(rule.after)}"
+    hours = f" {rule.hours} hours" if rule.hours else ""
+    return f"{rule.days or 0} days{hours} after {_show(rule.after)}"
 
 
 def _collection_changes(context: _Context) -> Iterator[Change]:
@@ -581,13 +625,27 @@ def _first_fields(
 
 # --------------------------------------------------------------------------- the table
 
-_BASIS = {"required": 0, "legal": 0, "opt_out": 1, "opt_in": 2}
+_BASIS = {
+    "required": 0,
+    "legal": 0,
+    "vital_interest": 0,
+    "legitimate_interest": 1,
+    "public_task": 1,
+    "opt_out": 1,
+    "opt_in": 2,
+}
 """Strength of a basis for the person: opt_in needs their yes, opt_out their no."""
 _NOTICE = {"none": 0, "post": 1, "email": 2}
 _CHILD_ACTION = {"deactivate": 0, "delete": 1}
 _PARTY = {"third": 0, "first": 1}
 _DURATION = {"persistent": 0, "session": 1}
-_COOKIE_CATEGORY = {"necessary": 0, "functional": 1, "analytics": 1, "advertising": 1}
+_COOKIE_CATEGORY = {
+    "necessary": 0,
+    "functional": 1,
+    "analytics": 1,
+    "advertising": 1,
+    "social_media": 1,
+}
 """Only ``necessary`` matters: such a cookie cannot be refused in the banner."""
 
 COMMON: dict[str, Rule] = {"clauses": noted("clauses_changed")}
@@ -602,6 +660,9 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
         "title": wording,
         "summary": wording,
         "organisation": nested,
+        "jurisdictions": elements(
+            "id", ("jurisdiction_added", False), ("jurisdiction_removed", True)
+        ),
         "scope": section(("scope_added", False), ("scope_removed", False)),
         "subject_kinds": elements(
             "id", ("subject_kind_added", False), ("subject_kind_removed", False)
@@ -626,6 +687,10 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
         "anonymous_data": section(
             ("anonymous_data_added", False), ("anonymous_data_removed", False)
         ),
+        "signals": elements("kind", ("signal_added", False), ("signal_removed", True)),
+        "automated_decisions": elements(
+            "id", ("automated_decision_added", True), ("automated_decision_removed", False)
+        ),
         "security": nested,
         "notices": elements("id", ("notice_added", False), ("notice_removed", True)),
     },
@@ -635,7 +700,32 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
         "address": wording,
         "description": wording,
         "contacts": elements("role", ("contact_added", False), ("contact_removed", False)),
+        "data_protection_officer": section(("dpo_added", False), ("dpo_removed", True)),
+        "representatives": elements(
+            "region", ("representative_added", False), ("representative_removed", True)
+        ),
     },
+    s.Representative: {
+        "region": key,
+        "name": wording,
+        "address": wording,
+        "email": wording,
+        "url": wording,
+    },
+    s.Jurisdiction: {
+        "id": key,
+        "name": wording,
+        "regions": members(("regions_added", False), ("regions_removed", False)),
+        "law": wording,
+        "response_days": amount(
+            "jurisdiction_response_days_longer",
+            "jurisdiction_response_days_shorter",
+            "up",
+            none=lambda statement: statement.rights.response_days or math.inf,
+        ),
+        "transfers_need_safeguard": flag("transfers_need_safeguard", material_when=False),
+    },
+    s.OptOut: {"route": key, "where": wording, "url": wording},
     s.Contact: {
         "role": key,
         "name": wording,
@@ -655,6 +745,7 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
         "description": wording,
         "sensitive": flag("category_sensitive", material_when=False),
         "commercial_use": flag("category_commercial_use", material_when=True),
+        "derived_from": members(("derived_from_added", False), ("derived_from_removed", False)),
     },
     s.CollectionPoint: {
         "id": key,
@@ -692,6 +783,8 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
         "name": wording,
         "description": wording,
         "basis": ranked(_BASIS, "basis_weakened", "basis_strengthened"),
+        "bases": bases,
+        "interest": wording,
         "categories": members(
             ("purpose_categories_added", True),
             ("purpose_categories_removed", False),
@@ -701,8 +794,12 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
         "marketing": flag("purpose_marketing", material_when=True),
         "advertising": flag("purpose_advertising", material_when=True),
         "sale": flag("purpose_sale", material_when=True),
+        "shares_for_advertising": flag("purpose_shares_for_advertising", material_when=True),
         "unsubscribe": members(
             ("unsubscribe_route_added", False), ("unsubscribe_route_removed", True)
+        ),
+        "opt_out": elements(
+            "route", ("opt_out_route_added", False), ("opt_out_route_removed", True)
         ),
         "preference_center": flag("preference_center", material_when=False),
     },
@@ -725,6 +822,7 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
         ),
         "collection_points": recipient_points,
         "under_contract": flag("recipient_under_contract", material_when=False),
+        "own_purposes": flag("recipient_own_purposes", material_when=True),
     },
     s.Cookie: {
         "name": key,
@@ -735,16 +833,24 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
         "purpose": noted("cookie_purpose_changed", material=True),
         "category": ranked(_COOKIE_CATEGORY, "cookie_now_necessary", "cookie_now_refusable"),
         "description": wording,
+        "kind": noted("tracker_kind_changed"),
+        "sites": places("cookie_sites", material_when="widened"),
     },
     s.Rights: {
         "response_days": amount(
-            "rights_response_days_longer", "rights_response_days_shorter", "up"
+            "rights_response_days_longer", "rights_response_days_shorter", "up", none=math.inf
         ),
         "verification": members(("verification_added", False), ("verification_removed", False)),
         "requests": elements("kind", ("right_added", False), ("right_removed", True)),
         "holds": elements("reason", ("hold_added", True), ("hold_removed", False)),
         "archive_note": wording,
         "corrections_reach_recipients": flag("corrections_reach_recipients", material_when=False),
+        "extension_days": amount("extension_longer", "extension_shorter", "up", none=0),
+        "free_requests": amount("free_requests_more", "free_requests_fewer", "down", none=math.inf),
+        "quota_days": amount("quota_window_longer", "quota_window_shorter", "up"),
+        "agents": flag("agents", material_when=False),
+        "deletion_reaches_recipients": flag("deletion_reaches_recipients", material_when=False),
+        "tell_person": members(("tell_person_added", False), ("tell_person_removed", True)),
     },
     s.Right: {
         "kind": key,
@@ -753,9 +859,10 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
             "right_response_days_longer",
             "right_response_days_shorter",
             "up",
-            none=lambda statement: statement.rights.response_days,
+            none=lambda statement: statement.rights.response_days or math.inf,
         ),
         "description": wording,
+        "jurisdictions": places("right_jurisdictions", material_when="narrowed"),
     },
     s.Hold: {"reason": key, "description": wording},
     s.RetentionRule: {
@@ -765,9 +872,27 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
         "days": key,
         "after": key,
         "description": wording,
+        "hours": key,
+        "stages": key,
+        "recipient": key,
+    },
+    s.RetentionStage: {
+        # Compared through the whole period by ``retention``.
+        "name": key,
+        "days": key,
+        "hours": key,
+        "description": wording,
+    },
+    s.ChildRule: {
+        "under": key,
+        "requires": noted("child_rule_requirement_changed", material=True),
+        "jurisdictions": places("child_rule_jurisdictions", material_when="narrowed"),
+        "description": wording,
     },
     s.Children: {
-        "minimum_age": amount("minimum_age_raised", "minimum_age_lowered", "down"),
+        "minimum_age": amount("minimum_age_raised", "minimum_age_lowered", "down", none=0),
+        "age_gate": flag("age_gate", material_when=False),
+        "rules": elements("under", ("child_rule_added", False), ("child_rule_removed", True)),
         "on_actual_knowledge": ranked(
             _CHILD_ACTION, "child_action_weakened", "child_action_strengthened"
         ),
@@ -786,7 +911,10 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
     },
     s.Complaints: {
         "acknowledge_days": amount(
-            "complaint_acknowledgement_longer", "complaint_acknowledgement_shorter", "up"
+            "complaint_acknowledgement_longer",
+            "complaint_acknowledgement_shorter",
+            "up",
+            none=math.inf,
         ),
         "resolve_days": amount(
             "complaint_resolution_longer", "complaint_resolution_shorter", "up", none=math.inf
@@ -795,13 +923,34 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
         "independent_body": section(
             ("independent_body_added", False), ("independent_body_removed", True)
         ),
+        "bodies": elements(
+            "name", ("complaint_body_added", False), ("complaint_body_removed", True)
+        ),
+        "escalation": members(("escalation_added", False), ("escalation_removed", True)),
         "description": wording,
     },
-    s.IndependentBody: {"name": wording, "url": wording, "email": wording},
-    s.LegalDisclosure: {"basis": key, "description": wording},
+    s.IndependentBody: {
+        "name": wording,
+        "url": wording,
+        "email": wording,
+        "jurisdictions": places("complaint_body_jurisdictions", material_when="narrowed"),
+    },
+    s.LegalDisclosure: {
+        "basis": key,
+        "description": wording,
+        "conditions": members(("conditions_added", False), ("conditions_removed", True)),
+        "requires_document": flag("requires_document", material_when=False),
+        "notify_person": flag("notify_person", material_when=False),
+    },
     s.Sharing: {
         "sells_personal_data": flag("sale", material_when=True),
         "commercial_sharing": flag("commercial_sharing", material_when=True),
+        "shares_for_advertising": flag("sharing_for_advertising", material_when=True),
+        "discloses_for_own_purposes": flag("disclosure_for_own_purposes", material_when=True),
+        "opt_out": elements(
+            "route", ("sale_opt_out_route_added", False), ("sale_opt_out_route_removed", True)
+        ),
+        "opt_out_jurisdictions": places("sale_opt_out_jurisdictions", material_when="narrowed"),
         "description": wording,
     },
     s.Transfers: {
@@ -810,6 +959,33 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
         ),
         "mechanism": noted("transfer_mechanism_changed"),
         "description": wording,
+        "flows": elements("to", ("transfer_flow_added", True), ("transfer_flow_removed", False)),
+    },
+    s.TransferFlow: {
+        "to": key,
+        "recipients": places("transfer_flow_recipients", material_when="widened"),
+        "jurisdictions": places("transfer_flow_jurisdictions", material_when="widened"),
+        "mechanism": noted("transfer_flow_mechanism_changed", material=True),
+        "framework": wording,
+        "description": wording,
+    },
+    s.Signal: {
+        "kind": key,
+        "honoured": flag("signal_honoured", material_when=False),
+        "jurisdictions": places("signal_jurisdictions", material_when="narrowed"),
+        "effects": members(("signal_effects_added", False), ("signal_effects_removed", True)),
+        "description": wording,
+    },
+    s.AutomatedDecision: {
+        "id": key,
+        "name": wording,
+        "logic": wording,
+        "effects": wording,
+        "purposes": members(
+            ("automated_decision_purposes_added", True),
+            ("automated_decision_purposes_removed", False),
+        ),
+        "human_review": flag("human_review", material_when=False),
     },
     s.AnonymousData: {
         "method": wording,

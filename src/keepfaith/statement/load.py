@@ -161,8 +161,30 @@ def _located_validation_error(
     found = []
     for detail in error.errors():
         path = tuple(detail["loc"])
-        found.append((locate(document, path, source), _reason(path, detail)))
+        reason = _reason(path, detail) + _comma_hint(document, path, detail)
+        found.append((locate(document, path, source), reason))
     return _first_of(sorted(found))
+
+
+def _comma_hint(document: Any, path: Sequence[str | int], detail: Mapping[str, Any]) -> str:
+    """An unknown key with no value inside a ``{...}`` flow mapping is almost always text
+    cut at an unquoted comma (``{label: Name, first and last}``): say so."""
+    if detail["type"] != "extra_forbidden":
+        return ""
+    node = document
+    for step in path[:-1]:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return ""
+    if not isinstance(node, CommentedMap) or not node.fa.flow_style():
+        return ""
+    if node.get(path[-1], "") is not None:
+        return ""
+    return (
+        " (an unquoted comma in a {...} mapping ends the value before it and turns the rest"
+        ' into a key: quote the whole value, "like, this")'
+    )
 
 
 def _reason(path: Sequence[str | int], detail: Mapping[str, Any]) -> str:

@@ -6,7 +6,7 @@ Each problem is reported with the path of the offending value inside the stateme
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from keepfaith.statement.schema import Statement
@@ -35,6 +35,8 @@ def _duplicates(s: Statement) -> Iterator[Problem]:
         ("recipients", (r.id for r in s.recipients)),
         ("cookies", (c.name for c in s.cookies)),
         ("notices", (n.id for n in s.notices)),
+        ("jurisdictions", (j.id for j in s.jurisdictions)),
+        ("automated_decisions", (d.id for d in s.automated_decisions)),
     ]
     for section, ids in sections:
         seen: set[str] = set()
@@ -89,8 +91,56 @@ def _undeclared(s: Statement) -> Iterator[Problem]:
             yield Problem(("cookies", i, "purpose"), f"purpose {cookie.purpose!r} is not declared")
     for i, rule in enumerate(s.retention):
         yield from refs(("retention", i, "categories"), rule.categories, categories, "category")
+    yield from _jurisdiction_refs(s, refs)
+    recipients = {r.id for r in s.recipients}
+    for i, category in enumerate(s.categories):
+        yield from refs(
+            ("categories", i, "derived_from"), category.derived_from, categories, "category"
+        )
+    for i, rule in enumerate(s.retention):
+        if rule.recipient is not None and rule.recipient not in recipients:
+            yield Problem(
+                ("retention", i, "recipient"), f"recipient {rule.recipient!r} is not declared"
+            )
+    for i, decision in enumerate(s.automated_decisions):
+        yield from refs(
+            ("automated_decisions", i, "purposes"), decision.purposes, purposes, "purpose"
+        )
+    for i, flow in enumerate(s.transfers.flows if s.transfers else ()):
+        yield from refs(
+            ("transfers", "flows", i, "recipients"), flow.recipients, recipients, "recipient"
+        )
     if s.complaints is not None and s.complaints.contact not in roles:
         yield Problem(
             ("complaints", "contact"),
             f"contact role {s.complaints.contact!r} is not declared under organisation.contacts",
         )
+
+
+Refs = Callable[[Path, Iterable[str], set[str], str], Iterator[Problem]]
+
+
+def _jurisdiction_refs(s: Statement, refs: Refs) -> Iterator[Problem]:
+    """Every jurisdiction named (a basis, a right, a signal...) is declared."""
+    declared = {j.id for j in s.jurisdictions}
+    named: list[tuple[Path, Iterable[str]]] = []
+    for i, purpose in enumerate(s.purposes):
+        named.append((("purposes", i, "bases"), purpose.bases))
+    for i, right in enumerate(s.rights.requests):
+        named.append((("rights", "requests", i, "jurisdictions"), right.jurisdictions))
+    for i, signal in enumerate(s.signals):
+        named.append((("signals", i, "jurisdictions"), signal.jurisdictions))
+    for i, rule in enumerate(s.children.rules if s.children else ()):
+        named.append((("children", "rules", i, "jurisdictions"), rule.jurisdictions))
+    for i, flow in enumerate(s.transfers.flows if s.transfers else ()):
+        named.append((("transfers", "flows", i, "jurisdictions"), flow.jurisdictions))
+    for i, body in enumerate(s.complaints.bodies if s.complaints else ()):
+        named.append((("complaints", "bodies", i, "jurisdictions"), body.jurisdictions))
+    named.append((("sharing", "opt_out_jurisdictions"), s.sharing.opt_out_jurisdictions))
+    for path, names in named:
+        if isinstance(names, dict):
+            for key in names:
+                if key not in declared:
+                    yield Problem((*path, key), f"jurisdiction {key!r} is not declared")
+        else:
+            yield from refs(path, names, declared, "jurisdiction")

@@ -23,7 +23,10 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+from keepfaith.statement.law_text import additions, opt_out_ways, sharing_facts
 from keepfaith.statement.schema import (
+    CHOOSABLE,
+    OBJECTABLE,
     Basis,
     Contact,
     Cookie,
@@ -95,7 +98,7 @@ class Choice:
 def _choices(s: Statement) -> list[Choice]:
     found = []
     for purpose in s.purposes:
-        if purpose.basis not in (Basis.OPT_IN, Basis.OPT_OUT):
+        if purpose.basis not in CHOOSABLE:
             continue
         give: list[str] = []
         if purpose.basis is Basis.OPT_IN:
@@ -106,6 +109,7 @@ def _choices(s: Statement) -> list[Choice]:
         if purpose.preference_center:
             give.append(center)
         withdraw = [say(route) for route in purpose.unsubscribe]
+        withdraw += opt_out_ways(purpose.opt_out)
         if any(c.purpose == purpose.id and c.category in REFUSABLE for c in s.cookies):
             withdraw.append("refusing its cookies in the cookie settings")
         if purpose.preference_center and center not in withdraw:
@@ -140,13 +144,16 @@ def _cookie_lifetime(cookie: Cookie) -> str:
 
 
 def _retention_period(rule: RetentionRule) -> str:
-    if rule.days is None:
+    if rule.days is None and rule.hours is None:
         return {
             RetentionStart.COLLECTION: "no fixed period",
             RetentionStart.ACCOUNT_CLOSED: "while your account is open",
             RetentionStart.LAST_ACTIVITY: "while you remain active",
+            RetentionStart.TRASHED: "until you delete it",
         }.get(rule.after, "no fixed period")
-    return f"{_days(rule.days)} {say(rule.after)}"
+    hours = f" and {rule.hours} hours" if rule.hours and rule.days else ""
+    span = _days(rule.days) if rule.days else f"{rule.hours} hours"
+    return f"{span}{hours} {say(rule.after)}"
 
 
 def _shown_sections(s: Statement) -> list[tuple[str, str]]:
@@ -178,6 +185,8 @@ def _context(s: Statement) -> dict[str, Any]:
         "choices": _choices(s),
         "cookies_refusable": refusable,
         "complaints_contact": _complaints_contact(s),
+        "more": additions(s),
+        "sharing_facts": sharing_facts(s),
     }
 
 
@@ -279,6 +288,7 @@ def _common(env: jinja2.Environment) -> jinja2.Environment:
     env.globals.update(say=say, says=_says, and_=_and, names=_names, lifetime=_cookie_lifetime)
     env.filters["link"] = _link
     env.globals.update(period=_retention_period, Basis=Basis, Handling=Handling)
+    env.globals["objectable"] = OBJECTABLE
     env.filters["sentence"] = _sentence
     return env
 

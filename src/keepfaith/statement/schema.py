@@ -23,7 +23,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-ClauseId = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}-\d{2}$")]
+ClauseId = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}-\d{2,4}$")]
+"""A clause id: two letters and two to four digits (``ES-10``, ``MO-104``)."""
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
 CategoryKey = Annotated[
     str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$", max_length=128)
@@ -63,7 +64,19 @@ class Basis(StrEnum):
     OPT_OUT = "opt_out"
     """Allowed until the person objects."""
     LEGAL = "legal"
-    """Required or permitted by law."""
+    """Required or permitted by law (a legal obligation)."""
+    LEGITIMATE_INTEREST = "legitimate_interest"
+    """Our legitimate interest (stated in ``interest``); the person may object."""
+    VITAL_INTEREST = "vital_interest"
+    """To protect someone's life or physical safety."""
+    PUBLIC_TASK = "public_task"
+    """A task in the public interest; the person may object."""
+
+
+OBJECTABLE = frozenset({Basis.LEGITIMATE_INTEREST, Basis.PUBLIC_TASK})
+"""Bases a person may object to (GDPR art. 21): the engine stops on objection."""
+CHOOSABLE = frozenset({Basis.OPT_IN, Basis.OPT_OUT}) | OBJECTABLE
+"""Bases on which the person's choice decides."""
 
 
 class CollectionKind(StrEnum):
@@ -88,6 +101,8 @@ class RecipientKind(StrEnum):
     DATACENTRE_OPERATOR = "datacentre_operator"
     AUTHORITY = "authority"
     ACQUIRER = "acquirer"
+    ACCOUNT_PROVIDER = "account_provider"
+    """The organisation that provides the person's account (an employer, a school)."""
 
 
 class CookieParty(StrEnum):
@@ -107,6 +122,17 @@ class CookieCategory(StrEnum):
     FUNCTIONAL = "functional"
     ANALYTICS = "analytics"
     ADVERTISING = "advertising"
+    SOCIAL_MEDIA = "social_media"
+
+
+class TrackerKind(StrEnum):
+    """How a tracker stores or reads its identifier; all are declared under ``cookies``."""
+
+    COOKIE = "cookie"
+    PIXEL = "pixel"
+    LOCAL_STORAGE = "local_storage"
+    SDK = "sdk"
+    DEVICE_IDENTIFIER = "device_identifier"
 
 
 class RightKind(StrEnum):
@@ -115,6 +141,12 @@ class RightKind(StrEnum):
     CORRECT = "correct"
     DELETE = "delete"
     PORTABILITY = "portability"
+    RESTRICT = "restrict"
+    OBJECT = "object"
+    AUTOMATED_DECISIONS = "automated_decisions"
+    """Not to be subject to a decision based solely on automated processing."""
+    APPEAL = "appeal"
+    """Appeal a request we denied."""
 
 
 class Handling(StrEnum):
@@ -135,6 +167,12 @@ class UnsubscribeRoute(StrEnum):
     """Replying with "unsubscribe" in the subject."""
     EMAIL_REQUEST = "email_request"
     PREFERENCE_CENTER = "preference_center"
+    PRODUCT_SETTING = "product_setting"
+    """A setting in the product itself."""
+    ACCOUNT_PAGE = "account_page"
+    """A page of the person's account."""
+    WEB_FORM = "web_form"
+    """A form on the website (a "Do not sell or share" link)."""
 
 
 class DisclosureBasis(StrEnum):
@@ -166,6 +204,51 @@ class RetentionStart(StrEnum):
     COLLECTION = "collection"
     ACCOUNT_CLOSED = "account_closed"
     LAST_ACTIVITY = "last_activity"
+    TRASHED = "trashed"
+    """When the person deletes it, to the trash."""
+
+
+class TransferMechanism(StrEnum):
+    """The safeguard a transfer abroad rests on."""
+
+    ADEQUACY = "adequacy"
+    SCCS = "sccs"
+    BCRS = "bcrs"
+    FRAMEWORK = "framework"
+    DEROGATION = "derogation"
+
+
+class SignalKind(StrEnum):
+    GPC = "gpc"
+    """Global Privacy Control (``Sec-GPC: 1``)."""
+    DNT = "dnt"
+    """Do Not Track (``DNT: 1``)."""
+
+
+class SignalEffect(StrEnum):
+    SALE = "sale"
+    SHARING = "sharing"
+    """Sharing for cross-context behavioural advertising."""
+    TARGETED_ADVERTISING = "targeted_advertising"
+
+
+class ChildRequirement(StrEnum):
+    PARENTAL_CONSENT = "parental_consent"
+    """Consent comes from a parent or guardian."""
+    OPT_IN_TO_SALE = "opt_in_to_sale"
+    """Selling or sharing needs the person's (or a parent's) opt-in."""
+
+
+class Region(StrEnum):
+    EU = "eu"
+    UK = "uk"
+
+
+class RightsNotice(StrEnum):
+    ACCESS = "access"
+    """We tell the person when their data is accessed on a request by someone else."""
+    DISCLOSURE = "disclosure"
+    """We tell the person when we disclose their data without their consent."""
 
 
 class ChildAction(StrEnum):
@@ -186,12 +269,39 @@ class Contact(Element):
     url: str | None = None
 
 
+class Representative(Element):
+    """The organisation's representative in the EU or the UK (GDPR art. 27)."""
+
+    region: Region
+    name: str
+    address: str | None = None
+    email: str | None = None
+    url: str | None = None
+
+
 class Organisation(Element):
     name: str
     website: str | None = None
     address: str | None = None
     description: str | None = None
     contacts: tuple[Contact, ...] = Field(min_length=1)
+    data_protection_officer: Contact | None = None
+    representatives: tuple[Representative, ...] = ()
+
+
+class Jurisdiction(Element):
+    """Where a person is, for the rules that differ by place (EEA/UK, California...)."""
+
+    id: Identifier
+    name: str
+    regions: tuple[str, ...] = Field(min_length=1)
+    """ISO 3166 codes (``DE``, ``US-CA``) a person's region is matched against."""
+    law: str | None = None
+    """The law that applies there, as people know it (``GDPR``, ``CCPA as amended by CPRA``)."""
+    response_days: int | None = Field(default=None, ge=1)
+    """Days to answer a rights request from someone there (overrides ``rights``)."""
+    transfers_need_safeguard: bool = False
+    """Data of people here goes abroad only under a declared ``transfers.flows`` entry."""
 
 
 class Scope(Element):
@@ -215,6 +325,8 @@ class Category(Element):
     """Encrypted at rest and never used beyond its declared purposes."""
     commercial_use: bool = True
     """``false``: the engine refuses every commercial purpose for this category."""
+    derived_from: tuple[CategoryKey, ...] = ()
+    """Made from other categories (a hashed email address); needs no collection point."""
 
 
 class FormField(Element):
@@ -254,18 +366,35 @@ class CollectionPoint(Element):
     every other part of a query string is dropped."""
 
 
+class OptOut(Element):
+    """One way to opt out or object, in the person's own words."""
+
+    route: UnsubscribeRoute
+    where: str | None = None
+    """Where to find it (``Settings > Privacy``)."""
+    url: str | None = None
+
+
 class Purpose(Element):
     id: Identifier
     name: str
     description: str | None = None
     basis: Basis
+    bases: dict[Identifier, Basis] = Field(default_factory=dict)
+    """The basis in particular jurisdictions (``{eea: opt_in}``), over ``basis``."""
+    interest: str | None = None
+    """For ``legitimate_interest``: the interest, stated."""
     categories: tuple[CategoryKey, ...] = Field(min_length=1)
     commercial: bool = False
     marketing: bool = False
     advertising: bool = False
     sale: bool = False
-    """Selling or sharing for value; a Global Privacy Control signal objects to it."""
+    """Selling personal data (for money or other value); GPC objects to it."""
+    shares_for_advertising: bool = False
+    """Sharing for cross-context behavioural advertising (CPRA); GPC objects to it."""
     unsubscribe: tuple[UnsubscribeRoute, ...] = ()
+    opt_out: tuple[OptOut, ...] = ()
+    """Ways to opt out or object besides ``unsubscribe`` (a product setting...)."""
     preference_center: bool = False
     """The person can give or withdraw this choice in the privacy center."""
 
@@ -283,10 +412,15 @@ class Recipient(Element):
     """If set, only data collected at these points may reach this recipient."""
     under_contract: bool = False
     """Bound by contract to confidentiality and to the task (processors)."""
+    own_purposes: bool = False
+    """Receives data for its own purposes (not only to serve us)."""
 
 
 class Cookie(Element):
+    """A cookie, or another tracker (``kind``: pixel, local storage, SDK, device id)."""
+
     name: str
+    kind: TrackerKind = TrackerKind.COOKIE
     party: CookieParty
     provider: str | None = None
     duration: CookieDuration
@@ -294,6 +428,8 @@ class Cookie(Element):
     purpose: Identifier | None = None
     category: CookieCategory
     description: str | None = None
+    sites: tuple[str, ...] = ()
+    """Only on these of the company's sites (every site when empty)."""
 
 
 class Right(Element):
@@ -301,6 +437,8 @@ class Right(Element):
     handling: Handling
     response_days: int | None = Field(default=None, ge=1)
     description: str | None = None
+    jurisdictions: tuple[Identifier, ...] = ()
+    """Only for people there (everyone when empty)."""
 
 
 class Hold(Element):
@@ -309,13 +447,34 @@ class Hold(Element):
 
 
 class Rights(Element):
-    response_days: int = Field(ge=1)
+    response_days: int | None = Field(default=None, ge=1)
+    """Days to answer a request; no deadline is promised when absent."""
     verification: tuple[Verification, ...] = Field(min_length=1)
     requests: tuple[Right, ...] = Field(min_length=1)
     holds: tuple[Hold, ...] = ()
     archive_note: str | None = None
     corrections_reach_recipients: bool = True
     """``false``: a correction says which past recipients it could not reach."""
+    extension_days: int | None = Field(default=None, ge=1)
+    """How many days longer a request may take when it is complex (we tell you why)."""
+    free_requests: int | None = Field(default=None, ge=1)
+    """Requests a person may make free of charge per ``quota_days``."""
+    quota_days: int = Field(default=365, ge=1)
+    agents: bool = False
+    """An authorised agent may make a request for the person (with written permission)."""
+    deletion_reaches_recipients: bool = False
+    """A deletion is passed on to every recipient that received the data."""
+    tell_person: tuple[RightsNotice, ...] = ()
+    """Events we tell the person of (an access by others, a disclosure)."""
+
+
+class RetentionStage(Element):
+    """Where data stays after its period ends, until deleted for good (trash, backups)."""
+
+    name: Identifier
+    days: int | None = Field(default=None, ge=0)
+    hours: int | None = Field(default=None, ge=0)
+    description: str | None = None
 
 
 class RetentionRule(Element):
@@ -324,14 +483,38 @@ class RetentionRule(Element):
     """A non-category record kind, such as ``visit_statistics``."""
     days: int | None = Field(default=None, ge=0)
     """``None`` keeps the data for as long as the start event has not happened."""
+    hours: int | None = Field(default=None, ge=0)
+    """Added to ``days``: periods shorter than a day (``hours: 12``)."""
     after: RetentionStart = RetentionStart.COLLECTION
+    description: str | None = None
+    stages: tuple[RetentionStage, ...] = ()
+    """After the period, in order (trash, then backups)."""
+    recipient: Identifier | None = None
+    """Retention at this recipient, rather than ours."""
+
+
+class ChildRule(Element):
+    """A rule for people under an age (GDPR art. 8 under 16, CCPA sale under 16)."""
+
+    under: int = Field(ge=1, le=21)
+    requires: ChildRequirement
+    jurisdictions: tuple[Identifier, ...] = ()
     description: str | None = None
 
 
 class Children(Element):
-    minimum_age: int = Field(ge=0)
+    minimum_age: int | None = Field(default=None, ge=0)
+    """Nobody younger may give us data; ``None`` sets no minimum age."""
+    age_gate: bool | None = None
+    """Forms ask the age; by default exactly when ``minimum_age`` is set."""
     on_actual_knowledge: ChildAction = ChildAction.DELETE
     description: str | None = None
+    rules: tuple[ChildRule, ...] = ()
+
+    @property
+    def asks_age(self) -> bool:
+        """Whether forms ask the person's age (the age gate)."""
+        return self.minimum_age is not None if self.age_gate is None else self.age_gate
 
 
 class Changes(Element):
@@ -352,26 +535,62 @@ class IndependentBody(Element):
     name: str
     url: str | None = None
     email: str | None = None
+    jurisdictions: tuple[Identifier, ...] = ()
+    """For people there (everyone when empty)."""
 
 
 class Complaints(Element):
-    acknowledge_days: int = Field(ge=1)
+    acknowledge_days: int | None = Field(default=None, ge=1)
+    """Days to acknowledge a complaint; no deadline is promised when absent."""
     resolve_days: int | None = Field(default=None, ge=1)
     contact: Identifier
     """The role of the organisation contact that receives complaints."""
     independent_body: IndependentBody | None = None
+    bodies: tuple[IndependentBody, ...] = ()
+    """Further bodies (a supervisory authority per jurisdiction)."""
+    escalation: tuple[str, ...] = ()
+    """The steps, in order, if a complaint is not resolved."""
     description: str | None = None
 
 
 class LegalDisclosure(Element):
     basis: DisclosureBasis
     description: str
+    conditions: tuple[str, ...] = ()
+    """What must hold before we disclose (a valid order, narrowest scope)."""
+    requires_document: bool = False
+    """Disclosed only against a document whose reference is recorded."""
+    notify_person: bool = False
+    """We tell the person, unless the law forbids it."""
 
 
 class Sharing(Element):
     sells_personal_data: bool = False
+    shares_for_advertising: bool = False
+    """Shares personal data for cross-context behavioural advertising (CPRA "sharing")."""
+    discloses_for_own_purposes: bool = False
+    """Discloses personal data to third parties for those parties' own purposes."""
     commercial_sharing: bool = False
     """Whether personal data may go to third parties for their commercial purposes."""
+    opt_out: tuple[OptOut, ...] = ()
+    """How to opt out of selling and sharing."""
+    opt_out_jurisdictions: tuple[Identifier, ...] = ()
+    """Where the opt-out is offered (everywhere when empty)."""
+    description: str | None = None
+
+
+class TransferFlow(Element):
+    """One flow of data abroad and the safeguard it rests on."""
+
+    to: tuple[str, ...] = Field(min_length=1)
+    """Destination countries (ISO codes)."""
+    recipients: tuple[Identifier, ...] = ()
+    """Only to these recipients (any when empty)."""
+    jurisdictions: tuple[Identifier, ...] = ()
+    """Only data of people there (anyone's when empty)."""
+    mechanism: TransferMechanism
+    framework: str | None = None
+    """For ``framework``: which (``EU-U.S. Data Privacy Framework``)."""
     description: str | None = None
 
 
@@ -379,6 +598,33 @@ class Transfers(Element):
     countries: tuple[str, ...] = ()
     mechanism: str | None = None
     description: str | None = None
+    flows: tuple[TransferFlow, ...] = ()
+
+
+class Signal(Element):
+    """A browser's privacy signal, honoured or not, and where."""
+
+    kind: SignalKind
+    honoured: bool
+    jurisdictions: tuple[Identifier, ...] = ()
+    """Honoured for people there (everywhere when empty)."""
+    effects: tuple[SignalEffect, ...] = ()
+    """What an honoured signal opts the person out of (all three when empty)."""
+    description: str | None = None
+
+
+class AutomatedDecision(Element):
+    """A decision made by automated means alone, with real effect on the person."""
+
+    id: Identifier
+    name: str
+    logic: str
+    """How it decides, in plain words."""
+    effects: str
+    """What it means for the person."""
+    purposes: tuple[Identifier, ...] = ()
+    human_review: bool = True
+    """The person may ask for a person to review it."""
 
 
 class AnonymousData(Element):
@@ -411,6 +657,7 @@ class Statement(Element):
     title: str | None = None
     summary: str | None = None
     organisation: Organisation
+    jurisdictions: tuple[Jurisdiction, ...] = ()
     scope: Scope | None = None
     subject_kinds: tuple[SubjectKind, ...] = Field(min_length=1)
     categories: tuple[Category, ...] = Field(min_length=1)
@@ -427,6 +674,8 @@ class Statement(Element):
     legal_disclosures: tuple[LegalDisclosure, ...] = ()
     transfers: Transfers | None = None
     anonymous_data: AnonymousData | None = None
+    signals: tuple[Signal, ...] = ()
+    automated_decisions: tuple[AutomatedDecision, ...] = ()
     security: Security
     notices: tuple[Notice, ...] = ()
 
@@ -442,6 +691,25 @@ class Statement(Element):
 
     def collection_point(self, point_id: str) -> CollectionPoint:
         return next(p for p in self.collection_points if p.id == point_id)
+
+    def jurisdiction_of(self, region: str) -> str | None:
+        """The id of the jurisdiction whose regions match ``region`` (``US-CA``, ``DE``):
+        an exact code first, then its country (``US-CA`` is in ``US``)."""
+        code = region.strip().upper()
+        for candidate in (code, code.split("-")[0]):
+            for j in self.jurisdictions:
+                if candidate in j.regions:
+                    return j.id
+        return None
+
+    def cookie_served_purposes(self) -> set[str]:
+        """Purposes a cookie that is not strictly necessary serves: such a cookie is set
+        only after consent, so their cookie data is used only with it."""
+        return {
+            c.purpose
+            for c in self.cookies
+            if c.purpose is not None and c.category is not CookieCategory.NECESSARY
+        }
 
     def declared_clauses(self) -> set[str]:
         """Every clause id named anywhere in the statement."""

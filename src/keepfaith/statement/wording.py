@@ -14,6 +14,7 @@ from keepfaith.statement.schema import (
     Basis,
     ChangeNotice,
     ChildAction,
+    ChildRequirement,
     CollectionKind,
     CookieCategory,
     CookieDuration,
@@ -21,8 +22,14 @@ from keepfaith.statement.schema import (
     DisclosureBasis,
     Handling,
     RecipientKind,
+    Region,
     RetentionStart,
     RightKind,
+    RightsNotice,
+    SignalEffect,
+    SignalKind,
+    TrackerKind,
+    TransferMechanism,
     UnsubscribeRoute,
     Verification,
 )
@@ -32,6 +39,9 @@ BASIS = {
     Basis.OPT_IN: "only with your consent",
     Basis.OPT_OUT: "unless you opt out",
     Basis.LEGAL: "when the law requires or permits it",
+    Basis.LEGITIMATE_INTEREST: "in our legitimate interest, unless you object",
+    Basis.VITAL_INTEREST: "to protect someone's life or safety",
+    Basis.PUBLIC_TASK: "to carry out a task in the public interest, unless you object",
 }
 
 COLLECTION_KIND = {
@@ -54,6 +64,7 @@ RECIPIENT_KIND = {
     RecipientKind.DATACENTRE_OPERATOR: "the operator of our data centre",
     RecipientKind.AUTHORITY: "a public authority",
     RecipientKind.ACQUIRER: "a buyer of our business",
+    RecipientKind.ACCOUNT_PROVIDER: "the organisation that provides your account",
 }
 
 COOKIE_PARTY = {
@@ -71,6 +82,15 @@ COOKIE_CATEGORY = {
     CookieCategory.FUNCTIONAL: "functional",
     CookieCategory.ANALYTICS: "analytics",
     CookieCategory.ADVERTISING: "advertising",
+    CookieCategory.SOCIAL_MEDIA: "social media",
+}
+
+TRACKER_KIND = {
+    TrackerKind.COOKIE: "cookie",
+    TrackerKind.PIXEL: "pixel (web beacon)",
+    TrackerKind.LOCAL_STORAGE: "local storage in your browser",
+    TrackerKind.SDK: "software kit in our app",
+    TrackerKind.DEVICE_IDENTIFIER: "your device's advertising identifier",
 }
 
 RIGHT_KIND = {
@@ -79,6 +99,10 @@ RIGHT_KIND = {
     RightKind.CORRECT: "Correct information that is wrong",
     RightKind.DELETE: "Have your information deleted",
     RightKind.PORTABILITY: "Receive your information in a portable format",
+    RightKind.RESTRICT: "Have us restrict how we use your information",
+    RightKind.OBJECT: "Object to a use of your information",
+    RightKind.AUTOMATED_DECISIONS: "Not be subject to a decision made by automated means alone",
+    RightKind.APPEAL: "Appeal a decision on your request",
 }
 
 HANDLING = {
@@ -97,6 +121,9 @@ UNSUBSCRIBE_ROUTE = {
     UnsubscribeRoute.REPLY: 'replying with "unsubscribe" in the subject',
     UnsubscribeRoute.EMAIL_REQUEST: "asking us by email",
     UnsubscribeRoute.PREFERENCE_CENTER: "your privacy center",
+    UnsubscribeRoute.PRODUCT_SETTING: "a setting in the product",
+    UnsubscribeRoute.ACCOUNT_PAGE: "your account page",
+    UnsubscribeRoute.WEB_FORM: "a form on our website",
 }
 
 DISCLOSURE_BASIS = {
@@ -124,6 +151,38 @@ RETENTION_START = {
     RetentionStart.COLLECTION: "after we collect it",
     RetentionStart.ACCOUNT_CLOSED: "after your account is closed",
     RetentionStart.LAST_ACTIVITY: "after your last activity",
+    RetentionStart.TRASHED: "after you delete it (to the trash)",
+}
+
+TRANSFER_MECHANISM = {
+    TransferMechanism.ADEQUACY: "a decision that the country protects data adequately",
+    TransferMechanism.SCCS: "the standard contractual clauses approved for such transfers",
+    TransferMechanism.BCRS: "binding corporate rules",
+    TransferMechanism.FRAMEWORK: "a certification framework",
+    TransferMechanism.DEROGATION: "an exception the law allows for a specific situation",
+}
+
+SIGNAL_KIND = {
+    SignalKind.GPC: "Global Privacy Control",
+    SignalKind.DNT: "Do Not Track",
+}
+
+SIGNAL_EFFECT = {
+    SignalEffect.SALE: "the sale of your information",
+    SignalEffect.SHARING: "sharing it for cross-context behavioural advertising",
+    SignalEffect.TARGETED_ADVERTISING: "targeted advertising",
+}
+
+CHILD_REQUIREMENT = {
+    ChildRequirement.PARENTAL_CONSENT: "consent comes from a parent or guardian",
+    ChildRequirement.OPT_IN_TO_SALE: "we sell or share their information only if they opt in",
+}
+
+REGION = {Region.EU: "the European Union", Region.UK: "the United Kingdom"}
+
+RIGHTS_NOTICE = {
+    RightsNotice.ACCESS: "when someone else accesses your information on a request",
+    RightsNotice.DISCLOSURE: "when we disclose your information without your consent",
 }
 
 CHILD_ACTION = {
@@ -147,6 +206,13 @@ TABLES: dict[type[StrEnum], Mapping[Any, str]] = {
     ChangeNotice: CHANGE_NOTICE,
     RetentionStart: RETENTION_START,
     ChildAction: CHILD_ACTION,
+    TrackerKind: TRACKER_KIND,
+    TransferMechanism: TRANSFER_MECHANISM,
+    SignalKind: SIGNAL_KIND,
+    SignalEffect: SIGNAL_EFFECT,
+    ChildRequirement: CHILD_REQUIREMENT,
+    Region: REGION,
+    RightsNotice: RIGHTS_NOTICE,
 }
 """Each enum and its wording; ``say`` looks values up here."""
 

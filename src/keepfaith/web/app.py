@@ -45,6 +45,7 @@ ROUTERS: list[str] = [
     "keepfaith.web.routes.consent",
     "keepfaith.web.routes.privacy_center",
     "keepfaith.web.routes.logs",
+    "keepfaith.web.routes.jobs",
     "keepfaith.web.routes.connectors",
 ]
 """Modules whose ``router`` the app includes, in order. Add an area with one line."""

@@ -79,6 +79,11 @@ async def tenant(tenant: str, request: Request) -> Statement:
 # ---------------------------------------------------------------------------- callers
 
 
+def sends_gpc(request: Request) -> bool:
+    """Whether the request carries a Global Privacy Control signal (``Sec-GPC: 1``)."""
+    return request.headers.get("sec-gpc", "").strip() == "1"
+
+
 def caller(request: Request) -> Principal | None:
     """Who is calling: an API token (``Authorization: Bearer``), a staff session, or nobody."""
     authorization = request.headers.get("authorization", "")

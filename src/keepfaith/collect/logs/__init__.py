@@ -7,11 +7,13 @@ time on page) and a sketch of salted visitor keys whose salt is never stored.
 
     from keepfaith.collect.logs import ingest, report
     ingest(ledger, "acme", ["access.log.gz"])
-    print(report(ledger, "acme", days=7).visitors)
+    with ledger.transaction() as tx:
+        print(report(tx, "acme", days=7).visitors)
 """
 
 from keepfaith.collect.logs.export import export
 from keepfaith.collect.logs.ingest import IngestResult, ingest
+from keepfaith.collect.logs.partial import Partial, merge, read_partial
 from keepfaith.collect.logs.report import Day, Report, counts, report
 from keepfaith.collect.logs.retention import (
     apply_retention,
@@ -25,13 +27,16 @@ __all__ = [
     "Day",
     "IngestResult",
     "Memory",
+    "Partial",
     "Report",
     "apply_retention",
     "campaign_parameters",
     "counts",
     "export",
     "ingest",
+    "merge",
     "prune",
+    "read_partial",
     "report",
     "retention_days",
 ]

@@ -3,7 +3,8 @@
 The full user-agent string is looked at only here and never stored; what is kept is a
 browser family with its major version, an OS family and a device class, which many
 people share. ua-parser is slow per string (about a millisecond), so results are cached
-per distinct string; a log repeats a few thousand agents millions of times.
+per distinct string; a log repeats a few thousand agents millions of times, and a batch
+of lines is classified as a table of its distinct agents joined back to its lines.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import polars as pl
 from ua_parser import parse as parse_agent
 
 _BOT = re.compile(
@@ -70,7 +72,7 @@ def classify(agent: str) -> Agent:
 
 
 class Agents:
-    """A cache of ``classify`` by raw user-agent bytes, bounded in size.
+    """A cache of ``classify`` by user-agent string, bounded in size.
 
     One per process (``Agents.shared()``): every ingestion in it reuses what earlier
     ones classified. The strings stay in memory only.
@@ -79,8 +81,7 @@ class Agents:
     _shared: Agents | None = None
 
     def __init__(self) -> None:
-        self.known: dict[bytes, Agent] = {}
-        self.bot_of: dict[bytes, bool] = {}
+        self.known: dict[str, Agent] = {}
 
     @classmethod
     def shared(cls) -> Agents:
@@ -88,13 +89,25 @@ class Agents:
             cls._shared = cls()
         return cls._shared
 
-    def learn(self, agents: set[bytes]) -> None:
-        """Classify the agents not seen yet, so ``known[...]`` answers for each of them."""
-        new = agents - self.known.keys()
-        if len(self.known) + len(new) > _CACHE_LIMIT:
+    def table(self, agents: list[str]) -> pl.DataFrame:
+        """``agent, browser, os, device, bot, robot`` for each of ``agents`` (distinct);
+        ``robot`` is a bot's family without its version (``Googlebot``)."""
+        if len(self.known) + len(agents) > _CACHE_LIMIT:
             self.known.clear()
-            self.bot_of.clear()
-            new = agents
-        for raw in new:
-            agent = self.known[raw] = classify(raw.decode("utf-8", "replace"))
-            self.bot_of[raw] = agent.bot
+        known = self.known
+        rows = []
+        for raw in agents:
+            agent = known.get(raw)
+            if agent is None:
+                agent = known[raw] = classify(raw)
+            robot = agent.browser.rsplit(" ", 1)[0] if agent.bot else None
+            rows.append((raw, agent.browser, agent.os, agent.device, agent.bot, robot))
+        schema = {
+            "agent": pl.String,
+            "browser": pl.String,
+            "os": pl.String,
+            "device": pl.String,
+            "bot": pl.Boolean,
+            "robot": pl.String,
+        }
+        return pl.DataFrame(rows, schema=schema, orient="row")

@@ -1,9 +1,10 @@
 """The visitor's country, from a GeoIP database the deployment provides (optional).
 
 Only the two-letter country code of a page view is counted, never the address it came
-from: the address is looked up in memory while its chunk is counted, as everything else
-about it. The database is any MaxMind DB file with a ``country.iso_code`` (GeoLite2 or
-GeoIP2 Country or City, DB-IP's lite databases), read with MaxMind's own reader.
+from: the address is looked up in memory while its batch is counted (once per distinct
+address), as everything else about it. The database is any MaxMind DB file with a
+``country.iso_code`` (GeoLite2 or GeoIP2 Country or City, DB-IP's lite databases), read
+with MaxMind's own reader.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ class Countries:
             raise ConfigurationError(
                 f"cannot read the GeoIP database {database}: {error}"
             ) from None
-        self.cache: dict[bytes, str] = {}
+        self.cache: dict[str, str] = {}
 
-    def of(self, address: bytes) -> str:
+    def of(self, address: str) -> str:
         """The ISO 3166 code for ``address`` (``NL``), or ``(unknown)``."""
         found = self.cache.get(address)
         if found is None:
@@ -41,10 +42,10 @@ class Countries:
             found = self.cache[address] = self._look_up(address)
         return found
 
-    def _look_up(self, address: bytes) -> str:
+    def _look_up(self, address: str) -> str:
         try:
-            record = self.reader.get(address.decode("ascii"))
-        except (ValueError, UnicodeDecodeError):
+            record = self.reader.get(address)
+        except ValueError:
             return UNKNOWN
         country = record.get("country") if isinstance(record, dict) else None
         code = country.get("iso_code") if isinstance(country, dict) else None

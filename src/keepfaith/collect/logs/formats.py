@@ -1,79 +1,52 @@
-"""Access-log line formats: turn a chunk of lines into columns of raw fields.
+"""Access-log line formats: a batch of lines in, a table of raw fields out (polars).
 
-A chunk is whole lines of bytes. The common case, Apache/nginx ``combined`` (with or
-without a leading virtual host), is split in a handful of C-level passes over the whole
-chunk instead of one regular expression per line, which is what makes ingestion fast.
-Lines the fast path cannot vouch for go through a per-line regular expression; lines
-that fail that too are *bad*: only their line numbers are kept, never their content,
-which may hold an address.
+A batch is whole lines of bytes. Its lines become one string column (split where the
+newlines are, without copying); a line of Apache/nginx ``combined``, ``vhost_combined``
+or ``common`` format that the full pattern matches and that has no escaped quote is then
+cut on its quotes and at fixed places, for the whole column at once. The few other lines
+go through the pattern's capture groups, which is exact but slower. Lines that fail
+that too are *bad*: only their line numbers are kept, never their content, which may
+hold an address. JSON lines are read one by one (``json``), then join the same table.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import itemgetter
+
+import numpy
+import polars as pl
+import pyarrow
+from numpy.lib.stride_tricks import as_strided
 
 from keepfaith.exceptions import ConfigurationError
 
 FORMATS = ("auto", "combined", "vhost_combined", "common", "json")
 """Formats ``keepfaith logs ingest --format`` accepts; ``auto`` looks at the first lines."""
+FIELDS = ("host", "ip", "day", "time", "request", "status", "size", "referrer", "agent")
+"""The fields a line's pattern captures. The table ``parse`` returns has ``line`` (the
+0-based line number in the batch), then these with ``time`` as ``second`` (of the day),
+and ``status``, ``size`` (``-`` is 0) and ``second`` as numbers. ``host`` is empty
+when the format has none; ``day`` is as written (``17/May/2015`` or ``2015-05-17``), in
+the log's own time zone."""
 
 MONTHS = {
-    b"Jan": 1, b"Feb": 2, b"Mar": 3, b"Apr": 4, b"May": 5, b"Jun": 6,
-    b"Jul": 7, b"Aug": 8, b"Sep": 9, b"Oct": 10, b"Nov": 11, b"Dec": 12,
+    "Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6,
+    "Jul": 7, "Aug": 8, "Sep": 9, "Oct": 10, "Nov": 11, "Dec": 12,
 }  # fmt: skip
 
-# `` - - [17/May/2015:10:05:03 +0000] ``: what follows the address when ident and user
-# are empty, which is nearly always; its fixed width lets the fast path slice.
-_TAIL = 34
-_STAMP = "(\\d{2}/\\w{3}/\\d{4}):(\\d{2}:\\d{2}:\\d{2})[^\\]]*"
-_QUOTED = '"((?:[^"\\\\]|\\\\.)*)"'
+_STAMP = r"([0-9]{2}/[A-Za-z0-9_]{3}/[0-9]{4}):([0-9]{2}:[0-9]{2}:[0-9]{2})[^\]]*"
+_QUOTED = r'"((?:[^"\\]|\\.)*)"'
 _PATTERNS = {
-    "combined": f"()(\\S+) \\S+ \\S+ \\[{_STAMP}\\] {_QUOTED} (\\d{{3}}) (\\d+|-)"
-    f" {_QUOTED} {_QUOTED}",
-    "vhost_combined": f"(\\S+) (\\S+) \\S+ \\S+ \\[{_STAMP}\\] {_QUOTED} (\\d{{3}}) (\\d+|-)"
-    f" {_QUOTED} {_QUOTED}",
-    "common": f"()(\\S+) \\S+ \\S+ \\[{_STAMP}\\] {_QUOTED} (\\d{{3}}) (\\d+|-)()()\\s*$",
+    "combined": rf"^()(\S+) \S+ \S+ \[{_STAMP}\] {_QUOTED} ([0-9]{{3}}) ([0-9]+|-)"
+    rf" {_QUOTED} {_QUOTED}",
+    "vhost_combined": rf"^(\S+) (\S+) \S+ \S+ \[{_STAMP}\] {_QUOTED} ([0-9]{{3}}) ([0-9]+|-)"
+    rf" {_QUOTED} {_QUOTED}",
+    "common": rf"^()(\S+) \S+ \S+ \[{_STAMP}\] {_QUOTED} ([0-9]{{3}}) ([0-9]+|-)()()\s*$",
 }
+_QUOTES = {"combined": 6, "vhost_combined": 6, "common": 2}
+"""Quotes in a line of each format that has no escaped quote."""
 _REGEXES = {name: re.compile(pattern.encode()) for name, pattern in _PATTERNS.items()}
-
-
-_LineReader = Callable[[bytes], "tuple[bytes, ...] | None"]
-
-
-@dataclass
-class Columns:
-    """The fields of a chunk's good lines, one list per field, all the same length.
-
-    ``hosts`` is empty when the format has no virtual host. ``days`` hold the day as
-    written (``17/May/2015`` or ``2015-05-17``) and ``times`` ``HH:MM:SS``; the time zone
-    of the log is kept, so a day is the server's day.
-    """
-
-    hosts: list[bytes] = field(default_factory=list)
-    ips: list[bytes] = field(default_factory=list)
-    days: list[bytes] = field(default_factory=list)
-    times: list[bytes] = field(default_factory=list)
-    requests: list[bytes] = field(default_factory=list)
-    statuses: list[bytes] = field(default_factory=list)
-    sizes: list[bytes] = field(default_factory=list)
-    referrers: list[bytes] = field(default_factory=list)
-    agents: list[bytes] = field(default_factory=list)
-    bad: list[int] = field(default_factory=list)
-    """0-based line numbers, within the chunk, of lines that could not be read."""
-
-    def __len__(self) -> int:
-        return len(self.ips)
-
-    def extend(self, other: Columns) -> None:
-        for name in ("hosts", "ips", "days", "times", "requests", "statuses", "sizes"):
-            getattr(self, name).extend(getattr(other, name))
-        self.referrers.extend(other.referrers)
-        self.agents.extend(other.agents)
 
 
 def detect(sample: bytes) -> str:
@@ -89,139 +62,247 @@ def detect(sample: bytes) -> str:
     raise ConfigurationError("cannot tell the log format; give --format")
 
 
-def parse(chunk: bytes, fmt: str) -> Columns:
-    """Columns of the good lines of ``chunk`` (whole lines) in format ``fmt``."""
+_MARKS = '"[] \\\t\r\x0b\x0c'
+"""The bytes whose positions cut a line: quotes, brackets, spaces, backslashes and the
+other white space."""
+_MARKED = numpy.zeros(256, dtype=bool)
+_MARKED[[ord(mark) for mark in _MARKS]] = True
+
+
+class _Buffer:
+    """A batch's bytes (made valid UTF-8) and where its lines are, from which string
+    columns are made as views into the bytes (Arrow string views), never copies."""
+
+    def __init__(self, batch: bytes) -> None:
+        if not batch.isascii():
+            batch = batch.decode("utf-8", "replace").encode("utf-8")
+        self.data = batch + bytes(16)  # so that every string has 12 bytes after its start
+        self.bytes = numpy.frombuffer(self.data, dtype=numpy.uint8)
+        self.ends = numpy.flatnonzero(self.bytes[: len(batch)] == 10)
+        self.starts = numpy.concatenate([[0], self.ends[:-1] + 1]).astype(numpy.int64)
+        self.windows = as_strided(self.bytes, shape=(len(batch) + 4, 12), strides=(1, 1))
+        """Row ``i``: the 12 bytes from byte ``i`` on (a view, not a copy)."""
+        self._marks: tuple[numpy.ndarray, numpy.ndarray] | None = None
+
+    def positions(self, byte: str) -> numpy.ndarray:
+        """Where ``byte`` (one of ``_MARKS``) is, in order. One pass over the bytes finds
+        every mark; each byte's positions are then picked from those."""
+        if self._marks is None:
+            found = numpy.flatnonzero(_MARKED[self.bytes])
+            self._marks = (found, self.bytes[found])
+        found, marks = self._marks
+        picked: numpy.ndarray = found[marks == ord(byte)]
+        return picked
+
+    def per_line(self, positions: numpy.ndarray) -> numpy.ndarray:
+        """How many of ``positions`` fall in each line."""
+        return numpy.searchsorted(positions, self.ends) - numpy.searchsorted(positions, self.starts)
+
+    def column(self, starts: numpy.ndarray, ends: numpy.ndarray) -> pl.Series:
+        """The strings ``bytes[start:end]``, as one column of views (16 bytes each: the
+        length, then the string itself if it fits in 12 bytes, else its first 4 bytes,
+        buffer 0 and its offset)."""
+        count = len(starts)
+        lengths = (ends - starts).astype(numpy.int32)
+        views = numpy.empty((count, 4), dtype=numpy.int32)
+        views[:, 0] = lengths
+        data = self.bytes
+        prefix = data[starts].astype(numpy.uint32)
+        for shift in (1, 2, 3):
+            prefix |= data[starts + shift].astype(numpy.uint32) << (8 * shift)
+        views[:, 1] = prefix.view(numpy.int32)
+        views[:, 2] = 0
+        views[:, 3] = starts
+        short = numpy.flatnonzero(lengths <= 12)
+        if len(short):
+            inline = self.windows[starts[short]]
+            inline[numpy.arange(12) >= lengths[short, None]] = 0
+            views.view(numpy.uint8).reshape(count, 16)[short, 4:] = inline
+        buffers = [None, pyarrow.py_buffer(views), pyarrow.py_buffer(self.data)]
+        return pl.Series(pyarrow.Array.from_buffers(pyarrow.string_view(), count, buffers))
+
+    def lines(self, which: numpy.ndarray | None = None) -> pl.Series:
+        """The lines (all, or those numbered ``which``), each with its line end."""
+        starts = self.starts if which is None else self.starts[which]
+        ends = self.ends if which is None else self.ends[which]
+        return self.column(starts, ends + 1).alias("text")
+
+
+def lines(batch: bytes) -> pl.Series:
+    """The lines of ``batch`` (whole lines, each ending in a newline) as one string
+    column, each with its line end. Bytes that are not UTF-8 become U+FFFD."""
+    return _Buffer(batch).lines()
+
+
+def parse(batch: bytes, fmt: str) -> tuple[pl.DataFrame, list[int]]:
+    """The fields of the good lines of ``batch`` (whole lines) in format ``fmt``, and
+    the 0-based numbers of the bad ones. Blank lines are neither."""
+    buffer = _Buffer(batch)
     if fmt == "json":
-        return _slow(chunk.split(b"\n"), range(chunk.count(b"\n")), _json_line)
-    if fmt not in _REGEXES:
+        return _json(buffer.lines())
+    if fmt not in _PATTERNS:
         raise ConfigurationError(f"unknown log format {fmt!r}; choose one of {FORMATS}")
-    if fmt in ("combined", "vhost_combined"):
-        columns = _fast(chunk, fmt == "vhost_combined")
-        if columns is not None:
-            return columns
-        return _mixed(chunk, fmt)
-    return _slow(chunk.split(b"\n"), range(chunk.count(b"\n")), _regex_line(fmt))
-
-
-def _fast(chunk: bytes, vhost: bool) -> Columns | None:
-    """Split a chunk of well-formed combined lines on quotes, or ``None`` if any is not.
-
-    Each line has exactly six quotes, so splitting the whole chunk on them gives every
-    field at a fixed stride; a few whole-column checks vouch for every line at once.
-    """
-    count = chunk.count(b"\n")
-    if not count or chunk.count(b'"') != 6 * count:
-        return None
-    parts = chunk.split(b'"')
-    heads = parts[0:-1:6]
-    if parts[-1] != b"\n" or parts[4::6].count(b" ") != count:
-        return None
-    heads[0] = b"\n" + heads[0]
-    if list(map(itemgetter(slice(-_TAIL, -28)), heads)).count(b" - - [") != count:
-        return None
-    middles = parts[2::6]
-    statuses = list(map(itemgetter(slice(1, 4)), middles))
-    sizes = list(map(itemgetter(slice(5, -1)), middles))
-    times = list(map(itemgetter(slice(-16, -8)), heads))
-    addresses = list(map(itemgetter(slice(1, -_TAIL)), heads))
-    checks = b"".join(statuses) + b"".join(sizes).replace(b"-", b"0")
-    checks += b"".join(times).replace(b":", b"0")
-    if (
-        not checks.isdigit()
-        or b"".join(heads).count(b"\n") != count
-        or b"\n" in b"".join(addresses)
-    ):
-        # Every newline must start a head: then no line hides inside another's fields.
-        return None
-    columns = Columns(
-        days=list(map(itemgetter(slice(-28, -17)), heads)),
-        times=times,
-        requests=parts[1::6],
-        statuses=statuses,
-        sizes=sizes,
-        referrers=parts[3::6],
-        agents=parts[5::6],
+    quotes = buffer.positions('"')
+    plain = (buffer.per_line(quotes) == _QUOTES[fmt]) & (
+        buffer.per_line(buffer.positions("\\")) == 0
     )
-    if vhost:
-        split = list(map(bytes.split, addresses, repeat(b" "), repeat(1)))
-        if list(map(len, split)).count(2) != count:
-            return None
-        columns.hosts = list(map(itemgetter(0), split))
-        columns.ips = list(map(itemgetter(1), split))
-    else:
-        if b" " in b"".join(addresses):
-            return None
-        columns.ips = addresses
-    return columns
+    fast, odd = _cut(buffer, numpy.flatnonzero(plain), quotes, fmt)
+    numbers = numpy.sort(numpy.concatenate([numpy.flatnonzero(~plain), odd]))
+    rest = pl.DataFrame({"line": numbers.astype(numpy.uint32), "text": buffer.lines(numbers)})
+    rest = rest.filter(pl.col("text").str.strip_chars() != "")  # blank lines are not bad
+    if rest.is_empty():
+        return fast, []
+    slow = _captured(rest, fmt)
+    bad = rest.join(slow.select("line"), on="line", how="anti")["line"].to_list()
+    table = pl.concat([fast, slow]).sort("line") if not slow.is_empty() else fast
+    return table, sorted(bad)
 
 
-def _mixed(chunk: bytes, fmt: str) -> Columns:
-    """Fast path for the lines with six quotes, per-line parsing for the others."""
-    lines = chunk.split(b"\n")[:-1]
-    quotes = list(map(bytes.count, lines, repeat(b'"')))
-    odd = list(compress(range(len(lines)), map((6).__ne__, quotes)))
-    if len(odd) == len(lines) or not odd:
-        return _slow(lines, range(len(lines)), _regex_line(fmt))
-    plain = b"\n".join(compress(lines, map((6).__eq__, quotes))) + b"\n"
-    columns = _fast(plain, fmt == "vhost_combined")
-    if columns is None:
-        return _slow(lines, range(len(lines)), _regex_line(fmt))
-    slow = _slow(lines, odd, _regex_line(fmt))
-    columns.extend(slow)
-    columns.bad = slow.bad
-    return columns
+_DIGITS = numpy.array([1 if c in "0123456789" else 0 for c in map(chr, range(256))], bool)
+_WORDS = numpy.array([c.isascii() and (c.isalnum() or c == "_") for c in map(chr, range(256))])
+_STAMP_SHAPE = "00/www/0000:00:00:00"
+"""The time stamp after its ``[``: 0 a digit, w a letter, digit or _, else itself."""
+_POWERS = numpy.array([[10 ** (n - 1 - j) if j < n else 0 for j in range(12)] for n in range(13)])
 
 
-def _slow(lines: list[bytes], numbers: range | list[int], read: _LineReader) -> Columns:
-    """Parse the lines at ``numbers`` one by one; record those that fail as bad."""
-    columns = Columns()
-    fields = (
-        columns.hosts,
-        columns.ips,
-        columns.days,
-        columns.times,
-        columns.requests,
-        columns.statuses,
-        columns.sizes,
-        columns.referrers,
-        columns.agents,
-    )
-    for number in numbers:
-        line = lines[number]
-        if not line.strip():
-            continue
-        values = read(line)
-        if values is None:
-            columns.bad.append(number)
-            continue
-        for column, value in zip(fields, values, strict=True):
-            column.append(value)
-    if not any(columns.hosts):
-        columns.hosts = []
-    return columns
-
-
-def _regex_line(fmt: str) -> _LineReader:
-    regex = _REGEXES[fmt]
-
-    def read(line: bytes) -> tuple[bytes, ...] | None:
-        match = regex.match(line)
-        if match is None:
-            return None
-        host, ip, day, time, request, status, size, referrer, agent = match.groups()
-        return (
-            host,
-            ip,
-            day,
-            time,
-            request,
-            status,
-            size,
-            referrer or b"-",
-            agent.replace(b'\\"', b'"'),
+def _cut(
+    buffer: _Buffer, plain: numpy.ndarray, quotes: numpy.ndarray, fmt: str
+) -> tuple[pl.DataFrame, numpy.ndarray]:
+    """Fields of the ``plain`` lines (the format's number of quotes, no backslash), cut
+    at their quotes, spaces and the fixed places of the time stamp, and checked byte by
+    byte against what the format's pattern requires, all as array operations; and the
+    numbers of those that fail a check, left for the capture groups."""
+    data = buffer.bytes
+    start, end = buffer.starts[plain], buffer.ends[plain]
+    first = numpy.searchsorted(quotes, start)
+    q = [quotes[numpy.minimum(first + n, len(quotes) - 1)] for n in range(_QUOTES[fmt])]
+    spaces = buffer.positions(" ")
+    words = 4 if fmt == "vhost_combined" else 3
+    k = numpy.searchsorted(spaces, start)
+    gaps = [spaces[numpy.minimum(k + n, len(spaces) - 1)] for n in range(words)]
+    bracket = gaps[-1] + 1
+    ok = numpy.searchsorted(spaces, bracket) - k == words  # [host ]ip ident user [
+    ok &= data[bracket] == ord("[")
+    for before, after in zip([start - 1, *gaps], gaps, strict=False):
+        ok &= after > before + 1  # every word has a byte
+    ok &= _no_other_space(buffer, start, q[0])
+    stamp = _window(buffer, bracket + 1, len(_STAMP_SHAPE))
+    for n, shape in enumerate(_STAMP_SHAPE):
+        byte = stamp[:, n]
+        ok &= (
+            _DIGITS[byte] if shape == "0" else _WORDS[byte] if shape == "w" else byte == ord(shape)
         )
+    closing = buffer.positions("]")
+    ok &= closing[numpy.minimum(numpy.searchsorted(closing, bracket), len(closing) - 1)] == q[0] - 2
+    ok &= (data[q[0] - 1] == ord(" ")) & (q[0] - 2 >= bracket + len(_STAMP_SHAPE) + 1)
+    status = _window(buffer, q[1] + 1, 5)
+    ok &= (status[:, 0] == ord(" ")) & (status[:, 4] == ord(" "))
+    ok &= _DIGITS[status[:, 1]] & _DIGITS[status[:, 2]] & _DIGITS[status[:, 3]]
+    size_end = q[2] - 1 if fmt != "common" else end - (data[end - 1] == ord("\r"))
+    if fmt != "common":
+        ok &= (data[q[2] - 1] == ord(" ")) & (q[4] == q[3] + 2) & (data[q[3] + 1] == ord(" "))
+    size, sized = _sizes(buffer, q[1] + 6, size_end)
+    ok &= sized
+    keep = numpy.flatnonzero(ok)
+    column = buffer.column
+    second = stamp[keep, 12:20].astype(numpy.int32) - 48
+    columns = {
+        "line": pl.Series(plain[keep].astype(numpy.uint32)),
+        "host": column(start[keep], gaps[0][keep]) if words == 4 else _constant("", len(keep)),
+        "ip": column(gaps[words - 4][keep] + 1, gaps[words - 3][keep])
+        if words == 4
+        else column(start[keep], gaps[0][keep]),
+        "day": column(bracket[keep] + 1, bracket[keep] + 12),
+        "second": pl.Series(
+            (second[:, 0] * 10 + second[:, 1]) * 3600
+            + (second[:, 3] * 10 + second[:, 4]) * 60
+            + second[:, 6] * 10
+            + second[:, 7]
+        ),
+        "request": column(q[0][keep] + 1, q[1][keep]),
+        "status": pl.Series(
+            (status[keep, 1].astype(numpy.int16) - 48) * 100
+            + (status[keep, 2] - 48) * 10
+            + (status[keep, 3] - 48)
+        ),
+        "size": pl.Series(size[keep]),
+        "referrer": column(q[2][keep] + 1, q[3][keep])
+        if fmt != "common"
+        else _constant("-", len(keep)),
+        "agent": column(q[4][keep] + 1, q[5][keep])
+        if fmt != "common"
+        else _constant("", len(keep)),
+    }
+    table = pl.DataFrame(columns).with_columns(pl.col("referrer").replace("", "-"))
+    return table, plain[~ok]
 
-    return read
+
+def _window(buffer: _Buffer, starts: numpy.ndarray, width: int) -> numpy.ndarray:
+    """The ``width`` bytes from each of ``starts`` (past the end: zeros), one row each."""
+    at = numpy.minimum(starts, len(buffer.bytes) - 1)
+    rows = numpy.minimum(at[:, None] + numpy.arange(width), len(buffer.bytes) - 1)
+    window: numpy.ndarray = buffer.bytes[rows]
+    return window
+
+
+def _no_other_space(buffer: _Buffer, starts: numpy.ndarray, ends: numpy.ndarray) -> numpy.ndarray:
+    """Whether ``bytes[start:end]`` holds no white space but the plain space (tabs and the
+    like break a pattern's ``\\S``)."""
+    found = numpy.sort(numpy.concatenate([buffer.positions(c) for c in "\t\r\x0b\x0c"]))
+    clean: numpy.ndarray = numpy.searchsorted(found, ends) == numpy.searchsorted(found, starts)
+    return clean
+
+
+def _sizes(
+    buffer: _Buffer, starts: numpy.ndarray, ends: numpy.ndarray
+) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """The byte counts written at ``bytes[start:end]`` (``-`` is 0), and whether each is
+    one (12 digits at most; a longer one goes the slow way)."""
+    lengths = ends - starts
+    window = _window(buffer, starts, 12)
+    used = numpy.arange(12) < lengths[:, None]
+    digits = numpy.where(used, window, ord("0")).astype(numpy.int64) - 48
+    sized = (lengths >= 1) & (lengths <= 12) & (_DIGITS[window] | ~used).all(axis=1)
+    dash = (lengths == 1) & (window[:, 0] == ord("-"))
+    values = (digits * _POWERS[numpy.clip(lengths, 0, 12)]).sum(axis=1)
+    return numpy.where(dash, 0, values), sized | dash
+
+
+def _constant(value: str, count: int) -> pl.Series:
+    return (
+        pl.Series([value], dtype=pl.String).extend_constant(value, count - 1)
+        if count
+        else pl.Series([], dtype=pl.String)
+    )
+
+
+def _captured(frame: pl.DataFrame, fmt: str) -> pl.DataFrame:
+    """Fields of the other lines, through the pattern's capture groups."""
+    groups = frame["text"].str.extract_groups(_PATTERNS[fmt]).struct.unnest()
+    groups.columns = list(FIELDS)
+    table = pl.concat([frame.select("line"), groups], how="horizontal").filter(
+        pl.col("ip").is_not_null()
+    )
+    return _typed(
+        table.with_columns(
+            pl.col("referrer").replace("", "-"),
+            pl.col("agent").str.replace_all('\\"', '"', literal=True),
+        )
+    )
+
+
+def _typed(table: pl.DataFrame) -> pl.DataFrame:
+    """``time``, ``status`` and ``size`` as the numbers the cut lines have."""
+    hms = [pl.col("time").str.slice(n, 2).cast(pl.Int32) for n in (0, 3, 6)]
+    return table.select(
+        "line", "host", "ip", "day",
+        second=hms[0] * 3600 + hms[1] * 60 + hms[2],
+        request="request",
+        status=pl.col("status").cast(pl.Int16),
+        size=pl.col("size").cast(pl.Int64, strict=False).fill_null(0),
+        referrer="referrer",
+        agent="agent",
+    )  # fmt: skip
 
 
 _JSON_KEYS = {
@@ -236,20 +317,35 @@ _JSON_KEYS = {
     "referrer": ("http_referer", "referrer", "referer"),
     "agent": ("http_user_agent", "user_agent", "agent", "useragent"),
 }
-_ISO = re.compile(rb"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})")
-_CLF = re.compile(rb"(\d{2}/\w{3}/\d{4}):(\d{2}:\d{2}:\d{2})")
+_ISO = re.compile(r"(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})", re.ASCII)
+_CLF = re.compile(r"(\d{2}/\w{3}/\d{4}):(\d{2}:\d{2}:\d{2})", re.ASCII)
 
 
-def _pick(record: dict[str, object], role: str) -> bytes:
+def _json(text: pl.Series) -> tuple[pl.DataFrame, list[int]]:
+    """One JSON object per line, with nginx-style or plain field names."""
+    rows: list[tuple[object, ...]] = []
+    bad: list[int] = []
+    for number, line in enumerate(text.to_list()):
+        if not line.strip():
+            continue
+        fields = _json_line(line)
+        if fields is None:
+            bad.append(number)
+        else:
+            rows.append((number, *fields))
+    schema = {"line": pl.UInt32, **dict.fromkeys(FIELDS, pl.String)}
+    return _typed(pl.DataFrame(rows, schema=schema, orient="row")), bad
+
+
+def _pick(record: dict[str, object], role: str) -> str:
     for key in _JSON_KEYS[role]:
         value = record.get(key)
         if value is not None and value != "":
-            return str(value).encode()
-    return b""
+            return str(value)
+    return ""
 
 
-def _json_line(line: bytes) -> tuple[bytes, ...] | None:
-    """One JSON object per line, with nginx-style or plain field names."""
+def _json_line(line: str) -> tuple[str, ...] | None:
     try:
         record = json.loads(line)
     except ValueError:
@@ -262,11 +358,16 @@ def _json_line(line: bytes) -> tuple[bytes, ...] | None:
     request = _pick(record, "request")
     if not request:
         path = _pick(record, "path")
-        request = (_pick(record, "method") or b"GET") + b" " + path + b" HTTP/1.1" if path else b""
+        request = f"{_pick(record, 'method') or 'GET'} {path} HTTP/1.1" if path else ""
     status = _pick(record, "status")
-    if when is None or not ip or not request or not (len(status) == 3 and status.isdigit()):
+    if (
+        when is None
+        or not ip
+        or not request
+        or not (len(status) == 3 and status.isascii() and status.isdigit())
+    ):
         return None
-    size = _pick(record, "size") or b"-"
+    size = _pick(record, "size") or "-"
     return (
         _pick(record, "host"),
         ip,
@@ -274,7 +375,7 @@ def _json_line(line: bytes) -> tuple[bytes, ...] | None:
         when.group(2),
         request,
         status,
-        size if size.isdigit() else b"-",
-        _pick(record, "referrer") or b"-",
-        _pick(record, "agent") or b"-",
+        size if size.isascii() and size.isdigit() else "-",
+        _pick(record, "referrer") or "-",
+        _pick(record, "agent") or "-",
     )

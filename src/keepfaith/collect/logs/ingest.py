@@ -1,32 +1,38 @@
 """Ingest web-server logs into a tenant's anonymous visit statistics.
 
-Streaming and bounded: chunks of about a megabyte are counted (in worker processes for
-big inputs), merged in log order, and written every ``FLUSH_CHUNKS`` chunks together
-with their digests, so memory does not grow with the log and a chunk already counted is
-skipped. Addresses and user agents never leave memory; see ``visitors``.
+Streaming and bounded: a source is read in chunks of about a megabyte (each remembered
+by its digest, so a chunk already counted is skipped), and up to ``BATCH_CHUNKS`` chunks
+are parsed and counted together as one batch of columns (``formats``, ``tally``). The
+statistics are added to the ledger every ``FLUSH_CHUNKS`` chunks, with the digests of the
+chunks they came from, or written to a partial file that ``partial.merge`` adds later.
+Addresses and user agents never leave memory; see ``visitors``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import multiprocessing
-import os
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from keepfaith.collect.logs import formats, sources, store
-from keepfaith.collect.logs.agents import classify
-from keepfaith.collect.logs.tally import ChunkTally, DayTally, Tallier, step
+from keepfaith.collect.logs import formats, partial, sources
+from keepfaith.collect.logs.tally import Tallier
 from keepfaith.collect.logs.visitors import Memory
 from keepfaith.exceptions import ConfigurationError
+from keepfaith.ledger import statistics
+from keepfaith.ledger.statistics import DayStats
 
+if TYPE_CHECKING:
+    from keepfaith.ledger import Ledger
+
+BATCH_CHUNKS = 8
+"""Chunks parsed and counted together (about 8 MB of log): big enough that per-batch
+costs vanish, small enough that memory stays flat."""
 FLUSH_CHUNKS = 64
 """Chunks counted between two writes to the database (about 64 MB of log)."""
-PARALLEL_FROM = 8 * sources.CHUNK_SIZE
-"""Inputs at least this big are counted in worker processes."""
 MAX_BAD_LINES = 1000
 """How many bad line numbers the result lists (all are counted)."""
 
@@ -53,171 +59,151 @@ class IngestResult:
 
 
 def ingest(
-    target: Any,
+    ledger: Ledger | None,
     tenant: str,
     paths: Iterable[str | Path],
     *,
     fmt: str = "auto",
     campaign: Iterable[str] = (),
     memory: Memory | None = None,
-    workers: int | None = None,
     progress: Callable[[int], None] | None = None,
     geoip: str | Path | None = None,
+    partial_file: str | Path | None = None,
 ) -> IngestResult:
     """Count the logs at ``paths`` (``-`` is standard input; gzip is detected) for ``tenant``.
 
-    ``target`` is the ledger: a ``Ledger``, an engine or a database URL whose statistics
-    tables exist. ``campaign`` names the query parameters kept on pages. ``memory`` holds
-    the day's salts and open visits; give the same one to ingestions that must merge
-    exactly. ``workers`` processes count in parallel (default: the CPUs, for big inputs).
-    ``progress`` is called with the number of input bytes consumed since its last call.
-    ``geoip`` is a MaxMind DB file: page views are then counted by country too.
+    The statistics are added to ``ledger``, or, with ``partial_file``, written to that
+    file instead (``ledger`` may then be ``None``: nothing is read from or written to a
+    database; ``partial.merge`` adds the file later, on any machine). ``campaign`` names
+    the query parameters kept on pages. ``memory`` holds the day's salts and open visits;
+    give the same one to ingestions that must merge exactly. ``progress`` is called with
+    the number of input bytes consumed since its last call. ``geoip`` is a MaxMind DB
+    file: page views are then counted by country too.
     """
     if fmt not in formats.FORMATS:
         raise ConfigurationError(f"unknown log format {fmt!r}; choose one of {formats.FORMATS}")
-    names = [str(path) for path in paths]
-    memory = memory or Memory()
-    if workers is None:
-        total = sum(sources.size_of(name) or PARALLEL_FROM for name in names)
-        workers = min(os.cpu_count() or 1, 2) if total >= PARALLEL_FROM else 0
-    with store.engine_of(target) as engine:
-        tallying = (memory.secret(), tenant, frozenset(campaign), str(geoip) if geoip else None)
-        run = _Run(engine, memory, tallying, workers)
-        try:
-            for name in names:
-                run.source(name, fmt, progress)
-            run.flush()
-        finally:
-            run.close()
+    if ledger is None and partial_file is None:
+        raise ConfigurationError("give a ledger or a partial file to write")
+    geoip_file = str(geoip) if geoip else None
+    tallier = Tallier(memory or Memory(), tenant, frozenset(campaign), geoip_file)
+    run = _Run(ledger if partial_file is None else None, tenant, tallier)
+    for name in [str(path) for path in paths]:
+        run.source(name, fmt, progress)
+    run.flush()
+    if partial_file is not None:
+        partial.write(partial_file, tenant, run.written, run.written_chunks)
     return run.result
 
 
-_Tallying = tuple[bytes, str, frozenset[str], str | None]
-"""What a ``Tallier`` is made of: the secret, the site, campaign parameters, GeoIP file."""
-
-
 class _Run:
-    """One ingestion: the pool, the batch not yet written, the result so far."""
+    """One ingestion: the statistics not yet written, the result so far."""
 
-    def __init__(self, engine: Any, memory: Memory, tallying: _Tallying, workers: int) -> None:
-        self.engine = engine
-        self.tenant = tallying[1]
-        self.memory = memory
+    def __init__(self, ledger: Ledger | None, tenant: str, tallier: Tallier) -> None:
+        self.ledger = ledger
+        self.tenant = tenant
+        self.tallier = tallier
         self.result = IngestResult()
-        self.batch: dict[dt.date, store.DayStats] = {}
-        self.digests: list[tuple[str, int]] = []
+        self.pending: dict[dt.date, DayStats] = {}
+        self.chunks: list[tuple[str, int]] = []
         self.seen: set[str] = set()
-        self.line = 0
-        """Lines of the current source merged so far."""
-        self.tallier = Tallier(*tallying)
-        self.pool: Any = None
-        if workers > 0:
-            # Parse one agent first: the parser's compiled rules are then shared by the
-            # forked workers instead of being built again in each of them.
-            classify("Mozilla/5.0")
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            self.pool = context.Pool(workers, _start_worker, tallying)
-        self.depth = 2 * workers + 2
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
+        self.written: dict[dt.date, DayStats] = {}
+        """Without a ledger: everything counted, for the partial file."""
+        self.written_chunks: list[tuple[str, int]] = []
 
     def source(self, path: str, fmt: str, progress: Callable[[int], None] | None) -> None:
-        with sources.opened(path) as (stream, raw):
-            read = _progress_reader(raw, progress)
-            # Jobs in log order; a chunk already counted is (None, its line count).
-            pending: deque[tuple[Any, str | int]] = deque()
-            self.line = 0
-            for digest, chunk in sources.chunks(stream, read):
+        """Count one source. The next batch is parsed in a thread while this one is
+        counted (both spend their time outside the interpreter lock); counting stays in
+        log order, which visits need."""
+        line = 0  # lines of this source before the batch at hand
+        parsing: deque[tuple[int, list[_Chunk], Future[Any]]] = deque()
+        with sources.opened(path) as (stream, raw), ThreadPoolExecutor(1) as parser:
+            for batch in _batches(sources.chunks(stream, _progress_reader(raw, progress))):
                 if fmt == "auto":
-                    fmt = formats.detect(chunk[:65536])
+                    fmt = formats.detect(batch[0][1][:65536])
                 self.result.formats[path] = fmt
-                if digest in self.seen or self._counted(digest):
-                    pending.append((None, chunk.count(b"\n")))
-                else:
-                    self.seen.add(digest)
-                    pending.append((self._submit(chunk, fmt), digest))
-                while len(pending) > self.depth:
-                    self._merge(path, *pending.popleft())
-            while pending:
-                self._merge(path, *pending.popleft())
+                for run, new in self._runs(batch):
+                    lines = sum(chunk[2] for chunk in run)
+                    if new:
+                        data = b"".join(chunk[1] for chunk in run)
+                        parsing.append((line, run, parser.submit(formats.parse, data, fmt)))
+                    else:
+                        self.result.skipped += lines
+                    self.result.lines += lines
+                    line += lines
+                    while len(parsing) > 1:
+                        self._count(path, *parsing.popleft())
+            while parsing:
+                self._count(path, *parsing.popleft())
 
-    def _counted(self, digest: str) -> bool:
-        with self.engine.connect() as connection:
-            return store.seen(connection, self.tenant, digest)
+    def _runs(self, batch: list[_Chunk]) -> Iterator[tuple[list[_Chunk], bool]]:
+        """Consecutive chunks of ``batch`` that are all new, or all counted before."""
+        counted = self._counted([chunk[0] for chunk in batch])
+        run: list[_Chunk] = []
+        new = True
+        for chunk in batch:
+            fresh = chunk[0] not in counted and chunk[0] not in self.seen
+            self.seen.add(chunk[0])
+            if run and fresh != new:
+                yield run, new
+                run = []
+            run.append(chunk)
+            new = fresh
+        if run:
+            yield run, new
 
-    def _submit(self, chunk: bytes, fmt: str) -> Any:
-        if self.pool is None:
-            return self.tallier.tally(chunk, fmt)
-        return self.pool.apply_async(_work, (chunk, fmt))
+    def _counted(self, digests: list[str]) -> set[str]:
+        if self.ledger is None:
+            return set()
+        with self.ledger.reading() as tx:
+            return statistics.counted(tx, self.tenant, digests)
 
-    def _merge(self, path: str, job: Any, digest: str | int) -> None:
+    def _count(self, path: str, first: int, run: list[_Chunk], parsed: Future[Any]) -> None:
         result = self.result
-        if job is None:  # counted before
-            result.lines += int(digest)
-            result.skipped += int(digest)
-            self.line += int(digest)
-            return
-        tally: ChunkTally = job if isinstance(job, ChunkTally) else job.get()
-        first, self.line = self.line, self.line + tally.lines
-        result.lines += tally.lines
-        result.counted += tally.lines
-        result.bad += len(tally.bad) + tally.undated
-        room = MAX_BAD_LINES - len(result.bad_lines)
-        result.bad_lines.extend((path, first + n + 1) for n in tally.bad[: max(room, 0)])
-        for day, part in tally.days.items():
+        table, bad = parsed.result()
+        tally = self.tallier.tally(table)
+        result.counted += sum(chunk[2] for chunk in run)
+        result.bad += len(bad) + tally.undated
+        room = max(MAX_BAD_LINES - len(result.bad_lines), 0)
+        result.bad_lines.extend((path, first + number + 1) for number in bad[:room])
+        for day, stats in tally.days.items():
             result.days.add(day)
-            result.requests += part.requests
-            result.pageviews += part.pageviews
-            self._add(day, part)
-        self.digests.append((str(digest), tally.lines))
-        if len(self.digests) >= FLUSH_CHUNKS:
+            result.requests += stats.totals["requests"]
+            result.pageviews += stats.totals["pageviews"]
+            if day in self.pending:
+                self.pending[day].add(stats)
+            else:
+                self.pending[day] = stats
+        self.chunks += [(digest, lines) for digest, _, lines in run]
+        if len(self.chunks) >= FLUSH_CHUNKS:
             self.flush()
 
-    def _add(self, day: dt.date, part: DayTally) -> None:
-        stats = self.batch.get(day)
-        if stats is None:
-            stats = self.batch[day] = store.DayStats()
-        totals = stats.totals
-        totals["requests"] += part.requests
-        totals["bot_requests"] += part.bot_requests
-        totals["pageviews"] += part.pageviews
-        totals["bytes"] += part.bytes
-        stats.counts.update(part.counts)
-        update = stats.sketch.update
-        for key in part.visitors:
-            update(key)
-        totals["sessions"] += part.visits + stitch(self._sessions(day), part, stats.counts)
-
-    def _sessions(self, day: dt.date) -> dict[int, tuple[str, int]]:
-        sessions = self.memory.sessions
-        if day not in sessions:
-            sessions[day] = {}
-            # Visits do not span days by much: forget those two days behind the newest.
-            for old in [d for d in sessions if (max(sessions) - d).days > 1]:
-                del sessions[old]
-        return sessions.get(day, {})
-
     def flush(self) -> None:
-        if not self.digests and not self.batch:
+        if not self.chunks and not self.pending:
             return
-        with self.engine.begin() as connection:
-            store.save(connection, self.tenant, self.batch, self.digests)
-        self.batch = {}
-        self.digests = []
+        if self.ledger is None:
+            for day, stats in self.pending.items():
+                self.written.setdefault(day, DayStats()).add(stats)
+            self.written_chunks += self.chunks
+        else:
+            with self.ledger.transaction() as tx:
+                statistics.add(tx, self.tenant, self.pending, self.chunks)
+        self.pending = {}
+        self.chunks = []
 
 
-def stitch(sessions: dict[int, tuple[str, int]], part: DayTally, counts: Any) -> int:
-    """Judge each visitor's first view in a chunk against their last one before it, then
-    remember their last; return the visits started."""
-    started = 0
-    for visitor, (page, second) in part.firsts.items():
-        started += step(sessions.get(visitor), page, second, counts)
-    sessions.update(part.lasts)
-    return started
+_Chunk = tuple[str, bytes, int]
+"""A chunk's digest, its bytes and its number of lines."""
+
+
+def _batches(chunks: Iterator[tuple[str, bytes]]) -> Iterator[list[_Chunk]]:
+    batch: list[_Chunk] = []
+    for digest, chunk in chunks:
+        batch.append((digest, chunk, chunk.count(b"\n")))
+        if len(batch) == BATCH_CHUNKS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _progress_reader(raw: Any, progress: Callable[[int], None] | None) -> Callable[[], None]:
@@ -234,16 +220,3 @@ def _progress_reader(raw: Any, progress: Callable[[int], None] | None) -> Callab
         position[0] = now
 
     return read
-
-
-_WORKER: Tallier | None = None
-
-
-def _start_worker(*tallying: Any) -> None:
-    global _WORKER
-    _WORKER = Tallier(*tallying)
-
-
-def _work(chunk: bytes, fmt: str) -> ChunkTally:
-    assert _WORKER is not None
-    return _WORKER.tally(chunk, fmt)

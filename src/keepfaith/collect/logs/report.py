@@ -1,8 +1,11 @@
 """Read visit statistics back: per-day totals and the top values of each dimension.
 
 ``report()`` is what ``keepfaith logs report`` prints and what the admin dashboard
-draws. Unique visitors over a period are the union of the days' sketches, so a person
-who came on two days counts once when the two days were hashed under the same salt.
+draws. Each day has its own salt, so nobody can be followed from one day to the next:
+unique visitors are a day's figure, and a period's ``visitors`` is the sum of its days'
+(a person who came on two days counts twice). The table, the JSON, the CSV and the
+export use the same names: ``visitors``, ``pageviews``, ``visits``, ``requests``,
+``bot_requests``, ``bytes``, and the dimensions of ``DIMENSIONS``.
 """
 
 from __future__ import annotations
@@ -12,13 +15,13 @@ import datetime as dt
 import io
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
-from keepfaith.collect.logs import store, visitors
 from keepfaith.collect.logs.tally import BUCKETS
-from keepfaith.ledger.statistics import visit_counts, visit_days
+from keepfaith.ledger import statistics
+
+if TYPE_CHECKING:
+    from keepfaith.ledger import Transaction
 
 DIMENSIONS = (
     "page",
@@ -37,9 +40,11 @@ DIMENSIONS = (
 """What is counted per day: page views by page, referrer domain, browser, OS, device
 class, country (with a GeoIP database) and hour; requests by status class and by bot;
 visits by entry page; moves from page to page; and time spent on a page, in buckets."""
-
-PLURALS = {"country": "countries"}
-"""Headings in the table, where adding an s is wrong."""
+COMPLETE = ("hour", "time_on_page")
+"""Dimensions reported whole, in their own order (every hour, every bucket), not top N."""
+HEADINGS = {"os": "Top operating systems", "country": "Top countries"}
+"""Headings in the table where "Top" and an s would read wrong."""
+TOTALS = ("pageviews", "visits", "requests", "bot_requests", "bytes")
 
 
 @dataclass(frozen=True)
@@ -48,8 +53,9 @@ class Day:
 
     day: dt.date
     visitors: int
+    """Unique visitors that day (estimated from the day's sketch)."""
     pageviews: int
-    sessions: int
+    visits: int
     requests: int
     bot_requests: int
     bytes: int
@@ -63,14 +69,17 @@ class Report:
     since: dt.date | None
     until: dt.date | None
     days: list[Day]
-    visitors: int
-    """Distinct visitors over the whole period (sketch union)."""
     top: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
-    """Per dimension, the most frequent values with their counts, most first."""
+    """Per dimension, the most frequent values with their counts, most first (``hour``
+    and ``time_on_page`` whole and in their own order)."""
+
+    @property
+    def visitors(self) -> int:
+        """The sum of each day's unique visitors (days are never joined: see above)."""
+        return sum(day.visitors for day in self.days)
 
     def totals(self) -> dict[str, int]:
-        names = ("pageviews", "sessions", "requests", "bot_requests", "bytes")
-        return {name: sum(getattr(day, name) for day in self.days) for name in names}
+        return {name: sum(getattr(day, name) for day in self.days) for name in TOTALS}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,7 +94,7 @@ class Report:
 
 
 def report(
-    target: Any,
+    tx: Transaction,
     tenant: str,
     days: int | None = None,
     *,
@@ -94,24 +103,13 @@ def report(
     top: int = 10,
 ) -> Report:
     """Statistics of ``tenant``: the last ``days`` days with data, or ``since``..``until``."""
-    with store.engine_of(target) as engine, engine.connect() as connection:
-        if days is not None:
-            latest = connection.execute(
-                sa.select(sa.func.max(visit_days.c.day)).where(visit_days.c.tenant == tenant)
-            ).scalar()
-            if latest is not None:
-                until = until or latest
-                since = until - dt.timedelta(days=days - 1)
-        where = [visit_days.c.tenant == tenant]
-        if since is not None:
-            where.append(visit_days.c.day >= since)
-        if until is not None:
-            where.append(visit_days.c.day <= until)
-        rows = connection.execute(
-            sa.select(visit_days).where(*where).order_by(visit_days.c.day)
-        ).all()
-        ranked = _top(connection, tenant, since, until, top)
-    sketch = visitors.merge(*(row.visitors for row in rows))
+    if days is not None:
+        latest = statistics.latest_day(tx, tenant)
+        if latest is not None:
+            until = until or latest
+            since = until - dt.timedelta(days=days - 1)
+    rows = statistics.days(tx, tenant, since, until)
+    summed = statistics.summed(tx, tenant, since, until)
     return Report(
         tenant=tenant,
         since=since,
@@ -119,22 +117,21 @@ def report(
         days=[
             Day(
                 day=row.day,
-                visitors=visitors.estimate(row.visitors),
+                visitors=statistics.estimate(row.visitors),
                 pageviews=row.pageviews,
-                sessions=row.sessions,
+                visits=row.sessions,
                 requests=row.requests,
                 bot_requests=row.bot_requests,
                 bytes=row.bytes,
             )
             for row in rows
         ],
-        visitors=round(sketch.get_estimate()),
-        top=ranked,
+        top=_ranked(summed, top),
     )
 
 
 def counts(
-    target: Any,
+    tx: Transaction,
     tenant: str,
     dimension: str,
     *,
@@ -142,51 +139,22 @@ def counts(
     until: dt.date | None = None,
 ) -> dict[str, int]:
     """Every value of one dimension with its count over the period."""
-    with store.engine_of(target) as engine, engine.connect() as connection:
-        query = _summed(tenant, since, until).where(visit_counts.c.dimension == dimension)
-        return {row.value: int(row.total) for row in connection.execute(query)}
+    summed = statistics.summed(tx, tenant, since, until, dimension)
+    return {value: n for (_, value), n in summed.items()}
 
 
-def _summed(tenant: str, since: dt.date | None, until: dt.date | None) -> sa.Select[Any]:
-    total = sa.func.sum(visit_counts.c.count).label("total")
-    query = sa.select(visit_counts.c.dimension, visit_counts.c.value, total).where(
-        visit_counts.c.tenant == tenant
-    )
-    if since is not None:
-        query = query.where(visit_counts.c.day >= since)
-    if until is not None:
-        query = query.where(visit_counts.c.day <= until)
-    return query.group_by(visit_counts.c.dimension, visit_counts.c.value)
-
-
-def _top(
-    connection: sa.Connection,
-    tenant: str,
-    since: dt.date | None,
-    until: dt.date | None,
-    top: int,
-) -> dict[str, list[tuple[str, int]]]:
+def _ranked(summed: dict[tuple[str, str], int], top: int) -> dict[str, list[tuple[str, int]]]:
     ranked: dict[str, list[tuple[str, int]]] = {dim: [] for dim in DIMENSIONS}
-    summed = _summed(tenant, since, until).subquery()
-    rank = (
-        sa.func.row_number()
-        .over(
-            partition_by=summed.c.dimension,
-            order_by=(summed.c.total.desc(), summed.c.value),
-        )
-        .label("rank")
-    )
-    ordered = sa.select(summed, rank).subquery()
-    query = (
-        sa.select(ordered.c.dimension, ordered.c.value, ordered.c.total)
-        .where(ordered.c.rank <= top)
-        .order_by(ordered.c.dimension, ordered.c.rank)
-    )
-    for row in connection.execute(query):
-        ranked.setdefault(row.dimension, []).append((row.value, int(row.total)))
-    # Hours and time-on-page buckets read best in their own order, not by count.
-    ranked["hour"].sort()
-    ranked["time_on_page"].sort(key=lambda pair: BUCKETS.index(pair[0]))
+    for (dimension, value), n in summed.items():
+        ranked.setdefault(dimension, []).append((value, n))
+    for dimension, values in ranked.items():
+        if dimension == "hour":
+            values.sort()
+        elif dimension == "time_on_page":
+            values.sort(key=lambda pair: BUCKETS.index(pair[0]) if pair[0] in BUCKETS else 99)
+        else:
+            values.sort(key=lambda pair: (-pair[1], pair[0]))
+            del values[top:]
     return ranked
 
 
@@ -210,20 +178,25 @@ def as_csv(report: Report) -> str:
     return out.getvalue()
 
 
+NO_COUNTRIES = "none: countries are counted when logs are ingested with --geoip FILE"
+"""What the table and the dashboard say when no country was counted."""
+
+
 def as_table(report: Report) -> str:
-    """Plain-text tables for a terminal."""
-    lines = [f"Visit statistics for {report.tenant}: {report.visitors} unique visitors"]
-    header = f"{'day':<12}{'visitors':>10}{'views':>10}{'visits':>10}{'requests':>10}{'bots':>10}"
-    lines += ["", header]
-    for d in report.days:
-        lines.append(
-            f"{d.day.isoformat():<12}{d.visitors:>10}{d.pageviews:>10}{d.sessions:>10}"
-            f"{d.requests:>10}{d.bot_requests:>10}"
-        )
+    """Plain-text tables for a terminal, with the JSON's names as column headings."""
+    lines = [
+        f"Visit statistics for {report.tenant}: {report.visitors} visitors"
+        " (each day's unique visitors, summed)"
+    ]
+    names = ("visitors", "pageviews", "visits", "requests", "bot_requests")
+    lines += ["", f"{'day':<12}" + "".join(f"{name:>14}" for name in names)]
+    for day in report.days:
+        row = "".join(f"{getattr(day, name):>14}" for name in names)
+        lines.append(f"{day.day.isoformat():<12}{row}")
     for dimension in ("page", "referrer", "browser", "os", "device", "country"):
         values = report.top.get(dimension, [])
-        if dimension == "country" and not values:
-            continue  # counted only with a GeoIP database
-        lines += ["", f"Top {PLURALS.get(dimension, dimension + 's')}"]
-        lines += [f"{count:>10}  {value}" for value, count in values] or ["         -"]
+        lines += ["", HEADINGS.get(dimension, f"Top {dimension}s")]
+        lines += [f"{count:>10}  {value}" for value, count in values]
+        if not values:
+            lines.append(f"         -  {NO_COUNTRIES}" if dimension == "country" else "         -")
     return "\n".join(lines) + "\n"

@@ -1,17 +1,25 @@
 """Keep visit statistics only as long as the statement declares.
 
 A statement says how long with a retention rule on ``data: visit_statistics``; days
-older than that are deleted, totals and counts alike.
+older than that are deleted, totals and counts alike. The periodic job
+``logs.retention`` does so for every tenant once a day; ``keepfaith logs retention``
+does it on demand.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
-from keepfaith.collect.logs import store
-from keepfaith.ledger.statistics import visit_counts, visit_days
+import sqlalchemy as sa
+
+from keepfaith.jobs import Context, task
+from keepfaith.ledger import statements, statistics
+from keepfaith.ledger.statements import statement_versions
 from keepfaith.statement.schema import CollectionKind, Statement
+
+if TYPE_CHECKING:
+    from keepfaith.ledger import Transaction
 
 DATA = "visit_statistics"
 """The ``data`` name of the retention rule that governs visit statistics."""
@@ -34,25 +42,27 @@ def campaign_parameters(statement: Statement) -> frozenset[str]:
     )
 
 
-def prune(target: Any, tenant: str, keep_days: int, today: dt.date | None = None) -> int:
-    """Delete ``tenant``'s statistics of days older than ``keep_days`` before ``today``.
-
-    Returns how many days were deleted.
-    """
-    cutoff = (today or dt.date.today()) - dt.timedelta(days=keep_days)
-    with store.engine_of(target) as engine, engine.begin() as connection:
-        connection.execute(
-            visit_counts.delete().where(
-                visit_counts.c.tenant == tenant, visit_counts.c.day < cutoff
-            )
-        )
-        deleted = connection.execute(
-            visit_days.delete().where(visit_days.c.tenant == tenant, visit_days.c.day < cutoff)
-        )
-    return deleted.rowcount or 0
+def prune(tx: Transaction, tenant: str, keep_days: int, today: dt.date | None = None) -> int:
+    """Delete ``tenant``'s statistics of days older than ``keep_days`` before ``today``
+    (default: the ledger's clock's day), audited. Returns how many days were deleted."""
+    cutoff = (today or tx.now().date()) - dt.timedelta(days=keep_days)
+    return statistics.delete_before(tx, tenant, cutoff)
 
 
-def apply_retention(target: Any, statement: Statement, today: dt.date | None = None) -> int:
+def apply_retention(tx: Transaction, statement: Statement, today: dt.date | None = None) -> int:
     """Prune the statement's tenant as its ``visit_statistics`` rule says (0 if none)."""
     days = retention_days(statement)
-    return 0 if days is None else prune(target, statement.id, days, today)
+    return 0 if days is None else prune(tx, statement.id, days, today)
+
+
+@task("logs.retention", every=86_400)
+def retention_job(context: Context) -> None:
+    """Apply every tenant's ``visit_statistics`` rule to the days before the ledger's today."""
+    ledger = context.ledger
+    with ledger.reading() as tx:
+        tenants = tx.connection.execute(sa.select(statement_versions.c.tenant).distinct())
+        current = [statements.get(tx, tenant) for tenant in sorted(tenants.scalars())]
+    today = ledger.clock().date()
+    for statement in current:
+        with ledger.transaction(actor="jobs") as tx:
+            apply_retention(tx, statement, today)

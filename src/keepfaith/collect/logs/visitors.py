@@ -9,7 +9,8 @@ anyone either, yet sketches of the same day union exactly across files and machi
 
 Statistics from several ingestions union exactly when they were hashed under the same
 day's salt (one ``Memory`` for the whole run). Under different salts the same person
-counts once per salt, so the union is an upper bound.
+counts once per salt, so the union is an upper bound; people seen by one machine only
+(a load balancer that keeps each client on one server) union exactly all the same.
 """
 
 from __future__ import annotations
@@ -17,43 +18,56 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Iterable
 
-import datasketches
+import polars as pl
 
-LG_K = 14
-"""Sketch size: 2**14 registers, about 0.8% standard error, 16 KiB at most per day."""
+SESSION_SCHEMA = {"key": pl.Int64, "last_page": pl.String, "last_second": pl.Int32}
+"""Each visitor's last page view of a day, while the day's logs are read."""
 
 
 class Memory:
     """What lives only in memory while a day's logs are processed, and is never stored.
 
-    The day's salts (derived from one random root, so worker processes can derive the
-    same ones without knowing the days in advance) and, per day, the page each visitor
-    is on, from which page sequences and time on page are counted. Pass the same
-    ``Memory`` to several ingestions to merge them exactly; drop it (or ``forget()``)
-    and the keys can never be recomputed.
+    The day's salts (derived from one random root, so one run derives the same salt for
+    a day whichever file it meets the day in) and, per day, the page each visitor is on,
+    from which page sequences and time on page are counted. Pass the same ``Memory`` to
+    several ingestions to merge them exactly; drop it (or ``forget()``) and the keys can
+    never be recomputed.
     """
 
     def __init__(self) -> None:
         self._root = secrets.token_bytes(32)
-        self.sessions: dict[dt.date, dict[int, tuple[str, int]]] = {}
-        """Per day: visitor key -> (page, second of the day) of their last page view."""
+        self._salts: dict[dt.date, bytes] = {}
+        self.sessions: dict[dt.date, pl.DataFrame] = {}
+        """Per day: visitor key, page and second of the day of their last page view."""
 
     def salt(self, day: dt.date) -> bytes:
         """The salt of ``day``, while the salts are held."""
         if not self._root:
             raise ValueError("the salts are gone")
-        return day_salt(self._root, day)
+        salt = self._salts.get(day)
+        if salt is None:
+            salt = self._salts[day] = day_salt(self._root, day)
+        return salt
 
     def forget(self) -> None:
         """Drop every salt and session: keys computed so far can no longer be recomputed."""
         self._root = b""
+        self._salts.clear()
         self.sessions.clear()
 
-    def secret(self) -> bytes:
-        """The in-memory root, to hand to worker processes (never to storage)."""
-        return self._root
+    def last_views(self, day: dt.date) -> pl.DataFrame:
+        return self.sessions.get(day, pl.DataFrame(schema=SESSION_SCHEMA))
+
+    def remember(self, day: dt.date, lasts: pl.DataFrame) -> None:
+        """Keep ``lasts`` as the visitors' last views of ``day``; forget days more than
+        one day older than the newest (visits do not span days by much)."""
+        merged = pl.concat([self.last_views(day), lasts.select(list(SESSION_SCHEMA))])
+        self.sessions[day] = merged.unique("key", keep="last", maintain_order=True)
+        newest = max(self.sessions)
+        for old in [d for d in self.sessions if (newest - d).days > 1]:
+            del self.sessions[old]
 
 
 def day_salt(root: bytes, day: dt.date) -> bytes:
@@ -61,48 +75,14 @@ def day_salt(root: bytes, day: dt.date) -> bytes:
     return hashlib.blake2b(day.isoformat().encode(), key=root, digest_size=32).digest()
 
 
-def visitor_key(salt: bytes, address: bytes, agent: bytes, site: bytes) -> int:
-    """A signed 64-bit key for one visitor on one day, meaningless without the salt."""
-    return keyer(salt)((address, agent, site))
-
-
-def keyer(salt: bytes) -> Callable[[tuple[bytes, ...]], int]:
-    """``visitor_key`` for one day as a function of ``(address, agent, site)``, with the
-    keyed hash state prepared once (copying it skips hashing the key per visitor)."""
+def keys(salt: bytes, people: Iterable[tuple[str, str, str]]) -> list[int]:
+    """Signed 64-bit keys of ``(address, agent, site)`` people for one day, meaningless
+    without the salt. The keyed hash state is prepared once and copied per person,
+    which spares hashing the key each time."""
     keyed = hashlib.blake2b(key=salt, digest_size=8)
-    join = b"\0".join
-    from_bytes = int.from_bytes
-
-    def key(person: tuple[bytes, ...]) -> int:
+    found = []
+    for address, agent, site in people:
         state = keyed.copy()
-        state.update(join(person))
-        return from_bytes(state.digest(), "little", signed=True)
-
-    return key
-
-
-def new_sketch() -> datasketches.hll_sketch:
-    return datasketches.hll_sketch(LG_K, datasketches.HLL_8)
-
-
-def merge(*sketches: bytes | datasketches.hll_sketch | None) -> datasketches.hll_sketch:
-    """The union of serialized or live sketches (``None`` is skipped)."""
-    union = datasketches.hll_union(LG_K)
-    for sketch in sketches:
-        if sketch is None:
-            continue
-        union.update(
-            datasketches.hll_sketch.deserialize(sketch) if isinstance(sketch, bytes) else sketch
-        )
-    return union.get_result(datasketches.HLL_8)
-
-
-def estimate(sketch: bytes | None) -> int:
-    """Estimated distinct visitors in a serialized sketch."""
-    if not sketch:
-        return 0
-    return round(float(datasketches.hll_sketch.deserialize(sketch).get_estimate()))
-
-
-def serialize(sketch: datasketches.hll_sketch) -> bytes:
-    return bytes(sketch.serialize_compact())
+        state.update(f"{address}\0{agent}\0{site}".encode())
+        found.append(int.from_bytes(state.digest(), "little", signed=True))
+    return found

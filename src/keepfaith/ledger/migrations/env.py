@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
-from keepfaith.ledger.migrate import all_tables
+from keepfaith.ledger.migrate import all_tables, compared
 
 target_metadata = all_tables()
 
@@ -16,6 +16,7 @@ def run(connection: sa.Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=compared(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -49,6 +49,9 @@ class SubmissionIn(BaseModel):
     age: int | None = Field(default=None, description="The person's age, for the age gate.")
     birth_date: dt.date | None = Field(default=None, description="Or their date of birth.")
     subject_kind: str | None = Field(default=None, description="Which kind of person this is.")
+    region: str | None = Field(
+        default=None, max_length=16, description="Where the person is (ISO 3166: DE, US-CA)."
+    )
 
 
 def _parse(payload: dict[str, Any]) -> SubmissionIn:
@@ -56,7 +59,9 @@ def _parse(payload: dict[str, Any]) -> SubmissionIn:
     errors: dict[str, str] = {}
     for key in payload:
         if key not in SubmissionIn.model_fields:
-            errors[key] = "unknown key: send fields, consents, age, birth_date, subject_kind"
+            errors[key] = (
+                "unknown key: send fields, consents, age, birth_date, subject_kind, region"
+            )
     if not isinstance(payload.get("fields"), dict):
         errors["fields"] = "must be an object of field name -> value"
     if "consents" in payload and not isinstance(payload["consents"], dict):
@@ -96,6 +101,7 @@ def _result(done: Submission) -> dict[str, Any]:
 )
 def collect_json(
     point: str,
+    request: Request,
     payload: dict[str, Any] = Body(),
     statement: Statement = Depends(deps.tenant),
     ledger: Ledger = Depends(deps.ledger),
@@ -112,6 +118,8 @@ def collect_json(
         age=body.birth_date if body.birth_date is not None else body.age,
         subject_kind=body.subject_kind,
         secret_key=settings.secret_key,
+        gpc=deps.sends_gpc(request),
+        region=body.region,
     )
     return JSONResponse(_result(done), status_code=201)
 
@@ -151,6 +159,7 @@ def _form_page(
         "age_error": errors.get("age") if "age" not in declared else None,
         # The gate asks the age itself unless the point has an age field of its own.
         "asks_age": statement.children is not None
+        and statement.children.asks_age
         and not any(f.category.startswith(AGE_CATEGORIES) for f in point.fields),
         "minimum_age": statement.children.minimum_age if statement.children else None,
         "age_input": AGE_INPUT,
@@ -216,6 +225,7 @@ async def form_submit(
             consents=consents,
             age=age,
             secret_key=deps.settings_of(request).secret_key,
+            gpc=deps.sends_gpc(request),
         )
     except InvalidSubmission as refused:
         return _form_page(

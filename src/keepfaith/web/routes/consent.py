@@ -68,7 +68,14 @@ def person(
         subject_id = read_session_token(settings.secret_key, statement.id, cookie)
     else:
         raise NotSignedIn("open the link we sent you, or sign in")
-    return _subject(ledger, statement.id, subject_id)
+    return with_gpc(request, ledger, _subject(ledger, statement.id, subject_id))
+
+
+def with_gpc(request: Request, ledger: Ledger, subject: Subject) -> Subject:
+    """The person, with a Global Privacy Control signal the request carries recorded."""
+    if deps.sends_gpc(request):
+        return choices.honour_gpc(ledger, subject, via=request.url.path.rsplit("/", 1)[-1])
+    return subject
 
 
 async def changing_person(request: Request, subject: Subject = Depends(person)) -> Subject:
@@ -90,6 +97,7 @@ def choices_json(ledger: Ledger, statement: Statement, subject: Subject) -> list
             "opt_in": state.choice.opt_in,
             "on": state.on,
             "state": state.state,
+            "gpc": state.gpc,
             "changed_at": state.changed_at.isoformat() if state.changed_at else None,
         }
         for state in choices.current(ledger, statement, subject)

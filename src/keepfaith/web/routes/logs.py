@@ -7,13 +7,14 @@ business figures: staff with an owner, privacy-officer or auditor role only.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
 
-from keepfaith.collect.logs.report import Report, report
+from keepfaith.collect.logs.report import NO_COUNTRIES, Report, report
 from keepfaith.ledger import Ledger
 from keepfaith.ledger.staff import Principal, Role
 from keepfaith.statement import Statement
@@ -37,8 +38,10 @@ def dashboard(
     ledger: Ledger = Depends(deps.ledger),
     staff: Principal = Depends(readers),
 ) -> HTMLResponse:
-    summary = report(ledger, statement.id, days)
+    with ledger.reading() as tx:
+        summary = report(tx, statement.id, days)
     context = {"staff": staff, "report": summary, "days": days, "charts": charts(summary)}
+    context["no_countries"] = NO_COUNTRIES
     return deps.render(request, "admin/visits.html", context)
 
 
@@ -49,16 +52,26 @@ def visits_json(
     ledger: Ledger = Depends(deps.ledger),
     staff: Principal = Depends(readers),
 ) -> dict[str, Any]:
-    return report(ledger, statement.id, days).to_dict()
+    with ledger.reading() as tx:
+        return report(tx, statement.id, days).to_dict()
 
 
 def charts(summary: Report) -> dict[str, Markup]:
-    """The dashboard's charts: visitors and page views per day, page views per hour."""
-    labels = [day.day.strftime("%d %b") for day in summary.days]
+    """The dashboard's charts: visitors and page views on every day of the period (none
+    on a day without data), and page views in each of the 24 hours."""
+    by_day = {day.day: day for day in summary.days}
+    first = summary.since or min(by_day, default=None)
+    last = summary.until or max(by_day, default=None)
+    period = (
+        [first + dt.timedelta(n) for n in range((last - first).days + 1)] if first and last else []
+    )
+    labels = [day.strftime("%d %b") for day in period]
+    visitors = [by_day[day].visitors if day in by_day else 0 for day in period]
+    pageviews = [by_day[day].pageviews if day in by_day else 0 for day in period]
     hours = dict(summary.top.get("hour", []))
     return {
-        "visitors": bars([d.visitors for d in summary.days], labels, "Unique visitors per day"),
-        "pageviews": bars([d.pageviews for d in summary.days], labels, "Page views per day"),
+        "visitors": bars(visitors, labels, "Unique visitors per day"),
+        "pageviews": bars(pageviews, labels, "Page views per day"),
         "hours": bars(
             [hours.get(f"{h:02d}", 0) for h in range(24)],
             [f"{h:02d}" for h in range(24)],

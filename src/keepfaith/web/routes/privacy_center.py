@@ -33,7 +33,13 @@ from keepfaith.statement.schema import Handling
 from keepfaith.web import deps
 from keepfaith.web.errors import status_of
 from keepfaith.web.ids import IdPath, is_id
-from keepfaith.web.routes.consent import _subject, choices_json, person, person_cookie
+from keepfaith.web.routes.consent import (
+    _subject,
+    choices_json,
+    person,
+    person_cookie,
+    with_gpc,
+)
 
 router = APIRouter(tags=["privacy center"])
 
@@ -60,7 +66,7 @@ def _current_person(request: Request, statement: Statement, ledger: Ledger) -> S
         return None
     try:
         subject_id = read_session_token(deps.settings_of(request).secret_key, statement.id, cookie)
-        return _subject(ledger, statement.id, subject_id)
+        return with_gpc(request, ledger, _subject(ledger, statement.id, subject_id))
     except NotSignedIn:
         return None
 
@@ -119,7 +125,7 @@ def privacy_center(
             subject = _subject(ledger, statement.id, subject_id)
         except NotSignedIn as error:
             return _page(request, statement, ledger, None, refused=error)
-        return _signed_in(request, statement, subject)
+        return _signed_in(request, statement, with_gpc(request, ledger, subject))
     return _page(request, statement, ledger, _current_person(request, statement, ledger))
 
 

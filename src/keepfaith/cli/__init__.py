@@ -1,8 +1,11 @@
 """The command line: each command opens what it needs and calls one library function.
 
-Errors keepfaith raises on purpose are printed in one place (``Commands.invoke``): one
-line each on stderr, and exit code 1 for data that fails its integrity check (a broken
-audit chain), 2 for everything else (usage or input), never a traceback.
+Errors keepfaith raises on purpose are printed in one place (``print_error``): one line
+per problem on stderr, and exit code 1 for data that fails its integrity check, 2 for
+everything else (usage or input), never a traceback. A command may let them propagate
+(``Commands`` prints them) or stop with ``raise fail(error)``. A command group of its
+own size lives in a module beside this one (``cli/logs.py``) and shares ``fail``, the
+``--database-url`` option and the ledger opener from here.
 """
 
 from __future__ import annotations
@@ -12,21 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
-from keepfaith.exceptions import (
-    ConfigurationError,
-    IntegrityError,
-    InvalidSubmission,
-    KeepfaithError,
-    NotFound,
-    Refused,
-    StatementError,
-)
+from keepfaith.exceptions import IntegrityError, InvalidSubmission, KeepfaithError, StatementError
 
 if TYPE_CHECKING:
     from keepfaith.ledger import Ledger
     from keepfaith.ledger.staff import Role
+    from keepfaith.settings import Settings
 
 EXIT_CODES: list[tuple[type[KeepfaithError], int]] = [(IntegrityError, 1), (KeepfaithError, 2)]
 """The exit code of each kind of keepfaith error (first match wins)."""
@@ -45,16 +41,20 @@ def print_error(error: KeepfaithError) -> None:
         typer.echo(f"error: {error}", err=True)
 
 
+def fail(error: KeepfaithError) -> typer.Exit:
+    """Print a keepfaith error (``print_error``) and return the exit to raise."""
+    print_error(error)
+    return typer.Exit(code=next(code for kind, code in EXIT_CODES if isinstance(error, kind)))
+
+
 class Commands(TyperGroup):
-    """keepfaith's commands: a keepfaith error from any of them is printed here, once."""
+    """keepfaith's commands: a keepfaith error any of them lets through is printed here."""
 
     def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click.Context
         try:
             return super().invoke(ctx)
         except KeepfaithError as error:
-            print_error(error)
-            code = next(code for kind, code in EXIT_CODES if isinstance(error, kind))
-            raise typer.Exit(code=code) from None
+            raise fail(error) from None
 
 
 app = typer.Typer(
@@ -71,10 +71,26 @@ def root() -> None:
     """Run a privacy statement as code: declare it, render it, enforce it."""
 
 
+class Command(TyperCommand):
+    """A command whose usage line names its arguments as click does (``FILE...``,
+    ``[FILE]``), not as typer does (``{files}...``)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = (param.metavar or param.name or "").upper()
+                name += "..." if param.nargs != 1 else ""
+                pieces.append(name if param.required else f"[{name}]")
+            else:
+                pieces.extend(param.get_usage_pieces(ctx))
+        return pieces
+
+
 def examples_dir() -> Path:
     """The bundled example statements: inside the installed package, or the source tree."""
-    bundled = Path(__file__).parent / "examples"
-    return bundled if bundled.is_dir() else Path(__file__).parents[2] / "examples"
+    bundled = Path(__file__).parents[1] / "examples"
+    return bundled if bundled.is_dir() else Path(__file__).parents[3] / "examples"
 
 
 @app.command()
@@ -132,7 +148,10 @@ def check(
             unreadable = True
             print_error(error)
     if (database or dataset_map) and not unreadable:
-        findings.extend(_database_gaps(files, database or [], dataset_map or []))
+        try:
+            findings.extend(_database_gaps(files, database or [], dataset_map or []))
+        except KeepfaithError as error:
+            raise fail(error) from None
     if output_format is CheckFormat.JSON:
         typer.echo(json.dumps([finding.to_dict() for finding in findings], indent=2))
     else:
@@ -172,7 +191,10 @@ def render(
     from keepfaith.statement import load
     from keepfaith.statement.render import render_html, render_markdown
 
-    statement = load(file)
+    try:
+        statement = load(file)
+    except StatementError as error:
+        raise fail(error) from None
     renderer = render_html if output_format is RenderFormat.HTML else render_markdown
     text = renderer(statement)
     if output is None:
@@ -181,7 +203,8 @@ def render(
     try:
         output.write_text(text, encoding="utf-8")
     except OSError as error:
-        raise Refused(f"cannot write {output}: {error.strerror}") from None
+        typer.echo(f"error: cannot write {output}: {error.strerror}", err=True)
+        raise typer.Exit(code=2) from None
 
 
 @app.command()
@@ -200,7 +223,10 @@ def diff(
 
     from keepfaith.statement.diff import diff_files
 
-    changes = diff_files(old, new)
+    try:
+        changes = diff_files(old, new)
+    except StatementError as error:
+        raise fail(error) from None
     if output_format is CheckFormat.JSON:
         typer.echo(json.dumps([change.to_dict() for change in changes], indent=2))
     else:
@@ -230,7 +256,10 @@ def changes_plan(
     from keepfaith.changes.plan import plan
     from keepfaith.statement import load
 
-    result = plan(load(old), load(new))
+    try:
+        result = plan(load(old), load(new))
+    except StatementError as error:
+        raise fail(error) from None
     if output_format is CheckFormat.JSON:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return
@@ -253,23 +282,120 @@ DatabaseUrl = Annotated[
 ]
 
 
-def _ledger(database_url: str | None) -> Ledger:
-    from keepfaith.ledger import Ledger
+def _settings(database_url: str | None) -> Settings:
     from keepfaith.settings import Settings
 
     settings = Settings()
     if database_url is not None:
         settings = settings.model_copy(update={"database_url": database_url})
-    return Ledger.from_settings(settings)
+    return settings
+
+
+def _ledger(database_url: str | None) -> Ledger:
+    from keepfaith.ledger import Ledger
+
+    return Ledger.from_settings(_settings(database_url))
 
 
 @audit_app.command("verify")
-def audit_verify(database_url: DatabaseUrl = None) -> None:
-    """Check every entry of the audit chain; exit 1 at the first altered, removed or
-    reordered one."""
-    with _ledger(database_url) as ledger:
-        count = ledger.verify_audit()
-    typer.echo(f"audit chain intact: {count} entries")
+def audit_verify(
+    witness: Annotated[
+        Path | None,
+        typer.Option(
+            "--witness", help="A witness file (keepfaith audit witness) to check against."
+        ),
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Check every audit entry and seal, and the rows they recorded; exit 1 naming each
+    changed, deleted, inserted or reordered one."""
+    from keepfaith.ledger.verify import verify
+
+    try:
+        known = _read_witness(witness) if witness is not None else None
+        with _ledger(database_url) as ledger:
+            result = verify(ledger, known)
+    except KeepfaithError as error:
+        raise fail(error) from None
+    if not result.keyed:
+        typer.echo("warning: audit_key is not set; the development key protects nothing", err=True)
+    for problem in result.problems:
+        typer.echo(f"error: {problem}", err=True)
+    if result.problems:
+        raise typer.Exit(code=1)
+    unsealed = result.entries - result.sealed
+    typer.echo(
+        f"audit intact: {result.entries} entries, {result.seals} seals, {unsealed} not sealed yet"
+    )
+
+
+@audit_app.command("seal")
+def audit_seal(database_url: DatabaseUrl = None) -> None:
+    """Seal every audit entry not sealed yet (the sealer job does this every few seconds)."""
+    try:
+        with _ledger(database_url) as ledger:
+            made = ledger.seal_audit()
+    except KeepfaithError as error:
+        raise fail(error) from None
+    if made is None:
+        typer.echo("nothing to seal")
+    else:
+        typer.echo(f"seal {made.id}: {made.entries} entries")
+
+
+@audit_app.command("witness")
+def audit_witness(
+    out: Annotated[
+        Path, typer.Option("--out", help="File to write the witness to (- for stdout).")
+    ] = Path("-"),
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Seal what is pending and write the newest seal as a witness, to keep outside the
+    database (a later verify --witness shows whether the log was rewound past it)."""
+    import json
+
+    from keepfaith.ledger import audit
+
+    try:
+        with _ledger(database_url) as ledger:
+            ledger.seal_audit()
+            with ledger.engine.connect() as connection:
+                newest = audit.last_seal(connection)
+    except KeepfaithError as error:
+        raise fail(error) from None
+    if newest is None:
+        typer.echo("error: the audit log has no entry to witness yet", err=True)
+        raise typer.Exit(code=2)
+    text = json.dumps(audit.witness(newest), indent=1) + "\n"
+    if str(out) == "-":
+        typer.echo(text, nl=False)
+    else:
+        _write(out, text)
+        typer.echo(f"witness of seal {newest.id} written to {out}", err=True)
+
+
+def _read_witness(path: Path) -> dict[str, object]:
+    import json
+
+    from keepfaith.exceptions import Refused
+
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise Refused(f"cannot read {path}: {error.strerror}") from None
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise Refused(f"{path} is not a witness keepfaith wrote")
+    return value
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as error:
+        typer.echo(f"error: cannot write {path}: {error.strerror}", err=True)
+        raise typer.Exit(code=2) from None
 
 
 ledger_app = typer.Typer(help="The ledger's derived tables.")
@@ -296,8 +422,11 @@ def keys_rotate(database_url: DatabaseUrl = None) -> None:
     """Re-encrypt every sensitive value under the active key (``active_key_id``)."""
     from keepfaith.ledger.records import rotate_keys
 
-    with _ledger(database_url) as ledger:
-        count = rotate_keys(ledger)
+    try:
+        with _ledger(database_url) as ledger:
+            count = rotate_keys(ledger)
+    except KeepfaithError as error:
+        raise fail(error) from None
     typer.echo(f"re-encrypted {count} values")
 
 
@@ -339,7 +468,8 @@ def serve(
     if database_url is not None:
         update["database_url"] = database_url
     if not update["statements"]:
-        raise ConfigurationError("give --statement FILE or --example NAME")
+        typer.echo("error: give --statement FILE or --example NAME", err=True)
+        raise typer.Exit(code=2)
     if not settings.secret_key:
         typer.echo(
             "note: KEEPFAITH_SECRET_KEY is not set; using a temporary one "
@@ -349,15 +479,79 @@ def serve(
         update["secret_key"] = tokens.random_token()
     settings = settings.model_copy(update=update)
     typer.echo(f"keepfaith serving on http://{host}:{port}/", err=True)
-    run(settings, host=host, port=port, workers=workers)
+    try:
+        run(settings, host=host, port=port, workers=workers)
+    except KeepfaithError as error:
+        raise fail(error) from None
 
 
 def _example(name: str) -> Path:
     path = examples_dir() / name / "statement.yaml"
     if not path.is_file():
         known = sorted(p.parent.name for p in examples_dir().glob("*/statement.yaml"))
-        raise NotFound(f"no example {name!r}; known: {', '.join(known)}")
+        typer.echo(f"error: no example {name!r}; known: {', '.join(known)}", err=True)
+        raise typer.Exit(code=2)
     return path
+
+
+jobs_app = typer.Typer(help="Background jobs: run them, list them.")
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("work")
+def jobs_work(
+    burst: Annotated[
+        bool, typer.Option("--burst", help="Stop once no job is left to run.")
+    ] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Run jobs until interrupted: on PostgreSQL as one of any number of workers, on
+    SQLite as the in-process worker ``serve`` also starts."""
+    from keepfaith import jobs
+
+    settings = _settings(database_url)
+    try:
+        with _ledger(database_url) as ledger:
+            ledger.migrate()
+            jobs.work(ledger, settings, burst=burst)
+    except KeyboardInterrupt:
+        pass
+    except KeepfaithError as error:
+        raise fail(error) from None
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[
+        str | None,
+        typer.Option(help="Only jobs in this state: todo, doing, succeeded, dead, cancelled."),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many, newest first.")] = 50,
+    output_format: Annotated[
+        CheckFormat, typer.Option("--format", help="text or json.")
+    ] = CheckFormat.TEXT,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List jobs, newest first, with their state, runs and the last failure's reason."""
+    import json
+
+    from keepfaith import jobs
+
+    if status is not None and status not in jobs.STATUSES:
+        typer.echo(f"error: no state {status!r}; states: {', '.join(jobs.STATUSES)}", err=True)
+        raise typer.Exit(code=2)
+    try:
+        with _ledger(database_url) as ledger:
+            found = jobs.list_jobs(ledger, status, limit)
+    except KeepfaithError as error:
+        raise fail(error) from None
+    if output_format is CheckFormat.JSON:
+        typer.echo(json.dumps([job.to_dict() for job in found], indent=2))
+        return
+    for job in found:
+        why = f"  {job.reason}" if job.reason else ""
+        typer.echo(f"{job.id}\t{job.status}\t{job.attempts}\t{job.task}{why}")
+    typer.echo(f"{len(found)} jobs")
 
 
 admin_app = typer.Typer(help="Staff users and API tokens.")
@@ -386,10 +580,13 @@ def admin_create_user(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with _ledger(database_url) as ledger:
-        ledger.migrate()
-        with ledger.transaction(actor="cli") as tx:
-            user = create_user(tx, email, password, _role(role), tenant=tenant)
+    try:
+        with _ledger(database_url) as ledger:
+            ledger.migrate()
+            with ledger.transaction(actor="cli") as tx:
+                user = create_user(tx, email, password, _role(role), tenant=tenant)
+    except KeepfaithError as error:
+        raise fail(error) from None
     scope = f"tenant {user.tenant}" if user.tenant else "every tenant"
     typer.echo(f"created staff user {user.id} ({user.role.value}, {scope})")
 
@@ -407,10 +604,13 @@ def admin_create_token(
     """Issue an API token for a machine and print it once; only its hash is stored."""
     from keepfaith.ledger.staff import create_token
 
-    with _ledger(database_url) as ledger:
-        ledger.migrate()
-        with ledger.transaction(actor="cli") as tx:
-            token = create_token(tx, name, _role(role), tenant=tenant)
+    try:
+        with _ledger(database_url) as ledger:
+            ledger.migrate()
+            with ledger.transaction(actor="cli") as tx:
+                token = create_token(tx, name, _role(role), tenant=tenant)
+    except KeepfaithError as error:
+        raise fail(error) from None
     typer.echo(token)
 
 
@@ -421,11 +621,12 @@ def _role(name: str) -> Role:
         return Role(name)
     except ValueError:
         roles = ", ".join(role.value for role in Role)
-        raise Refused(f"no role {name!r}; roles: {roles}") from None
+        typer.echo(f"error: no role {name!r}; roles: {roles}", err=True)
+        raise typer.Exit(code=2) from None
 
 
 def _mount_logs() -> None:
-    from keepfaith.collect.logs.commands import app as logs
+    from keepfaith.cli.logs import app as logs
     from keepfaith.connectors.commands import app as connectors
 
     app.add_typer(logs, name="logs")

@@ -1,0 +1,5 @@
+"""``python -m keepfaith.cli``: the same as the ``keepfaith`` command."""
+
+from keepfaith.cli import main
+
+main()

@@ -8,12 +8,11 @@ import pytest
 
 from keepfaith.collect.cookie_choice import (
     REFERENCE_PREFIX,
-    optional_categories,
     read_visitor,
     record_cookie_choice,
     visitor_kind,
 )
-from keepfaith.collect.cookies import cookie_section_version
+from keepfaith.collect.cookies import cookie_section_version, optional_categories
 from keepfaith.exceptions import InvalidSubmission
 from keepfaith.ledger import Ledger, statements, subjects
 from keepfaith.statement import Statement, load

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from keepfaith.collect.consent import change
 from keepfaith.collect.points import submit
 from keepfaith.collect.receipts import VERSION, receipts
-from keepfaith.ledger import Ledger, consents, subjects
-from keepfaith.statement import Statement
+from keepfaith.engine import compile_statement
+from keepfaith.ledger import ConsentEvent, ConsentKind, ConsentMethod, Ledger, consents, subjects
+from keepfaith.statement import Statement, loads
 from tests.collect.conftest import NOW
+from tests.conftest import EXAMPLES
 from tests.ledger.support import read
 
 POLICY = "https://privacy.acme.example/t/acme/"
@@ -67,3 +71,37 @@ def test_receipts_are_stable_and_withdrawals_say_so(ledger: Ledger, statement: S
     terminations = [r["services"][0]["purposes"][0]["termination"] for r in first]
     assert terminations[0].startswith("until withdrawn")
     assert terminations[1].startswith("withdrawn on ")
+
+
+AUTHORITY_WITH_A_PURPOSE = (
+    "    kind: authority\n",
+    "    kind: authority\n    purposes: [administer_account]\n",
+)
+"""Parature's authorities, also receiving data for a purpose: receipts once counted
+them as a third party where the engine did not."""
+
+
+@pytest.mark.parametrize(
+    ("seed", "edit"),
+    [(seed, None) for seed in ["digium", "estara", "eztalks", "parature", "starclicks"]]
+    + [("parature", AUTHORITY_WITH_A_PURPOSE)],
+)
+def test_receipts_and_the_engine_agree_on_who_is_a_third_party(
+    seed: str, edit: tuple[str, str] | None
+) -> None:
+    """A receipt says a purpose is shared with third parties exactly when the engine
+    counts one of that purpose's recipients as a third party (one definition)."""
+    text = (EXAMPLES / seed / "statement.yaml").read_text(encoding="utf-8")
+    statement = loads(text.replace(*edit) if edit else text)
+    compiled = compile_statement(statement)
+    for purpose in statement.purposes:
+        event = ConsentEvent(
+            1, statement.id, 1, purpose.id, ConsentKind.GIVEN, ConsentMethod.EXPLICIT,
+            True, {}, statement.version, NOW,
+        )  # fmt: skip
+        (issued,) = receipts(statement, [event], policy_url=POLICY)
+        said = issued["services"][0]["purposes"][0]["thirdPartyDisclosure"]
+        engine = any(
+            r.third_party for r in compiled.recipients.values() if purpose.id in r.purposes
+        )
+        assert said == engine, (seed, purpose.id)

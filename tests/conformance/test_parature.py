@@ -76,7 +76,7 @@ def test_PA_14_cookie_values_are_opaque_signed_identifiers(
         "/api/t/parature/cookies/consent",
         json={"version": version, "accepted": [], "visitor": forged},
     )
-    assert refused.status_code == 400
+    assert refused.status_code == 422
     assert len(read(app.state.ledger, consents.history, subject)) == events
 
 

@@ -1,17 +1,37 @@
-"""``audience`` is one SQL query, and selects exactly the subjects ``may()`` allows."""
+"""``audience`` is one SQL query, and selects exactly the subjects ``may()`` allows.
+
+Now, it reads the allowances (one row per subject, kept in every unit of work that
+changes a subject); the records-and-consents query reaches the same set the long way,
+and ``rebuild`` recomputes the same rows from the records.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
 import keepfaith
+from keepfaith.cli import app
+from keepfaith.clock import utc
 from keepfaith.engine import Engine
-from keepfaith.ledger import Ledger, Subject, consents, holds, records, statements, subjects
-from tests.ledger.support import RULES, START, Clock
+from keepfaith.ledger import (
+    Ledger,
+    Subject,
+    allowances,
+    consents,
+    holds,
+    records,
+    statements,
+    subjects,
+)
+from tests.ledger.support import RULES, START, Clock, read
 
 EMAIL, NAME, LOCATION = "user.contact.email", "user.name", "user.location"
 POINTS = {
@@ -108,6 +128,9 @@ def test_audience_equals_may_over_a_varied_population(
         }
         chosen = set(engine.audience_ids("rules", purpose, categories, recipient, at))
         assert chosen == expected, (purpose, categories, recipient)
+        assert ids(
+            ledger, engine.records_audience("rules", purpose, categories, recipient, at)
+        ) == (expected)
     sizes = [len(list(engine.audience_ids("rules", q[0], q[1], q[2], at))) for q in QUESTIONS]
     assert len({size for size in sizes}) > 4  # the population really varies the answers
 
@@ -127,6 +150,123 @@ def test_audience_is_a_single_select(ledger: Ledger, engine: Engine) -> None:
     finally:
         sa.event.remove(ledger.engine, "before_cursor_execute", count)
     assert len(statements) == 1
+
+
+def ids(ledger: Ledger, query: sa.Select[Any]) -> set[int]:
+    with ledger.engine.connect() as connection:
+        return {int(i) for i in connection.execute(query).scalars()}
+
+
+def agree(ledger: Ledger, engine: Engine, people: list[Subject]) -> None:
+    """The audience of every question is what ``may()`` says of each person now."""
+    for purpose, categories, recipient in QUESTIONS:
+        expected = {p.id for p in people if engine.may(p, purpose, categories, recipient).allowed}
+        assert set(engine.audience_ids("rules", purpose, categories, recipient)) == expected, (
+            purpose,
+            recipient,
+        )
+
+
+def rows(ledger: Ledger) -> dict[int, tuple[str, dt.datetime | None]]:
+    """Each subject's allowances row: its profile's facts and when its holds end."""
+    a, profiles = allowances.allowances, allowances.allowance_profiles
+    query = sa.select(a.c.subject_id, profiles.c.facts, a.c.held_until).join(
+        profiles, profiles.c.id == a.c.profile_id
+    )
+    with ledger.engine.connect() as connection:
+        return {
+            int(row.subject_id): (row.facts, row.held_until and utc(row.held_until))
+            for row in connection.execute(query)
+        }
+
+
+def test_every_change_keeps_the_rows_and_the_audience_true(
+    ledger: Ledger, engine: Engine, clock: Clock
+) -> None:
+    people = populate(ledger, clock, 60)
+    rng = random.Random(7)
+    for person in rng.sample(people, 30):  # one unit of work per change, as requests do
+        clock.advance(minutes=1)
+        with ledger.transaction() as tx:
+            change = rng.choice(["withdraw", "give", "status", "hold", "release", "erase"])
+            if change in ("withdraw", "give"):
+                kind = "withdrawn" if change == "withdraw" else "given"
+                consents.record(tx, person, "newsletter", kind=kind)
+            elif change == "status":
+                subjects.set_status(tx, person, rng.choice(["active", "deactivated"]))
+            elif change == "hold":
+                holds.add(tx, person, "legal", until=clock.now + dt.timedelta(days=2))
+            elif change == "release":
+                for hold in holds.of(tx, person):
+                    holds.release(tx, hold)
+            else:
+                records.delete(tx, person, [EMAIL])
+    people = [read(ledger, subjects.get, "rules", p.id) for p in people]
+    agree(ledger, engine, people)
+    clock.advance(days=3)  # the holds just added end: legal_keep loses those people
+    agree(ledger, engine, people)
+
+
+def test_the_rows_rebuilt_from_the_records_equal_the_maintained_ones(
+    ledger: Ledger, engine: Engine, clock: Clock
+) -> None:
+    people = populate(ledger, clock, 80)
+    maintained = rows(ledger)
+    assert set(maintained) == {p.id for p in people}
+    with ledger.engine.begin() as connection:
+        connection.execute(allowances.allowances.delete())
+    assert rows(ledger) == {}
+    assert allowances.rebuild(ledger, batch=7) == len(people)
+    assert rows(ledger) == maintained
+    assert allowances.rebuild(ledger, "rules") == len(people)  # again: the same rows
+    assert rows(ledger) == maintained
+    agree(ledger, engine, people)
+
+
+def test_the_command_rebuilds_the_rows(ledger: Ledger, clock: Clock) -> None:
+    people = populate(ledger, clock, 20)
+    maintained = rows(ledger)
+    with ledger.engine.begin() as connection:
+        connection.execute(allowances.allowances.delete())
+    result = CliRunner().invoke(
+        app, ["ledger", "rebuild-allowances", "--database-url", ledger.database_url]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == f"rebuilt the allowances of {len(people)} subjects\n"
+    assert rows(ledger) == maintained
+
+
+def test_a_rolled_back_change_leaves_its_row_and_profile_behind(
+    ledger: Ledger, engine: Engine
+) -> None:
+    with ledger.transaction() as tx:
+        ann = subjects.add(tx, "rules", "customer")
+    before = rows(ledger)
+    cached = dict(ledger.caches["allowance_profiles"])
+    with pytest.raises(RuntimeError), ledger.transaction() as tx:
+        subjects.set_known_child(tx, ann)
+        consents.record(tx, ann, "newsletter")
+        raise RuntimeError("stop")
+    assert rows(ledger) == before
+    assert ledger.caches["allowance_profiles"] == cached
+    agree(ledger, engine, [ann])
+
+
+def test_writers_adding_the_same_new_profile_at_once_both_commit(ledger: Ledger) -> None:
+    barrier = threading.Barrier(4)
+
+    def add(_: int) -> int:
+        with ledger.transaction() as tx:
+            # Together until the first write (SQLite then lets one writer at a time).
+            barrier.wait(timeout=10)
+            subject = subjects.add(tx, "rules", "customer")
+            consents.record(tx, subject, "newsletter")
+            return subject.id
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        added = list(pool.map(add, range(4)))  # re-raises any worker's error
+    found = rows(ledger)
+    assert len({found[i][0] for i in added}) == 1
 
 
 PARATURE_CHOICES = [
@@ -194,6 +334,8 @@ def test_audience_equals_may_for_cookies_sharing_purposes_and_gpc_times(
             }
             chosen = set(engine.audience_ids("parature", purpose, categories, recipient, at))
             assert chosen == expected, (purpose, categories, recipient)
+            long_way = engine.records_audience("parature", purpose, categories, recipient, at)
+            assert ids(ledger, long_way) == expected, (purpose, categories, recipient)
             assert 0 < len(expected) < len(people), (purpose, recipient)
     finally:
         ledger.close()
@@ -283,6 +425,8 @@ def test_audience_equals_may_per_jurisdiction_restriction_and_minors(
             }
             chosen = set(engine.audience_ids("modern", purpose, categories, recipient, at))
             assert chosen == expected, (purpose, categories, recipient)
+            long_way = engine.records_audience("modern", purpose, categories, recipient, at)
+            assert ids(ledger, long_way) == expected, (purpose, categories, recipient)
             sizes.add(len(expected))
         assert len(sizes) > 3  # the population really varies the answers
     finally:

@@ -1,13 +1,24 @@
-"""Migrations upgrade to every head, match the tables in code, and downgrade to nothing."""
+"""Migrations form one line of revisions, upgrade and downgrade step by step, and leave
+exactly the tables the code declares (Alembic's autogenerate finds no difference)."""
 
 from __future__ import annotations
+
+import itertools
 
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from keepfaith.ledger import Ledger
-from keepfaith.ledger.migrate import all_tables, compared, downgrade, tables_for, upgrade
+from keepfaith.ledger.migrate import (
+    all_tables,
+    compared,
+    config,
+    downgrade,
+    tables_for,
+    upgrade,
+)
 
 PROCRASTINATE = {
     "procrastinate_events",
@@ -19,6 +30,17 @@ PROCRASTINATE = {
 
 def tables(engine: sa.Engine) -> set[str]:
     return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
+
+
+def line() -> list[str]:
+    """The revisions from the first to the head, in order."""
+    script = ScriptDirectory.from_config(config())
+    return [revision.revision for revision in reversed(list(script.walk_revisions()))]
+
+
+def current(engine: sa.Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
 
 
 def procrastinate_objects(engine: sa.Engine) -> int:
@@ -36,22 +58,38 @@ def procrastinate_objects(engine: sa.Engine) -> int:
         )
 
 
-def test_upgrade_matches_metadata_and_downgrade_removes_everything(database_url: str) -> None:
+def test_the_revisions_form_one_line() -> None:
+    script = ScriptDirectory.from_config(config())
+    assert len(script.get_heads()) == 1 and len(script.get_bases()) == 1
+    revisions = line()
+    for before, revision in itertools.pairwise(revisions):
+        assert script.get_revision(revision).down_revision == before
+    numbers = [int(revision.split("_")[0]) for revision in revisions]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_upgrade_and_downgrade_step_by_step(database_url: str) -> None:
     ledger = Ledger(database_url)
-    ledger.migrate()
     dialect = ledger.engine.dialect.name
-    metadata = all_tables()
+    seen: list[set[str]] = [tables(ledger.engine)]
+    for revision in line():
+        upgrade(ledger.engine, revision)
+        assert current(ledger.engine) == revision
+        seen.append(tables(ledger.engine))
     queue = PROCRASTINATE if dialect == "postgresql" else set()
-    assert tables(ledger.engine) == tables_for(dialect) | queue
+    assert seen[-1] == tables_for(dialect) | queue
     with ledger.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"include_object": compared(dialect)})
-        differences = compare_metadata(context, metadata)
+        differences = compare_metadata(context, all_tables())
     assert differences == []
-    downgrade(ledger.engine)
-    assert tables(ledger.engine) == set()
+    for revision, before in zip(reversed(line()), reversed(seen[:-1]), strict=True):
+        assert current(ledger.engine) == revision
+        downgrade(ledger.engine, "-1")
+        assert tables(ledger.engine) == before
+    assert current(ledger.engine) is None and tables(ledger.engine) == set()
     if dialect == "postgresql":
         assert procrastinate_objects(ledger.engine) == 0
-    upgrade(ledger.engine)
+    ledger.migrate()
     assert tables(ledger.engine) == tables_for(dialect) | queue
     ledger.close()
 
@@ -62,8 +100,7 @@ def test_entries_from_before_sealing_are_kept_checked_and_sealed(database_url: s
     from keepfaith.ledger import audit
 
     ledger = Ledger(database_url, audit_key="YXVkaXQta2V5LWZvci10ZXN0cy1vbmx5LW5ldmVyLXJlYWw=")
-    for revision in ("0002_statistics", "0009_person_logins", "0010_staff_tenant"):
-        upgrade(ledger.engine, revision)
+    upgrade(ledger.engine, "0007_allowances")  # the last revision before sealing
     previous, rows = audit.GENESIS, []
     for position in (1, 2, 3):
         content = {

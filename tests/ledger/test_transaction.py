@@ -51,13 +51,13 @@ def test_a_rolled_back_publish_is_neither_stored_nor_cached(ledger: Ledger) -> N
         assert subjects.add(tx, "rules", "customer").statement_version == "1"
         raise RuntimeError("the operator changed their mind")
     # ... and after its rollback it is nowhere, in the database nor in the cache.
-    assert ("rules", "1") not in ledger.parsed
+    assert ("rules", "1") not in ledger.caches["statements"]
     with pytest.raises(NotFound), ledger.reading() as tx:
         statements.get(tx, "rules", "1")
     with ledger.transaction() as tx:
         statements.publish(tx, statement, text)
-        assert ("rules", "1") not in ledger.parsed  # not before the commit
-    assert ledger.parsed[("rules", "1")] is statement
+        assert ("rules", "1") not in ledger.caches["statements"]  # not before the commit
+    assert ledger.caches["statements"][("rules", "1")] is statement
 
 
 def test_changes_take_their_time_from_the_ledger_clock(ledger: Ledger, clock: Clock) -> None:

@@ -86,7 +86,7 @@ def test_bad_choice_is_refused_and_stores_nothing(
     if field == "visitor":  # a real identifier with its random part altered
         change = {"visitor": ("A" if visitor[0] != "A" else "B") + visitor[1:]}
     response = client.post(ENDPOINT, json={"version": VERSION, "accepted": [], **change})
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert list(response.json()["errors"]) == [field]
     assert visitor_event_count(app.state.ledger) == 4
 

@@ -1,8 +1,10 @@
 """The command line: each command opens what it needs and calls one library function.
 
-Errors keepfaith raises on purpose become a one-line message and exit code 2 (usage or
-input) rather than a traceback, printed by ``fail``. A command group of its own size
-lives in a module beside this one (``cli/logs.py``) and shares ``fail``, the
+Errors keepfaith raises on purpose are printed in one place (``print_error``): one line
+per problem on stderr, and exit code 1 for data that fails its integrity check, 2 for
+everything else (usage or input), never a traceback. A command may let them propagate
+(``Commands`` prints them) or stop with ``raise fail(error)``. A command group of its
+own size lives in a module beside this one (``cli/logs.py``) and shares ``fail``, the
 ``--database-url`` option and the ledger opener from here.
 """
 
@@ -13,16 +15,50 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
-from keepfaith.exceptions import KeepfaithError, StatementError
+from keepfaith.exceptions import IntegrityError, InvalidSubmission, KeepfaithError, StatementError
 
 if TYPE_CHECKING:
     from keepfaith.ledger import Ledger
     from keepfaith.ledger.staff import Role
     from keepfaith.settings import Settings
 
+EXIT_CODES: list[tuple[type[KeepfaithError], int]] = [(IntegrityError, 1), (KeepfaithError, 2)]
+"""The exit code of each kind of keepfaith error (first match wins)."""
+
+
+def print_error(error: KeepfaithError) -> None:
+    """Print a keepfaith error on stderr: a line per problem, where it is first (a
+    statement's ``file:line:col``, a refused submission's field)."""
+    if isinstance(error, StatementError):
+        for location, reason in error.problems:
+            typer.echo(f"{location}: error: {reason}", err=True)
+    elif isinstance(error, InvalidSubmission):
+        for where, reason in error.errors.items():
+            typer.echo(f"{where}: error: {reason}", err=True)
+    else:
+        typer.echo(f"error: {error}", err=True)
+
+
+def fail(error: KeepfaithError) -> typer.Exit:
+    """Print a keepfaith error (``print_error``) and return the exit to raise."""
+    print_error(error)
+    return typer.Exit(code=next(code for kind, code in EXIT_CODES if isinstance(error, kind)))
+
+
+class Commands(TyperGroup):
+    """keepfaith's commands: a keepfaith error any of them lets through is printed here."""
+
+    def invoke(self, ctx: Any) -> Any:  # typer's own (vendored) click.Context
+        try:
+            return super().invoke(ctx)
+        except KeepfaithError as error:
+            raise fail(error) from None
+
+
 app = typer.Typer(
+    cls=Commands,
     name="keepfaith",
     help="Run a privacy statement as code: declare it, render it, enforce it.",
     no_args_is_help=True,
@@ -33,16 +69,6 @@ app = typer.Typer(
 @app.callback()
 def root() -> None:
     """Run a privacy statement as code: declare it, render it, enforce it."""
-
-
-def fail(error: KeepfaithError) -> typer.Exit:
-    """Print a keepfaith error as one line on stderr and return the exit to raise."""
-    if isinstance(error, StatementError):
-        for location, reason in error.problems:
-            typer.echo(f"{location}: error: {reason}", err=True)
-    else:
-        typer.echo(f"error: {error}", err=True)
-    return typer.Exit(code=2)
 
 
 class Command(TyperCommand):
@@ -120,7 +146,7 @@ def check(
             findings.extend(check_file(file))
         except StatementError as error:
             unreadable = True
-            typer.echo(f"{error.location}: error: {error.reason}", err=True)
+            print_error(error)
     if (database or dataset_map) and not unreadable:
         try:
             findings.extend(_database_gaps(files, database or [], dataset_map or []))
@@ -372,6 +398,25 @@ def _write(path: Path, text: str) -> None:
         raise typer.Exit(code=2) from None
 
 
+ledger_app = typer.Typer(help="The ledger's derived tables.")
+app.add_typer(ledger_app, name="ledger")
+
+
+@ledger_app.command("rebuild-allowances")
+def ledger_rebuild_allowances(
+    tenant: Annotated[
+        str | None, typer.Option(metavar="ID", help="Only this tenant's subjects.")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Recompute what each subject allows (the rows audiences read) from the records."""
+    from keepfaith.ledger.allowances import rebuild
+
+    with _ledger(database_url) as ledger:
+        count = rebuild(ledger, tenant)
+    typer.echo(f"rebuilt the allowances of {count} subjects")
+
+
 @keys_app.command("rotate")
 def keys_rotate(database_url: DatabaseUrl = None) -> None:
     """Re-encrypt every sensitive value under the active key (``active_key_id``)."""
@@ -413,8 +458,7 @@ def serve(
     Migrates the ledger and publishes each statement first. One tenant is served at /,
     every tenant at /t/TENANT/.
     """
-    import secrets
-
+    from keepfaith.ledger.crypto import tokens
     from keepfaith.settings import Settings
     from keepfaith.web.server import run
 
@@ -432,7 +476,7 @@ def serve(
             "(staff sessions and signed links end when the server stops)",
             err=True,
         )
-        update["secret_key"] = secrets.token_urlsafe(32)
+        update["secret_key"] = tokens.random_token()
     settings = settings.model_copy(update=update)
     typer.echo(f"keepfaith serving on http://{host}:{port}/", err=True)
     try:

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from keepfaith.collect.cookies import CATEGORY_NAMES, optional_categories
 from keepfaith.engine.compile import (
     GPC_RECIPIENT_KINDS,
     cookie_purposes,
@@ -34,6 +35,7 @@ from keepfaith.ledger import (
     ConsentEvent,
     ConsentKind,
     ConsentMethod,
+    ConsentState,
     Ledger,
     Subject,
     Transaction,
@@ -77,7 +79,7 @@ class ChoiceState:
     choice: Choice
     on: bool
     """What the switch shows: given, or an opt-out choice not objected to."""
-    state: str
+    state: ConsentState
     """``given``, ``withdrawn`` or ``not_set`` (no choice made yet)."""
     changed_at: dt.datetime | None
     gpc: bool = False
@@ -103,16 +105,11 @@ def choices(statement: Statement, jurisdiction: str | None = None) -> list[Choic
         found.append(
             Choice(SALE_CHOICE, SALE_CHOICE_NAME, None, False, sold, any(p in gpc for p in sold))
         )
+    served = optional_categories(statement)  # necessary cookies cannot be refused
     for category in CookieCategory:
-        if category is CookieCategory.NECESSARY:
-            continue  # cannot be refused, so it is no choice
-        purposes = tuple(
-            dict.fromkeys(
-                c.purpose for c in statement.cookies if c.category is category and c.purpose
-            )
-        )
+        purposes = tuple(served.get(category.value, ()))
         if purposes:
-            name = f"{category.value.replace('_', ' ').capitalize()} cookies"
+            name = f"{CATEGORY_NAMES[category]} cookies"
             blocked = any(p in gpc for p in purposes)
             found.append(
                 Choice(COOKIE_PREFIX + category.value, name, None, True, purposes, blocked)
@@ -160,13 +157,20 @@ def _state(item: Choice, latest: Mapping[str, ConsentEvent], person: Subject) ->
     events = [latest[p] for p in item.purposes if p in latest]
     blocked = item.gpc and person.gpc
     if not events:
-        return ChoiceState(item, not item.opt_in and not blocked, "not_set", None, blocked)
+        not_set = ConsentState.NOT_SET
+        return ChoiceState(item, not item.opt_in and not blocked, not_set, None, blocked)
     newest = max(events, key=lambda e: (e.at, e.id))
     withdrawn = any(e.kind is ConsentKind.WITHDRAWN for e in events)
     # An opt-in cookie category is on only while every purpose of it is given.
     on = not withdrawn and (not item.opt_in or len(events) == len(item.purposes))
     on = on and not blocked
-    state = "given" if on else "withdrawn" if withdrawn or blocked else "not_set"
+    state = (
+        ConsentState.GIVEN
+        if on
+        else ConsentState.WITHDRAWN
+        if withdrawn or blocked
+        else ConsentState.NOT_SET
+    )
     return ChoiceState(item, on, state, newest.at, blocked)
 
 

@@ -10,26 +10,27 @@ event.
 Who the visitor is: a ledger subject of the statement's visitor kind (``visitor`` when
 declared, else the first kind a cookie collection point names), created on the first
 choice and found again by its reference ``cookie-visitor:<random id>``. The browser
-keeps only the visitor identifier: that random id and an HMAC of it made with
-``Settings.secret_key`` (itsdangerous), salted per tenant. It carries no personal data
+keeps only the visitor identifier: that random id signed with ``Settings.secret_key``
+(``keepfaith.ledger.crypto.tokens``), for one tenant. It carries no personal data
 (PA-14); an altered or forged identifier is refused and nothing is stored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from itsdangerous import BadSignature, Signer
-
 from keepfaith.collect.consent import record_gpc
-from keepfaith.collect.cookies import cookie_section_version, gpc_categories
+from keepfaith.collect.cookies import (
+    cookie_section_version,
+    gpc_categories,
+    optional_categories,
+)
 from keepfaith.collect.receipts import receipts
-from keepfaith.exceptions import ConfigurationError, InvalidSubmission, NotFound
+from keepfaith.exceptions import ConfigurationError, InvalidSubmission, InvalidToken, NotFound
 from keepfaith.ledger import (
     ConsentEvent,
     ConsentKind,
@@ -40,12 +41,13 @@ from keepfaith.ledger import (
     consents,
     subjects,
 )
+from keepfaith.ledger.crypto import tokens
 from keepfaith.statement.schema import CollectionKind, CookieCategory, Statement
 
 REFERENCE_PREFIX = "cookie-visitor:"
 """Subjects made for cookie visitors carry ``reference = REFERENCE_PREFIX + random id``."""
 
-_SALT = "keepfaith.cookie-visitor"
+_PURPOSE = "cookie-visitor"
 _RECEIPT_NAMESPACE = uuid.UUID("0d6b8a57-3c2e-4f4e-9d1e-6c1f3a9b7e55")
 
 
@@ -71,18 +73,12 @@ class CookieChoice:
         return None if self.receipt is None else str(self.receipt["consentReceiptID"])
 
 
-def _signer(secret_key: str, tenant: str) -> Signer:
-    if not secret_key:
-        raise ConfigurationError("secret_key must be set to sign cookie visitor identifiers")
-    return Signer(secret_key, salt=f"{_SALT}:{tenant}")
-
-
 def read_visitor(secret_key: str, tenant: str, visitor: str) -> str:
     """The random id inside a visitor identifier; ``InvalidSubmission`` if it was altered,
     forged, or signed for another tenant."""
     try:
-        return _signer(secret_key, tenant).unsign(visitor).decode()
-    except BadSignature:
+        return tokens.unsign(secret_key, f"{_PURPOSE}:{tenant}", visitor)
+    except InvalidToken:
         raise InvalidSubmission({"visitor": "not a valid visitor identifier"}) from None
 
 
@@ -95,18 +91,6 @@ def visitor_kind(statement: Statement) -> str:
         if point.kind is CollectionKind.COOKIE:
             return point.subjects[0]
     raise ConfigurationError(f"{statement.id} declares no visitor kind for cookie choices")
-
-
-def optional_categories(statement: Statement) -> dict[str, list[str]]:
-    """Each declared optional cookie category and the purposes its cookies serve."""
-    found: dict[str, list[str]] = {}
-    for cookie in statement.cookies:
-        if cookie.category is CookieCategory.NECESSARY:
-            continue
-        purposes = found.setdefault(cookie.category.value, [])
-        if cookie.purpose is not None and cookie.purpose not in purposes:
-            purposes.append(cookie.purpose)
-    return found
 
 
 def record_cookie_choice(
@@ -133,11 +117,11 @@ def record_cookie_choice(
     categories = optional_categories(statement)
     chosen = _check(statement, categories, accepted, version)
     random_id = (
-        read_visitor(secret_key, statement.id, visitor) if visitor else secrets.token_urlsafe(16)
+        read_visitor(secret_key, statement.id, visitor) if visitor else tokens.random_token(size=16)
     )
     if not categories:
         return CookieChoice(None, None, tuple(sorted(chosen)), (), (), None)
-    token = visitor or _signer(secret_key, statement.id).sign(random_id).decode()
+    token = visitor or tokens.sign(secret_key, f"{_PURPOSE}:{statement.id}", random_id)
     evidence = {"source": "cookie_banner", "banner_version": version}
     with ledger.transaction(actor=actor) as tx:
         subject = _visitor_subject(tx, statement, random_id)

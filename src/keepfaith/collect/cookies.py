@@ -3,8 +3,11 @@
 The banner script is static code plus a configuration generated here: the statement's
 cookies grouped by category, with their party, lifetime and purpose. Its ``version`` is
 a digest of the cookie section, so a person is asked again whenever that section changes.
-Under Global Privacy Control the categories whose cookies serve advertising or sale
-purposes stay off.
+Under Global Privacy Control the categories whose cookies serve a purpose GPC objects to
+stay off.
+
+This module is the one home of cookie categories: their names and descriptions, and the
+purposes each optional category's cookies serve (``optional_categories``).
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ CATEGORY_NAMES = {
     CookieCategory.FUNCTIONAL: "Functional",
     CookieCategory.ANALYTICS: "Analytics",
     CookieCategory.ADVERTISING: "Advertising",
+    CookieCategory.SOCIAL_MEDIA: "Social media",
 }
 CATEGORY_DESCRIPTIONS = {
     CookieCategory.NECESSARY: "Needed for the site to work; they cannot be switched off.",
     CookieCategory.FUNCTIONAL: "Remember your settings and enable features you ask for.",
     CookieCategory.ANALYTICS: "Count visits and measure how the site is used.",
     CookieCategory.ADVERTISING: "Select and measure advertising.",
+    CookieCategory.SOCIAL_MEDIA: "Let you share pages and show content from social networks.",
 }
 _PLACEHOLDER = "/*KEEPFAITH_CONFIG*/"
 
@@ -37,6 +42,18 @@ def cookie_section_version(statement: Statement) -> str:
     declared = [cookie.model_dump(mode="json", exclude={"clauses"}) for cookie in statement.cookies]
     canonical = json.dumps(declared, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def optional_categories(statement: Statement) -> dict[str, list[str]]:
+    """Each declared optional cookie category and the purposes its cookies serve."""
+    found: dict[str, list[str]] = {}
+    for cookie in statement.cookies:
+        if cookie.category is CookieCategory.NECESSARY:
+            continue
+        purposes = found.setdefault(cookie.category.value, [])
+        if cookie.purpose is not None and cookie.purpose not in purposes:
+            purposes.append(cookie.purpose)
+    return found
 
 
 def gpc_categories(statement: Statement) -> list[str]:

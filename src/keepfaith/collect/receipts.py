@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from keepfaith.engine.compile import third_party
 from keepfaith.ledger.rows import ConsentEvent, ConsentKind, ConsentMethod
 from keepfaith.statement.schema import Basis, Purpose, Statement
 
@@ -135,7 +136,7 @@ def _purpose(statement: Statement, event: ConsentEvent) -> dict[str, Any]:
             "thirdPartyDisclosure": False,
         }
     recipients = [r for r in statement.recipients if declared.id in r.purposes]
-    third = [r for r in recipients if r.kind.value != "processor"]
+    third = [r for r in recipients if third_party(r.kind)]
     entry: dict[str, Any] = {
         "purpose": declared.name,
         "purposeCategory": [_category(declared)],

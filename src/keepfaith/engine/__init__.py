@@ -3,15 +3,16 @@
 ``Engine(ledger, statements).may(subject, purpose, categories, recipient=None, at=None)``
 returns a ``Decision(allowed, reason, clauses)`` whose clauses are those of the statement
 element that decided. The rules are a pure function (``evaluate``, ``Plan.decide``) of a
-``CompiledStatement`` and a ``SubjectState`` snapshot; ``audience`` says the same rules
-in one SQL query.
+``CompiledStatement`` and a ``SubjectState`` snapshot; ``audience`` selects in one
+query the subjects they allow, deciding each distinct profile of facts once
+(``keepfaith.ledger.allowances``).
 """
 
 from keepfaith.engine.compile import CompiledStatement, compile_statement
 from keepfaith.engine.decision import Decision
 from keepfaith.engine.engine import Engine
 from keepfaith.engine.rules import Plan, evaluate
-from keepfaith.engine.state import SubjectState
+from keepfaith.ledger.snapshot import SubjectState
 
 __all__ = [
     "CompiledStatement",

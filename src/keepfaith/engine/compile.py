@@ -32,6 +32,12 @@ GPC_RECIPIENT_KINDS = frozenset({RecipientKind.PARTNER, RecipientKind.ADVERTISER
 """Opt-out sharing with these counts as "sharing" a GPC signal objects to."""
 
 
+def third_party(kind: RecipientKind) -> bool:
+    """Whether a recipient of this kind is a third party: the one definition, used by
+    decisions, receipts and every other place that asks."""
+    return kind not in FIRST_PARTY_KINDS
+
+
 def merge(*groups: Iterable[str]) -> Clauses:
     """Clause ids of several elements, in order, each once."""
     return tuple(dict.fromkeys(c for group in groups for c in group))
@@ -302,7 +308,7 @@ def compile_statement(statement: Statement) -> CompiledStatement:
             categories=frozenset(r.categories),
             purposes=frozenset(r.purposes),
             collection_points=frozenset(r.collection_points),
-            third_party=r.kind not in FIRST_PARTY_KINDS,
+            third_party=third_party(r.kind),
             gpc_objects=r.kind in GPC_RECIPIENT_KINDS,
             clauses=tuple(r.clauses),
             own_purposes=r.own_purposes,

@@ -13,19 +13,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 
 from keepfaith.engine import law
-from keepfaith.engine.audience import audience_query
+from keepfaith.engine.audience import current_audience, records_audience
 from keepfaith.engine.compile import CompiledStatement, compile_statement, merge
 from keepfaith.engine.decision import Decision
 from keepfaith.engine.rules import Plan, refuse
-from keepfaith.engine.state import SubjectState, load_state
 from keepfaith.exceptions import NotFound
-from keepfaith.ledger import disclosures, statements, subjects
+from keepfaith.ledger import allowances, disclosures, statements, subjects
 from keepfaith.ledger.rows import Record, Subject
+from keepfaith.ledger.snapshot import SubjectState, load_state
 from keepfaith.ledger.transaction import Ledger, Transaction
 from keepfaith.statement.schema import RetentionStart, RightKind, RightsNotice, Statement
 
@@ -41,6 +42,10 @@ class Engine:
         self.ledger = ledger
         self._compiled: dict[tuple[str, str], CompiledStatement] = {}
         self._plans: dict[tuple[str, str, str, tuple[str, ...], str | None], Plan] = {}
+        self._profiles: dict[str, dict[int, SubjectState]] = {}
+        self._answers: dict[
+            tuple[str, str, tuple[str, ...], str | None], tuple[list[int], list[int], int]
+        ] = {}
         for statement in statements:
             self.add(statement)
 
@@ -381,14 +386,30 @@ class Engine:
     ) -> sa.Select[Any]:
         """A ``SELECT`` of the ids of the tenant's subjects ``may()`` allows, as one query.
 
-        Every published version of the tenant is planned, and each subject is judged
-        under its own version, as ``may()`` does.
+        Now (``at=None``): each distinct profile of the tenant's subjects is decided by
+        the rules, and the query reads one allowances row per subject. At a past time:
+        the rules in SQL over the records and the consent history. Either way each
+        subject is judged under its own statement version, as ``may()`` does.
         """
+        if at is not None:
+            return self.records_audience(tenant, purpose, categories, recipient, at)
         cats = _categories(categories)
-        with self.ledger.reading() as tx:
-            versions = [v.version for v in statements.versions(tx, tenant)]
-        plans = [self.plan(tenant, v, purpose, cats, recipient) for v in versions]
-        return audience_query(tenant, plans, at or self.ledger.clock(), historic=at is not None)
+        allowed, held = self._decided_profiles(tenant, purpose, cats, recipient)
+        return current_audience(tenant, allowed, held, self.ledger.clock())
+
+    def records_audience(
+        self,
+        tenant: str,
+        purpose: str,
+        categories: Categories,
+        recipient: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> sa.Select[Any]:
+        """``audience`` the long way, from the records and consent tables, even now: the
+        check that the allowances agree with the records (and the benchmark's baseline)."""
+        cats = _categories(categories)
+        plans = self._plans_for(tenant, purpose, cats, recipient)
+        return records_audience(tenant, plans, at or self.ledger.clock(), at)
 
     def audience_ids(
         self,
@@ -406,6 +427,35 @@ class Engine:
                 connection.execution_options(yield_per=10_000).execute(query).scalars()
             ):
                 yield int(subject_id)
+
+    def _plans_for(
+        self, tenant: str, purpose: str, cats: tuple[str, ...], recipient: str | None
+    ) -> list[Plan]:
+        """The question planned for every published version of the tenant."""
+        with self.ledger.reading() as tx:
+            versions = [v.version for v in statements.versions(tx, tenant)]
+        return [self.plan(tenant, v, purpose, cats, recipient) for v in versions]
+
+    def _decided_profiles(
+        self, tenant: str, purpose: str, cats: tuple[str, ...], recipient: str | None
+    ) -> tuple[list[int], list[int]]:
+        """The tenant's profiles this question allows, and those it allows only while a
+        hold lasts; profiles never change, so each is decided once per question."""
+        known = self._profiles.setdefault(tenant, {})
+        with self.ledger.reading() as tx:
+            known.update(allowances.profiles(tx, tenant, after=max(known, default=0)))
+        key = (tenant, purpose, cats, recipient)
+        allowed, held, upto = self._answers.get(key, ([], [], 0))
+        for profile_id in sorted(p for p in known if p > upto):
+            state = known[profile_id]
+            if self.decide(replace(state, holds=()), purpose, cats, recipient).allowed:
+                allowed.append(profile_id)
+            elif state.holds and self.decide(state, purpose, cats, recipient).allowed:
+                held.append(profile_id)
+        if len(self._answers) >= PLAN_CACHE_SIZE:
+            self._answers.clear()
+        self._answers[key] = (allowed, held, max(known, default=0))
+        return allowed, held
 
     # ------------------------------------------------------------------ plumbing
 

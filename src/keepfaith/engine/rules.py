@@ -49,8 +49,8 @@ from keepfaith.engine.compile import (
     merge,
 )
 from keepfaith.engine.decision import Decision
-from keepfaith.engine.state import ACTIVE, GIVEN, WITHDRAWN, SubjectState
 from keepfaith.ledger.rows import recipient_choice
+from keepfaith.ledger.snapshot import ACTIVE, GIVEN, WITHDRAWN, SubjectState
 from keepfaith.statement.schema import CHOOSABLE, OBJECTABLE, Basis, SignalEffect, SignalKind
 
 

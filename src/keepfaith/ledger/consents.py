@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from keepfaith.clock import utc
 from keepfaith.exceptions import Refused
-from keepfaith.ledger import audit, statements, subjects
+from keepfaith.ledger import allowances, audit, statements, subjects
 from keepfaith.ledger.base import Id, Tenant, When, metadata
 from keepfaith.ledger.rows import (
     ConsentEvent,
@@ -125,6 +125,7 @@ def record(
             "at": audit.timestamp(utc(event.at)),  # so verify can rebuild consent_state
         },
     )
+    allowances.touch(tx, subject.id)
     return event
 
 

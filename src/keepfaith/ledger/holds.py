@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from keepfaith.clock import utc
 from keepfaith.exceptions import NotFound, Refused
-from keepfaith.ledger import statements, subjects
+from keepfaith.ledger import allowances, statements, subjects
 from keepfaith.ledger.base import Id, Ident, Tenant, When, metadata
 from keepfaith.ledger.rows import Hold, Subject, from_row
 from keepfaith.ledger.transaction import Transaction
@@ -52,19 +52,22 @@ def add(tx: Transaction, subject: Subject, reason: str, until: dt.datetime | Non
         tenant=subject.tenant,
         details={"subject": subject.id, "reason": reason},
     )
+    allowances.touch(tx, subject.id)
     return from_row(Hold, row)
 
 
 def release(tx: Transaction, hold: Hold) -> None:
     """End a hold now."""
-    released = tx.connection.execute(
+    subject_id = tx.connection.execute(
         holds.update()
         .where(holds.c.id == hold.id, holds.c.tenant == hold.tenant)
         .values(released_at=tx.now())
-    )
-    if released.rowcount != 1:
+        .returning(holds.c.subject_id)
+    ).scalar()
+    if subject_id is None:
         raise NotFound(f"no hold {hold.id} in tenant {hold.tenant!r}")
     tx.audit("release", "hold", hold.id, tenant=hold.tenant)
+    allowances.touch(tx, subject_id)
 
 
 def of(tx: Transaction, subject: Subject) -> list[Hold]:

@@ -1,9 +1,9 @@
 """Alembic migrations of the ledger, run from the installed package.
 
 No ``alembic.ini`` is needed: the configuration is built here, with the script location
-pointing at ``keepfaith/ledger/migrations``. Several branches (the ledger's own, the
-visit statistics, staff users) start from ``0001_ledger``, so ``upgrade`` goes to every
-head.
+pointing at ``keepfaith/ledger/migrations``. The revisions form one line, ``0001`` to the
+head, each revising the one before (a test keeps it so): a new migration revises the
+current head.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ def config(connection: sa.Connection | None = None) -> Config:
     return alembic_config
 
 
-def upgrade(engine: sa.Engine, revision: str = "heads") -> None:
-    """Upgrade the database to ``revision`` (every head by default)."""
+def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+    """Upgrade the database to ``revision`` (the newest by default)."""
     with engine.begin() as connection:
         command.upgrade(config(connection), revision)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from keepfaith.ledger import subjects
+from keepfaith.ledger import allowances, subjects
 from keepfaith.ledger.base import Id, When, metadata
 from keepfaith.ledger.rows import Subject
 from keepfaith.ledger.transaction import Transaction
@@ -32,6 +32,7 @@ def put(tx: Transaction, subject: Subject, key: str, value: Any) -> None:
         ["subject_id", "key"],
     )
     tx.audit("set", "preference", subject.id, tenant=subject.tenant, details={"key": key})
+    allowances.touch(tx, subject.id)
 
 
 def of(tx: Transaction, subject: Subject) -> dict[str, Any]:

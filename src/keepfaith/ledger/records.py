@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from keepfaith.clock import utc
 from keepfaith.exceptions import ConfigurationError, NotFound, Refused
-from keepfaith.ledger import statements, subjects
+from keepfaith.ledger import allowances, statements, subjects
 from keepfaith.ledger.base import Category, Id, Ident, Tenant, When, metadata
 from keepfaith.ledger.crypto import Keyring
 from keepfaith.ledger.rows import Record, Status, Subject, from_row
@@ -135,6 +135,8 @@ def add(
         "subject": owner,
     }
     tx.audit("add", "record", row.id, tenant=tenant, details=details)
+    if owner is not None:
+        allowances.touch(tx, owner)
     return from_row(Record, row, value=value, purposes=stated)
 
 
@@ -168,6 +170,8 @@ def correct(tx: Transaction, record: Record, value: str | None) -> Record:
     tx.audit(
         "correct", "record", record.id, tenant=record.tenant, details={"category": record.category}
     )
+    if record.subject_id is not None:
+        allowances.touch(tx, record.subject_id)
     return Record(**{**record.__dict__, "value": value})
 
 
@@ -182,6 +186,7 @@ def delete(tx: Transaction, subject: Subject, categories: Iterable[str] | None =
         tenant=subject.tenant,
         details={"subject": subject.id, "records": ids},
     )
+    allowances.touch(tx, subject.id)
     return len(ids)
 
 
@@ -213,6 +218,7 @@ def anonymise(tx: Transaction, subject: Subject, keep: Iterable[str]) -> int:
         tenant=subject.tenant,
         details={"kept": sorted(keep), "records": kept},
     )
+    allowances.touch(tx, subject.id)
     return len(kept)
 
 

@@ -2,7 +2,7 @@
 
 A published version never changes: publishing the same version again with the same text
 is a no-op, with another text it is refused. Parsed statements are kept on the ledger
-(``Ledger.parsed``) so that a decision never re-reads YAML; a version published in a
+(``Ledger.caches["statements"]``) so that a decision never re-reads YAML; a version published in a
 unit of work enters that cache only once the unit commits, so a rolled-back publish is
 never served.
 """
@@ -71,7 +71,7 @@ def publish(
     ).one()
     key = (statement.id, statement.version)
     tx.memo.setdefault(_PENDING, {})[key] = statement
-    tx.after_commit(lambda: tx.ledger.parsed.__setitem__(key, statement))
+    tx.after_commit(lambda: _parsed(tx).__setitem__(key, statement))
     tx.audit("publish", "statement", statement.version, tenant=statement.id)
     return from_row(StatementVersion, row)
 
@@ -93,7 +93,7 @@ def get(tx: Transaction, tenant: str, version: str | None = None) -> Statement:
     """A published statement version of the tenant (the current one by default)."""
     version = version or current_version(tx, tenant)
     key = (tenant, version)
-    found = tx.ledger.parsed.get(key) or tx.memo.get(_PENDING, {}).get(key)
+    found = _parsed(tx).get(key) or tx.memo.get(_PENDING, {}).get(key)
     if found is not None:
         return found
     text = tx.connection.execute(
@@ -106,7 +106,7 @@ def get(tx: Transaction, tenant: str, version: str | None = None) -> Statement:
     statement = loads(text, source=f"<{tenant} {version}>")
     # Only ``publish`` writes versions, and it keeps its own uncommitted ones in the memo:
     # a version read from the table here is committed, and safe to keep.
-    tx.ledger.parsed[key] = statement
+    _parsed(tx)[key] = statement
     return statement
 
 
@@ -118,6 +118,10 @@ def versions(tx: Transaction, tenant: str) -> list[StatementVersion]:
         .order_by(statement_versions.c.published_at, statement_versions.c.id)
     )
     return [from_row(StatementVersion, row) for row in rows]
+
+
+def _parsed(tx: Transaction) -> dict[tuple[str, str], Statement]:
+    return tx.ledger.caches["statements"]
 
 
 def _as_text(statement: Statement) -> str:

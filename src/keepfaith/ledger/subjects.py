@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from keepfaith.exceptions import NotFound, Refused
-from keepfaith.ledger import statements
+from keepfaith.ledger import allowances, statements
 from keepfaith.ledger.base import Id, Ident, Tenant, When, metadata
 from keepfaith.ledger.rows import Status, Subject, from_row
 from keepfaith.ledger.transaction import Transaction
@@ -27,7 +27,7 @@ subjects = sa.Table(
     sa.Column("tenant", Tenant, nullable=False),
     sa.Column("kind", Ident, nullable=False),
     sa.Column("statement_version", sa.String(64), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False, default="active"),
+    sa.Column("status", sa.String(16), nullable=False, default=Status.ACTIVE.value),
     sa.Column("known_child", sa.Boolean, nullable=False, default=False),
     sa.Column("gpc", sa.Boolean, nullable=False, default=False),
     sa.Column("gpc_at", When, nullable=True),
@@ -78,6 +78,7 @@ def add(
         .returning(*subjects.c)
     ).one()
     tx.audit("add", "subject", row.id, tenant=tenant, details={"kind": kind})
+    allowances.touch(tx, row.id)
     return from_row(Subject, row)
 
 
@@ -181,4 +182,5 @@ def _update(
         raise NotFound(f"no subject {subject.id} in tenant {subject.tenant!r}")
     audited = details or values
     tx.audit(f"set_{what}", "subject", subject.id, tenant=subject.tenant, details=audited)
+    allowances.touch(tx, subject.id)
     return from_row(Subject, row)

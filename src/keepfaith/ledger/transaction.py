@@ -15,9 +15,10 @@ autocommit: a read of one statement needs no ``BEGIN`` and ``ROLLBACK``.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -26,9 +27,6 @@ from keepfaith.exceptions import AuditChainBroken, ConfigurationError, Conflict
 from keepfaith.ledger import audit
 from keepfaith.ledger.crypto import Keyring
 from keepfaith.settings import Settings
-
-if TYPE_CHECKING:
-    from keepfaith.statement import Statement
 
 
 class Ledger:
@@ -65,9 +63,10 @@ class Ledger:
         # Reads of one statement need no transaction: a statement sees one snapshot, and
         # autocommit spares the BEGIN and ROLLBACK round trips (half the cost of a look-up).
         self.reader: sa.Engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        self.parsed: dict[tuple[str, str], Statement] = {}
-        """Published statements already parsed, by (tenant, version); only committed
-        versions enter it (see ``keepfaith.ledger.statements``)."""
+        self.caches: defaultdict[str, dict[Any, Any]] = defaultdict(dict)
+        """What concerns keep in memory between units of work, by concern (parsed
+        statements, allowance profiles): committed data only, so each fills its cache
+        from ``tx.after_commit`` when the data is its own unit's."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Ledger:

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from keepfaith.exceptions import Location, StatementError
-from keepfaith.statement.load import loads_with_document, locate
+from keepfaith.statement.load import loads_with_document, locate, read_text
 from keepfaith.statement.schema import (
     NATIONAL_ID_CATEGORY,
     Basis,
@@ -80,10 +80,7 @@ def check_file(path: Path | str) -> list[Finding]:
     ``invalid``). A file that cannot be read at all raises ``StatementError``.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise StatementError(Location(path, 1, 1), f"cannot read file: {error}") from None
+    text = read_text(path)
     try:
         statement, document = loads_with_document(text, source=path)
     except StatementError as error:

@@ -26,9 +26,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from keepfaith.exceptions import Location, StatementError
+from keepfaith.exceptions import Location
 from keepfaith.statement import schema as s
-from keepfaith.statement.load import loads_with_document, locate
+from keepfaith.statement.load import loads_with_document, locate, read_text
 
 YamlPath = tuple[str | int, ...]
 Side = Literal["old", "new"]
@@ -110,11 +110,7 @@ def diff_files(old: Path | str, new: Path | str) -> list[Change]:
 
 
 def _load_document(path: Path | str) -> tuple[s.Statement, Any]:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise StatementError(Location(path, 1, 1), f"cannot read file: {error}") from None
-    return loads_with_document(text, source=path)
+    return loads_with_document(read_text(path), source=path)
 
 
 # --------------------------------------------------------------------------- context

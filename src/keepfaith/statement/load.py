@@ -30,12 +30,19 @@ _MISSING = object()
 
 def load(path: Path | str) -> Statement:
     """Load and validate the statement in ``path``; raise ``StatementError`` if wrong."""
-    path = Path(path)
+    return loads(read_text(path), source=path)
+
+
+def read_text(path: Path | str) -> str:
+    """The text of a statement file (UTF-8); ``StatementError`` if it cannot be read.
+
+    The one place a statement file is read: loading, checking, diffing and publishing
+    all come through here.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise StatementError(Location(path, 1, 1), f"cannot read file: {error}") from None
-    return loads(text, source=path)
 
 
 def loads(text: str, source: Path | str = "<statement>") -> Statement:

@@ -19,29 +19,19 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.exceptions import HTTPException
 
 from keepfaith import __version__
-from keepfaith.exceptions import (
-    AccessDenied,
-    ConfigurationError,
-    InvalidSubmission,
-    KeepfaithError,
-    NotFound,
-    Refused,
-)
+from keepfaith.exceptions import ConfigurationError
 from keepfaith.ledger import Ledger
 from keepfaith.ledger.statements import publish
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement, load
-from keepfaith.statement.load import declared_identity
+from keepfaith.statement.load import declared_identity, read_text
+from keepfaith.web import errors
 from keepfaith.web.security import AccessLog, BodyLimit, RateLimit, SecurityHeaders
 
 HERE = Path(__file__).parent
@@ -88,7 +78,7 @@ def prepare(
         with ledger.transaction(actor="serve") as tx:
             for path in settings.statements:
                 # Pair each file with its statement by tenant id, never by position.
-                text = path.read_text(encoding="utf-8")
+                text = read_text(path)
                 tenant, _ = declared_identity(text)
                 if tenant not in loaded:
                     raise ConfigurationError(f"{path}: tenant {tenant!r} was not loaded")
@@ -131,7 +121,7 @@ def create_app(settings: Settings, statements: Mapping[str, Statement] | None = 
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     app.state.pages = {}  # rendered statement pages, by (tenant, version)
 
-    _add_error_handlers(app)
+    errors.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     for module in ROUTERS:
         app.include_router(importlib.import_module(module).router)
@@ -148,48 +138,6 @@ def create_app(settings: Settings, statements: Mapping[str, Statement] | None = 
 
 def _staff_only(path: str) -> bool:
     return STAFF_ONLY.match(path) is not None
-
-
-STATUS: list[tuple[type[KeepfaithError], int]] = [
-    (NotFound, 404),
-    (InvalidSubmission, 422),
-    (AccessDenied, 403),
-    (Refused, 409),
-    (ConfigurationError, 500),
-]
-"""How keepfaith's errors become HTTP statuses (first match wins)."""
-
-
-def _add_error_handlers(app: FastAPI) -> None:
-    async def keepfaith_error(request: Request, error: Exception) -> Response:
-        status = next(code for kind, code in STATUS if isinstance(error, kind))
-        body: dict[str, object] = {"detail": str(error)}
-        if isinstance(error, InvalidSubmission):
-            body["errors"] = error.errors
-        if _wants_html(request):
-            return _error_page(request, status, str(error))
-        return JSONResponse(body, status_code=status)
-
-    async def http_error(request: Request, error: Exception) -> Response:
-        assert isinstance(error, HTTPException)
-        if _wants_html(request) and error.status_code >= 400:
-            page = _error_page(request, error.status_code, str(error.detail))
-            page.headers.update(error.headers or {})
-            return page
-        return await http_exception_handler(request, error)
-
-    async def invalid_request(request: Request, error: Exception) -> Response:
-        assert isinstance(error, RequestValidationError)
-        errors = validation_errors(error)
-        detail = "the request is not valid: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
-        if _wants_html(request):
-            return _error_page(request, 422, detail)
-        return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
-
-    for kind, _ in STATUS:
-        app.add_exception_handler(kind, keepfaith_error)
-    app.add_exception_handler(HTTPException, http_error)
-    app.add_exception_handler(RequestValidationError, invalid_request)
 
 
 INVALID_REQUEST_SCHEMA = {
@@ -224,28 +172,3 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             schemas.pop("ValidationError", None)
         app.openapi_schema = description
     return app.openapi_schema
-
-
-def validation_errors(error: RequestValidationError) -> dict[str, str]:
-    """Field and reason for each problem, and never the submitted value.
-
-    FastAPI's own answer echoes each offending ``input``: a password that is too long, an
-    email where an id belongs. What people typed stays out of answers and logs.
-    """
-    found: dict[str, str] = {}
-    for problem in error.errors():
-        location = [str(part) for part in problem.get("loc", ())]
-        field = ".".join(location[1:]) or ".".join(location) or "request"
-        found.setdefault(field, str(problem.get("msg", "is not valid")))
-    return found
-
-
-def _wants_html(request: Request) -> bool:
-    accept = request.headers.get("accept", "")
-    return "text/html" in accept and not request.url.path.startswith(("/api/", "/admin/api/"))
-
-
-def _error_page(request: Request, status: int, detail: str) -> Response:
-    from keepfaith.web.deps import render
-
-    return render(request, "error.html", {"status": status, "detail": detail}, status)

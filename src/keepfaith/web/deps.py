@@ -10,18 +10,17 @@ functions, so FastAPI runs them in its thread pool. ``settings``, ``ledger`` and
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from keepfaith.engine import Engine
+from keepfaith.exceptions import Forbidden, NotFound, NotSignedIn
 from keepfaith.ledger import Ledger, staff
+from keepfaith.ledger.crypto import tokens
 from keepfaith.ledger.staff import Principal, Role
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
@@ -73,7 +72,7 @@ async def tenant(tenant: str, request: Request) -> Statement:
     """The current statement of the tenant named in the URL (``/t/{tenant}/...``); 404 if none."""
     statement: Statement | None = request.app.state.statements.get(tenant)
     if statement is None:
-        raise HTTPException(404, "no such tenant")
+        raise NotFound("no such tenant")
     return statement
 
 
@@ -100,7 +99,8 @@ def caller(request: Request) -> Principal | None:
 def require_role(*roles: Role, within_tenant: bool = False) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting staff with one of ``roles`` (any role when none are given).
 
-    Anonymous callers get 401, callers with another role 403. An unsafe request signed in
+    Anonymous callers get ``NotSignedIn`` (401), callers with another role ``Forbidden``
+    (403). An unsafe request signed in
     by session cookie must also carry the CSRF token (form field or ``X-CSRF-Token``
     header), so no page elsewhere can act with a staff member's cookie; API tokens need
     none, since browsers never send them on their own.
@@ -115,15 +115,15 @@ def require_role(*roles: Role, within_tenant: bool = False) -> Callable[..., Awa
 
     async def check(request: Request, principal: Principal | None = Depends(caller)) -> Principal:
         if principal is None:
-            raise HTTPException(401, "sign in first", headers={"WWW-Authenticate": "Bearer"})
+            raise NotSignedIn("sign in first")
         if principal.role not in allowed:
-            raise HTTPException(403, "your role does not allow this")
+            raise Forbidden("your role does not allow this")
         if principal.tenant is not None:
             tenant = request.path_params.get("tenant")
             if tenant is None and roles and not within_tenant:
-                raise HTTPException(403, "your account is for one tenant only")
+                raise Forbidden("your account is for one tenant only")
             if tenant is not None and not principal.may_act_for(tenant):
-                raise HTTPException(403, "your account is not for this tenant")
+                raise Forbidden("your account is not for this tenant")
         if principal.kind == "user" and request.method in UNSAFE_METHODS:
             await verify_csrf(request)
         return principal
@@ -139,26 +139,25 @@ def _csrf_for(request: Request, nonce: str) -> str:
     # the sign-in page, then planted as a cookie by a sibling subdomain) do not work
     # with a signed-in staff member's session.
     session = request.cookies.get(SESSION_COOKIE, "")
-    key = settings_of(request).secret_key.encode()
-    message = f"csrf:{nonce}:{session}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return tokens.keyed_digest(settings_of(request).secret_key, "csrf", f"{nonce}:{session}")
 
 
 def csrf_token(request: Request) -> str:
     """The CSRF token for this browser's forms, minting the cookie it is tied to if needed.
 
-    The cookie holds a random nonce; the token is its HMAC under the secret key, so a
-    page on another site can neither read nor forge it. ``render`` sets a new cookie.
+    The cookie holds a random nonce; the token is its keyed digest under the secret key,
+    so a page on another site can neither read nor forge it. ``render`` sets a new cookie.
     """
     nonce = request.cookies.get(CSRF_COOKIE) or getattr(request.state, "csrf_nonce", None)
     if not nonce:
-        nonce = secrets.token_urlsafe(24)
+        nonce = tokens.random_token()
         request.state.csrf_nonce = nonce
     return _csrf_for(request, nonce)
 
 
 async def verify_csrf(request: Request) -> None:
-    """Refuse (403) an unsafe request whose form field or header lacks the right CSRF token."""
+    """Refuse (``Forbidden``) an unsafe request whose form field or header lacks the right
+    CSRF token."""
     nonce = request.cookies.get(CSRF_COOKIE)
     sent = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
@@ -166,8 +165,8 @@ async def verify_csrf(request: Request) -> None:
     ):
         value = (await request.form()).get(CSRF_FIELD)
         sent = value if isinstance(value, str) else None
-    if not nonce or not sent or not hmac.compare_digest(sent, _csrf_for(request, nonce)):
-        raise HTTPException(403, "the form has expired or came from another site: reload it")
+    if not nonce or not sent or not tokens.matches(sent, _csrf_for(request, nonce)):
+        raise Forbidden("the form has expired or came from another site: reload it")
 
 
 # ---------------------------------------------------------------------------- pages

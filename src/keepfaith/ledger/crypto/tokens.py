@@ -80,9 +80,10 @@ def matches(sent: str, expected: str) -> bool:
     )
 
 
-def random_token(prefix: str = "") -> str:
-    """A new random token of 256 bits, URL-safe, after ``prefix``."""
-    return prefix + secrets.token_urlsafe(32)
+def random_token(prefix: str = "", *, size: int = 32) -> str:
+    """A new random token of ``size`` bytes (256 bits by default), URL-safe, after
+    ``prefix``."""
+    return prefix + secrets.token_urlsafe(size)
 
 
 def digest(token: str) -> str:

@@ -13,12 +13,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from keepfaith.exceptions import AccessDenied, Refused
+from keepfaith.exceptions import InvalidSubmission, NotSignedIn
 from keepfaith.ledger import Ledger
 from keepfaith.ledger import staff as staff_store
 from keepfaith.ledger.staff import Principal, Role
 from keepfaith.settings import Settings
 from keepfaith.web import deps
+from keepfaith.web.errors import status_of
 
 router = APIRouter(tags=["admin"])
 
@@ -53,8 +54,8 @@ def login(
         with ledger.transaction(actor="web") as tx:
             user = staff_store.authenticate(tx, email, password)
             token = staff_store.start_session(tx, user, lifetime)
-    except AccessDenied as error:
-        return deps.render(request, "login.html", {"error": str(error)}, status_code=401)
+    except NotSignedIn as error:
+        return deps.render(request, "login.html", {"error": str(error)}, status_of(error))
     response = RedirectResponse("/admin", status_code=303)
     deps.set_cookie(
         request, response, deps.SESSION_COOKIE, token, max_age=int(lifetime.total_seconds())
@@ -145,7 +146,7 @@ def add_staff(
     try:
         with ledger.transaction(actor=staff.actor) as tx:
             staff_store.create_user(tx, email, password, role, tenant=staff.tenant)
-    except Refused as error:
+    except InvalidSubmission as error:
         with ledger.reading() as tx:
             users = staff_store.users(tx, staff.tenant)
         context = {
@@ -154,5 +155,5 @@ def add_staff(
             "roles": list(Role),
             "error": str(error),
         }
-        return deps.render(request, "admin/staff.html", context, status_code=422)
+        return deps.render(request, "admin/staff.html", context, status_of(error))
     return RedirectResponse("/admin/staff", status_code=303)

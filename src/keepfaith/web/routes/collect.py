@@ -24,6 +24,7 @@ from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.statement.schema import CollectionKind, CollectionPoint
 from keepfaith.web import deps
+from keepfaith.web.errors import status_of
 from keepfaith.web.ids import is_number
 
 router = APIRouter(tags=["collection points"])
@@ -212,16 +213,9 @@ async def form_submit(
     if age == -1:
         errors["age"] = "must be a whole number of years"
     values = {k: str(v) for k, v in fields.items()}
-    if errors:
-        return _form_page(
-            request,
-            statement,
-            declared,
-            values=values,
-            errors=errors,
-            status_code=422,
-        )
     try:
+        if errors:
+            raise InvalidSubmission(errors)
         done = await run_in_threadpool(
             submit,
             ledger,
@@ -240,6 +234,6 @@ async def form_submit(
             declared,
             values=values,
             errors=refused.errors,
-            status_code=422,
+            status_code=status_of(refused),
         )
     return _form_page(request, statement, declared, done=done, status_code=201)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request
+from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
 
 from keepfaith.collect import consent as choices
 from keepfaith.collect.links import read_link_token, read_session_token
 from keepfaith.collect.receipts import receipts
-from keepfaith.exceptions import AccessDenied, InvalidSubmission, NotFound
+from keepfaith.exceptions import InvalidSubmission, InvalidToken, NotFound, NotSignedIn
 from keepfaith.ledger import Ledger, Status, Subject, consents, subjects
 from keepfaith.ledger.staff import Principal, Role
 from keepfaith.settings import Settings
@@ -43,9 +43,9 @@ def _subject(ledger: Ledger, tenant: str, subject_id: str) -> Subject:
         with ledger.reading() as tx:
             subject = subjects.get(tx, tenant, int(subject_id))
     except (ValueError, NotFound):
-        raise AccessDenied("the link is not valid") from None
+        raise InvalidToken("the link is not valid") from None
     if subject.status is Status.DELETED:
-        raise AccessDenied("the link is not valid")
+        raise InvalidToken("the link is not valid")
     return subject
 
 
@@ -57,22 +57,18 @@ def person(
 ) -> Subject:
     """The person calling: a link token in ``Authorization: Bearer``, or the session cookie.
 
-    Anyone else gets 401; a forged, altered or expired token 401 as well.
+    Anyone else is ``NotSignedIn`` (401); a forged, altered or expired token too.
     """
     authorization = request.headers.get("authorization", "")
     cookie = request.cookies.get(person_cookie(statement.id))
-    try:
-        if authorization[:7].lower() == "bearer ":
-            token = authorization[7:].strip()
-            subject_id = read_link_token(settings.secret_key, statement.id, token)
-        elif cookie:
-            subject_id = read_session_token(settings.secret_key, statement.id, cookie)
-        else:
-            raise AccessDenied("open the link we sent you, or sign in")
-        subject = _subject(ledger, statement.id, subject_id)
-    except AccessDenied as error:
-        raise HTTPException(401, str(error), headers={"WWW-Authenticate": "Bearer"}) from None
-    return with_gpc(request, ledger, subject)
+    if authorization[:7].lower() == "bearer ":
+        token = authorization[7:].strip()
+        subject_id = read_link_token(settings.secret_key, statement.id, token)
+    elif cookie:
+        subject_id = read_session_token(settings.secret_key, statement.id, cookie)
+    else:
+        raise NotSignedIn("open the link we sent you, or sign in")
+    return with_gpc(request, ledger, _subject(ledger, statement.id, subject_id))
 
 
 def with_gpc(request: Request, ledger: Ledger, subject: Subject) -> Subject:

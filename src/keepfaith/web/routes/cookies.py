@@ -24,6 +24,7 @@ from keepfaith.ledger import Ledger
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.web import deps
+from keepfaith.web.errors import error_response
 
 router = APIRouter(tags=["cookies"])
 
@@ -78,9 +79,10 @@ def record_consent(
     statement: Statement = Depends(deps.tenant),
     ledger: Ledger = Depends(deps.ledger),
     settings: Settings = Depends(deps.settings),
-) -> JSONResponse:
+) -> Response:
     """Every purpose behind each optional category gets a consent event; ``Sec-GPC: 1``
-    counts as Global Privacy Control. A bad identifier, category or version gets 400."""
+    counts as Global Privacy Control. A bad identifier, category or version gets 422,
+    with the site's CORS headers so the banner can read why."""
     try:
         recorded = record_cookie_choice(
             ledger,
@@ -93,8 +95,7 @@ def record_consent(
             policy_url=str(request.url_for("current", tenant=statement.id)),
         )
     except InvalidSubmission as error:
-        refused = {"detail": str(error), "errors": error.errors}
-        return JSONResponse(refused, status_code=400, headers=_cors(request, statement))
+        return error_response(request, error, headers=_cors(request, statement))
     body: dict[str, Any] = {
         "visitor": recorded.visitor,
         "receipt_id": recorded.receipt_id,

@@ -24,13 +24,14 @@ from keepfaith.collect.links import (
     read_session_token,
     session_token,
 )
-from keepfaith.exceptions import AccessDenied, InvalidSubmission, Refused
+from keepfaith.exceptions import InvalidSubmission, KeepfaithError, NotSignedIn, Refused
 from keepfaith.ledger import ConsentMethod, Ledger, Subject, subjects
 from keepfaith.ledger.staff import Principal, Role
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.statement.schema import Handling
 from keepfaith.web import deps
+from keepfaith.web.errors import status_of
 from keepfaith.web.ids import IdPath, is_id
 from keepfaith.web.routes.consent import (
     _subject,
@@ -66,7 +67,7 @@ def _current_person(request: Request, statement: Statement, ledger: Ledger) -> S
     try:
         subject_id = read_session_token(deps.settings_of(request).secret_key, statement.id, cookie)
         return with_gpc(request, ledger, _subject(ledger, statement.id, subject_id))
-    except AccessDenied:
+    except NotSignedIn:
         return None
 
 
@@ -77,15 +78,24 @@ def _page(
     subject: Subject | None,
     *,
     message: str | None = None,
-    errors: dict[str, str] | None = None,
-    status_code: int = 200,
+    refused: KeepfaithError | None = None,
 ) -> HTMLResponse:
+    """The privacy center page, with a message, or showing why a change was refused
+    (beside each field, with the status ``keepfaith.web.errors`` gives the refusal)."""
+    errors: dict[str, str] = {}
+    status_code = 200
+    if refused is not None:
+        status_code = status_of(refused)
+        if isinstance(refused, InvalidSubmission):
+            errors = refused.errors
+        else:
+            message = str(refused)
     context: dict[str, Any] = {
         "statement": statement,
         "home": _home(statement),
         "offers_login": accounts.offers_login(statement),
         "message": message,
-        "errors": errors or {},
+        "errors": errors,
         "subject": subject,
     }
     if subject is not None:
@@ -113,8 +123,8 @@ def privacy_center(
         try:
             subject_id = read_link_token(settings.secret_key, statement.id, token)
             subject = _subject(ledger, statement.id, subject_id)
-        except AccessDenied as error:
-            return _page(request, statement, ledger, None, message=str(error), status_code=401)
+        except NotSignedIn as error:
+            return _page(request, statement, ledger, None, refused=error)
         return _signed_in(request, statement, with_gpc(request, ledger, subject))
     return _page(request, statement, ledger, _current_person(request, statement, ledger))
 
@@ -166,8 +176,8 @@ def person_login(
 ) -> Response:
     try:
         subject = accounts.sign_in(ledger, statement, settings.secret_key, email, password)
-    except AccessDenied as error:
-        return _page(request, statement, ledger, None, message=str(error), status_code=401)
+    except NotSignedIn as error:
+        return _page(request, statement, ledger, None, refused=error)
     return _signed_in(request, statement, subject)
 
 
@@ -189,7 +199,7 @@ def person_password(
     try:
         accounts.set_password(ledger, statement, settings.secret_key, subject, email, password)
     except InvalidSubmission as refused:
-        return _page(request, statement, ledger, subject, errors=refused.errors, status_code=422)
+        return _page(request, statement, ledger, subject, refused=refused)
     return _page(request, statement, ledger, subject, message="Your password is set.")
 
 
@@ -216,10 +226,8 @@ async def person_profile(
     try:
         if changes:
             accounts.edit_profile(ledger, statement, subject, changes)
-    except InvalidSubmission as refused:
-        return _page(request, statement, ledger, subject, errors=refused.errors, status_code=422)
     except Refused as refused:
-        return _page(request, statement, ledger, subject, message=str(refused), status_code=409)
+        return _page(request, statement, ledger, subject, refused=refused)
     return _page(request, statement, ledger, subject, message="Your profile is saved.")
 
 

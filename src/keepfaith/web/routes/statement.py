@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from keepfaith.exceptions import NotFound
 from keepfaith.ledger import Ledger, statements
 from keepfaith.statement import Statement
 from keepfaith.statement.render import render_html
@@ -67,11 +66,8 @@ def past_version(
     statement: Statement = Depends(deps.tenant),
     ledger: Ledger = Depends(deps.ledger),
 ) -> HTMLResponse:
-    try:
-        with ledger.reading() as tx:
-            past = statements.get(tx, statement.id, version)
-    except NotFound:
-        raise HTTPException(404, "no such version") from None
+    with ledger.reading() as tx:
+        past = statements.get(tx, statement.id, version)
     return statement_page(request, past)
 
 

@@ -1,7 +1,7 @@
 """Staff access: users with roles, their sessions, and API tokens.
 
 Revision ID: 0003_staff
-Revises: 0001_ledger
+Revises: 0002_statistics
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_staff"
-down_revision = "0001_ledger"
+down_revision = "0002_statistics"
 branch_labels = None
 depends_on = None
 

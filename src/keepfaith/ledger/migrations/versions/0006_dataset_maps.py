@@ -1,7 +1,7 @@
 """Dataset maps: the reviewed map of each company database, per tenant.
 
-Revision ID: 0030_dataset_maps
-Revises: 0001_ledger
+Revision ID: 0006_dataset_maps
+Revises: 0005_staff_tenant
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0030_dataset_maps"
-down_revision = "0001_ledger"
+revision = "0006_dataset_maps"
+down_revision = "0005_staff_tenant"
 branch_labels = None
 depends_on = None
 

@@ -5,8 +5,8 @@ decision asked about an earlier time is still answered as it was then. Existing 
 with ``gpc`` set keep ``NULL``: they objected at a time nobody recorded, and are refused
 at any time.
 
-Revision ID: 0020_subject_gpc_at
-Revises: 0001_ledger
+Revision ID: 0010_subject_gpc_at
+Revises: 0009_jobs
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import sqlite3
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0020_subject_gpc_at"
-down_revision = "0001_ledger"
+revision = "0010_subject_gpc_at"
+down_revision = "0009_jobs"
 branch_labels = None
 depends_on = None
 

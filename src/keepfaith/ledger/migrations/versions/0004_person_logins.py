@@ -1,7 +1,7 @@
 """People's privacy-center sign-in: a login digest and a password hash per subject.
 
-Revision ID: 0009_person_logins
-Revises: 0001_ledger
+Revision ID: 0004_person_logins
+Revises: 0003_staff
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_person_logins"
-down_revision = "0001_ledger"
+revision = "0004_person_logins"
+down_revision = "0003_staff"
 branch_labels = None
 depends_on = None
 

@@ -2,15 +2,17 @@
 
 Decisions are a pure function of a compiled statement and a ``SubjectState``; the
 snapshot holds everything that function reads (status, child flag, consent per choice,
-GPC, the purposes each category was collected for and where, holds) and nothing else:
-no personal values.
+GPC and Do Not Track, jurisdiction, restriction, the purposes each category was
+collected for and where, holds) and nothing else: no personal values. ``load_state``
+reads one subject; ``load_states`` reads every subject of a range of ids with the same
+query, for rebuilding what is derived from them (``keepfaith.ledger.allowances``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,11 +20,10 @@ import sqlalchemy as sa
 
 from keepfaith.clock import utc, utcnow
 from keepfaith.exceptions import NotFound
-from keepfaith.ledger.consents import consent_events
-from keepfaith.ledger.holds import holds
-from keepfaith.ledger.records import collected_for, records
+
+# Modules, not their tables: each of them refreshes allowances, which reads snapshots.
+from keepfaith.ledger import consents, holds, records, subjects
 from keepfaith.ledger.rows import ConsentKind, ConsentState, Status
-from keepfaith.ledger.subjects import subjects
 
 # The enum members under short names: the rules compare with them in their hottest path.
 GIVEN = ConsentState.GIVEN
@@ -110,74 +111,94 @@ def _null(kind: sa.types.TypeEngine[Any]) -> sa.ColumnElement[Any]:
     return sa.cast(sa.null(), kind)
 
 
-@functools.cache
-def snapshot_query(with_tenant: bool) -> sa.CompoundSelect[Any]:
-    """One UNION ALL query returning every row the snapshot needs, tagged by kind.
+Condition = sa.ColumnElement[bool]
 
-    Built once (per form) with bound parameters ``subject_id`` and ``tenant``, so that
-    SQLAlchemy's statement cache serves every later call without rebuilding it.
+
+def _one(column: sa.ColumnElement[Any]) -> Condition:
+    return column == sa.bindparam("subject_id", type_=sa.BigInteger())
+
+
+def _range(column: sa.ColumnElement[Any]) -> Condition:
+    low = sa.bindparam("low", type_=sa.BigInteger())
+    return column.between(low, sa.bindparam("high", type_=sa.BigInteger()))
+
+
+@functools.cache
+def snapshot_query(with_tenant: bool, many: bool = False) -> sa.CompoundSelect[Any]:
+    """One UNION ALL query returning every row the snapshot needs, tagged by kind and
+    by subject (``sid``).
+
+    For one subject (bound ``subject_id``, and ``tenant`` when ``with_tenant``), or for
+    every subject with an id from ``low`` to ``high`` (``many``). Built once per form,
+    so that SQLAlchemy's statement cache serves every later call without rebuilding it.
     """
-    subject_id = sa.bindparam("subject_id", type_=sa.BigInteger())
+    mine: Callable[[sa.ColumnElement[Any]], Condition] = _range if many else _one
+    s, r, cf = subjects.subjects, records.records, records.collected_for
+    e, h = consents.consent_events, holds.holds
     text, number, when = sa.String(), sa.Integer(), sa.DateTime(timezone=True)
     flags = (
-        sa.case((subjects.c.known_child, 1), else_=0)
-        + sa.case((subjects.c.gpc, 2), else_=0)
-        + sa.case((subjects.c.restricted_at.is_not(None), 4), else_=0)
-        + sa.func.coalesce(subjects.c.age_under, 0) * 8
+        sa.case((s.c.known_child, 1), else_=0)
+        + sa.case((s.c.gpc, 2), else_=0)
+        + sa.case((s.c.restricted_at.is_not(None), 4), else_=0)
+        + sa.func.coalesce(s.c.age_under, 0) * 8
     )
     subject = sa.select(
+        s.c.id.label("sid"),
         sa.literal("s", text).label("tag"),
-        subjects.c.tenant.label("v1"),
-        subjects.c.kind.label("v2"),
-        subjects.c.statement_version.label("v3"),
-        subjects.c.status.label("v4"),
-        subjects.c.jurisdiction.label("v5"),
+        s.c.tenant.label("v1"),
+        s.c.kind.label("v2"),
+        s.c.statement_version.label("v3"),
+        s.c.status.label("v4"),
+        s.c.jurisdiction.label("v5"),
         flags.label("num"),
-        subjects.c.gpc_at.label("moment"),
-        subjects.c.dnt_at.label("moment2"),
-    ).where(subjects.c.id == subject_id)
+        s.c.gpc_at.label("moment"),
+        s.c.dnt_at.label("moment2"),
+    ).where(mine(s.c.id))
     if with_tenant:
-        subject = subject.where(subjects.c.tenant == sa.bindparam("tenant", type_=sa.String()))
+        subject = subject.where(s.c.tenant == sa.bindparam("tenant", type_=sa.String()))
     stated = (
         sa.select(
+            r.c.subject_id,
             sa.literal("r", text),
-            records.c.category,
-            collected_for.c.purpose,
-            records.c.collection_point,
+            r.c.category,
+            cf.c.purpose,
+            r.c.collection_point,
             _null(text),
             _null(text),
             _null(number),
             _null(when),
             _null(when),
         )
-        .select_from(records.outerjoin(collected_for, collected_for.c.record_id == records.c.id))
-        .where(records.c.subject_id == subject_id)
+        .select_from(r.outerjoin(cf, cf.c.record_id == r.c.id))
+        .where(mine(r.c.subject_id))
     )
     events = sa.select(
+        e.c.subject_id,
         sa.literal("c", text),
-        consent_events.c.choice,
-        consent_events.c.kind,
+        e.c.choice,
+        e.c.kind,
         _null(text),
         _null(text),
         _null(text),
-        sa.cast(consent_events.c.id, number),
-        consent_events.c.at,
+        sa.cast(e.c.id, number),
+        e.c.at,
         _null(when),
     ).where(
-        consent_events.c.subject_id == subject_id,
-        consent_events.c.counts | (consent_events.c.kind == ConsentKind.NOTIFIED.value),
+        mine(e.c.subject_id),
+        e.c.counts | (e.c.kind == ConsentKind.NOTIFIED.value),
     )
     held = sa.select(
+        h.c.subject_id,
         sa.literal("h", text),
-        holds.c.reason,
+        h.c.reason,
         _null(text),
         _null(text),
         _null(text),
         _null(text),
-        sa.cast(holds.c.id, number),
-        holds.c.until,
+        sa.cast(h.c.id, number),
+        h.c.until,
         _null(when),
-    ).where(holds.c.subject_id == subject_id, holds.c.released_at.is_(None))
+    ).where(mine(h.c.subject_id), h.c.released_at.is_(None))
     return sa.union_all(subject, stated, events, held)
 
 
@@ -193,13 +214,31 @@ def load_state(
     """
     query = snapshot_query(tenant is not None)
     rows = connection.execute(query, {"subject_id": subject_id, "tenant": tenant}).all()
-    head = next((row for row in rows if row.tag == "s"), None)
-    if head is None:
+    if not any(row.tag == "s" for row in rows):
         where = f" in tenant {tenant!r}" if tenant is not None else ""
         raise NotFound(f"no subject {subject_id}{where}")
+    return _state(subject_id, rows, as_of)
+
+
+def load_states(
+    connection: sa.Connection, low: int, high: int, as_of: dt.datetime | None = None
+) -> list[SubjectState]:
+    """The snapshots of every subject with an id from ``low`` to ``high``, by id, read
+    with one query."""
+    rows = connection.execute(snapshot_query(False, many=True), {"low": low, "high": high})
+    by_subject: dict[int, list[Any]] = {}
+    for row in rows:
+        by_subject.setdefault(int(row.sid), []).append(row)
+    found = (sid for sid, mine in by_subject.items() if any(r.tag == "s" for r in mine))
+    return [_state(sid, by_subject[sid], as_of) for sid in sorted(found)]
+
+
+def _state(subject_id: int, rows: Sequence[Any], as_of: dt.datetime | None) -> SubjectState:
+    """The snapshot a subject's rows of ``snapshot_query`` describe."""
+    head = next(row for row in rows if row.tag == "s")
     collected: dict[str, set[str]] = {}
     points: dict[str, set[str]] = {}
-    events: list[tuple[dt.datetime, int, str, str]] = []
+    events: list[tuple[dt.datetime, int, str, ConsentState]] = []
     notified: dict[str, dt.datetime] = {}
     held: list[tuple[str, dt.datetime | None]] = []
     for row in rows:
@@ -218,7 +257,7 @@ def load_state(
                 )
         elif row.tag == "h":
             held.append((row.v1, utc(row.moment) if row.moment is not None else None))
-    history: dict[str, list[tuple[dt.datetime, str]]] = {}
+    history: dict[str, list[tuple[dt.datetime, ConsentState]]] = {}
     for at, _id, choice, state in sorted(events):
         history.setdefault(choice, []).append((at, state))
     return SubjectState(
@@ -239,6 +278,10 @@ def load_state(
         notified=notified,
         collected={c: frozenset(p) for c, p in collected.items()},
         points={c: frozenset(p) for c, p in points.items()},
-        holds=tuple(held),
+        holds=tuple(sorted(held, key=_hold_order)),
         as_of=as_of,
     )
+
+
+def _hold_order(hold: tuple[str, dt.datetime | None]) -> tuple[str, dt.datetime]:
+    return (hold[0], hold[1] or dt.datetime.max.replace(tzinfo=dt.UTC))

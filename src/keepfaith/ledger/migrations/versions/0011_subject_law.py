@@ -2,8 +2,8 @@
 asked to restrict processing, a Do Not Track signal, and an age they are known to be
 under (16: selling their data needs an opt-in).
 
-Revision ID: 0021_subject_law
-Revises: 0020_subject_gpc_at
+Revision ID: 0011_subject_law
+Revises: 0010_subject_gpc_at
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import sqlite3
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021_subject_law"
-down_revision = "0020_subject_gpc_at"
+revision = "0011_subject_law"
+down_revision = "0010_subject_gpc_at"
 branch_labels = None
 depends_on = None
 

@@ -5,8 +5,8 @@ procrastinate's schema is the one its installed version ships (``schema.sql``), 
 in the ledger's schema. A procrastinate upgrade that changes its schema comes with a new
 revision here applying procrastinate's own migration files.
 
-Revision ID: 0012_jobs
-Revises: 0011_sealed_audit
+Revision ID: 0009_jobs
+Revises: 0008_sealed_audit
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_jobs"
-down_revision = "0011_sealed_audit"
+revision = "0009_jobs"
+down_revision = "0008_sealed_audit"
 branch_labels = None
 depends_on = None
 

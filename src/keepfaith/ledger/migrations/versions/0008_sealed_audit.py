@@ -5,8 +5,8 @@ Entries already written keep their content and position and join the lane
 old chain rule until the first seal covers them. The downgrade rebuilds the old chain
 (unkeyed SHA-256, positions renumbered 1..n) from whatever entries there are.
 
-Revision ID: 0011_sealed_audit
-Revises: 0001_ledger
+Revision ID: 0008_sealed_audit
+Revises: 0007_allowances
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_sealed_audit"
-down_revision = "0001_ledger"
+revision = "0008_sealed_audit"
+down_revision = "0007_allowances"
 branch_labels = None
 depends_on = None
 

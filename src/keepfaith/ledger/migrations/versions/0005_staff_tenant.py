@@ -2,8 +2,8 @@
 
 ``NULL`` means every tenant, so existing users and tokens keep the access they had.
 
-Revision ID: 0010_staff_tenant
-Revises: 0003_staff
+Revision ID: 0005_staff_tenant
+Revises: 0004_person_logins
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import sqlite3
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_staff_tenant"
-down_revision = "0003_staff"
+revision = "0005_staff_tenant"
+down_revision = "0004_person_logins"
 branch_labels = None
 depends_on = None
 

@@ -36,12 +36,12 @@ import sqlalchemy as sa
 
 from keepfaith.collect.links import link_token
 from keepfaith.engine import Decision, Engine
-from keepfaith.engine.state import GIVEN
 from keepfaith.exceptions import KeepfaithError, NotFound, Refused
 from keepfaith.jobs import Context, task
 from keepfaith.ledger import Ledger, Subject, Transaction, records, statements
 from keepfaith.ledger import messages as rows
 from keepfaith.ledger.messages import EVERY_PURPOSE, campaigns, messages
+from keepfaith.ledger.rows import ConsentState
 from keepfaith.messaging import addresses, compose, links, templates
 from keepfaith.messaging.outbox import EMAIL, NAME, SEND, decide_for_address, engine_for
 from keepfaith.messaging.smtp import Connection, Reply, SMTPFailure
@@ -302,7 +302,7 @@ class _Run:
         names = [r.value for r in held if r.category == NAME and r.value]
         if names and self.engine.decide(state, row.purpose, NAME).allowed:
             values["name"] = names[-1]
-        given = state.consent.get(row.purpose) == GIVEN
+        given = state.consent.get(row.purpose) == ConsentState.GIVEN
         given_at = state.changed_at(row.purpose, None) if given else None
         return decision, values, addresses.checked(emails[-1]), given_at, purpose
 

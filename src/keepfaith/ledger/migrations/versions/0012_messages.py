@@ -1,7 +1,7 @@
 """Messages: the outbox, campaigns, the suppression list, replies and referrals.
 
-Revision ID: 0040_messages
-Revises: 0001_ledger
+Revision ID: 0012_messages
+Revises: 0011_subject_law
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0040_messages"
-down_revision = "0001_ledger"
+revision = "0012_messages"
+down_revision = "0011_subject_law"
 branch_labels = None
 depends_on = None
 

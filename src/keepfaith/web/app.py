@@ -166,9 +166,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             description=app.description,
             routes=app.routes,
         )
-        schemas = description.get("components", {}).get("schemas", {})
-        if "HTTPValidationError" in schemas:
-            schemas["HTTPValidationError"] = INVALID_REQUEST_SCHEMA
-            schemas.pop("ValidationError", None)
+        schemas = description.setdefault("components", {}).setdefault("schemas", {})
+        schemas["HTTPValidationError"] = INVALID_REQUEST_SCHEMA
+        schemas.pop("ValidationError", None)
         app.openapi_schema = description
     return app.openapi_schema

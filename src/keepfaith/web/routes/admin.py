@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from keepfaith.exceptions import InvalidSubmission, NotSignedIn
@@ -18,10 +18,10 @@ from keepfaith.ledger import Ledger
 from keepfaith.ledger import staff as staff_store
 from keepfaith.ledger.staff import Principal, Role
 from keepfaith.settings import Settings
-from keepfaith.web import deps
+from keepfaith.web import deps, guard
 from keepfaith.web.errors import status_of
 
-router = APIRouter(tags=["admin"])
+router = guard.router(tags=["admin"])
 
 anyone = deps.require_role()
 staff_manager = deps.require_role(Role.OWNER, within_tenant=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import Body, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -23,11 +23,11 @@ from keepfaith.ledger import Ledger
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.statement.schema import CollectionKind, CollectionPoint
-from keepfaith.web import deps
+from keepfaith.web import deps, guard
 from keepfaith.web.errors import status_of
 from keepfaith.web.ids import is_number
 
-router = APIRouter(tags=["collection points"])
+router = guard.router(tags=["collection points"])
 
 AGE_INPUT = "_age"
 """The HTML form's age input; a leading underscore cannot clash with a declared field."""

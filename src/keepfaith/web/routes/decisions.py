@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from pydantic import BaseModel, Field
 
 from keepfaith.engine import Engine
 from keepfaith.ledger.staff import Principal
 from keepfaith.statement import Statement
-from keepfaith.web import deps
+from keepfaith.web import deps, guard
 from keepfaith.web.ids import IdField
 
-router = APIRouter(tags=["decisions"])
+router = guard.router(tags=["decisions"])
 anyone = deps.require_role()
 
 

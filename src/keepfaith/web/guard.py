@@ -18,13 +18,13 @@ really send, so the description a client reads is the service it gets.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
 from starlette.responses import Response
 
 from keepfaith.exceptions import InvalidSubmission
@@ -37,18 +37,18 @@ GUARD = "keepfaith_guard"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-class Problem(BaseModel):
-    """Why a request was refused (401, 403, 404, 409, 413, 429)."""
+def _refusal(description: str, schema: str) -> dict[str, Any]:
+    """A refusal as sent: JSON for machines, the error page for a browser."""
+    return {
+        "description": description,
+        "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}},
+            "text/html": {"schema": {"type": "string"}},
+        },
+    }
 
-    detail: str
 
-
-INVALID = {
-    "description": "Refused by field: the reason by field, never the submitted value",
-    "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/HTTPValidationError"}}
-    },
-}
+INVALID = _refusal("Refused by field: the reason by field, never the value", "HTTPValidationError")
 """The 422 answer; ``keepfaith.web.app`` describes ``HTTPValidationError`` as sent."""
 
 
@@ -87,19 +87,24 @@ class GuardedRoute(APIRoute):
         found: dict[int | str, dict[str, Any]] = {}
         unsafe = bool((self.methods or set()) & UNSAFE)
         if self.guard is not None:
-            found[401] = {"model": Problem, "description": "No credentials, or wrong ones"}
+            found[401] = _refusal("No credentials, or wrong ones", "Problem")
         if self.guard is not None or _uses(self.dependant, "verify_csrf"):
-            found[403] = {"model": Problem, "description": "Not allowed: role, tenant or CSRF"}
+            found[403] = _refusal("Not allowed: role, tenant or CSRF token", "Problem")
         if self.param_convertors:
-            found[404] = {"model": Problem, "description": "No such tenant or item"}
+            found[404] = _refusal("No such tenant or item", "Problem")
         if self.param_convertors or self.query_names or self.body_field or unsafe:
             found[422] = INVALID
         if unsafe:
-            found[413] = {"model": Problem, "description": "The body is too large"}
+            found[413] = _refusal("The body is too large", "Problem")
+        if unsafe and not STAFF_ONLY.match(self.path):  # rate-limited per address
+            found[429] = _refusal("Too many requests: wait Retry-After seconds", "Problem")
         return found
 
 
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+STAFF_ONLY = re.compile(r"^/(admin(/|$)|api/t/[^/]+/decisions$)")
+"""Paths that need staff credentials anyway, so the public-write rate limit skips them."""
 
 
 def router(**options: Any) -> APIRouter:

@@ -86,6 +86,23 @@ def test_a_nul_or_lone_surrogate_in_a_json_field_is_a_field_error(
     assert _stored(app) == 0
 
 
+@pytest.mark.parametrize("bad", ["4111\x001111", "4111 \ud800"])
+def test_a_card_number_the_encryption_cannot_encode_is_a_field_error(
+    client: httpx.Client, app: FastAPI, bad: str
+) -> None:
+    """The card is a sensitive category, encrypted at rest: a lone surrogate used to fail
+    in the encryption (500); now it never gets there, on either database."""
+    fields = {"name": "Ann", "card": bad, "billing_address": "1 Main St", "email": "a@example.com"}
+    answer = client.post(
+        "/api/t/parature/collect/order",
+        content=_json({"fields": fields}),
+        headers={"content-type": "application/json"},
+    )
+    assert answer.status_code == 422, answer.text
+    assert set(answer.json()["errors"]) == {"fields.card"}
+    assert _stored(app) == 0
+
+
 @pytest.mark.parametrize("bad", ["\x00", "\ud800"])
 def test_a_bad_key_names_its_object_never_itself(client: httpx.Client, bad: str) -> None:
     body = {"fields": {f"name{bad}": "Ann"}}

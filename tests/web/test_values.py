@@ -6,15 +6,19 @@ Before ``keepfaith.collect.values`` an email without ``@``, one carrying a heade
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 
 from keepfaith.ledger.records import records
-from tests.conftest import PARATURE_CONTACT
+from keepfaith.ledger.staff import Role
+from tests.conftest import EXAMPLES, PARATURE_CONTACT
 from tests.web.conftest import form_token
 
+ESTARA = EXAMPLES / "estara" / "statement.yaml"
 CONTACT = "/api/t/parature/collect/contact_form"
 JOBS = "/api/t/parature/collect/job_application"
 
@@ -98,3 +102,24 @@ def test_the_html_form_shows_the_reason_beside_the_field(client: httpx.Client) -
     answer = client.post("/t/parature/forms/contact_form", data=posted)
     assert answer.status_code == 422
     assert "must be an email address" in answer.text
+
+
+def test_a_correction_is_checked_by_kind_too(
+    make_app: Callable[..., FastAPI],
+    make_client: Callable[..., httpx.Client],
+    api_token: Callable[..., str],
+) -> None:
+    app = make_app((ESTARA,))
+    client = make_client(app)
+    sent = {"fields": {"name": "Bob", "email": "bob@example.com", "message": "Hello"}}
+    subject = client.post("/api/t/estara/collect/contact_us", json=sent).json()["subject"]
+    staff = {"Authorization": f"Bearer {api_token(Role.SUPPORT_AGENT, app)}"}
+    base = f"/admin/api/t/estara/subjects/{subject}"
+    held = {e["category"]: e["record"] for e in client.get(f"{base}/profile", headers=staff).json()}
+    email = str(held["user.contact.email"])
+    wrong = {"records": {email: "bob@example.com\r\nBcc: all@example.com"}}
+    refused = client.post(f"{base}/corrections", json=wrong, headers=staff)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][email].startswith("must be one line")
+    kept = {e["category"]: e["value"] for e in client.get(f"{base}/profile", headers=staff).json()}
+    assert kept["user.contact.email"] == "bob@example.com"

@@ -14,9 +14,11 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from keepfaith.ledger.records import records
 from keepfaith.ledger.staff import Role
+from keepfaith.web.guard import GuardedRoute
 from tests.conftest import PARATURE_CONTACT
 from tests.web.conftest import form_token
 
@@ -183,6 +185,17 @@ def _operations(app: FastAPI) -> list[tuple[str, str]]:
 def _url(path: str, tenant: str) -> str:
     url = path.replace("{tenant}", tenant)
     return re.sub(r"\{[a-z_]+\}", "1", url)
+
+
+def test_every_route_is_guarded(app: FastAPI) -> None:
+    """A router made with ``APIRouter`` instead of ``guard.router`` would skip the gate."""
+    routes = [context.original_route for context in iter_route_contexts(app.routes)]
+    unguarded = [
+        route.path
+        for route in routes
+        if isinstance(route, APIRoute) and not isinstance(route, GuardedRoute)
+    ]
+    assert unguarded == []
 
 
 def test_the_public_operations_are_the_ones_we_mean(app: FastAPI) -> None:

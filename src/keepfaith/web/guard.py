@@ -95,6 +95,7 @@ class GuardedRoute(APIRoute):
         if self.param_convertors or self.query_names or self.body_field or unsafe:
             found[422] = INVALID
         if unsafe:
+            found[409] = _refusal("Refused by the statement or the ledger", "Problem")
             found[413] = _refusal("The body is too large", "Problem")
         if unsafe and not STAFF_ONLY.match(self.path):  # rate-limited per address
             found[429] = _refusal("Too many requests: wait Retry-After seconds", "Problem")

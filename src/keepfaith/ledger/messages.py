@@ -307,3 +307,119 @@ def set_status(
         tx.connection.execute(messages.update().where(messages.c.id == message_id).values(**values))
     if audit and changes:
         tx.audit(audit, "message", None, details={"messages": sorted(changes)})
+
+
+def addressed(tx: Transaction, message_id: int) -> tuple[Message, str | None]:
+    """The outbox row and the keyed hash of the address it went to (``None`` before it
+    was handed to the relay), for an unsubscribe or a bounce that names the message."""
+    row = tx.connection.execute(
+        sa.select(*PUBLIC_COLUMNS, messages.c.to_digest).where(messages.c.id == message_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no message {message_id}")
+    return _message(row), row.to_digest
+
+
+def is_suppressed(tx: Transaction, tenant: str, digest: str, purpose: str) -> bool:
+    """Whether this exact suppression (``purpose``, or ``*``) is already on the list."""
+    found = tx.connection.execute(
+        sa.select(suppressions.c.at).where(
+            suppressions.c.tenant == tenant,
+            suppressions.c.digest == digest,
+            suppressions.c.purpose == purpose,
+        )
+    ).first()
+    return found is not None
+
+
+def suppression_count(tx: Transaction, tenant: str) -> int:
+    """How many addresses and purposes the tenant's suppression list holds."""
+    return int(
+        tx.connection.execute(
+            sa.select(sa.func.count())
+            .select_from(suppressions)
+            .where(suppressions.c.tenant == tenant)
+        ).scalar_one()
+    )
+
+
+def mark_bounced(tx: Transaction, message_id: int, outcome: str) -> None:
+    """A message the relay accepted but the mailbox later returned."""
+    tx.connection.execute(
+        messages.update()
+        .where(messages.c.id == message_id)
+        .values(status="bounced", outcome=outcome[:500])
+    )
+    tx.audit("bounce", "message", message_id)
+
+
+# --------------------------------------------------------------------------- replies
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Mail the listener matched to a message."""
+
+    id: int
+    tenant: str
+    message_id: int | None
+    subject_id: int | None
+    kind: str
+    text: str | None
+    received_at: dt.datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "tenant": self.tenant,
+            "message": self.message_id,
+            "subject": self.subject_id,
+            "kind": self.kind,
+            "text": self.text,
+            "received_at": self.received_at.isoformat(),
+        }
+
+
+def add_reply(
+    tx: Transaction,
+    tenant: str,
+    message_id: int | None,
+    subject_id: int | None,
+    kind: str,
+    text: str | None = None,
+) -> Reply:
+    """Record a matched reply (``text`` only when it is kept for staff)."""
+    row = tx.connection.execute(
+        replies.insert()
+        .values(
+            tenant=tenant,
+            message_id=message_id,
+            subject_id=subject_id,
+            kind=kind,
+            text=text,
+            received_at=tx.now(),
+        )
+        .returning(*replies.c)
+    ).one()
+    tx.audit("reply", "message", message_id, tenant=tenant, details={"kind": kind})
+    return _reply(row)
+
+
+def replies_of(tx: Transaction, tenant: str | None = None, limit: int = 100) -> list[Reply]:
+    """The newest matched replies, newest first."""
+    query = sa.select(replies).order_by(replies.c.id.desc()).limit(limit)
+    if tenant is not None:
+        query = query.where(replies.c.tenant == tenant)
+    return [_reply(row) for row in tx.connection.execute(query)]
+
+
+def _reply(row: Any) -> Reply:
+    return Reply(
+        row.id,
+        row.tenant,
+        row.message_id,
+        row.subject_id,
+        row.kind,
+        row.text,
+        utc(row.received_at),
+    )

@@ -23,7 +23,7 @@ from keepfaith.exceptions import KeepfaithError, NotFound
 from keepfaith.ledger import Ledger
 from keepfaith.ledger import messages as outbox
 from keepfaith.ledger.staff import Principal, Role
-from keepfaith.messaging import campaigns, links, templates, unsubscribe
+from keepfaith.messaging import campaigns, links, referrals, templates, unsubscribe
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.web import deps
@@ -73,6 +73,36 @@ def unsubscribe_now(
         "action": request.url.path,
     }
     return deps.render(request, "mail/unsubscribe.html", context)
+
+
+REMOVAL = "/t/{tenant}/referrals/{token}"
+
+
+@router.get(REMOVAL, response_class=HTMLResponse, summary="A referred friend's removal page")
+async def removal_page(
+    request: Request,
+    token: str,
+    statement: Statement = Depends(deps.tenant),
+    settings: Settings = Depends(deps.settings),
+) -> HTMLResponse:
+    referrals.read_removal(settings, token)  # a forged link gets 401 here
+    context = {"statement": statement, "done": None, "action": request.url.path}
+    return deps.render(request, "mail/removal.html", context)
+
+
+@router.post(REMOVAL, response_class=HTMLResponse, summary="Remove a referred friend (EZ-03)")
+def remove_referral(
+    request: Request,
+    token: str,
+    statement: Statement = Depends(deps.tenant),
+    settings: Settings = Depends(deps.settings),
+    ledger: Ledger = Depends(deps.ledger),
+) -> HTMLResponse:
+    referrals.read_removal(settings, token)  # before any database work
+    with ledger.transaction(actor="referral removal") as tx:
+        done = referrals.remove(tx, settings, statement.id, token)
+    context = {"statement": statement, "done": done, "action": request.url.path}
+    return deps.render(request, "mail/removal.html", context)
 
 
 # ---------------------------------------------------------------------------- admin

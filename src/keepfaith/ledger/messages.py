@@ -302,9 +302,18 @@ def suppressed(
 def set_status(
     tx: Transaction, changes: Mapping[int, Mapping[str, Any]], *, audit: str | None = None
 ) -> None:
-    """Change outbox rows, each with its own values (one statement per distinct change)."""
+    """Change outbox rows, each with its own values: one ``executemany`` per set of
+    columns changed (the driver pipelines it), not a round trip per message."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for message_id, values in changes.items():
-        tx.connection.execute(messages.update().where(messages.c.id == message_id).values(**values))
+        groups.setdefault(tuple(sorted(values)), []).append({"_id": message_id, **values})
+    for names, params in groups.items():
+        statement = (
+            messages.update()
+            .where(messages.c.id == sa.bindparam("_id"))
+            .values({name: sa.bindparam(name) for name in names})
+        )
+        tx.connection.execute(statement, params)
     if audit and changes:
         tx.audit(audit, "message", None, details={"messages": sorted(changes)})
 

@@ -256,3 +256,37 @@ def test_a_bounce_marks_the_message_and_suppresses_the_address(
     with world.ledger.reading() as tx:
         assert outbox_rows.get(tx, queued.id).status == "withheld"
     assert len(world.sink.received) == 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"\x00\x00\x00",
+        b"Subject: =?utf-8?q?broken\r\n\r\n\xff\xfe body",
+        b"Subject: " + b"x" * 100_000 + b"\r\n\r\nunsubscribe",
+        b"Content-Type: multipart/mixed; boundary=\r\n\r\n--\r\n",
+        b"In-Reply-To: <1-" + b"f" * 5000 + b"@mail.keepfaith.test>\r\n\r\nunsubscribe",
+    ],
+    ids=["empty", "nul", "bad-encoding", "huge-subject", "bad-mime", "huge-token"],
+)
+def test_malformed_mail_is_answered_plainly_and_changes_nothing(mail: Mail, data: bytes) -> None:
+    from keepfaith.messaging import listen
+
+    world = mail("estara")
+    ann = subscriber(world)
+    done = listen.receive(world.ledger, world.settings, ["reply@mail.keepfaith.test"], data)
+    assert done.kind == "refused" and done.answer.startswith("550")
+    with world.ledger.reading() as tx:
+        assert outbox_rows.replies_of(tx) == []
+        assert [e.kind for e in consents.history(tx, ann)] == ["given"]
+
+
+def test_a_malformed_reply_to_a_genuine_message_is_kept_not_acted_on(mail: Mail) -> None:
+    from keepfaith.messaging import listen
+
+    world = mail("estara")
+    original = newsletter(world, subscriber(world))
+    data = b"Subject: =?utf-8?b?!!!?=\r\nContent-Type: text/plain; charset=nope\r\n\r\n\xff\x00hi"
+    done = listen.receive(world.ledger, world.settings, [original.mail["Reply-To"]], data)
+    assert done.kind == "kept" and done.answer.startswith("250")

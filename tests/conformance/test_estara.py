@@ -302,3 +302,42 @@ def test_ES_07_log_aggregates_cannot_be_joined_to_anyone(database_url: str, tmp_
 
 def test_ES_20_the_seal_covers_the_website_not_downloaded_software() -> None:
     assert_told(STATEMENT, "ES-20", "Software downloaded from the Site")
+
+
+def test_ES_15_a_reply_saying_unsubscribe_opts_out_of_the_alerts(mail: Any) -> None:
+    """A reply "Re: UNSUBSCRIBE" over SMTP to ``keepfaith mail listen`` records the
+    opt-out with its method, and the next alert is refused (and one queued is withheld)."""
+    import pytest
+
+    from keepfaith import messaging
+    from keepfaith.exceptions import NotAllowed
+    from keepfaith.ledger import messages as outbox
+    from tests.conformance.mailing import customer, send
+    from tests.messaging.test_listen import Listener, reply_to
+
+    world = mail("estara")
+    listener = Listener(world)
+    try:
+        ann = customer(world, "estara", "subscriber", "alerts_signup", "ann@example.org", "alerts")
+        alert = send(world, ann, "alerts")
+        assert alert.mail["List-Unsubscribe"] is not None
+        with world.ledger.transaction() as tx:
+            queued = messaging.queue(
+                tx, ann, "alerts", "notice", context={"title": "t", "text": "x"}
+            )
+        reply = reply_to(alert, "Re: UNSUBSCRIBE")
+        reply.replace_header("From", "forwarded-by-someone@example.net")  # From is not trusted
+        assert listener.send(reply, alert.mail["Reply-To"]) == {}
+    finally:
+        listener.stop()
+    with world.ledger.reading() as tx:
+        withdrawn = [e for e in consents.history(tx, ann) if e.kind == "withdrawn"]
+        assert [(e.choice, e.method) for e in withdrawn] == [("alerts", "reply_email")]
+        assert [r.kind for r in outbox.replies_of(tx, "estara")] == ["unsubscribe"]
+    with pytest.raises(NotAllowed) as refused, world.ledger.transaction() as tx:
+        messaging.queue(tx, ann, "alerts", "notice", context={"title": "t", "text": "x"})
+    assert "ES-15" in refused.value.clauses
+    world.work()
+    with world.ledger.reading() as tx:
+        assert outbox.get(tx, queued.id).status == "withheld"
+    assert len(world.sink.received) == 1

@@ -251,3 +251,59 @@ def test_EZ_14_a_box_ticked_under_a_standing_gpc_signal_is_refused(seeds: Seeds)
         history = consent_events.history(tx, subject)
     assert [e.kind.value for e in history if e.choice == "promotions"] == ["withdrawn"]
     assert not engine.may(subject, "promotions", ["user.contact.email"]).allowed
+
+
+def test_EZ_03_a_referred_friend_gets_one_email_and_is_removed_on_request(
+    mail: object, web: object
+) -> None:
+    """The friend is kept with the referral purpose alone, gets one email whatever the
+    number of referrals, and the link in it removes them for good."""
+    import re
+
+    from keepfaith.exceptions import Refused
+    from keepfaith.messaging import referrals
+
+    world = mail("eztalks")  # type: ignore[operator]
+    client = web(world)  # type: ignore[operator]
+
+    def refer() -> referrals.Referral:
+        with world.ledger.transaction() as tx:
+            return referrals.refer(
+                tx,
+                world.settings,
+                "eztalks",
+                "referral",
+                friend="fran@example.org",
+                friend_name="Fran",
+                referrer_name="Ann",
+            )
+
+    made = refer()
+    assert refer().id == made.id
+    world.work()
+    [invite] = world.sink.wait_for(1)
+    with world.ledger.reading() as tx:
+        friend = subjects.get(tx, "eztalks", made.subject_id or 0)
+        assert {p for r in records.of(tx, friend) for p in r.purposes} == {"inform_on_request"}
+        assert referrals.programme(tx, "eztalks")["sent"] == 1
+    link = re.search(r"https://privacy\.keepfaith\.test(/t/eztalks/referrals/\S+)", invite.text)
+    assert link is not None and client.post(link.group(1)).status_code == 200
+    with world.ledger.reading() as tx:
+        assert records.of(tx, friend) == []
+        assert referrals.programme(tx, "eztalks") == {"referred": 1, "sent": 1, "removed": 1}
+    with pytest.raises(Refused):
+        refer()
+
+
+def test_EZ_08_every_promotional_email_carries_an_unsubscribe(mail: object, web: object) -> None:
+    """Promotions (opt-in) carry a working one-click unsubscribe; so does every other
+    marketing purpose the statement declares, checked message by message."""
+    from tests.conformance.mailing import assert_carries_a_working_opt_out, customer, send
+
+    world = mail("eztalks")  # type: ignore[operator]
+    client = web(world)  # type: ignore[operator]
+    ann = customer(world, "eztalks", "user", "sweepstakes", "ann@example.org", "promotions")
+    received = send(world, ann, "promotions")
+    assert_carries_a_working_opt_out(world, received, client)
+    with world.ledger.reading() as tx:
+        assert [e.kind for e in consents.history(tx, ann)] == ["given", "withdrawn"]

@@ -632,3 +632,95 @@ def test_PA_27_a_known_child_is_erased_the_trail_kept_with_the_clause(seeds: See
     assert erased and len(erased[-1].detail()["records"]) == held
     refused = engine.may(subject, "administer_account", AFFILIATE_DATA)
     assert not refused.allowed and refused.clauses == ("PA-27",)
+
+
+def test_PA_10_email_this_page_sends_once_and_keeps_no_copy_of_the_address(
+    mail: Any,
+) -> None:
+    """The friend gets the one message; afterwards no stored byte (records, outbox, jobs,
+    audit, the files themselves on SQLite) holds their address or the sender's name."""
+    from keepfaith.messaging import referrals
+    from tests.messaging.test_referrals import every_stored_byte
+
+    world = mail("parature")
+    sent = referrals.email_page(
+        world.ledger,
+        world.settings,
+        "parature",
+        "email_this_page",
+        friend="pal.onlyonce.4417@example.org",
+        sender="Quintessa Marlowe",
+        page_url="/t/parature/",
+    )
+    [arrived] = world.sink.wait_for(1)
+    assert arrived.recipients == ("pal.onlyonce.4417@example.org",)
+    assert "PA-10" in sent.clauses and sent.status == "sent"
+    stored = every_stored_byte(world.ledger).lower()
+    for needle in (b"pal.onlyonce", b"4417@", b"quintessa", b"marlowe"):
+        assert needle not in stored
+
+
+def test_PA_17_marketing_only_to_those_who_opted_in_and_admin_mail_to_the_registered(
+    mail: Any,
+) -> None:
+    """A marketing campaign reaches exactly those who opted in; administrative email
+    reaches a registered user who did not."""
+    from keepfaith.messaging import campaigns
+    from tests.conformance.mailing import customer, send
+
+    world = mail("parature")
+    opted = customer(
+        world, "parature", "customer", "registration", "yes@example.org", "marketing_email"
+    )
+    other = customer(world, "parature", "customer", "registration", "no@example.org")
+    with world.ledger.transaction() as tx:
+        started = campaigns.start(
+            tx,
+            "parature",
+            "marketing_email",
+            "notice",
+            batch_size=10,
+            context={"title": "Offers", "text": "x"},
+        )
+    assert started.queued == 1 and "PA-17" in started.clauses
+    world.work()
+    assert [r.recipients for r in world.sink.wait_for(1)] == [("yes@example.org",)]
+    admin = send(world, other, "administrative_email", {"title": "Your account", "text": "x"})
+    assert admin.recipients == ("no@example.org",) and opted.id != other.id
+
+
+def test_PA_29_opt_out_by_the_link_or_by_email_and_service_mail_continues(
+    mail: Any, web: Any
+) -> None:
+    """One person opts out by the link in the mail, another by email (a reply to the
+    List-Unsubscribe mailto address); both still get service email."""
+    from keepfaith import messaging
+    from keepfaith.exceptions import NotAllowed
+    from keepfaith.messaging import listen
+    from tests.conformance.mailing import customer, one_click, send
+
+    world = mail("parature")
+    client = web(world)
+    ann = customer(
+        world, "parature", "customer", "registration", "ann@example.org", "marketing_email"
+    )
+    bob = customer(
+        world, "parature", "customer", "registration", "bob@example.org", "marketing_email"
+    )
+    assert one_click(client, send(world, ann, "marketing_email")).status_code == 200
+    to_bob = send(world, bob, "marketing_email")
+    mailto = to_bob.mail["List-Unsubscribe"].split("<mailto:")[1].split("?")[0]
+    done = listen.receive(world.ledger, world.settings, [mailto], b"Subject: unsubscribe\r\n\r\n")
+    assert done.kind == "unsubscribe"
+    for person_ in (ann, bob):
+        with pytest.raises(NotAllowed), world.ledger.transaction() as tx:
+            messaging.queue(
+                tx, person_, "marketing_email", "notice", context={"title": "t", "text": "x"}
+            )
+        service = send(world, person_, "administrative_email", {"title": "Invoice", "text": "x"})
+        assert service.mail["List-Unsubscribe"] is None
+    with world.ledger.reading() as tx:
+        methods = {
+            e.method for p in (ann, bob) for e in consents.history(tx, p) if e.kind == "withdrawn"
+        }
+    assert methods == {"link", "reply_email"}

@@ -627,10 +627,13 @@ def _role(name: str) -> Role:
 
 def _mount_logs() -> None:
     from keepfaith.cli.logs import app as logs
+    from keepfaith.cli.mail import campaign_app, mail_app
     from keepfaith.connectors.commands import app as connectors
 
     app.add_typer(logs, name="logs")
     app.add_typer(connectors, name="connectors")
+    app.add_typer(mail_app, name="mail")
+    app.add_typer(campaign_app, name="campaign")
 
 
 _mount_logs()

@@ -33,6 +33,8 @@ ADMIN_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/admin/api/me"): EVERYONE,
     ("GET", "/admin/staff"): OWNER,
     ("POST", "/admin/staff"): OWNER,
+    ("POST", "/admin/staff/{user_id}/disable"): OWNER,
+    ("POST", "/admin/tokens/{token_id}/revoke"): OWNER,
     ("GET", "/admin/api/t/{tenant}/subjects/{subject_id}/receipts"): EVERYONE,
     ("GET", "/admin/api/t/{tenant}/subjects/{subject_id}/profile"): CORRECTORS,
     ("POST", "/admin/api/t/{tenant}/subjects/{subject_id}/corrections"): CORRECTORS,
@@ -62,7 +64,7 @@ def admin_operations(client: httpx.Client) -> list[tuple[str, str]]:
 
 def call(client: httpx.Client, method: str, template: str, **options: object) -> httpx.Response:
     path = template.replace("{tenant}", "parature").replace("{subject_id}", "1")
-    path = path.replace("{key}", "pagila")
+    path = path.replace("{key}", "pagila").replace("{user_id}", "1").replace("{token_id}", "1")
     assert "{" not in path, f"fill the parameters of {template}"
     return client.request(method, path, **options)  # type: ignore[arg-type]
 

@@ -614,6 +614,40 @@ def admin_create_token(
     typer.echo(token)
 
 
+@admin_app.command("revoke-token")
+def admin_revoke_token(
+    token_id: Annotated[int, typer.Argument(min=1, help="The token id the admin page lists.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Revoke an API token: it is refused from the next request on. Audited."""
+    from keepfaith.ledger.staff import revoke_token
+
+    try:
+        with _ledger(database_url) as ledger, ledger.transaction(actor="cli") as tx:
+            revoke_token(tx, token_id)
+    except KeepfaithError as error:
+        raise fail(error) from None
+    typer.echo(f"revoked API token {token_id}")
+
+
+@admin_app.command("disable-user")
+def admin_disable_user(
+    email: Annotated[str, typer.Argument(help="The staff member's email (their login).")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Disable a staff user: they cannot sign in, and their sessions end at once. Audited;
+    the user stays on record for the audit chain."""
+    from keepfaith.ledger.staff import disable_user, find_user
+
+    try:
+        with _ledger(database_url) as ledger, ledger.transaction(actor="cli") as tx:
+            user = find_user(tx, email)
+            disable_user(tx, user.id)
+    except KeepfaithError as error:
+        raise fail(error) from None
+    typer.echo(f"disabled staff user {user.id}")
+
+
 def _role(name: str) -> Role:
     from keepfaith.ledger.staff import Role
 

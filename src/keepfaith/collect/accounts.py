@@ -14,6 +14,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from keepfaith.collect import values
 from keepfaith.collect.redact import redact
 from keepfaith.exceptions import InvalidSubmission, NotSignedIn, Refused
 from keepfaith.ledger import Ledger, Record, Status, Subject, Transaction, logins, records, subjects
@@ -191,6 +192,12 @@ def _correct(
             for rid, value in changes.items()
             if not str(value).strip()
         }
+        for rid, value in changes.items():  # a correction is checked as a submission is
+            if rid in held and str(rid) not in errors:
+                kind = held[rid].category
+                wrong = values.problem(kind, str(value).strip(), free_text=kind in free_text)
+                if wrong is not None:
+                    errors[str(rid)] = wrong
         if errors:
             raise InvalidSubmission(errors)
         corrected = []

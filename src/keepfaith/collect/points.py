@@ -26,6 +26,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from keepfaith.collect import values as values_kind
 from keepfaith.collect.accounts import (
     CREDENTIALS_CATEGORY,
     EMAIL_CATEGORY,
@@ -64,8 +65,18 @@ DEFAULT = "default"
 AGE_CATEGORIES = ("user.demographic.age", "user.demographic.date_of_birth")
 """Fields of these categories (and their sub-categories) feed the age gate."""
 
-MAX_FIELD_LENGTH = 20_000
-"""Longest value one field may carry, in characters."""
+MAX_FIELD_LENGTH = values_kind.MAX_TEXT
+"""Longest value one field may carry, in characters (free text; one line is shorter)."""
+
+NEVER_SHOWN_AGAIN = (
+    CREDENTIALS_CATEGORY,
+    "user.financial",
+    "user.payment",
+    "user.government_id",
+    "user.health_and_medical",
+    "user.biometric",
+)
+"""Categories a form never fills back in after a refusal, whatever the statement says."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,28 @@ def collection_point(statement: Statement, point_id: str) -> CollectionPoint:
         if point.id == point_id:
             return point
     raise NotFound(f"{statement.id} declares no collection point {point_id!r}")
+
+
+def shown_again(
+    statement: Statement, point: CollectionPoint, values: Mapping[str, str]
+) -> dict[str, str]:
+    """What a refused form may fill back in: never a sensitive category (the statement's
+    or ``NEVER_SHOWN_AGAIN``) nor a password, and free text only with national-identity-
+    like numbers removed, so a page, its cache or a shoulder never shows them again."""
+    sensitive = {c.id for c in statement.categories if c.sensitive}
+    shown: dict[str, str] = {}
+    for field in point.fields:
+        value = values.get(field.name)
+        if value is None or field.category in sensitive:
+            continue
+        if any(_within(field.category, prefix) for prefix in NEVER_SHOWN_AGAIN):
+            continue
+        shown[field.name] = redact(value)[0] if field.free_text else value
+    return shown
+
+
+def _within(category: str, prefix: str) -> bool:
+    return category == prefix or category.startswith(prefix + ".")
 
 
 def submit(
@@ -129,7 +162,7 @@ def submit(
     point = collection_point(statement, point_id)
     if point.single_use:
         raise Refused(f"collection point {point.id!r} is single-use: send it through messaging")
-    values, errors = _check_fields(point, fields)
+    values, errors = _check_fields(point, fields, region)
     ticked, defaults = _check_consents(point, consents or {}, errors)
     youngest = _check_age(statement, point, values, age, at or ledger.clock(), errors)
     jurisdiction = statement.jurisdiction_of(region) if region else None
@@ -154,9 +187,10 @@ def submit(
 
 
 def _check_fields(
-    point: CollectionPoint, fields: Mapping[str, object]
+    point: CollectionPoint, fields: Mapping[str, object], region: str | None = None
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Declared, present and well-typed fields as text, and the problems by field."""
+    """Declared, present and well-typed fields as text, and the problems by field: each
+    value is checked for the kind of its category (``keepfaith.collect.values``)."""
     declared = {f.name: f for f in point.fields}
     errors: dict[str, str] = {}
     values: dict[str, str] = {}
@@ -170,8 +204,11 @@ def _check_fields(
             errors[name] = "must be text"
         elif raw is not None and str(raw).strip():
             text = str(raw).strip()
-            if len(text) > MAX_FIELD_LENGTH:
-                errors[name] = f"is longer than {MAX_FIELD_LENGTH} characters"
+            wrong = values_kind.problem(
+                field.category, text, free_text=field.free_text, region=_country(region)
+            )
+            if wrong is not None:
+                errors[name] = wrong
             elif field.category.startswith(CREDENTIALS_CATEGORY) and len(text) < MIN_PASSWORD:
                 errors[name] = f"must be at least {MIN_PASSWORD} characters"
             else:
@@ -182,6 +219,11 @@ def _check_fields(
     if not values and not errors:
         errors["fields"] = "nothing was given: fill in at least one field"
     return values, errors
+
+
+def _country(region: str | None) -> str | None:
+    """The country of an ISO 3166 region (``US-CA`` -> ``US``), for phone numbers."""
+    return region.split("-")[0].upper() if region else None
 
 
 def _check_consents(
@@ -223,6 +265,11 @@ def _check_age(
                 errors[field.name] = "must be an age in years or a date"
             else:
                 given.append((field.name, years))
+    for name, years in given:
+        wrong = values_kind.age_problem(years)
+        if wrong is not None:
+            errors[name] = wrong
+    given = [(name, years) for name, years in given if name not in errors]
     minimum = statement.children.minimum_age
     if minimum is not None:
         errors.update({name: _under_age(statement) for name, years in given if years < minimum})

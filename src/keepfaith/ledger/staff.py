@@ -272,13 +272,69 @@ def token_principal(tx: Transaction, token: str) -> Principal | None:
     return from_row(Principal, row, kind="token")
 
 
-def revoke_token(tx: Transaction, token_id: int) -> None:
-    """Revoke an API token by id; it stops working at once."""
+@dataclass(frozen=True)
+class ApiToken:
+    """An API token as staff see it: never the token itself, which is not stored."""
+
+    id: int
+    name: str
+    role: Role
+    created_at: dt.datetime
+    tenant: str | None = None
+
+
+def live_tokens(tx: Transaction, tenant: str | None = None) -> list[ApiToken]:
+    """Every unrevoked API token, oldest first; with ``tenant``, only those kept to it."""
+    query = sa.select(api_tokens).where(api_tokens.c.revoked_at.is_(None))
+    if tenant is not None:
+        query = query.where(api_tokens.c.tenant == tenant)
+    return [
+        from_row(ApiToken, row) for row in tx.connection.execute(query.order_by(api_tokens.c.id))
+    ]
+
+
+def revoke_token(tx: Transaction, token_id: int, *, tenant: str | None = None) -> None:
+    """Revoke an API token by id; it stops working at once.
+
+    With ``tenant``, only a token kept to that tenant (a tenant's owner revokes its own);
+    any other id is ``NotFound``, as is a token already revoked.
+    """
+    where = [api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None)]
+    if tenant is not None:
+        where.append(api_tokens.c.tenant == tenant)
     revoked = tx.connection.execute(
-        api_tokens.update()
-        .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
-        .values(revoked_at=tx.now())
-    )
-    if revoked.rowcount != 1:
+        api_tokens.update().where(*where).values(revoked_at=tx.now()).returning(api_tokens.c.tenant)
+    ).first()
+    if revoked is None:
         raise NotFound(f"no live API token {token_id}")
-    tx.audit("revoke", "api_token", token_id)
+    tx.audit("revoke", "api_token", token_id, tenant=revoked.tenant)
+
+
+def find_user(tx: Transaction, email: str) -> Principal:
+    """The active staff user with this email; ``NotFound`` otherwise."""
+    row = tx.connection.execute(
+        sa.select(staff_users).where(
+            staff_users.c.email == email.strip().lower(), staff_users.c.active
+        )
+    ).first()
+    if row is None:
+        raise NotFound("no active staff user with this email")
+    return _user(row)
+
+
+def disable_user(tx: Transaction, user_id: int, *, tenant: str | None = None) -> None:
+    """Disable a staff user: they cannot sign in, and their open sessions end at once.
+
+    The row stays (the audit chain names it); with ``tenant``, only a user kept to that
+    tenant. Any other id is ``NotFound``, as is a user already disabled.
+    """
+    where = [staff_users.c.id == user_id, staff_users.c.active]
+    if tenant is not None:
+        where.append(staff_users.c.tenant == tenant)
+    disabled = tx.connection.execute(
+        staff_users.update().where(*where).values(active=False).returning(staff_users.c.tenant)
+    ).first()
+    if disabled is None:
+        raise NotFound(f"no active staff user {user_id}")
+    tx.connection.execute(sa.delete(staff_sessions).where(staff_sessions.c.user_id == user_id))
+    tx.audit("disable", "staff_user", user_id, tenant=disabled.tenant)

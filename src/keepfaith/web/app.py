@@ -13,7 +13,6 @@ serving (``keepfaith serve`` does), not once per worker.
 from __future__ import annotations
 
 import importlib
-import re
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,6 +31,7 @@ from keepfaith.settings import Settings
 from keepfaith.statement import Statement, load
 from keepfaith.statement.load import declared_identity, read_text
 from keepfaith.web import errors
+from keepfaith.web.guard import STAFF_ONLY
 from keepfaith.web.security import AccessLog, BodyLimit, RateLimit, SecurityHeaders
 
 HERE = Path(__file__).parent
@@ -50,9 +50,6 @@ ROUTERS: list[str] = [
     "keepfaith.web.routes.mail",
 ]
 """Modules whose ``router`` the app includes, in order. Add an area with one line."""
-
-STAFF_ONLY = re.compile(r"^/(admin(/|$)|api/t/[^/]+/decisions$)")
-"""Paths that need staff credentials anyway, so the public-write rate limit skips them."""
 
 
 def load_statements(paths: Iterable[Path]) -> dict[str, Statement]:
@@ -158,6 +155,15 @@ INVALID_REQUEST_SCHEMA = {
 """What a refused request gets (422): field and reason, never the submitted value."""
 
 
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "type": "object",
+    "properties": {"detail": {"type": "string", "title": "Detail"}},
+    "required": ["detail"],
+}
+"""What every other refusal gets (401, 403, 404, 409, 413): the reason in words."""
+
+
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's description, with the 422 body keepfaith really sends."""
     if app.openapi_schema is None:
@@ -167,9 +173,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             description=app.description,
             routes=app.routes,
         )
-        schemas = description.get("components", {}).get("schemas", {})
-        if "HTTPValidationError" in schemas:
-            schemas["HTTPValidationError"] = INVALID_REQUEST_SCHEMA
-            schemas.pop("ValidationError", None)
+        schemas = description.setdefault("components", {}).setdefault("schemas", {})
+        schemas["HTTPValidationError"] = INVALID_REQUEST_SCHEMA
+        schemas["Problem"] = PROBLEM_SCHEMA
+        schemas.pop("ValidationError", None)
         app.openapi_schema = description
     return app.openapi_schema

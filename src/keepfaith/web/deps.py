@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from keepfaith.engine import Engine
 from keepfaith.exceptions import Forbidden, NotFound, NotSignedIn
@@ -24,6 +25,7 @@ from keepfaith.ledger.crypto import tokens
 from keepfaith.ledger.staff import Principal, Role
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
+from keepfaith.web.guard import clean, guarded_by
 from keepfaith.web.security import UNSAFE_METHODS
 
 SESSION_COOKIE = "kf_session"
@@ -84,16 +86,28 @@ def sends_gpc(request: Request) -> bool:
     return request.headers.get("sec-gpc", "").strip() == "1"
 
 
+CALLER = "keepfaith.caller"
+"""Where the request keeps who is calling once looked up (the guard looks first)."""
+
+
 def caller(request: Request) -> Principal | None:
     """Who is calling: an API token (``Authorization: Bearer``), a staff session, or nobody."""
+    if CALLER in request.scope:
+        return request.scope[CALLER]  # type: ignore[no-any-return]
+    request.scope[CALLER] = _look_up_caller(request)
+    return request.scope[CALLER]  # type: ignore[no-any-return]
+
+
+def _look_up_caller(request: Request) -> Principal | None:
     authorization = request.headers.get("authorization", "")
     token = request.cookies.get(SESSION_COOKIE)
     if authorization[:7].lower() != "bearer " and not token:
         return None
     with ledger_of(request).reading() as tx:  # one-statement look-ups
         if authorization[:7].lower() == "bearer ":
-            return staff.token_principal(tx, authorization[7:].strip())
-        return staff.session_user(tx, token) if token else None
+            sent = authorization[7:].strip()
+            return staff.token_principal(tx, sent) if clean(sent) else None
+        return staff.session_user(tx, token) if token and clean(token) else None
 
 
 def require_role(*roles: Role, within_tenant: bool = False) -> Callable[..., Awaitable[Principal]]:
@@ -113,6 +127,10 @@ def require_role(*roles: Role, within_tenant: bool = False) -> Callable[..., Awa
     """
     allowed = frozenset(roles) or frozenset(Role)
 
+    async def first(request: Request) -> None:
+        await check(request, await run_in_threadpool(caller, request))
+
+    @guarded_by(first)
     async def check(request: Request, principal: Principal | None = Depends(caller)) -> Principal:
         if principal is None:
             raise NotSignedIn("sign in first")

@@ -29,6 +29,7 @@ from keepfaith.exceptions import (
     Refused,
     StatementError,
 )
+from keepfaith.web.options import allowed
 
 STATUS: list[tuple[type[KeepfaithError], int]] = [
     (NotFound, 404),
@@ -81,6 +82,11 @@ def install(app: FastAPI) -> None:
 
     async def http_error(request: Request, error: Exception) -> Response:
         assert isinstance(error, HTTPException)
+        if error.status_code == 405:  # every route at the path, not only the first
+            methods = {"Allow": ", ".join(allowed(request))}
+            if request.method == "OPTIONS":
+                return Response(status_code=204, headers=methods)
+            error.headers = {**(error.headers or {}), **methods}
         if wants_html(request) and error.status_code >= 400:
             page = error_page(request, error.status_code, str(error.detail))
             page.headers.update(error.headers or {})

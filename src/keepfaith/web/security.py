@@ -27,6 +27,9 @@ DEFAULT_CSP = (
 """No inline script or style anywhere; pages that need an inline style send their own
 policy naming its hash (see ``csp_for``)."""
 
+STATIC = "/static/"
+"""Where keepfaith's own style sheet lives: the only answers a cache may keep as they are."""
+
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 _STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL | re.IGNORECASE)
@@ -42,7 +45,12 @@ def csp_for(html: str) -> str:
 
 
 class SecurityHeaders:
-    """Adds the security headers to every HTTP response (a route's own CSP wins)."""
+    """Adds the security headers to every HTTP response (a route's own CSP wins).
+
+    Every answer is ``Cache-Control: no-store`` unless its route says otherwise (the
+    banner script) or it is a static file: pages and JSON show personal data, and no
+    browser or proxy cache should keep a copy of them.
+    """
 
     def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
         self.app = app
@@ -67,6 +75,8 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 for name, value in self.headers.items():
                     headers.setdefault(name, value)
+                if not scope["path"].startswith(STATIC):
+                    headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -159,7 +169,12 @@ class RateLimit:
 
 
 class AccessLog:
-    """One log line per request: method, path (no query string), status and duration."""
+    """One log line per request: method, route, status and duration.
+
+    The route is the template that matched (``/t/{tenant}/forms/{point}``), never the path
+    as sent, which may carry an email address or a token; a path no route matched is
+    logged as ``(unmatched)``.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -181,7 +196,16 @@ class AccessLog:
             await self.app(scope, receive, remember_status)
         finally:
             elapsed = (time.perf_counter() - started) * 1000
-            log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, elapsed)
+            log.info("%s %s %d %.1fms", scope["method"], route_of(scope), status, elapsed)
+
+
+def route_of(scope: Scope) -> str:
+    """The template of the route that answered, for the log; never the path as sent."""
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if isinstance(template, str) and template:
+        return template
+    return STATIC + "{path}" if scope["path"].startswith(STATIC) else "(unmatched)"
 
 
 async def _plain(

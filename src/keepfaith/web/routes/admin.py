@@ -10,18 +10,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import Depends, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from keepfaith.exceptions import InvalidSubmission, NotSignedIn
+from keepfaith.exceptions import InvalidSubmission, NotSignedIn, Refused
 from keepfaith.ledger import Ledger
 from keepfaith.ledger import staff as staff_store
 from keepfaith.ledger.staff import Principal, Role
 from keepfaith.settings import Settings
-from keepfaith.web import deps
-from keepfaith.web.errors import status_of
+from keepfaith.web import deps, guard
+from keepfaith.web.errors import status_of, wants_html
+from keepfaith.web.ids import IdPath
 
-router = APIRouter(tags=["admin"])
+router = guard.router(tags=["admin"])
 
 anyone = deps.require_role()
 staff_manager = deps.require_role(Role.OWNER, within_tenant=True)
@@ -122,10 +123,15 @@ def staff_page(
     staff: Principal = Depends(staff_manager),
     ledger: Ledger = Depends(deps.ledger),
 ) -> HTMLResponse:
+    return deps.render(request, "admin/staff.html", _staff_context(ledger, staff))
+
+
+def _staff_context(ledger: Ledger, staff: Principal, **more: Any) -> dict[str, Any]:
+    """The staff page's users and API tokens, within the caller's reach."""
     with ledger.reading() as tx:
         users = staff_store.users(tx, staff.tenant)
-    context = {"staff": staff, "users": users, "roles": list(Role)}
-    return deps.render(request, "admin/staff.html", context)
+        tokens = staff_store.live_tokens(tx, staff.tenant)
+    return {"staff": staff, "users": users, "tokens": tokens, "roles": list(Role), **more}
 
 
 @router.post(
@@ -142,18 +148,58 @@ def add_staff(
     staff: Principal = Depends(staff_manager),
     ledger: Ledger = Depends(deps.ledger),
 ) -> Response:
-    """A tenant's owner adds staff of that tenant only, so nobody widens their own reach."""
+    """A tenant's owner adds staff of that tenant only, so nobody widens their own reach.
+
+    A browser gets the form again with the reason (HTML); any other client the JSON
+    refusal every API sends (``{"detail", "errors"}``), with the same status.
+    """
     try:
         with ledger.transaction(actor=staff.actor) as tx:
             staff_store.create_user(tx, email, password, role, tenant=staff.tenant)
     except InvalidSubmission as error:
-        with ledger.reading() as tx:
-            users = staff_store.users(tx, staff.tenant)
-        context = {
-            "staff": staff,
-            "users": users,
-            "roles": list(Role),
-            "error": str(error),
-        }
+        if not wants_html(request):
+            raise
+        context = _staff_context(ledger, staff, error=str(error))
         return deps.render(request, "admin/staff.html", context, status_of(error))
     return RedirectResponse("/admin/staff", status_code=303)
+
+
+@router.post(
+    "/admin/staff/{user_id}/disable",
+    summary="Disable a staff user: no more sign-in, open sessions end (owner only)",
+)
+def disable_staff(
+    user_id: IdPath,
+    request: Request,
+    staff: Principal = Depends(staff_manager),
+    ledger: Ledger = Depends(deps.ledger),
+) -> Response:
+    """A tenant's owner disables that tenant's staff only; nobody disables themselves,
+    so a deployment always keeps the owner who is acting."""
+    if staff.kind == "user" and staff.id == user_id:
+        raise Refused("you cannot disable yourself: ask another owner")
+    with ledger.transaction(actor=staff.actor) as tx:
+        staff_store.disable_user(tx, user_id, tenant=staff.tenant)
+    return _done(request, {"disabled": user_id})
+
+
+@router.post(
+    "/admin/tokens/{token_id}/revoke",
+    summary="Revoke an API token: it stops working at once (owner only)",
+)
+def revoke_api_token(
+    token_id: IdPath,
+    request: Request,
+    staff: Principal = Depends(staff_manager),
+    ledger: Ledger = Depends(deps.ledger),
+) -> Response:
+    with ledger.transaction(actor=staff.actor) as tx:
+        staff_store.revoke_token(tx, token_id, tenant=staff.tenant)
+    return _done(request, {"revoked": token_id})
+
+
+def _done(request: Request, body: dict[str, Any]) -> Response:
+    """Back to the staff page for a browser; the outcome as JSON for anyone else."""
+    if wants_html(request):
+        return RedirectResponse("/admin/staff", status_code=303)
+    return JSONResponse(body)

@@ -11,23 +11,29 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import Body, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from keepfaith.collect.accounts import CREDENTIALS_CATEGORY
-from keepfaith.collect.points import AGE_CATEGORIES, Submission, collection_point, submit
+from keepfaith.collect.points import (
+    AGE_CATEGORIES,
+    Submission,
+    collection_point,
+    shown_again,
+    submit,
+)
 from keepfaith.exceptions import InvalidSubmission, NotFound
 from keepfaith.ledger import Ledger
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.statement.schema import CollectionKind, CollectionPoint
-from keepfaith.web import deps
+from keepfaith.web import deps, guard
 from keepfaith.web.errors import status_of
 from keepfaith.web.ids import is_number
 
-router = APIRouter(tags=["collection points"])
+router = guard.router(tags=["collection points"])
 
 AGE_INPUT = "_age"
 """The HTML form's age input; a leading underscore cannot clash with a declared field."""
@@ -151,9 +157,9 @@ def _form_page(
         "point": point,
         "purposes": [statement.purpose(p) for p in point.purposes],
         "consents": [statement.purpose(p) for p in point.consent_for],
-        # Passwords are never sent back in a page.
+        # Passwords are never sent back in a page, nor sensitive values (see shown_again).
         "secret": {f.name for f in point.fields if f.category.startswith(CREDENTIALS_CATEGORY)},
-        "values": values or {},
+        "values": shown_again(statement, point, values or {}),
         "errors": errors,
         "other_errors": {k: v for k, v in errors.items() if k not in declared | {"age"}},
         "age_error": errors.get("age") if "age" not in declared else None,

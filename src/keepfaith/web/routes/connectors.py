@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from keepfaith.connectors import Erasure, maps
@@ -21,9 +21,9 @@ from keepfaith.ledger import Ledger
 from keepfaith.ledger.staff import Principal, Role
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
-from keepfaith.web import deps
+from keepfaith.web import deps, guard
 
-router = APIRouter(tags=["connectors"])
+router = guard.router(tags=["connectors"])
 
 reviewers = deps.require_role(Role.OWNER, Role.PRIVACY_OFFICER)
 

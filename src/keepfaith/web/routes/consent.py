@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import Body, Depends, Request
 from fastapi.responses import JSONResponse
 
 from keepfaith.collect import consent as choices
@@ -19,12 +19,12 @@ from keepfaith.collect.receipts import receipts
 from keepfaith.exceptions import InvalidSubmission, InvalidToken, NotFound, NotSignedIn
 from keepfaith.ledger import Ledger, Status, Subject, consents, subjects
 from keepfaith.ledger.staff import Principal, Role
-from keepfaith.settings import Settings
 from keepfaith.statement import Statement
-from keepfaith.web import deps
+from keepfaith.web import deps, guard
+from keepfaith.web.guard import guarded_by
 from keepfaith.web.ids import IdPath
 
-router = APIRouter(tags=["consent"])
+router = guard.router(tags=["consent"])
 
 PERSON_COOKIE = "kf_person_"
 """Prefix of the privacy center's session cookie; the tenant id completes its name."""
@@ -49,25 +49,42 @@ def _subject(ledger: Ledger, tenant: str, subject_id: str) -> Subject:
     return subject
 
 
+PERSON = "keepfaith.person"
+"""Where the request keeps the id of the person its credentials name, once read."""
+
+
+async def _person_first(request: Request) -> None:
+    """The person's credentials, checked before the tenant, the body or the database."""
+    _person_id(request, request.path_params.get("tenant", ""))
+
+
+def _person_id(request: Request, tenant: str) -> str:
+    """The subject id the link token (``Authorization: Bearer``) or session cookie names."""
+    if PERSON not in request.scope:
+        secret = deps.settings_of(request).secret_key
+        authorization = request.headers.get("authorization", "")
+        cookie = request.cookies.get(person_cookie(tenant))
+        if authorization[:7].lower() == "bearer ":
+            subject_id = read_link_token(secret, tenant, authorization[7:].strip())
+        elif cookie:
+            subject_id = read_session_token(secret, tenant, cookie)
+        else:
+            raise NotSignedIn("open the link we sent you, or sign in")
+        request.scope[PERSON] = subject_id
+    return request.scope[PERSON]  # type: ignore[no-any-return]
+
+
+@guarded_by(_person_first)
 def person(
     request: Request,
     statement: Statement = Depends(deps.tenant),
     ledger: Ledger = Depends(deps.ledger),
-    settings: Settings = Depends(deps.settings),
 ) -> Subject:
     """The person calling: a link token in ``Authorization: Bearer``, or the session cookie.
 
     Anyone else is ``NotSignedIn`` (401); a forged, altered or expired token too.
     """
-    authorization = request.headers.get("authorization", "")
-    cookie = request.cookies.get(person_cookie(statement.id))
-    if authorization[:7].lower() == "bearer ":
-        token = authorization[7:].strip()
-        subject_id = read_link_token(settings.secret_key, statement.id, token)
-    elif cookie:
-        subject_id = read_session_token(settings.secret_key, statement.id, cookie)
-    else:
-        raise NotSignedIn("open the link we sent you, or sign in")
+    subject_id = _person_id(request, statement.id)
     return with_gpc(request, ledger, _subject(ledger, statement.id, subject_id))
 
 

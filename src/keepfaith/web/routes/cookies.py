@@ -13,7 +13,7 @@ import hashlib
 from typing import Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,10 +23,10 @@ from keepfaith.exceptions import InvalidSubmission
 from keepfaith.ledger import Ledger
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
-from keepfaith.web import deps
+from keepfaith.web import deps, guard
 from keepfaith.web.errors import error_response
 
-router = APIRouter(tags=["cookies"])
+router = guard.router(tags=["cookies"])
 
 SCRIPT_MAX_AGE = 300
 """Seconds a browser may use the banner script before revalidating it (by ETag), so a

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
+from fastapi import Depends
+from pydantic import BaseModel, ConfigDict, Field
 
 from keepfaith.engine import Engine
 from keepfaith.ledger.staff import Principal
 from keepfaith.statement import Statement
-from keepfaith.web import deps
+from keepfaith.web import deps, guard
 from keepfaith.web.ids import IdField
 
-router = APIRouter(tags=["decisions"])
+router = guard.router(tags=["decisions"])
 anyone = deps.require_role()
 
 
 class DecisionQuestion(BaseModel):
     """May we use these categories of this subject's data for this purpose (and share them)?"""
+
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is refused, as elsewhere
 
     subject: IdField = Field(description="The ledger's id of the person.")
     purpose: str = Field(description="A purpose id the statement declares.")

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from keepfaith import jobs
 from keepfaith.ledger import Ledger
 from keepfaith.ledger.staff import Principal, Role
-from keepfaith.web import deps
+from keepfaith.web import deps, guard
 
-router = APIRouter(tags=["jobs"])
+router = guard.router(tags=["jobs"])
 
 readers = deps.require_role(Role.OWNER, Role.PRIVACY_OFFICER, Role.AUDITOR)
 Status = Query(None, pattern="^(" + "|".join(jobs.STATUSES) + ")$", description="Only this state.")

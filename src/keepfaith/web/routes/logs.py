@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup, escape
 
@@ -18,9 +18,9 @@ from keepfaith.collect.logs.report import NO_COUNTRIES, Report, report
 from keepfaith.ledger import Ledger
 from keepfaith.ledger.staff import Principal, Role
 from keepfaith.statement import Statement
-from keepfaith.web import deps
+from keepfaith.web import deps, guard
 
-router = APIRouter(tags=["visit statistics"])
+router = guard.router(tags=["visit statistics"])
 
 readers = deps.require_role(Role.OWNER, Role.PRIVACY_OFFICER, Role.AUDITOR)
 Days = Query(30, ge=1, le=3660, description="The last N days with data.")

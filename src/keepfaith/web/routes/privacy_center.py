@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Form, Request
+from fastapi import Body, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from keepfaith.collect import accounts
@@ -30,7 +30,7 @@ from keepfaith.ledger.staff import Principal, Role
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.statement.schema import Handling
-from keepfaith.web import deps
+from keepfaith.web import deps, guard
 from keepfaith.web.errors import status_of
 from keepfaith.web.ids import IdPath, is_id
 from keepfaith.web.routes.consent import (
@@ -41,7 +41,7 @@ from keepfaith.web.routes.consent import (
     with_gpc,
 )
 
-router = APIRouter(tags=["privacy center"])
+router = guard.router(tags=["privacy center"])
 
 correctors = deps.require_role(Role.OWNER, Role.PRIVACY_OFFICER, Role.SUPPORT_AGENT)
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 
 from keepfaith.ledger import Ledger, statements
 from keepfaith.statement import Statement
 from keepfaith.statement.render import render_html
-from keepfaith.web import deps
+from keepfaith.web import deps, guard
 from keepfaith.web.security import csp_for
 
-router = APIRouter(tags=["statement"])
+router = guard.router(tags=["statement"])
 
 
 def statement_page(request: Request, statement: Statement) -> HTMLResponse:

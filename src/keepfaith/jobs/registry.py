@@ -23,6 +23,7 @@ MODULES: tuple[str, ...] = (
     "keepfaith.jobs.builtin",
     "keepfaith.collect.logs.retention",
     "keepfaith.messaging.delivery",
+    "keepfaith.rights.work",
 )
 """Modules whose tasks every worker runs. Add a concern's module with one line."""
 

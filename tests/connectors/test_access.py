@@ -72,8 +72,8 @@ def test_a_pagila_customer_gets_exactly_their_rows(pagila_url: str) -> None:
     assert ids(found["rental"], "rental_id") == expected["rental"] != set()
     assert ids(found["payment"], "payment_id") == expected["payment"] != set()
     assert ids(found["address"], "address_id") == expected["address"]
-    # One query per reachable table, whatever the number of rows.
-    assert len(queries) == len(plan.steps)
+    # One query per table an email can reach, whatever the number of rows.
+    assert len(queries) == len(plan.selections({"email": [email]})) >= 4
     # A shared row does not lead on to other people: one customer only.
     assert len(found["customer"]) == 1
 
@@ -83,7 +83,8 @@ def test_many_people_cost_the_same_number_of_queries(pagila_url: str) -> None:
         emails = list(connection.execute(sa.text("SELECT email FROM customer LIMIT 50")).scalars())
         queries = count_queries(engine)
         found = read(connection, plan, {"email": emails})
-    assert len(found["customer"]) == 50 and len(queries) == len(plan.steps)
+    assert len(found["customer"]) == 50
+    assert len(queries) == len(plan.selections({"email": emails}))
 
 
 @pytest.mark.parametrize("database", ["sqlite", "mariadb"])

@@ -57,44 +57,73 @@ class Plan:
         """For each reachable table, the ``SELECT`` of the rows of these people.
 
         ``identities`` gives values by identity kind (``{"email": [...]}``); a start table
-        whose identity kinds are all absent selects nothing (and so do tables reached only
-        through it).
+        whose identity kinds are all absent is left out, and so are the tables reached
+        only through it: they cannot hold these people's rows.
         """
         values = {kind: _values(kind, given) for kind, given in identities.items()}
         chosen: dict[str, sa.Select[Any]] = {}
         for step in self.steps:
             table = self.tables[step.table]
             if step.edge is None:
-                chosen[step.table] = sa.select(table).where(self._start(step.table, values))
+                start = self._start(step.table, values)
+                if start is not None:
+                    chosen[step.table] = sa.select(table).where(start)
                 continue
             edge = step.edge
             if step.owned and edge.child == step.table:
                 via, mine, theirs = edge.parent, edge.child_column, edge.parent_column
             else:
                 via, mine, theirs = edge.child, edge.parent_column, edge.child_column
+            if via not in chosen:
+                continue
             source = chosen[via].subquery()
             chosen[step.table] = sa.select(table).where(
                 table.c[mine].in_(sa.select(source.c[theirs]))
             )
-        return chosen
+        return self._other_paths(chosen)
 
-    def _start(self, name: str, values: Mapping[str, list[Any]]) -> sa.ColumnElement[bool]:
+    def _other_paths(self, chosen: dict[str, sa.Select[Any]]) -> dict[str, sa.Select[Any]]:
+        """The person's own rows reached by more than one key (a payment points at the
+        customer and at the customer's rental) are the rows reached by any of them."""
+        owned = {s.table for s in self.steps if s.owned and s.table in chosen}
+        widened = dict(chosen)
+        for step in self.steps:
+            if step.edge is None or step.table not in owned:
+                continue
+            table = self.tables[step.table]
+            paths = [
+                table.c[e.child_column].in_(
+                    sa.select(chosen[e.parent].subquery().c[e.parent_column])
+                )
+                for e in self.edges
+                if e.child == step.table and e.parent in owned and e.parent != step.table
+            ]
+            if len(paths) > 1:
+                widened[step.table] = sa.select(table).where(sa.or_(*paths))
+        return widened
+
+    def _start(self, name: str, values: Mapping[str, list[Any]]) -> sa.ColumnElement[bool] | None:
         table = self.tables[name]
         clauses = [
             table.c[column].in_(values[kind])
             for t, column, kind in self.dataset_map.identities()
             if t == name and values.get(kind)
         ]
-        return sa.or_(*clauses) if clauses else sa.false()
+        return sa.or_(*clauses) if clauses else None
 
 
 def read(
     connection: sa.Connection, plan: Plan, identities: Mapping[str, Iterable[Any]]
 ) -> dict[str, list[dict[str, Any]]]:
-    """The rows of every reachable table for these people: one query per table."""
+    """The rows of every reachable table for these people: one query per table (none for
+    a table these identities cannot reach)."""
+    selections = plan.selections(identities)
     found: dict[str, list[dict[str, Any]]] = {}
-    for name, selection in plan.selections(identities).items():
-        found[name] = [dict(row._mapping) for row in connection.execute(selection)]
+    for step in plan.steps:
+        selection = selections.get(step.table)
+        found[step.table] = (
+            [] if selection is None else [dict(r._mapping) for r in connection.execute(selection)]
+        )
     return found
 
 

@@ -123,6 +123,8 @@ def erase(
     keeps = list(holds)
     selections = plan.selections(identities)
     tables, closing = order(plan)
+    tables = [t for t in tables if t in selections]
+    closing = [(t, c) for t, c in closing if t in selections]
     kept = _kept(plan, keeps, tables)
     outcome = Outcome(kept={t: reasons for t, reasons in kept.items()}, order=tables)
     pinned = _pinned(plan, set(kept))
@@ -165,14 +167,18 @@ def _where(
     *,
     frozen: bool,
 ) -> sa.ColumnElement[bool] | None:
-    """The condition that picks this table's rows of the people (None: no key to pick by)."""
+    """The condition that picks this table's rows of the people (None: none to pick).
+
+    The person's own tables are picked by their selection's own condition (a subquery
+    through their parents, which are changed later); rows they point at by their key's
+    values, read now, before the rows that lead to them are gone.
+    """
+    if not frozen:
+        return selection.whereclause
     if key is None:
         return None
     column = plan.tables[table].c[key]
-    chosen = sa.select(selection.subquery().c[key])
-    if not frozen:
-        return column.in_(chosen)
-    values = list(connection.execute(chosen).scalars())
+    values = list(connection.execute(sa.select(selection.subquery().c[key])).scalars())
     return column.in_(values) if values else None
 
 
@@ -189,8 +195,14 @@ def _erase_table(
     target = plan.tables[table]
     strategies = _strategies(plan, table)
     if delete and Erasure.DELETE_ROW in strategies.values():
-        outcome.deleted[table] = connection.execute(target.delete().where(where)).rowcount
-        return
+        _detach(connection, plan, table, where)
+        # A row that someone else's row still needs (a NOT NULL key) stays, pseudonymised.
+        needed = _needed(plan, table)
+        free = sa.and_(where, *(~condition for condition in needed))
+        outcome.deleted[table] = connection.execute(target.delete().where(free)).rowcount
+        if not needed:
+            return
+        where = sa.and_(where, sa.or_(*needed))
     values = {
         column: _value(plan, table, column, strategy, hash_key, connection)
         for column, strategy in strategies.items()
@@ -200,6 +212,43 @@ def _erase_table(
         outcome.changed[table] = connection.execute(
             target.update().where(where).values(values)
         ).rowcount
+
+
+def _needed(plan: Plan, table: str) -> list[sa.ColumnElement[bool]]:
+    """Conditions true of a row that a NOT NULL key of another row points at."""
+    target = plan.tables[table]
+    needed = []
+    for edge in plan.edges:
+        info = plan.schema.tables[edge.child].column(edge.child_column)
+        if edge.parent == table and info is not None and not info.nullable:
+            child = plan.tables[edge.child].alias()
+            needed.append(
+                sa.exists().where(child.c[edge.child_column] == target.c[edge.parent_column])
+            )
+    return needed
+
+
+def _detach(
+    connection: sa.Connection, plan: Plan, table: str, where: sa.ColumnElement[bool]
+) -> None:
+    """Set NULL the nullable columns of rows that stay and point at rows about to go (an
+    employee's reports, a customer's support rep), so the deletion breaks no key."""
+    target = plan.tables[table]
+    for edge in plan.edges:
+        if edge.parent != table:
+            continue
+        info = plan.schema.tables[edge.child].column(edge.child_column)
+        if info is None or not info.nullable:
+            continue
+        child = plan.tables[edge.child]
+        going = sa.select(target.c[edge.parent_column]).where(where)
+        if edge.child == table:  # MariaDB cannot read the table it updates: materialise
+            going = sa.select(going.subquery().c[edge.parent_column])
+        connection.execute(
+            child.update()
+            .where(child.c[edge.child_column].in_(going))
+            .values({edge.child_column: None})
+        )
 
 
 def _key(plan: Plan, table: str) -> str | None:

@@ -57,7 +57,7 @@ def systems(tx: Transaction, settings: Settings, tenant: str) -> list[System]:
         url = maps.url_of(settings, key)
         cache = (url, dataset_map.model_dump_json())
         if cache not in _systems:
-            engine = open_database(url)
+            engine = open_database(url, writable=True)
             _systems[cache] = System(
                 key, dataset_map, engine, Plan.build(dataset_map, reflect(engine))
             )

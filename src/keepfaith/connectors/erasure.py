@@ -217,7 +217,7 @@ def _erase_table(
 def _needed(plan: Plan, table: str) -> list[sa.ColumnElement[bool]]:
     """Conditions true of a row that a NOT NULL key of another row points at."""
     target = plan.tables[table]
-    needed = []
+    needed: list[sa.ColumnElement[bool]] = []
     for edge in plan.edges:
         info = plan.schema.tables[edge.child].column(edge.child_column)
         if edge.parent == table and info is not None and not info.nullable:

@@ -249,3 +249,10 @@ def export_zip(ledger: Ledger, settings: Settings, tenant: str, token: str) -> b
 
             raise Refused("this copy is not ready")
         return build(statements.get(tx, tenant), found(tx, settings, case), tx.now())
+
+
+def close() -> None:
+    """Dispose of the company databases' engines this process opened."""
+    for system in _systems.values():
+        system.engine.dispose()
+    _systems.clear()

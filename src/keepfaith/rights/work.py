@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from keepfaith import jobs
 from keepfaith.connectors import maps
 from keepfaith.connectors.access import Plan, read
+from keepfaith.connectors.correction import correct as correct_columns
 from keepfaith.connectors.datamap import DatasetMap
 from keepfaith.connectors.erasure import Keep, erase
 from keepfaith.connectors.reflect import open_database, reflect
@@ -25,6 +26,7 @@ from keepfaith.ledger import Ledger, Status, Transaction, holds, statements, sub
 from keepfaith.ledger.cases import Case, Kind, State, get, note, trail
 from keepfaith.ledger.crypto import tokens
 from keepfaith.messaging import send_to_address
+from keepfaith.rights import correction
 from keepfaith.rights.cases import RUN, finish
 from keepfaith.rights.cases import _mail_purpose as mail_purpose
 from keepfaith.settings import Settings
@@ -88,15 +90,16 @@ def run(context: jobs.Context, tenant: str, case: int) -> None:
         current = get(tx, tenant, case)
         if current.state != State.OPEN:
             return  # answered already, or denied: a repeated job does nothing
-        if current.kind in (Kind.DELETE, Kind.DISCONTINUE):
-            keys = [s.key for s in systems(tx, settings, tenant)]
-            note(tx, current, "erasure_queued", systems=keys)
-            for key in keys:
-                jobs.defer(tx, ERASE, tenant=tenant, case=case, system=key)
-            if current.kind == Kind.DISCONTINUE:
-                _send_copy(tx, settings, current)
-            if not keys:
-                _close_erasure(tx, current)
+        if current.kind == Kind.DISCONTINUE:
+            # The data goes back to the person first; erasure follows their download.
+            note(tx, current, "copy_sent")
+            _send_copy(tx, settings, current)
+            return
+        if current.kind == Kind.DELETE:
+            _queue_erasure(tx, settings, current)
+            return
+        if current.kind == Kind.CORRECT:
+            _correct(tx, settings, current)
             return
         rows = found(tx, settings, current)
         counts = {
@@ -118,6 +121,16 @@ def run(context: jobs.Context, tenant: str, case: int) -> None:
             return
         finish(tx, current, {"held": held, "rows": counts})
         _send_copy(tx, settings, current)
+
+
+def _queue_erasure(tx: Transaction, settings: Settings, case: Case) -> None:
+    """One erasure job per system, in this transaction (none: answer now)."""
+    keys = [s.key for s in systems(tx, settings, case.tenant)]
+    note(tx, case, "erasure_queued", systems=keys)
+    for key in keys:
+        jobs.defer(tx, ERASE, tenant=case.tenant, case=case.id, system=key)
+    if not keys:
+        _close_erasure(tx, case)
 
 
 @jobs.task(ERASE, attempts=8)
@@ -144,6 +157,34 @@ def erase_system(context: jobs.Context, tenant: str, case: int, system: str) -> 
             return
         note(tx, current, "erased", system=system, **outcome.to_dict())
         _close_erasure(tx, current)
+
+
+def _correct(tx: Transaction, settings: Settings, case: Case) -> None:
+    """Correct the ledger and every system (each in its own transaction), then answer."""
+    answer = correction.correct(tx, case)
+    changes = {
+        k: v for k, v in case.details.get("changes", {}).items() if k not in answer["refused"]
+    }
+    answer["systems"] = {}
+    for system in systems(tx, settings, case.tenant):
+        with system.engine.begin() as connection:
+            answer["systems"][system.key] = correct_columns(
+                connection, system.plan, identities(case), changes
+            )
+    finish(tx, case, answer)
+    lines = [
+        "We corrected your data."
+        if answer["corrected"] or any(answer["systems"].values())
+        else "We found nothing to correct."
+    ]
+    for category, why in answer["refused"].items():
+        lines.append(f"{category}: {why['reason']}. {why['where']}")
+    if answer["recipients"] and not answer["recipients_reached"]:
+        lines.append(
+            "These recipients received the old value and we cannot reach them: "
+            + ", ".join(sorted({r["recipient"] for r in answer["recipients"]}))
+        )
+    _tell(tx, case, "Your correction", "\n".join(lines))
 
 
 def _close_erasure(tx: Transaction, case: Case) -> None:
@@ -239,16 +280,21 @@ def _tell(tx: Transaction, case: Case, title: str, text: str) -> None:
 
 
 def export_zip(ledger: Ledger, settings: Settings, tenant: str, token: str) -> bytes:
-    """The person's copy, for the download link (built now, in memory)."""
+    """The person's copy, for the download link (built now, in memory). The download of
+    a "discontinue" copy queues the erasure that follows it."""
+    from keepfaith.exceptions import Refused
     from keepfaith.rights.export import build
 
-    with ledger.reading(actor="rights") as tx:
+    with ledger.transaction(actor="rights") as tx:
         case = get(tx, tenant, case_of_download(settings, token))
-        if case.state != State.DONE and case.kind != Kind.DISCONTINUE:
-            from keepfaith.exceptions import Refused
-
+        returning = case.kind == Kind.DISCONTINUE and case.state == State.OPEN
+        if case.state != State.DONE and not returning:
             raise Refused("this copy is not ready")
-        return build(statements.get(tx, tenant), found(tx, settings, case), tx.now())
+        copy = build(statements.get(tx, tenant), found(tx, settings, case), tx.now())
+        if returning and not any(e.event == "erasure_queued" for e in trail(tx, case)):
+            note(tx, case, "copy_downloaded")
+            _queue_erasure(tx, settings, case)
+        return copy
 
 
 def close() -> None:

@@ -724,3 +724,95 @@ def test_PA_29_opt_out_by_the_link_or_by_email_and_service_mail_continues(
             e.method for p in (ann, bob) for e in consents.history(tx, p) if e.kind == "withdrawn"
         }
     assert methods == {"link", "reply_email"}
+
+
+# ---------------------------------------------------------------- rights (PA-30, PA-31)
+
+
+def test_PA_30_discontinue_returns_the_data_then_deletes_it_keeping_what_holds_require(
+    database_url: str, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from keepfaith.ledger import holds, records, statements, subjects
+    from tests.conformance.rights_support import (
+        approved,
+        chinook_url,
+        current,
+        download,
+        told,
+        verified,
+        world_of,
+    )
+    from tests.rights.test_work import customer, customer_count
+
+    with world_of(database_url, tmp_path, "parature") as world:
+        url = chinook_url(world)
+        email, invoices = customer(url, 17)
+        # Discontinue with the data returned: a copy first, erasure after the download.
+        case = verified(
+            world, "parature", "discontinue", email, channel="staff", vouched_by_staff=True
+        )
+        assert case.due_at == case.received_at + dt.timedelta(days=30)  # the 30-day clock
+        case = approved(world, case)
+        copy = download(world, "parature", email)
+        assert copy.read("chinook/Invoice.json").count(b'"InvoiceId"') == invoices
+        world.work()
+        done = current(world, case)
+        assert done.state.value == "done" and customer_count(url, 17) == 0
+        with world.ledger.reading() as tx:
+            note = statements.get(tx, "parature").rights.archive_note
+        assert done.answer is not None and done.answer["archive_note"] == note
+        # Deletion blocked by a hold the statement declares: kept, and the answer says why.
+        other, _ = customer(url, 18)
+        with world.ledger.transaction(actor="staff") as tx:
+            person = subjects.add(tx, "parature", "customer")
+            records.add(tx, person, "user.contact.email", other, collection_point="contact_form")
+            holds.add(tx, person, "legal")
+        held = approved(
+            world,
+            verified(world, "parature", "delete", other, channel="staff", subject_id=person.id),
+        )
+        assert held.answer is not None
+        assert any("The law requires us" in r[0] for r in held.answer["kept"].values())
+        assert customer_count(url, 18) == 1
+        assert "The law requires us" in told(world, other, "Your request")[-1]
+        assert note is not None and note.split()[0] in told(world, other, "Your request")[-1]
+
+
+def test_PA_31_a_correction_lists_the_recipients_it_could_not_reach(
+    database_url: str, tmp_path: Path
+) -> None:
+    from keepfaith.ledger import disclosures, records, subjects
+    from tests.conformance.rights_support import current, told, world_of
+
+    with world_of(database_url, tmp_path, "parature") as world:
+        with world.ledger.transaction(actor="app") as tx:
+            person = subjects.add(tx, "parature", "customer")
+            records.add(
+                tx, person, "user.contact.email", "old@example.com", collection_point="contact_form"
+            )
+            records.add(tx, person, "user.name", "Ann Exampel", collection_point="contact_form")
+            disclosures.record(tx, "parature", person, "email_provider", ["user.name"], "processor")
+        from keepfaith import rights
+
+        with world.ledger.transaction(actor="web") as tx:
+            opened = rights.open(
+                tx,
+                world.settings,
+                "parature",
+                "correct",
+                "old@example.com",
+                subject_id=person.id,
+                details={"changes": {"user.name": "Ann Example"}},
+            )
+        assert opened.case.verified_by == "session"
+        world.work()
+        done = current(world, opened.case)
+        assert done.answer is not None and done.answer["corrected"] == ["user.name"]
+        assert done.answer["recipients_reached"] is False
+        assert [r["recipient"] for r in done.answer["recipients"]] == ["email_provider"]
+        assert "email_provider" in told(world, "old@example.com", "Your correction")[-1]
+        with world.ledger.reading() as tx:
+            [name] = records.of(tx, person, ["user.name"])
+        assert name.value == "Ann Example"

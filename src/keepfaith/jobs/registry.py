@@ -23,6 +23,8 @@ MODULES: tuple[str, ...] = (
     "keepfaith.jobs.builtin",
     "keepfaith.collect.logs.retention",
     "keepfaith.messaging.delivery",
+    "keepfaith.changes.notices",
+    "keepfaith.changes.effective",
 )
 """Modules whose tasks every worker runs. Add a concern's module with one line."""
 

@@ -25,6 +25,7 @@ MODULES: tuple[str, ...] = (
     "keepfaith.messaging.delivery",
     "keepfaith.changes.notices",
     "keepfaith.changes.effective",
+    "keepfaith.changes.transfer",
 )
 """Modules whose tasks every worker runs. Add a concern's module with one line."""
 

@@ -59,6 +59,20 @@ version_changes = sa.Table(
 )
 
 
+business_transfers = sa.Table(
+    "business_transfers",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("tenant", Tenant, nullable=False),
+    sa.Column("acquirer", sa.String(255), nullable=False),
+    sa.Column("transfer_at", When, nullable=False),
+    sa.Column("announced_by", sa.String(255), nullable=False),
+    sa.Column("announced_at", When, nullable=False),
+    # The highest subject id the notice job has reached: it resumes after it.
+    sa.Column("notified_upto", Id, nullable=False, default=0),
+)
+
+
 class Channel(StrEnum):
     """How a person is told of a change."""
 
@@ -299,3 +313,52 @@ def counts(tx: Transaction, publication_id: int) -> dict[str, int]:
         .group_by(state)
     )
     return {str(row[0]): int(row[1]) for row in rows}
+
+
+@dataclass(frozen=True)
+class BusinessTransfer:
+    id: int
+    tenant: str
+    acquirer: str
+    transfer_at: dt.datetime
+    announced_by: str
+    announced_at: dt.datetime
+    notified_upto: int
+
+
+def record_transfer(
+    tx: Transaction, tenant: str, acquirer: str, transfer_at: dt.datetime
+) -> BusinessTransfer:
+    """Record a business transfer announced now by the unit of work's actor."""
+    row = tx.connection.execute(
+        business_transfers.insert()
+        .values(
+            tenant=tenant,
+            acquirer=acquirer,
+            transfer_at=transfer_at,
+            announced_by=tx.actor,
+            announced_at=tx.now(),
+            notified_upto=0,
+        )
+        .returning(*business_transfers.c)
+    ).one()
+    tx.audit("announce_transfer", "tenant", None, tenant=tenant, details={"to": acquirer})
+    return from_row(BusinessTransfer, row)
+
+
+def transfer(tx: Transaction, transfer_id: int, tenant: str | None = None) -> BusinessTransfer:
+    query = sa.select(business_transfers).where(business_transfers.c.id == transfer_id)
+    if tenant is not None:
+        query = query.where(business_transfers.c.tenant == tenant)
+    row = tx.connection.execute(query).first()
+    if row is None:
+        raise NotFound(f"no business transfer {transfer_id}")
+    return from_row(BusinessTransfer, row)
+
+
+def transfer_reached(tx: Transaction, transfer_id: int, subject_id: int) -> None:
+    tx.connection.execute(
+        business_transfers.update()
+        .where(business_transfers.c.id == transfer_id)
+        .values(notified_upto=subject_id)
+    )

@@ -1,4 +1,5 @@
-"""Changes: who published each version, and each person's pending change of version.
+"""Changes: who published each version, each person's pending change of version, and
+announced business transfers.
 
 Revision ID: 0015_changes
 Revises: 0012_messages
@@ -58,6 +59,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_version_changes")),
         sa.UniqueConstraint("subject_id", "to_version", name=op.f("uq_version_changes_subject_id")),
     )
+    op.create_table(
+        "business_transfers",
+        sa.Column("id", Id, autoincrement=True, nullable=False),
+        sa.Column("tenant", sa.String(64), nullable=False),
+        sa.Column("acquirer", sa.String(255), nullable=False),
+        sa.Column("transfer_at", When, nullable=False),
+        sa.Column("announced_by", sa.String(255), nullable=False),
+        sa.Column("announced_at", When, nullable=False),
+        sa.Column("notified_upto", Id, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_business_transfers")),
+    )
     op.create_index(
         "ix_version_changes_publication_channel",
         "version_changes",
@@ -69,5 +81,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_version_changes_due_at", table_name="version_changes")
     op.drop_index("ix_version_changes_publication_channel", table_name="version_changes")
+    op.drop_table("business_transfers")
     op.drop_table("version_changes")
     op.drop_table("publications")

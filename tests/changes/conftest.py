@@ -7,6 +7,14 @@ import keepfaith
 from keepfaith.statement import Statement
 from tests.conftest import EXAMPLES
 from tests.messaging.conftest import mail, sink  # noqa: F401  (fixtures used here)
+from tests.web.conftest import (  # noqa: F401  (fixtures used here)
+    app,
+    client,
+    make_app,
+    make_client,
+    portal,
+    staff_client,
+)
 
 NEW_USE = """purposes:
   - id: partner_offers

@@ -257,3 +257,13 @@ def test_DG_15_continued_use_after_a_change_is_acceptance(tmp_path: Path) -> Non
     _, plan = publish_plan(STATEMENT, tmp_path)
     assert plan["continued_use_is_acceptance"] is True
     assert "DG-15" in plan["clauses"]
+
+
+def test_DG_15_existing_people_move_when_the_change_is_posted(
+    seeds: Seeds, database_url: str, tmp_path: Path
+) -> None:
+    from tests.changes.support import existing_people_move
+
+    engine = seeds("digium")
+    output = existing_people_move(engine, database_url, tmp_path, "digium", "registered_user")
+    assert "post_notice" in output and "DG-15" in output

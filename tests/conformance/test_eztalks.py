@@ -251,3 +251,12 @@ def test_EZ_14_a_box_ticked_under_a_standing_gpc_signal_is_refused(seeds: Seeds)
         history = consent_events.history(tx, subject)
     assert [e.kind.value for e in history if e.choice == "promotions"] == ["withdrawn"]
     assert not engine.may(subject, "promotions", ["user.contact.email"]).allowed
+
+
+def test_EZ_20_existing_people_move_when_the_change_is_posted(
+    seeds: Seeds, database_url: str, tmp_path: Path
+) -> None:
+    from tests.changes.support import existing_people_move
+
+    output = existing_people_move(seeds("eztalks"), database_url, tmp_path, "eztalks", "user")
+    assert "post_notice" in output and "EZ-20" in output

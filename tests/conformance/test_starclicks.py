@@ -150,3 +150,14 @@ def test_SC_11_privacy_questions_go_to_the_support_address() -> None:
     [privacy] = [c for c in statement.organisation.contacts if c.role == "privacy"]
     assert privacy.email == "support@star-clicks.com"
     assert statement.complaints is not None and statement.complaints.contact == "privacy"
+
+
+def test_SC_10_existing_people_move_to_a_new_version_on_publication(
+    seeds: Seeds, database_url: str, tmp_path: Path
+) -> None:
+    from tests.changes.support import existing_people_move
+
+    output = existing_people_move(
+        seeds("starclicks"), database_url, tmp_path, "starclicks", "customer"
+    )
+    assert "when published, without prior notice" in output and "SC-10" in output

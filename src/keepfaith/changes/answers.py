@@ -20,6 +20,19 @@ from keepfaith.ledger.changes import Answer, VersionChange
 from keepfaith.ledger.crypto import tokens
 from keepfaith.ledger.rows import ConsentKind, ConsentMethod, Status, Subject
 from keepfaith.ledger.transaction import Transaction
+from keepfaith.statement.diff import Change, diff
+
+__all__ = [
+    "Refused",
+    "answer",
+    "answer_by_link",
+    "changes_since",
+    "link_token",
+    "open_change",
+    "pending",
+    "read_token",
+    "record_told",
+]
 
 _USE = "changes.answer"
 _TOKEN = re.compile(r"^([1-9][0-9]{0,17})-([0-9a-f]{32})$")
@@ -70,13 +83,14 @@ def open_change(tx: Transaction, tenant: str, subject_id: int) -> VersionChange 
     return pending.open_of_subject(tx, subject_id)
 
 
-def accepted_version(tx: Transaction, tenant: str, subject_id: int) -> str:
-    """The version the person is on (the one they accepted, or were moved to)."""
-    return subjects.get(tx, tenant, subject_id).statement_version
-
-
-def current(tx: Transaction, tenant: str) -> str:
-    return statements.current_version(tx, tenant)
+def changes_since(tx: Transaction, tenant: str, version: str) -> list[Change]:
+    """Every change from ``version`` (the one a person accepted) to the tenant's current
+    version, material first: what the privacy center shows them."""
+    current = statements.current_version(tx, tenant)
+    if current == version:
+        return []
+    found = diff(statements.get(tx, tenant, version), statements.get(tx, tenant, current))
+    return sorted(found, key=lambda change: not change.material)
 
 
 def record_told(

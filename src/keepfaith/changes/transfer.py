@@ -21,7 +21,15 @@ from keepfaith.ledger import changes as pending
 from keepfaith.ledger import statements, subjects
 from keepfaith.ledger.changes import BusinessTransfer
 
-__all__ = ["BusinessTransfer", "announce", "deactivate", "deactivate_token", "handed_over"]
+__all__ = [
+    "BusinessTransfer",
+    "announce",
+    "deactivate",
+    "deactivate_token",
+    "handed_over",
+    "pending",
+    "read_token",
+]
 from keepfaith.ledger.crypto import tokens
 from keepfaith.ledger.rows import Status, Subject
 from keepfaith.ledger.transaction import Transaction
@@ -56,12 +64,7 @@ def deactivate_token(secret_key: str, transfer_id: int, subject_id: int) -> str:
 
 def deactivate(tx: Transaction, secret_key: str, tenant: str, token: str) -> Subject:
     """Deactivate the account a notice's link names; refused after the transfer date."""
-    found = _TOKEN.match(token) if isinstance(token, str) else None
-    if found is None:
-        raise InvalidToken("the link is not valid")
-    transfer_id, subject_id = int(found.group(1)), int(found.group(2))
-    if not tokens.matches(token, deactivate_token(secret_key, transfer_id, subject_id)):
-        raise InvalidToken("the link is not valid")
+    transfer_id, subject_id = read_token(secret_key, token)
     done = pending.transfer(tx, transfer_id, tenant)
     if tx.now() >= done.transfer_at:
         raise Refused("the transfer has taken place; ask us to delete your data instead")
@@ -126,3 +129,14 @@ def _notify(
         )
     except NotAllowed:
         return  # not to be emailed: told by the posting alone
+
+
+def read_token(secret_key: str, token: str) -> tuple[int, int]:
+    """``(transfer id, subject id)`` of a deactivation link; ``InvalidToken`` if forged."""
+    found = _TOKEN.match(token) if isinstance(token, str) else None
+    if found is None:
+        raise InvalidToken("the link is not valid")
+    transfer_id, subject_id = int(found.group(1)), int(found.group(2))
+    if not tokens.matches(token, deactivate_token(secret_key, transfer_id, subject_id)):
+        raise InvalidToken("the link is not valid")
+    return transfer_id, subject_id

@@ -270,3 +270,13 @@ def test_DG_03_commercial_email_carries_an_unsubscribe_link(mail: object, web: o
     assert_carries_a_working_opt_out(world, received, client)
     with world.ledger.reading() as tx:
         assert [e.method for e in consents.history(tx, ann)] == ["link"]
+
+
+def test_DG_15_existing_people_move_when_the_change_is_posted(
+    seeds: Seeds, database_url: str, tmp_path: Path
+) -> None:
+    from tests.changes.support import existing_people_move
+
+    engine = seeds("digium")
+    output = existing_people_move(engine, database_url, tmp_path, "digium", "registered_user")
+    assert "post_notice" in output and "DG-15" in output

@@ -341,3 +341,46 @@ def test_ES_15_a_reply_saying_unsubscribe_opts_out_of_the_alerts(mail: Any) -> N
     with world.ledger.reading() as tx:
         assert outbox.get(tx, queued.id).status == "withheld"
     assert len(world.sink.received) == 1
+
+
+def test_ES_17_a_new_use_is_emailed_with_a_choice_and_never_reaches_the_opted_out(
+    mail: Callable[..., Any],
+) -> None:
+    """Told by email with a choice; a refusal keeps the old terms; people who opted out
+    of all contact or were deleted are not contacted, and not used the new way."""
+    from keepfaith.changes import answers, effective, publish
+    from keepfaith.ledger import Status
+    from keepfaith.ledger import messages as outbox_rows
+    from keepfaith.messaging import addresses
+    from tests.changes.conftest import loaded, new_version
+    from tests.changes.support import link_of
+    from tests.messaging.conftest import person as mailed
+
+    assert_told(STATEMENT, "ES-17", "you will not be contacted")
+    world = mail("estara")
+    people = {
+        who: mailed(world.ledger, "estara", "visitor", "information_request", f"{who}@example.org")
+        for who in ("yes", "no", "quiet", "gone")
+    }
+    with world.ledger.transaction() as tx:
+        digest = addresses.digest(world.settings.secret_key, "quiet@example.org")
+        outbox_rows.suppress(tx, "estara", digest, outbox_rows.EVERY_PURPOSE, "opted out")
+        subjects.set_status(tx, people["gone"], Status.DELETED)
+    text = new_version("estara", "2026-01")
+    with world.ledger.transaction(actor="dpo") as tx:
+        publish.publish(tx, loaded(text), text)
+    world.work()
+    notices = {m.recipients[0].split("@")[0]: m for m in world.sink.wait_for(2)}
+    assert sorted(notices) == ["no", "yes"]
+    for who, choice in (("yes", "accepted"), ("no", "refused")):
+        token = link_of(notices[who].text, "/changes/")
+        with world.ledger.transaction() as tx:
+            answers.answer_by_link(tx, world.settings.secret_key, "estara", token, choice)
+    world.ledger.clock.advance(days=365)
+    effective.apply_all_due(world.ledger)
+    allowed = {
+        who: world.engine.may(person, "partner_offers", "user.contact.email").allowed
+        for who, person in people.items()
+    }
+    assert allowed == {"yes": True, "no": False, "quiet": False, "gone": False}
+    assert len(world.sink.received) == 2

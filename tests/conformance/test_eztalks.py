@@ -422,3 +422,12 @@ def test_EZ_07_kept_while_the_account_is_active_then_deleted_unless_a_hold_exten
             holds.release(tx, dispute)
         with world.ledger.transaction(actor="retention") as tx:
             assert retention.apply(tx, "eztalks") == {"user.name": 1}
+
+
+def test_EZ_20_existing_people_move_when_the_change_is_posted(
+    seeds: Seeds, database_url: str, tmp_path: Path
+) -> None:
+    from tests.changes.support import existing_people_move
+
+    output = existing_people_move(seeds("eztalks"), database_url, tmp_path, "eztalks", "user")
+    assert "post_notice" in output and "EZ-20" in output

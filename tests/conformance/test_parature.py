@@ -816,3 +816,73 @@ def test_PA_31_a_correction_lists_the_recipients_it_could_not_reach(
         with world.ledger.reading() as tx:
             [name] = records.of(tx, person, ["user.name"])
         assert name.value == "Ann Example"
+
+
+def test_PA_32_a_new_use_applies_at_the_earliest_of_acknowledgement_15_or_30_days(
+    mail: Callable[..., Any],
+) -> None:
+    """Emailed with a choice; acknowledged on day 3: new terms from day 3; ignored: from
+    day 15; no address: 30 days after posting; refused: the old terms."""
+    from keepfaith.changes import answers, publish
+    from tests.changes.conftest import loaded, new_version
+    from tests.changes.support import link_of
+    from tests.messaging.conftest import person as mailed
+
+    assert_told(STATEMENT, "PA-32", "fifteen days after the email")
+    world = mail("parature")
+    people = {
+        who: mailed(world.ledger, "parature", "customer", "registration", f"{who}@example.org")
+        for who in ("ack", "ignore", "refuse")
+    }
+    with world.ledger.transaction() as tx:
+        people["unmailed"] = subjects.add(tx, "parature", "customer")
+    text = new_version("parature", "2026")
+    with world.ledger.transaction(actor="dpo") as tx:
+        publish.publish(tx, loaded(text), text)
+    world.work()
+    notices = {m.recipients[0].split("@")[0]: m for m in world.sink.wait_for(3)}
+    assert sorted(notices) == ["ack", "ignore", "refuse"]
+
+    def allowed(who: str) -> bool:
+        return bool(world.engine.may(people[who], "partner_offers", "user.contact.email").allowed)
+
+    def answer(who: str, choice: str) -> None:
+        token = link_of(notices[who].text, "/changes/")
+        with world.ledger.transaction() as tx:
+            answers.answer_by_link(tx, world.settings.secret_key, "parature", token, choice)
+
+    clock = world.ledger.clock
+    clock.advance(days=3)
+    answer("ack", "accepted")
+    answer("refuse", "refused")
+    assert [allowed(w) for w in ("ack", "ignore", "refuse", "unmailed")] == [1, 0, 0, 0]
+    clock.advance(days=12.01)
+    assert [allowed(w) for w in ("ack", "ignore", "refuse", "unmailed")] == [1, 1, 0, 0]
+    clock.advance(days=15)
+    assert [allowed(w) for w in ("ack", "ignore", "refuse", "unmailed")] == [1, 1, 0, 1]
+
+
+def test_PA_22_on_a_sale_everyone_is_told_and_may_deactivate_before_the_date(
+    mail: Callable[..., Any],
+) -> None:
+    from keepfaith.changes import transfer
+    from tests.changes.support import link_of
+    from tests.messaging.conftest import person as mailed
+
+    assert_told(STATEMENT, "PA-22", "deactivate your account")
+    world = mail("parature")
+    ann = mailed(world.ledger, "parature", "customer", "registration", "ann@example.org")
+    bob = mailed(world.ledger, "parature", "customer", "registration", "bob@example.org")
+    with world.ledger.transaction(actor="ceo") as tx:
+        sale = transfer.announce(
+            tx, "parature", "Acme Holdings", world.ledger.clock() + dt.timedelta(days=30)
+        )
+    world.work()
+    notices = {m.recipients[0]: m for m in world.sink.wait_for(2)}
+    assert set(notices) == {"ann@example.org", "bob@example.org"}
+    assert all("Acme Holdings" in m.text and "privacy-center" in m.text for m in notices.values())
+    token = link_of(notices["bob@example.org"].text, "/transfer/")
+    with world.ledger.transaction() as tx:
+        transfer.deactivate(tx, world.settings.secret_key, "parature", token)
+        assert transfer.handed_over(tx, sale.id) == [ann.id]
+    assert not world.engine.may(bob, "administer_account", "user.name", "acquirer").allowed

@@ -195,3 +195,14 @@ def test_SC_07_bulletins_reach_active_subscribers_after_a_marketing_opt_out(
     with world.ledger.reading() as tx:
         assert outbox.get(tx, queued.id).status == "withheld"
     assert len(world.sink.received) == 2
+
+
+def test_SC_10_existing_people_move_to_a_new_version_on_publication(
+    seeds: Seeds, database_url: str, tmp_path: Path
+) -> None:
+    from tests.changes.support import existing_people_move
+
+    output = existing_people_move(
+        seeds("starclicks"), database_url, tmp_path, "starclicks", "customer"
+    )
+    assert "when published, without prior notice" in output and "SC-10" in output

@@ -272,6 +272,14 @@ def changes_plan(
         typer.echo("continued use after the change is acceptance")
 
 
+def _mount_publish() -> None:
+    from keepfaith.cli.publish import publish_command
+
+    app.command("publish")(publish_command)
+
+
+_mount_publish()
+
 audit_app = typer.Typer(help="The audit chain of every change to the ledger.")
 keys_app = typer.Typer(help="Encryption keys of sensitive categories.")
 app.add_typer(audit_app, name="audit")

@@ -25,6 +25,9 @@ MODULES: tuple[str, ...] = (
     "keepfaith.messaging.delivery",
     "keepfaith.rights.work",
     "keepfaith.rights.retention",
+    "keepfaith.changes.notices",
+    "keepfaith.changes.effective",
+    "keepfaith.changes.transfer",
 )
 """Modules whose tasks every worker runs. Add a concern's module with one line."""
 

@@ -18,17 +18,21 @@ from keepfaith.engine import Engine
 from keepfaith.ledger import Keyring, Subject, records, statements, subjects
 from tests.conftest import EXAMPLES
 from tests.ledger.support import KEY, open_ledger, read
+from tests.messaging.conftest import mail, sink, web
 from tests.web.conftest import make_app, make_client, portal
 
 __all__ = [
     "banner_config",
     "cookie_visitor",
+    "mail",
     "make_app",
     "make_client",
     "person",
     "portal",
     "post_cookie_choice",
     "seeds",
+    "sink",
+    "web",
 ]
 
 

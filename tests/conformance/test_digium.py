@@ -257,3 +257,26 @@ def test_DG_15_continued_use_after_a_change_is_acceptance(tmp_path: Path) -> Non
     _, plan = publish_plan(STATEMENT, tmp_path)
     assert plan["continued_use_is_acceptance"] is True
     assert "DG-15" in plan["clauses"]
+
+
+def test_DG_03_commercial_email_carries_an_unsubscribe_link(mail: object, web: object) -> None:
+    """Product news after registration carries a working one-click unsubscribe."""
+    from tests.conformance.mailing import assert_carries_a_working_opt_out, customer, send
+
+    world = mail("digium")  # type: ignore[operator]
+    client = web(world)  # type: ignore[operator]
+    ann = customer(world, "digium", "registered_user", "registration", "ann@example.org")
+    received = send(world, ann, "product_news")
+    assert_carries_a_working_opt_out(world, received, client)
+    with world.ledger.reading() as tx:
+        assert [e.method for e in consents.history(tx, ann)] == ["link"]
+
+
+def test_DG_15_existing_people_move_when_the_change_is_posted(
+    seeds: Seeds, database_url: str, tmp_path: Path
+) -> None:
+    from tests.changes.support import existing_people_move
+
+    engine = seeds("digium")
+    output = existing_people_move(engine, database_url, tmp_path, "digium", "registered_user")
+    assert "post_notice" in output and "DG-15" in output

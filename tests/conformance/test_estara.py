@@ -302,3 +302,85 @@ def test_ES_07_log_aggregates_cannot_be_joined_to_anyone(database_url: str, tmp_
 
 def test_ES_20_the_seal_covers_the_website_not_downloaded_software() -> None:
     assert_told(STATEMENT, "ES-20", "Software downloaded from the Site")
+
+
+def test_ES_15_a_reply_saying_unsubscribe_opts_out_of_the_alerts(mail: Any) -> None:
+    """A reply "Re: UNSUBSCRIBE" over SMTP to ``keepfaith mail listen`` records the
+    opt-out with its method, and the next alert is refused (and one queued is withheld)."""
+    import pytest
+
+    from keepfaith import messaging
+    from keepfaith.exceptions import NotAllowed
+    from keepfaith.ledger import messages as outbox
+    from tests.conformance.mailing import customer, send
+    from tests.messaging.test_listen import Listener, reply_to
+
+    world = mail("estara")
+    listener = Listener(world)
+    try:
+        ann = customer(world, "estara", "subscriber", "alerts_signup", "ann@example.org", "alerts")
+        alert = send(world, ann, "alerts")
+        assert alert.mail["List-Unsubscribe"] is not None
+        with world.ledger.transaction() as tx:
+            queued = messaging.queue(
+                tx, ann, "alerts", "notice", context={"title": "t", "text": "x"}
+            )
+        reply = reply_to(alert, "Re: UNSUBSCRIBE")
+        reply.replace_header("From", "forwarded-by-someone@example.net")  # From is not trusted
+        assert listener.send(reply, alert.mail["Reply-To"]) == {}
+    finally:
+        listener.stop()
+    with world.ledger.reading() as tx:
+        withdrawn = [e for e in consents.history(tx, ann) if e.kind == "withdrawn"]
+        assert [(e.choice, e.method) for e in withdrawn] == [("alerts", "reply_email")]
+        assert [r.kind for r in outbox.replies_of(tx, "estara")] == ["unsubscribe"]
+    with pytest.raises(NotAllowed) as refused, world.ledger.transaction() as tx:
+        messaging.queue(tx, ann, "alerts", "notice", context={"title": "t", "text": "x"})
+    assert "ES-15" in refused.value.clauses
+    world.work()
+    with world.ledger.reading() as tx:
+        assert outbox.get(tx, queued.id).status == "withheld"
+    assert len(world.sink.received) == 1
+
+
+def test_ES_17_a_new_use_is_emailed_with_a_choice_and_never_reaches_the_opted_out(
+    mail: Callable[..., Any],
+) -> None:
+    """Told by email with a choice; a refusal keeps the old terms; people who opted out
+    of all contact or were deleted are not contacted, and not used the new way."""
+    from keepfaith.changes import answers, effective, publish
+    from keepfaith.ledger import Status
+    from keepfaith.ledger import messages as outbox_rows
+    from keepfaith.messaging import addresses
+    from tests.changes.conftest import loaded, new_version
+    from tests.changes.support import link_of
+    from tests.messaging.conftest import person as mailed
+
+    assert_told(STATEMENT, "ES-17", "you will not be contacted")
+    world = mail("estara")
+    people = {
+        who: mailed(world.ledger, "estara", "visitor", "information_request", f"{who}@example.org")
+        for who in ("yes", "no", "quiet", "gone")
+    }
+    with world.ledger.transaction() as tx:
+        digest = addresses.digest(world.settings.secret_key, "quiet@example.org")
+        outbox_rows.suppress(tx, "estara", digest, outbox_rows.EVERY_PURPOSE, "opted out")
+        subjects.set_status(tx, people["gone"], Status.DELETED)
+    text = new_version("estara", "2026-01")
+    with world.ledger.transaction(actor="dpo") as tx:
+        publish.publish(tx, loaded(text), text)
+    world.work()
+    notices = {m.recipients[0].split("@")[0]: m for m in world.sink.wait_for(2)}
+    assert sorted(notices) == ["no", "yes"]
+    for who, choice in (("yes", "accepted"), ("no", "refused")):
+        token = link_of(notices[who].text, "/changes/")
+        with world.ledger.transaction() as tx:
+            answers.answer_by_link(tx, world.settings.secret_key, "estara", token, choice)
+    world.ledger.clock.advance(days=365)
+    effective.apply_all_due(world.ledger)
+    allowed = {
+        who: world.engine.may(person, "partner_offers", "user.contact.email").allowed
+        for who, person in people.items()
+    }
+    assert allowed == {"yes": True, "no": False, "quiet": False, "gone": False}
+    assert len(world.sink.received) == 2

@@ -251,3 +251,183 @@ def test_EZ_14_a_box_ticked_under_a_standing_gpc_signal_is_refused(seeds: Seeds)
         history = consent_events.history(tx, subject)
     assert [e.kind.value for e in history if e.choice == "promotions"] == ["withdrawn"]
     assert not engine.may(subject, "promotions", ["user.contact.email"]).allowed
+
+
+def test_EZ_03_a_referred_friend_gets_one_email_and_is_removed_on_request(
+    mail: object, web: object
+) -> None:
+    """The friend is kept with the referral purpose alone, gets one email whatever the
+    number of referrals, and the link in it removes them for good."""
+    import re
+
+    from keepfaith.exceptions import Refused
+    from keepfaith.messaging import referrals
+
+    world = mail("eztalks")  # type: ignore[operator]
+    client = web(world)  # type: ignore[operator]
+
+    def refer() -> referrals.Referral:
+        with world.ledger.transaction() as tx:
+            return referrals.refer(
+                tx,
+                world.settings,
+                "eztalks",
+                "referral",
+                friend="fran@example.org",
+                friend_name="Fran",
+                referrer_name="Ann",
+            )
+
+    made = refer()
+    assert refer().id == made.id
+    world.work()
+    [invite] = world.sink.wait_for(1)
+    with world.ledger.reading() as tx:
+        friend = subjects.get(tx, "eztalks", made.subject_id or 0)
+        assert {p for r in records.of(tx, friend) for p in r.purposes} == {"inform_on_request"}
+        assert referrals.programme(tx, "eztalks")["sent"] == 1
+    link = re.search(r"https://privacy\.keepfaith\.test(/t/eztalks/referrals/\S+)", invite.text)
+    assert link is not None and client.post(link.group(1)).status_code == 200
+    with world.ledger.reading() as tx:
+        assert records.of(tx, friend) == []
+        assert referrals.programme(tx, "eztalks") == {"referred": 1, "sent": 1, "removed": 1}
+    with pytest.raises(Refused):
+        refer()
+
+
+def test_EZ_08_every_promotional_email_carries_an_unsubscribe(mail: object, web: object) -> None:
+    """Promotions (opt-in) carry a working one-click unsubscribe; so does every other
+    marketing purpose the statement declares, checked message by message."""
+    from tests.conformance.mailing import assert_carries_a_working_opt_out, customer, send
+
+    world = mail("eztalks")  # type: ignore[operator]
+    client = web(world)  # type: ignore[operator]
+    ann = customer(world, "eztalks", "user", "sweepstakes", "ann@example.org", "promotions")
+    received = send(world, ann, "promotions")
+    assert_carries_a_working_opt_out(world, received, client)
+    with world.ledger.reading() as tx:
+        assert [e.kind for e in consents.history(tx, ann)] == ["given", "withdrawn"]
+
+
+# ------------------------------------------------------ rights (EZ-04 to EZ-07)
+
+
+def test_EZ_04_data_from_facebook_is_refused_for_correction_with_where_to_correct_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    from keepfaith.ledger import records, subjects
+    from tests.conformance.rights_support import approved, told, verified, world_of
+
+    with world_of(database_url, tmp_path, "eztalks") as world:
+        with world.ledger.transaction(actor="app") as tx:
+            person = subjects.add(tx, "eztalks", "user")
+            records.add(tx, person, "user.name", "Ann Fb", collection_point="facebook")
+            records.add(tx, person, "user.job_title", "Enginer", collection_point="registration")
+        case = verified(
+            world,
+            "eztalks",
+            "correct",
+            "ann@example.com",
+            subject_id=person.id,
+            details={"changes": {"user.name": "Ann Example", "user.job_title": "Engineer"}},
+        )
+        done = approved(world, case)
+        assert done.answer is not None
+        assert done.answer["corrected"] == ["user.job_title"]
+        refused = done.answer["refused"]["user.name"]
+        assert "Facebook" in refused["reason"] and "Facebook account" in refused["where"]
+        with world.ledger.reading() as tx:
+            assert [r.value for r in records.of(tx, person, ["user.name"])] == ["Ann Fb"]
+        assert "Facebook account" in told(world, "ann@example.com", "Your correction")[-1]
+
+
+def test_EZ_05_do_you_hold_data_about_me_is_yes_or_no_after_verification(
+    database_url: str, tmp_path: Path
+) -> None:
+    from keepfaith import rights
+    from tests.conformance.rights_support import chinook_url, current, verified, world_of
+    from tests.rights.test_work import customer
+
+    with world_of(database_url, tmp_path, "eztalks") as world:
+        email, _ = customer(chinook_url(world), 17)
+        with world.ledger.transaction(actor="web") as tx:
+            held = rights.open(tx, world.settings, "eztalks", "know", email)
+            nobody = rights.open(tx, world.settings, "eztalks", "know", "nobody@example.com")
+        world.work()
+        # Before verification both answers are the same and nothing has run.
+        assert (held.case.state, held.merged) == (nobody.case.state, nobody.merged)
+        assert current(world, held.case).answer is None
+        yes = verified(world, "eztalks", "know", email)
+        no = verified(world, "eztalks", "know", "nobody@example.com")
+        world.work()
+        assert current(world, yes).answer == {"held": True}
+        assert current(world, no).answer == {"held": False}
+
+
+def test_EZ_06_access_correction_and_deletion_are_each_answered_on_request(
+    database_url: str, tmp_path: Path
+) -> None:
+    from tests.conformance.rights_support import (
+        approved,
+        chinook_url,
+        download,
+        verified,
+        world_of,
+    )
+    from tests.rights.test_work import customer, customer_count
+
+    with world_of(database_url, tmp_path, "eztalks") as world:
+        url = chinook_url(world)
+        email, invoices = customer(url, 17)
+        access = approved(world, verified(world, "eztalks", "access", email))
+        assert access.answer is not None and access.answer["rows"]["chinook"]["Invoice"] == invoices
+        assert "chinook/Customer.json" in download(world, "eztalks", email).namelist()
+        fix = approved(
+            world,
+            verified(
+                world,
+                "eztalks",
+                "correct",
+                email,
+                details={"changes": {"user.contact.address.city": "Lyon"}},
+            ),
+        )
+        assert fix.answer is not None and fix.answer["systems"]["chinook"]["Customer.City"] == 1
+        gone = approved(world, verified(world, "eztalks", "delete", email))
+        assert gone.state.value == "done" and customer_count(url, 17) == 0
+
+
+def test_EZ_07_kept_while_the_account_is_active_then_deleted_unless_a_hold_extends_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    from keepfaith.ledger import Status, holds, records, subjects
+    from keepfaith.rights import retention
+    from tests.conformance.rights_support import world_of
+
+    with world_of(database_url, tmp_path, "eztalks") as world:
+        with world.ledger.transaction(actor="app") as tx:
+            ann, bob = subjects.add(tx, "eztalks", "user"), subjects.add(tx, "eztalks", "user")
+            for person in (ann, bob):
+                records.add(tx, person, "user.name", "A Name", collection_point="registration")
+        with world.ledger.transaction(actor="retention") as tx:
+            assert retention.apply(tx, "eztalks") == {}  # active accounts keep their data
+        with world.ledger.transaction(actor="app") as tx:
+            subjects.set_status(tx, ann, Status.DEACTIVATED)
+            subjects.set_status(tx, bob, Status.DEACTIVATED)
+            dispute = holds.add(tx, bob, "disputes")
+        with world.ledger.transaction(actor="retention") as tx:
+            assert retention.apply(tx, "eztalks") == {"user.name": 1}  # closing started it
+            assert records.of(tx, ann) == [] and len(records.of(tx, bob)) == 1
+        with world.ledger.transaction(actor="app") as tx:
+            holds.release(tx, dispute)
+        with world.ledger.transaction(actor="retention") as tx:
+            assert retention.apply(tx, "eztalks") == {"user.name": 1}
+
+
+def test_EZ_20_existing_people_move_when_the_change_is_posted(
+    seeds: Seeds, database_url: str, tmp_path: Path
+) -> None:
+    from tests.changes.support import existing_people_move
+
+    output = existing_people_move(seeds("eztalks"), database_url, tmp_path, "eztalks", "user")
+    assert "post_notice" in output and "EZ-20" in output

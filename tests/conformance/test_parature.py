@@ -632,3 +632,257 @@ def test_PA_27_a_known_child_is_erased_the_trail_kept_with_the_clause(seeds: See
     assert erased and len(erased[-1].detail()["records"]) == held
     refused = engine.may(subject, "administer_account", AFFILIATE_DATA)
     assert not refused.allowed and refused.clauses == ("PA-27",)
+
+
+def test_PA_10_email_this_page_sends_once_and_keeps_no_copy_of_the_address(
+    mail: Any,
+) -> None:
+    """The friend gets the one message; afterwards no stored byte (records, outbox, jobs,
+    audit, the files themselves on SQLite) holds their address or the sender's name."""
+    from keepfaith.messaging import referrals
+    from tests.messaging.test_referrals import every_stored_byte
+
+    world = mail("parature")
+    sent = referrals.email_page(
+        world.ledger,
+        world.settings,
+        "parature",
+        "email_this_page",
+        friend="pal.onlyonce.4417@example.org",
+        sender="Quintessa Marlowe",
+        page_url="/t/parature/",
+    )
+    [arrived] = world.sink.wait_for(1)
+    assert arrived.recipients == ("pal.onlyonce.4417@example.org",)
+    assert "PA-10" in sent.clauses and sent.status == "sent"
+    stored = every_stored_byte(world.ledger).lower()
+    for needle in (b"pal.onlyonce", b"4417@", b"quintessa", b"marlowe"):
+        assert needle not in stored
+
+
+def test_PA_17_marketing_only_to_those_who_opted_in_and_admin_mail_to_the_registered(
+    mail: Any,
+) -> None:
+    """A marketing campaign reaches exactly those who opted in; administrative email
+    reaches a registered user who did not."""
+    from keepfaith.messaging import campaigns
+    from tests.conformance.mailing import customer, send
+
+    world = mail("parature")
+    opted = customer(
+        world, "parature", "customer", "registration", "yes@example.org", "marketing_email"
+    )
+    other = customer(world, "parature", "customer", "registration", "no@example.org")
+    with world.ledger.transaction() as tx:
+        started = campaigns.start(
+            tx,
+            "parature",
+            "marketing_email",
+            "notice",
+            batch_size=10,
+            context={"title": "Offers", "text": "x"},
+        )
+    assert started.queued == 1 and "PA-17" in started.clauses
+    world.work()
+    assert [r.recipients for r in world.sink.wait_for(1)] == [("yes@example.org",)]
+    admin = send(world, other, "administrative_email", {"title": "Your account", "text": "x"})
+    assert admin.recipients == ("no@example.org",) and opted.id != other.id
+
+
+def test_PA_29_opt_out_by_the_link_or_by_email_and_service_mail_continues(
+    mail: Any, web: Any
+) -> None:
+    """One person opts out by the link in the mail, another by email (a reply to the
+    List-Unsubscribe mailto address); both still get service email."""
+    from keepfaith import messaging
+    from keepfaith.exceptions import NotAllowed
+    from keepfaith.messaging import listen
+    from tests.conformance.mailing import customer, one_click, send
+
+    world = mail("parature")
+    client = web(world)
+    ann = customer(
+        world, "parature", "customer", "registration", "ann@example.org", "marketing_email"
+    )
+    bob = customer(
+        world, "parature", "customer", "registration", "bob@example.org", "marketing_email"
+    )
+    assert one_click(client, send(world, ann, "marketing_email")).status_code == 200
+    to_bob = send(world, bob, "marketing_email")
+    mailto = to_bob.mail["List-Unsubscribe"].split("<mailto:")[1].split("?")[0]
+    done = listen.receive(world.ledger, world.settings, [mailto], b"Subject: unsubscribe\r\n\r\n")
+    assert done.kind == "unsubscribe"
+    for person_ in (ann, bob):
+        with pytest.raises(NotAllowed), world.ledger.transaction() as tx:
+            messaging.queue(
+                tx, person_, "marketing_email", "notice", context={"title": "t", "text": "x"}
+            )
+        service = send(world, person_, "administrative_email", {"title": "Invoice", "text": "x"})
+        assert service.mail["List-Unsubscribe"] is None
+    with world.ledger.reading() as tx:
+        methods = {
+            e.method for p in (ann, bob) for e in consents.history(tx, p) if e.kind == "withdrawn"
+        }
+    assert methods == {"link", "reply_email"}
+
+
+# ---------------------------------------------------------------- rights (PA-30, PA-31)
+
+
+def test_PA_30_discontinue_returns_the_data_then_deletes_it_keeping_what_holds_require(
+    database_url: str, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    from keepfaith.ledger import holds, records, statements, subjects
+    from tests.conformance.rights_support import (
+        approved,
+        chinook_url,
+        current,
+        download,
+        told,
+        verified,
+        world_of,
+    )
+    from tests.rights.test_work import customer, customer_count
+
+    with world_of(database_url, tmp_path, "parature") as world:
+        url = chinook_url(world)
+        email, invoices = customer(url, 17)
+        # Discontinue with the data returned: a copy first, erasure after the download.
+        case = verified(
+            world, "parature", "discontinue", email, channel="staff", vouched_by_staff=True
+        )
+        assert case.due_at == case.received_at + dt.timedelta(days=30)  # the 30-day clock
+        case = approved(world, case)
+        copy = download(world, "parature", email)
+        assert copy.read("chinook/Invoice.json").count(b'"InvoiceId"') == invoices
+        world.work()
+        done = current(world, case)
+        assert done.state.value == "done" and customer_count(url, 17) == 0
+        with world.ledger.reading() as tx:
+            note = statements.get(tx, "parature").rights.archive_note
+        assert done.answer is not None and done.answer["archive_note"] == note
+        # Deletion blocked by a hold the statement declares: kept, and the answer says why.
+        other, _ = customer(url, 18)
+        with world.ledger.transaction(actor="staff") as tx:
+            person = subjects.add(tx, "parature", "customer")
+            records.add(tx, person, "user.contact.email", other, collection_point="contact_form")
+            holds.add(tx, person, "legal")
+        held = approved(
+            world,
+            verified(world, "parature", "delete", other, channel="staff", subject_id=person.id),
+        )
+        assert held.answer is not None
+        assert any("The law requires us" in r[0] for r in held.answer["kept"].values())
+        assert customer_count(url, 18) == 1
+        assert "The law requires us" in told(world, other, "Your request")[-1]
+        assert note is not None and note.split()[0] in told(world, other, "Your request")[-1]
+
+
+def test_PA_31_a_correction_lists_the_recipients_it_could_not_reach(
+    database_url: str, tmp_path: Path
+) -> None:
+    from keepfaith.ledger import disclosures, records, subjects
+    from tests.conformance.rights_support import current, told, world_of
+
+    with world_of(database_url, tmp_path, "parature") as world:
+        with world.ledger.transaction(actor="app") as tx:
+            person = subjects.add(tx, "parature", "customer")
+            records.add(
+                tx, person, "user.contact.email", "old@example.com", collection_point="contact_form"
+            )
+            records.add(tx, person, "user.name", "Ann Exampel", collection_point="contact_form")
+            disclosures.record(tx, "parature", person, "email_provider", ["user.name"], "processor")
+        from keepfaith import rights
+
+        with world.ledger.transaction(actor="web") as tx:
+            opened = rights.open(
+                tx,
+                world.settings,
+                "parature",
+                "correct",
+                "old@example.com",
+                subject_id=person.id,
+                details={"changes": {"user.name": "Ann Example"}},
+            )
+        assert opened.case.verified_by == "session"
+        world.work()
+        done = current(world, opened.case)
+        assert done.answer is not None and done.answer["corrected"] == ["user.name"]
+        assert done.answer["recipients_reached"] is False
+        assert [r["recipient"] for r in done.answer["recipients"]] == ["email_provider"]
+        assert "email_provider" in told(world, "old@example.com", "Your correction")[-1]
+        with world.ledger.reading() as tx:
+            [name] = records.of(tx, person, ["user.name"])
+        assert name.value == "Ann Example"
+
+
+def test_PA_32_a_new_use_applies_at_the_earliest_of_acknowledgement_15_or_30_days(
+    mail: Callable[..., Any],
+) -> None:
+    """Emailed with a choice; acknowledged on day 3: new terms from day 3; ignored: from
+    day 15; no address: 30 days after posting; refused: the old terms."""
+    from keepfaith.changes import answers, publish
+    from tests.changes.conftest import loaded, new_version
+    from tests.changes.support import link_of
+    from tests.messaging.conftest import person as mailed
+
+    assert_told(STATEMENT, "PA-32", "fifteen days after the email")
+    world = mail("parature")
+    people = {
+        who: mailed(world.ledger, "parature", "customer", "registration", f"{who}@example.org")
+        for who in ("ack", "ignore", "refuse")
+    }
+    with world.ledger.transaction() as tx:
+        people["unmailed"] = subjects.add(tx, "parature", "customer")
+    text = new_version("parature", "2026")
+    with world.ledger.transaction(actor="dpo") as tx:
+        publish.publish(tx, loaded(text), text)
+    world.work()
+    notices = {m.recipients[0].split("@")[0]: m for m in world.sink.wait_for(3)}
+    assert sorted(notices) == ["ack", "ignore", "refuse"]
+
+    def allowed(who: str) -> bool:
+        return bool(world.engine.may(people[who], "partner_offers", "user.contact.email").allowed)
+
+    def answer(who: str, choice: str) -> None:
+        token = link_of(notices[who].text, "/changes/")
+        with world.ledger.transaction() as tx:
+            answers.answer_by_link(tx, world.settings.secret_key, "parature", token, choice)
+
+    clock = world.ledger.clock
+    clock.advance(days=3)
+    answer("ack", "accepted")
+    answer("refuse", "refused")
+    assert [allowed(w) for w in ("ack", "ignore", "refuse", "unmailed")] == [1, 0, 0, 0]
+    clock.advance(days=12.01)
+    assert [allowed(w) for w in ("ack", "ignore", "refuse", "unmailed")] == [1, 1, 0, 0]
+    clock.advance(days=15)
+    assert [allowed(w) for w in ("ack", "ignore", "refuse", "unmailed")] == [1, 1, 0, 1]
+
+
+def test_PA_22_on_a_sale_everyone_is_told_and_may_deactivate_before_the_date(
+    mail: Callable[..., Any],
+) -> None:
+    from keepfaith.changes import transfer
+    from tests.changes.support import link_of
+    from tests.messaging.conftest import person as mailed
+
+    assert_told(STATEMENT, "PA-22", "deactivate your account")
+    world = mail("parature")
+    ann = mailed(world.ledger, "parature", "customer", "registration", "ann@example.org")
+    bob = mailed(world.ledger, "parature", "customer", "registration", "bob@example.org")
+    with world.ledger.transaction(actor="ceo") as tx:
+        sale = transfer.announce(
+            tx, "parature", "Acme Holdings", world.ledger.clock() + dt.timedelta(days=30)
+        )
+    world.work()
+    notices = {m.recipients[0]: m for m in world.sink.wait_for(2)}
+    assert set(notices) == {"ann@example.org", "bob@example.org"}
+    assert all("Acme Holdings" in m.text and "privacy-center" in m.text for m in notices.values())
+    token = link_of(notices["bob@example.org"].text, "/transfer/")
+    with world.ledger.transaction() as tx:
+        transfer.deactivate(tx, world.settings.secret_key, "parature", token)
+        assert transfer.handed_over(tx, sale.id) == [ann.id]
+    assert not world.engine.may(bob, "administer_account", "user.name", "acquirer").allowed

@@ -150,3 +150,59 @@ def test_SC_11_privacy_questions_go_to_the_support_address() -> None:
     [privacy] = [c for c in statement.organisation.contacts if c.role == "privacy"]
     assert privacy.email == "support@star-clicks.com"
     assert statement.complaints is not None and statement.complaints.contact == "privacy"
+
+
+def test_SC_06_marketing_email_always_carries_a_working_opt_out(mail: object, web: object) -> None:
+    """Product email carries RFC 8058's one-click headers and a visible link with the
+    statement's own opt-out words; a POST to the link stops the next one at once."""
+    from keepfaith import messaging
+    from keepfaith.exceptions import NotAllowed
+    from tests.conformance.mailing import assert_carries_a_working_opt_out, customer, send
+
+    world = mail("starclicks")  # type: ignore[operator]
+    client = web(world)  # type: ignore[operator]
+    ann = customer(world, "starclicks", "customer", "registration", "ann@example.org")
+    received = send(world, ann, "product_email")
+    assert_carries_a_working_opt_out(world, received, client)
+    with pytest.raises(NotAllowed) as refused, world.ledger.transaction() as tx:
+        messaging.queue(tx, ann, "product_email", "notice", context={"title": "t", "text": "x"})
+    assert "SC-06" in refused.value.clauses
+
+
+def test_SC_07_bulletins_reach_active_subscribers_after_a_marketing_opt_out(
+    mail: object, web: object
+) -> None:
+    """After the one-click opt-out of product email, a technical bulletin still arrives
+    (with no unsubscribe); once the account is closed it is withheld."""
+    from keepfaith import messaging
+    from keepfaith.ledger import Status
+    from keepfaith.ledger import messages as outbox
+    from tests.conformance.mailing import customer, one_click, send
+
+    world = mail("starclicks")  # type: ignore[operator]
+    client = web(world)  # type: ignore[operator]
+    ann = customer(world, "starclicks", "customer", "registration", "ann@example.org")
+    assert one_click(client, send(world, ann, "product_email")).status_code == 200
+    bulletin = send(world, ann, "technical_bulletins", {"title": "Patch now", "text": "CVE."})
+    assert bulletin.mail["Subject"] == "Patch now" and bulletin.mail["List-Unsubscribe"] is None
+    with world.ledger.transaction() as tx:
+        queued = messaging.queue(
+            tx, ann, "technical_bulletins", "notice", context={"title": "t", "text": "x"}
+        )
+        assert "SC-07" in queued.clauses
+        subjects.set_status(tx, ann, Status.DEACTIVATED)
+    world.work()
+    with world.ledger.reading() as tx:
+        assert outbox.get(tx, queued.id).status == "withheld"
+    assert len(world.sink.received) == 2
+
+
+def test_SC_10_existing_people_move_to_a_new_version_on_publication(
+    seeds: Seeds, database_url: str, tmp_path: Path
+) -> None:
+    from tests.changes.support import existing_people_move
+
+    output = existing_people_move(
+        seeds("starclicks"), database_url, tmp_path, "starclicks", "customer"
+    )
+    assert "when published, without prior notice" in output and "SC-10" in output

@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import anyio.from_thread
+import httpx
 import pytest
 
 from keepfaith import jobs
 from keepfaith.engine import Engine
 from keepfaith.ledger import Keyring, Ledger, Subject, consents, records, subjects
 from keepfaith.settings import Settings
+from keepfaith.statement import Statement
+from keepfaith.web import create_app
 from tests.conftest import EXAMPLES
 from tests.ledger.support import AUDIT_KEY, KEY, Clock, open_ledger
 from tests.messaging.sink import Sink
+from tests.web.conftest import BASE_URL, SyncASGITransport
 
 SECRET = "test-secret-key-0123456789abcdef"
 
@@ -34,6 +40,7 @@ class World:
     engine: Engine
     settings: Settings
     sink: Sink
+    statements: list[Statement] = field(default_factory=list)
 
     def work(self) -> None:
         """Run every job that is due, to the end."""
@@ -84,11 +91,32 @@ def mail(database_url: str, sink: Sink) -> Iterator[Callable[..., World]]:
         ledger, loaded = open_ledger(database_url, paths, keys=Keyring({"k1": KEY}))
         opened.append(ledger)
         settings = mail_settings(database_url, sink.port, **changes)
-        return World(ledger, Engine(ledger, loaded), settings, sink)
+        return World(ledger, Engine(ledger, loaded), settings, sink, loaded)
 
     yield open_world
     for ledger in opened:
         ledger.close()
+
+
+@pytest.fixture(scope="session")
+def portal() -> Iterator[Any]:
+    """One event loop, in a thread, that the web apps of the session run on."""
+    with anyio.from_thread.start_blocking_portal() as running:
+        yield running
+
+
+@pytest.fixture
+def web(portal: Any) -> Iterator[Callable[[World], httpx.Client]]:
+    """``web(world)``: a client of keepfaith's web app over the world's database."""
+    with ExitStack() as stack:
+
+        def client(world: World) -> httpx.Client:
+            app = create_app(world.settings, {s.id: s for s in world.statements})
+            stack.enter_context(portal.wrap_async_context_manager(app.router.lifespan_context(app)))
+            transport = SyncASGITransport(app, portal, "127.0.0.1")
+            return stack.enter_context(httpx.Client(transport=transport, base_url=BASE_URL))
+
+        yield client
 
 
 def person(

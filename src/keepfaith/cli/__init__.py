@@ -272,6 +272,14 @@ def changes_plan(
         typer.echo("continued use after the change is acceptance")
 
 
+def _mount_publish() -> None:
+    from keepfaith.cli.publish import publish_command
+
+    app.command("publish")(publish_command)
+
+
+_mount_publish()
+
 audit_app = typer.Typer(help="The audit chain of every change to the ledger.")
 keys_app = typer.Typer(help="Encryption keys of sensitive categories.")
 app.add_typer(audit_app, name="audit")
@@ -661,10 +669,13 @@ def _role(name: str) -> Role:
 
 def _mount_logs() -> None:
     from keepfaith.cli.logs import app as logs
+    from keepfaith.cli.mail import campaign_app, mail_app
     from keepfaith.connectors.commands import app as connectors
 
     app.add_typer(logs, name="logs")
     app.add_typer(connectors, name="connectors")
+    app.add_typer(mail_app, name="mail")
+    app.add_typer(campaign_app, name="campaign")
 
 
 _mount_logs()

@@ -78,10 +78,11 @@ def safe_url(url: str | sa.URL) -> str:
 LOGGER = "sqlalchemy.engine.Engine.keepfaith_connector"
 
 
-def open_database(url: str | sa.URL) -> sa.Engine:
+def open_database(url: str | sa.URL, *, writable: bool = False) -> sa.Engine:
     """An engine for a company database whose values never reach logs or errors: bound
     parameters are hidden, and its logger stops at INFO (statements), because at DEBUG
-    SQLAlchemy logs every row it reads, and the rows are the sample."""
+    SQLAlchemy logs every row it reads, and the rows are the sample. Read-only on
+    PostgreSQL unless ``writable`` (erasure and correction write)."""
     logging.getLogger(LOGGER).setLevel(logging.INFO)
     try:
         engine = sa.create_engine(
@@ -97,7 +98,8 @@ def open_database(url: str | sa.URL) -> sa.Engine:
         ) from None
     if engine.dialect.name == "postgresql":
         sa.event.listen(engine, "connect", _postgresql_session)
-        engine = engine.execution_options(postgresql_readonly=True)
+        if not writable:
+            engine = engine.execution_options(postgresql_readonly=True)
     return engine
 
 

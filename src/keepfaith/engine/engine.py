@@ -46,6 +46,7 @@ class Engine:
         self._answers: dict[
             tuple[str, str, tuple[str, ...], str | None], tuple[list[int], list[int], int]
         ] = {}
+        self._new_uses: dict[tuple[str, str, str], tuple[str, ...]] = {}
         for statement in statements:
             self.add(statement)
 
@@ -92,7 +93,13 @@ class Engine:
         recipient: str | None = None,
         at: dt.datetime | None = None,
     ) -> Decision:
-        """Decide for a subject snapshot in memory; no database access once planned."""
+        """Decide for a subject snapshot in memory; no database access once planned.
+
+        A person with a pending change of version is decided under the new version once
+        it is due for them (PA-32), under their own until then.
+        """
+        if state.pending is not None:
+            state = self.in_force(state, at)
         key = (state.tenant, state.version, purpose, _categories(categories), recipient)
         plan = self._plans.get(key)
         if plan is None:
@@ -115,10 +122,37 @@ class Engine:
         plan: Plan | None = None
         decisions: list[Decision] = []
         for state in states:
+            if state.pending is not None:
+                state = self.in_force(state, at)
             if plan is None or state.version != plan.version or state.tenant != plan.tenant:
                 plan = self.plan(state.tenant, state.version, purpose, cats, recipient)
             decisions.append(plan.decide(state, at))
         return decisions
+
+    def in_force(self, state: SubjectState, at: dt.datetime | None = None) -> SubjectState:
+        """The snapshot as decided at ``at``: on the version its pending change gives
+        then. Once the change applies, the person counts as told of its new uses from
+        its due time (they were emailed or it was posted, PA-32), as ``may()`` needs to
+        allow an opt-out use of data collected before it."""
+        version = state.version_at(at)
+        if version == state.version or state.pending is None:
+            return state
+        due = state.pending[1]
+        told = dict(state.notified)
+        for purpose in self.new_uses(state.tenant, state.version, version):
+            told.setdefault(purpose, due or state.as_of or dt.datetime.now(dt.UTC))
+        return replace(state, version=version, pending=None, notified=told)
+
+    def new_uses(self, tenant: str, old: str, new: str) -> tuple[str, ...]:
+        """Purposes of ``new`` that ``old`` lacks or that use more categories in ``new``."""
+        key = (tenant, old, new)
+        found = self._new_uses.get(key)
+        if found is None:
+            found = new_uses(
+                self.compiled(tenant, old).statement, self.compiled(tenant, new).statement
+            )
+            self._new_uses[key] = found
+        return found
 
     def state(
         self, subject: SubjectLike, tx: Transaction | None = None, *, tenant: str | None = None
@@ -475,6 +509,15 @@ class Engine:
         else:
             with self.ledger.transaction(actor="engine") as work:
                 yield work
+
+
+def new_uses(old: Statement, new: Statement) -> tuple[str, ...]:
+    """Purposes of ``new`` that ``old`` lacks, or that use more categories in ``new``:
+    the new uses a person is told of when they move from ``old`` to ``new``."""
+    before = {p.id: set(p.categories) for p in old.purposes}
+    return tuple(
+        p.id for p in new.purposes if p.id not in before or not set(p.categories) <= before[p.id]
+    )
 
 
 def _categories(categories: Categories) -> tuple[str, ...]:

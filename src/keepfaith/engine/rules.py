@@ -88,6 +88,7 @@ class Plan:
         "minor_check",
         "must_come_from",
         "non_commercial_points",
+        "notice_use",
         "opt_in",
         "opt_out",
         "pid",
@@ -132,6 +133,9 @@ class Plan:
         self.non_commercial_points: frozenset[str] = frozenset()
         self.must_come_from: frozenset[str] = frozenset()
         self.hold_purpose = False
+        # The notice of a change is promised by the statement's own ``changes`` section,
+        # given wherever data was collected: stated at every collection point (ES-17).
+        self.notice_use = compiled.statement.changes.notice_purpose == purpose
         self._wrong_tenant = refuse(
             f"the subject is not governed by {compiled.tenant} {compiled.version}",
             compiled.scope_clauses,
@@ -253,6 +257,7 @@ class Plan:
             if (
                 stated is not None
                 and pid not in stated
+                and not self.notice_use
                 and consent != GIVEN
                 and not (self.opt_out and self._told(state, at))
             ):

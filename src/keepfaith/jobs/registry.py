@@ -23,6 +23,11 @@ MODULES: tuple[str, ...] = (
     "keepfaith.jobs.builtin",
     "keepfaith.collect.logs.retention",
     "keepfaith.messaging.delivery",
+    "keepfaith.rights.work",
+    "keepfaith.rights.retention",
+    "keepfaith.changes.notices",
+    "keepfaith.changes.effective",
+    "keepfaith.changes.transfer",
 )
 """Modules whose tasks every worker runs. Add a concern's module with one line."""
 

@@ -138,9 +138,11 @@ def state_of(tenant: str, facts: Mapping[str, Any]) -> SubjectState:
     return snapshot.SubjectState(tenant=tenant, **{k: _decode(v) for k, v in facts.items()})
 
 
-_AWAY = frozenset({"tenant", "subject_id", "as_of"})
+_AWAY = frozenset({"tenant", "subject_id", "as_of", "pending"})
 """Fields of a snapshot a profile leaves out: the tenant is the profile's own column,
-and the id and the time of the read are no facts about the person."""
+and the id and the time of the read are no facts about the person. A pending change of
+version is left to ``may()``, which reads its due time; the audience follows once the
+change applies (``keepfaith.changes.effective.apply_due`` moves the person)."""
 
 
 def _encode(value: Any) -> Any:

@@ -302,8 +302,334 @@ def suppressed(
 def set_status(
     tx: Transaction, changes: Mapping[int, Mapping[str, Any]], *, audit: str | None = None
 ) -> None:
-    """Change outbox rows, each with its own values (one statement per distinct change)."""
+    """Change outbox rows, each with its own values: one ``executemany`` per set of
+    columns changed (the driver pipelines it), not a round trip per message."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for message_id, values in changes.items():
-        tx.connection.execute(messages.update().where(messages.c.id == message_id).values(**values))
+        groups.setdefault(tuple(sorted(values)), []).append({"_id": message_id, **values})
+    for names, params in groups.items():
+        statement = (
+            messages.update()
+            .where(messages.c.id == sa.bindparam("_id"))
+            .values({name: sa.bindparam(name) for name in names})
+        )
+        tx.connection.execute(statement, params)
     if audit and changes:
         tx.audit(audit, "message", None, details={"messages": sorted(changes)})
+
+
+def addressed(tx: Transaction, message_id: int) -> tuple[Message, str | None]:
+    """The outbox row and the keyed hash of the address it went to (``None`` before it
+    was handed to the relay), for an unsubscribe or a bounce that names the message."""
+    row = tx.connection.execute(
+        sa.select(*PUBLIC_COLUMNS, messages.c.to_digest).where(messages.c.id == message_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"no message {message_id}")
+    return _message(row), row.to_digest
+
+
+def is_suppressed(tx: Transaction, tenant: str, digest: str, purpose: str) -> bool:
+    """Whether this exact suppression (``purpose``, or ``*``) is already on the list."""
+    found = tx.connection.execute(
+        sa.select(suppressions.c.at).where(
+            suppressions.c.tenant == tenant,
+            suppressions.c.digest == digest,
+            suppressions.c.purpose == purpose,
+        )
+    ).first()
+    return found is not None
+
+
+def suppression_count(tx: Transaction, tenant: str) -> int:
+    """How many addresses and purposes the tenant's suppression list holds."""
+    return int(
+        tx.connection.execute(
+            sa.select(sa.func.count())
+            .select_from(suppressions)
+            .where(suppressions.c.tenant == tenant)
+        ).scalar_one()
+    )
+
+
+def mark_bounced(tx: Transaction, message_id: int, outcome: str) -> None:
+    """A message the relay accepted but the mailbox later returned."""
+    tx.connection.execute(
+        messages.update()
+        .where(messages.c.id == message_id)
+        .values(status="bounced", outcome=outcome[:500])
+    )
+    tx.audit("bounce", "message", message_id)
+
+
+# --------------------------------------------------------------------------- replies
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Mail the listener matched to a message."""
+
+    id: int
+    tenant: str
+    message_id: int | None
+    subject_id: int | None
+    kind: str
+    text: str | None
+    received_at: dt.datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "tenant": self.tenant,
+            "message": self.message_id,
+            "subject": self.subject_id,
+            "kind": self.kind,
+            "text": self.text,
+            "received_at": self.received_at.isoformat(),
+        }
+
+
+def add_reply(
+    tx: Transaction,
+    tenant: str,
+    message_id: int | None,
+    subject_id: int | None,
+    kind: str,
+    text: str | None = None,
+) -> Reply:
+    """Record a matched reply (``text`` only when it is kept for staff)."""
+    row = tx.connection.execute(
+        replies.insert()
+        .values(
+            tenant=tenant,
+            message_id=message_id,
+            subject_id=subject_id,
+            kind=kind,
+            text=text,
+            received_at=tx.now(),
+        )
+        .returning(*replies.c)
+    ).one()
+    tx.audit("reply", "message", message_id, tenant=tenant, details={"kind": kind})
+    return _reply(row)
+
+
+def replies_of(tx: Transaction, tenant: str | None = None, limit: int = 100) -> list[Reply]:
+    """The newest matched replies, newest first."""
+    query = sa.select(replies).order_by(replies.c.id.desc()).limit(limit)
+    if tenant is not None:
+        query = query.where(replies.c.tenant == tenant)
+    return [_reply(row) for row in tx.connection.execute(query)]
+
+
+def _reply(row: Any) -> Reply:
+    return Reply(
+        row.id,
+        row.tenant,
+        row.message_id,
+        row.subject_id,
+        row.kind,
+        row.text,
+        utc(row.received_at),
+    )
+
+
+# --------------------------------------------------------------------------- campaigns
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A campaign and how far it got: messages by state."""
+
+    id: int
+    tenant: str
+    purpose: str
+    template: str
+    status: str
+    batch_size: int
+    batches: int
+    queued: int
+    reason: str
+    clauses: tuple[str, ...]
+    created_by: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    progress: Mapping[str, int]
+
+    @property
+    def remaining(self) -> int:
+        """Messages not yet at their end (queued, or with the relay)."""
+        return sum(self.progress.get(s, 0) for s in ("queued", "sending", "handed"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "tenant": self.tenant,
+            "purpose": self.purpose,
+            "template": self.template,
+            "status": self.status,
+            "batch_size": self.batch_size,
+            "batches": self.batches,
+            "queued": self.queued,
+            "reason": self.reason,
+            "clauses": list(self.clauses),
+            "created_by": self.created_by,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "progress": dict(self.progress),
+            "remaining": self.remaining,
+        }
+
+
+def add_campaign(
+    tx: Transaction,
+    *,
+    tenant: str,
+    purpose: str,
+    template: str,
+    batch_size: int,
+    reason: str,
+    clauses: list[str],
+) -> int:
+    """A new campaign row, running, with nothing queued yet; its id."""
+    now = tx.now()
+    return int(
+        tx.connection.execute(
+            campaigns.insert()
+            .values(
+                tenant=tenant,
+                purpose=purpose,
+                template=template,
+                status="running",
+                batch_size=batch_size,
+                batches=0,
+                queued=0,
+                reason=reason,
+                clauses=clauses,
+                created_by=tx.actor,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(campaigns.c.id)
+        ).scalar_one()
+    )
+
+
+def queue_audience(
+    tx: Transaction,
+    campaign_id: int,
+    audience: sa.Select[Any],
+    *,
+    template: str,
+    promotional: bool,
+    context: Mapping[str, Any] | None,
+    reason: str,
+    clauses: list[str],
+    batch_size: int,
+) -> tuple[int, int]:
+    """Queue one message per subject of ``audience`` (a ``SELECT`` of subject ids), in one
+    ``INSERT ... SELECT``, numbered into batches of ``batch_size``; (messages, batches)."""
+    from keepfaith.ledger.subjects import subjects
+
+    chosen = audience.subquery("audience")
+    campaign = sa.select(campaigns.c.tenant, campaigns.c.purpose).where(
+        campaigns.c.id == campaign_id
+    )
+    tenant, purpose = tx.connection.execute(campaign).one()
+    number = sa.func.row_number().over(order_by=subjects.c.id) - 1
+    source = sa.select(
+        sa.literal(tenant, Tenant).label("tenant"),
+        subjects.c.id.label("subject_id"),
+        sa.literal(purpose, Ident).label("purpose"),
+        sa.literal(template, sa.String(128)).label("template"),
+        subjects.c.statement_version,
+        sa.literal(promotional, sa.Boolean).label("promotional"),
+        sa.literal(campaign_id, Id).label("campaign_id"),
+        (number // batch_size).label("batch"),
+        sa.literal("queued", sa.String(16)).label("status"),
+        sa.literal(0, sa.Integer).label("attempts"),
+        sa.literal(dict(context) if context else None, sa.JSON).label("context"),
+        sa.literal(reason, sa.Text).label("reason"),
+        sa.literal(clauses, sa.JSON).label("clauses"),
+        sa.literal(tx.now(), When).label("created_at"),
+    ).where(subjects.c.id.in_(sa.select(chosen.c[0])), subjects.c.tenant == tenant)
+    names = [column.name for column in source.selected_columns]
+    tx.connection.execute(messages.insert().from_select(names, source))
+    count, last = tx.connection.execute(
+        sa.select(sa.func.count(), sa.func.max(messages.c.batch)).where(
+            messages.c.campaign_id == campaign_id
+        )
+    ).one()
+    batches = 0 if last is None else int(last) + 1
+    tx.connection.execute(
+        campaigns.update()
+        .where(campaigns.c.id == campaign_id)
+        .values(queued=count, batches=batches, updated_at=tx.now())
+    )
+    return int(count), batches
+
+
+def campaign(tx: Transaction, campaign_id: int, tenant: str | None = None) -> Campaign:
+    """A campaign with its progress; ``NotFound`` if there is none (in ``tenant``)."""
+    query = sa.select(campaigns).where(campaigns.c.id == campaign_id)
+    if tenant is not None:
+        query = query.where(campaigns.c.tenant == tenant)
+    row = tx.connection.execute(query).first()
+    if row is None:
+        raise NotFound(f"no campaign {campaign_id}")
+    counts = tx.connection.execute(
+        sa.select(messages.c.status, sa.func.count())
+        .where(messages.c.campaign_id == campaign_id)
+        .group_by(messages.c.status)
+    )
+    return _campaign(row, {status: int(n) for status, n in counts})
+
+
+def campaigns_of(tx: Transaction, tenant: str | None = None, limit: int = 50) -> list[Campaign]:
+    """The newest campaigns, newest first, with their progress."""
+    query = sa.select(campaigns.c.id).order_by(campaigns.c.id.desc()).limit(limit)
+    if tenant is not None:
+        query = query.where(campaigns.c.tenant == tenant)
+    return [campaign(tx, int(found)) for found in tx.connection.execute(query).scalars()]
+
+
+def set_campaign_status(tx: Transaction, campaign_id: int, status: str) -> None:
+    tx.connection.execute(
+        campaigns.update()
+        .where(campaigns.c.id == campaign_id)
+        .values(status=status, updated_at=tx.now())
+    )
+    tx.audit(status, "campaign", campaign_id)
+
+
+def open_batches(tx: Transaction, campaign_id: int) -> list[int]:
+    """The batches of a campaign that still have a message queued or with the relay."""
+    found = tx.connection.execute(
+        sa.select(messages.c.batch)
+        .where(
+            messages.c.campaign_id == campaign_id,
+            messages.c.status.in_(("queued", "sending", "handed")),
+        )
+        .distinct()
+        .order_by(messages.c.batch)
+    ).scalars()
+    return [int(batch) for batch in found]
+
+
+def _campaign(row: Any, progress: Mapping[str, int]) -> Campaign:
+    return Campaign(
+        id=row.id,
+        tenant=row.tenant,
+        purpose=row.purpose,
+        template=row.template,
+        status=row.status,
+        batch_size=row.batch_size,
+        batches=row.batches,
+        queued=row.queued,
+        reason=row.reason,
+        clauses=tuple(row.clauses or ()),
+        created_by=row.created_by,
+        created_at=utc(row.created_at),
+        updated_at=utc(row.updated_at),
+        progress=progress,
+    )

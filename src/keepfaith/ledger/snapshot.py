@@ -22,7 +22,7 @@ from keepfaith.clock import utc, utcnow
 from keepfaith.exceptions import NotFound
 
 # Modules, not their tables: each of them refreshes allowances, which reads snapshots.
-from keepfaith.ledger import consents, holds, records, subjects
+from keepfaith.ledger import changes, consents, holds, records, subjects
 from keepfaith.ledger.rows import ConsentKind, ConsentState, Status
 
 # The enum members under short names: the rules compare with them in their hottest path.
@@ -69,6 +69,19 @@ class SubjectState:
     as_of: dt.datetime | None = None
     """When the snapshot was read, on the ledger's clock: "now" for a decision without
     a time of its own."""
+    pending: tuple[str, dt.datetime | None] | None = None
+    """An open change of version: the version it moves to, and when it applies by time
+    alone (``None``: not before the person is told)."""
+
+    def version_at(self, at: dt.datetime | None) -> str:
+        """The statement version the person is decided under now (``at=None``) or at
+        ``at``: the new one of a pending change once it is due, their own until then."""
+        if self.pending is None:
+            return self.version
+        to_version, due = self.pending
+        if due is None or due > (at or self.as_of or utcnow()):
+            return self.version
+        return to_version
 
     def consent_at(self, choice: str, at: dt.datetime | None) -> str | None:
         """The counting consent state of a choice now (``at=None``) or at a time."""
@@ -199,7 +212,20 @@ def snapshot_query(with_tenant: bool, many: bool = False) -> sa.CompoundSelect[A
         h.c.until,
         _null(when),
     ).where(mine(h.c.subject_id), h.c.released_at.is_(None))
-    return sa.union_all(subject, stated, events, held)
+    vc = changes.version_changes
+    waiting = sa.select(
+        vc.c.subject_id,
+        sa.literal("p", text),
+        vc.c.to_version,
+        _null(text),
+        _null(text),
+        _null(text),
+        _null(text),
+        sa.cast(vc.c.id, number),
+        vc.c.due_at,
+        _null(when),
+    ).where(mine(vc.c.subject_id), vc.c.answer.is_(None), vc.c.applied_at.is_(None))
+    return sa.union_all(subject, stated, events, held, waiting)
 
 
 def load_state(
@@ -241,6 +267,7 @@ def _state(subject_id: int, rows: Sequence[Any], as_of: dt.datetime | None) -> S
     events: list[tuple[dt.datetime, int, str, ConsentState]] = []
     notified: dict[str, dt.datetime] = {}
     held: list[tuple[str, dt.datetime | None]] = []
+    pending: tuple[int, str, dt.datetime | None] | None = None
     for row in rows:
         if row.tag == "r":
             collected.setdefault(row.v1, set())
@@ -257,6 +284,8 @@ def _state(subject_id: int, rows: Sequence[Any], as_of: dt.datetime | None) -> S
                 )
         elif row.tag == "h":
             held.append((row.v1, utc(row.moment) if row.moment is not None else None))
+        elif row.tag == "p" and (pending is None or int(row.num) > pending[0]):
+            pending = (int(row.num), row.v1, utc(row.moment) if row.moment else None)
     history: dict[str, list[tuple[dt.datetime, ConsentState]]] = {}
     for at, _id, choice, state in sorted(events):
         history.setdefault(choice, []).append((at, state))
@@ -280,6 +309,7 @@ def _state(subject_id: int, rows: Sequence[Any], as_of: dt.datetime | None) -> S
         points={c: frozenset(p) for c, p in points.items()},
         holds=tuple(sorted(held, key=_hold_order)),
         as_of=as_of,
+        pending=pending[1:] if pending is not None else None,
     )
 
 

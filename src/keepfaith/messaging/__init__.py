@@ -19,10 +19,23 @@ client in keepfaith) exactly once.
 
 The modules: ``outbox`` (queueing), ``delivery`` (the send job), ``smtp`` (the client),
 ``compose`` (headers, DKIM), ``templates`` (Jinja2 per tenant), ``links`` (the tokens a
-message carries), ``addresses`` (checks and keyed hashes). See docs/messaging.md.
+message carries), ``addresses`` (checks and keyed hashes), ``unsubscribe`` (one-click
+and by reply), ``listen`` (``keepfaith mail listen``), ``campaigns`` (the engine's
+audience in batches) and ``referrals`` (addresses given by someone else). See
+docs/messaging.md.
 """
 
-from keepfaith.ledger.messages import Message
+from keepfaith.ledger.messages import Campaign, Message
+from keepfaith.messaging.campaigns import start as start_campaign
 from keepfaith.messaging.outbox import queue, send_to_address
+from keepfaith.messaging.referrals import email_page, refer
 
-__all__ = ["Message", "queue", "send_to_address"]
+__all__ = [
+    "Campaign",
+    "Message",
+    "email_page",
+    "queue",
+    "refer",
+    "send_to_address",
+    "start_campaign",
+]

@@ -76,17 +76,17 @@ def compose(
         raise ConfigurationError("mail_from must be set to send mail")
     domain, secret = domain_of(settings), settings.secret_key
     mail = EmailMessage(policy=POLICY)
-    mail["From"] = settings.mail_from
-    mail["To"] = to
-    mail["Subject"] = rendered.subject
-    mail["Date"] = email.utils.format_datetime(now)
-    mail["Message-ID"] = links.message_id_header(secret, message_id, domain)
-    mail["Reply-To"] = links.address(secret, "reply", message_id, domain)
+    _header(mail, "From", settings.mail_from)
+    _header(mail, "To", to)
+    _header(mail, "Subject", rendered.subject)
+    _header(mail, "Date", email.utils.format_datetime(now))
+    _header(mail, "Message-ID", links.message_id_header(secret, message_id, domain))
+    _header(mail, "Reply-To", links.address(secret, "reply", message_id, domain))
     if promotional:
         url = links.unsubscribe_url(settings.public_url, secret, tenant, message_id)
         mailto = links.address(secret, "unsubscribe", message_id, domain)
-        mail["List-Unsubscribe"] = f"<{url}>, <mailto:{mailto}?subject=unsubscribe>"
-        mail["List-Unsubscribe-Post"] = ONE_CLICK
+        _header(mail, "List-Unsubscribe", f"<{url}>, <mailto:{mailto}?subject=unsubscribe>")
+        _header(mail, "List-Unsubscribe-Post", ONE_CLICK)
     mail.set_content(rendered.text)
     if rendered.html is not None:
         mail.add_alternative(rendered.html, subtype="html")
@@ -94,6 +94,15 @@ def compose(
     if settings.dkim_domain:
         data = sign(settings, data)
     return Envelope(links.address(secret, "bounce", message_id, domain), to, data)
+
+
+def _header(mail: EmailMessage, name: str, value: str) -> None:
+    """Set a header; a plain ASCII value of one line is stored as it is (parsing every
+    header costs more than the rest of composing), anything else is parsed and encoded."""
+    if value.isascii() and value.isprintable() and len(value) < 900:
+        mail.set_raw(name, value)
+    else:
+        mail[name] = value
 
 
 def sign(settings: Settings, data: bytes) -> bytes:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,13 +92,17 @@ def deliver(
     *,
     last: bool = False,
     engine: Engine | None = None,
+    given: Mapping[int, tuple[str, Mapping[str, Any]]] | None = None,
 ) -> dict[str, int]:
     """Send what is queued in ``selection``; how many messages ended in each state.
 
     Raises ``TryAgainLater`` when some met a temporary failure (unless ``last``: then
-    they fail for good).
+    they fail for good). ``given`` holds, by message id, the address and values of a
+    single-use message that were never written down (``keepfaith.messaging.referrals``):
+    such a message is tried once, and leaves not even a keyed hash of its address.
     """
-    run = _Run(ledger, settings, engine or engine_for(ledger), selection, last)
+    run = _Run(ledger, settings, engine or engine_for(ledger), selection, last or bool(given))
+    run.given = dict(given or {})
     recover(ledger, selection)
     return asyncio.run(run.go())
 
@@ -135,6 +140,8 @@ class _Outgoing:
     digest: str
     clauses: list[str]
     connection: int = 0
+    stored_digest: str | None = None
+    """What the outbox row keeps of the address: its keyed hash, or nothing (single use)."""
 
 
 @dataclass
@@ -172,6 +179,7 @@ class _Run:
         self.counts: dict[str, int] = {}
         self.postponed: dict[int, tuple[str, str]] = {}
         self.after = 0  # messages go in id order; one postponed waits for the job's next run
+        self.given: dict[int, tuple[str, Mapping[str, Any]]] = {}
 
     async def go(self) -> dict[str, int]:
         verdicts = _Changes()
@@ -227,7 +235,7 @@ class _Run:
         for message, given_at, purpose in ready:
             stopped = self._suppressed(tx, message, purpose, given_at, ready)
             if stopped is not None:
-                decided.finished(message.id, "withheld", stopped, to_digest=message.digest)
+                decided.finished(message.id, "withheld", stopped, to_digest=message.stored_digest)
             else:
                 message.connection = len(outgoing)
                 outgoing.append(message)
@@ -275,6 +283,7 @@ class _Run:
         message = _Outgoing(
             row.id, row.tenant, row.attempts, envelope, digest, list(decision.clauses)
         )
+        message.stored_digest = None if row.id in self.given else digest
         return message, given_at, row.purpose
 
     def _decision(
@@ -286,6 +295,9 @@ class _Run:
             statement = statements.get(tx, row.tenant)
             purpose = statement.purpose(row.purpose)
             decision = decide_for_address(self.engine, statement, purpose)
+            if row.id in self.given:
+                address, kept = self.given[row.id]
+                return decision, dict(kept), addresses.checked(address), None, purpose
             return decision, {}, addresses.checked(row.to_address), None, purpose
         state = self.engine.state(row.subject_id, tx, tenant=row.tenant)
         purpose = statements.get(tx, state.tenant, state.version).purpose(row.purpose)
@@ -361,7 +373,7 @@ class _Run:
                 message.id,
                 "handed",
                 attempts=message.attempts + 1,
-                to_digest=message.digest,
+                to_digest=message.stored_digest,
                 outcome_clauses=message.clauses,
             )
             return message
@@ -401,10 +413,10 @@ class _Run:
             message.id,
             "failed",
             str(failure),
-            to_digest=message.digest,
+            to_digest=message.stored_digest,
             attempts=message.attempts + 1,
         )
-        if failure.reply is not None and _mailbox_unknown(failure.reply):
+        if message.stored_digest and failure.reply is not None and _mailbox_unknown(failure.reply):
             changes.suppress.append((message.tenant, message.digest))
 
     def _give_up_or_retry(self) -> None:

@@ -224,3 +224,18 @@ class Connection:
 
     async def _reply(self) -> Reply:
         return await self.replies.next(self.timeout)
+
+
+async def send_once(settings: Settings, envelope: Envelope) -> Reply:
+    """Hand one envelope to the relay on a session of its own (a forwarded reply)."""
+    from keepfaith.messaging.compose import domain_of
+
+    connection = await Connection.open(settings, domain_of(settings))
+    try:
+        await connection.begin(envelope)
+        reply = await connection.finish()
+    finally:
+        await connection.close()
+    if not reply.ok:
+        raise SMTPFailure(str(reply), temporary=reply.temporary, reply=reply)
+    return reply

@@ -46,9 +46,17 @@ class Rendered:
     html: str | None = None
 
 
+class Placeholder(jinja2.Undefined):
+    """In a preview, a name the caller's context would give shows as ``[name]``."""
+
+    def __str__(self) -> str:
+        return f"[{self._undefined_name}]"
+
+
 @functools.lru_cache(maxsize=64)
-def environment(folder: Path | None, tenant: str) -> SandboxedEnvironment:
-    """The templates of ``tenant``: its own folder first (if any), then keepfaith's."""
+def environment(folder: Path | None, tenant: str, preview: bool = False) -> SandboxedEnvironment:
+    """The templates of ``tenant``: its own folder first (if any), then keepfaith's;
+    undefined names are an error, or in a ``preview`` a ``[name]`` placeholder."""
     loaders: list[jinja2.BaseLoader] = []
     if folder is not None:
         loaders.append(jinja2.FileSystemLoader(Path(folder) / tenant))
@@ -56,7 +64,7 @@ def environment(folder: Path | None, tenant: str) -> SandboxedEnvironment:
     return SandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(["html"], default_for_string=False),
-        undefined=jinja2.StrictUndefined,
+        undefined=Placeholder if preview else jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
 
@@ -85,10 +93,11 @@ def render(
     values: Mapping[str, Any],
     *,
     promotional: bool,
+    preview: bool = False,
 ) -> Rendered:
     """Render ``template`` for one message; ``NotFound`` if the tenant has no such
     template, ``Refused`` if it fails (an undefined name, no subject line)."""
-    env = environment(folder, statement.id)
+    env = environment(folder, statement.id, preview)
     context = {
         "organisation": statement.organisation.name,
         "purpose": purpose,
@@ -111,6 +120,19 @@ def render(
                 html.replace("</body>", footer + "</body>") if "</body>" in html else html + footer
             )
     return Rendered(subject, body, html)
+
+
+def preview(folder: Path | None, statement: Statement, purpose: Purpose, template: str) -> Rendered:
+    """``template`` as ``purpose``'s message would read, for staff: a sample person and
+    link, and ``[name]`` where the caller's context would give a value."""
+    sample = {
+        "name": "Ann Example",
+        "privacy_center_url": "https://example.invalid/privacy-center",
+        "unsubscribe_url": "https://example.invalid/unsubscribe",
+    }
+    return render(
+        folder, statement, purpose, template, sample, promotional=purpose.marketing, preview=True
+    )
 
 
 def names(folder: Path | None, tenant: str) -> list[str]:

@@ -909,6 +909,8 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
         "acknowledgement_takes_effect": flag("acknowledgement_takes_effect", material_when=True),
         "continued_use_is_acceptance": flag("continued_use_is_acceptance", material_when=True),
         "choice_on_new_use": flag("choice_on_new_use", material_when=False),
+        # Which declared purpose carries the notice: how, not whether, people are told.
+        "notice_purpose": wording,
         "description": wording,
     },
     s.Complaints: {

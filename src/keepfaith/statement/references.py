@@ -92,6 +92,9 @@ def _undeclared(s: Statement) -> Iterator[Problem]:
     for i, rule in enumerate(s.retention):
         yield from refs(("retention", i, "categories"), rule.categories, categories, "category")
     yield from _jurisdiction_refs(s, refs)
+    notice = s.changes.notice_purpose
+    if notice is not None and notice not in purposes:
+        yield Problem(("changes", "notice_purpose"), f"purpose {notice!r} is not declared")
     recipients = {r.id for r in s.recipients}
     for i, category in enumerate(s.categories):
         yield from refs(

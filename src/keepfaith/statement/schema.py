@@ -533,6 +533,9 @@ class Changes(Element):
     continued_use_is_acceptance: bool = False
     choice_on_new_use: bool = False
     """A materially different use is offered to the person as a choice."""
+    notice_purpose: Identifier | None = None
+    """The declared purpose a change notice is emailed under (a service message); without
+    one, people are told by posting alone."""
     description: str | None = None
 
 

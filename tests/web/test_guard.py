@@ -39,6 +39,15 @@ PUBLIC = {
     ("get", "/t/{tenant}/privacy-center"),
     ("post", "/t/{tenant}/privacy-center/login"),
     ("post", "/t/{tenant}/privacy-center/logout"),
+    # Pages a signed link opens: the token in the path is the credential, checked there.
+    ("get", "/t/{tenant}/changes/{token}"),
+    ("post", "/t/{tenant}/changes/{token}"),
+    ("get", "/t/{tenant}/referrals/{token}"),
+    ("post", "/t/{tenant}/referrals/{token}"),
+    ("get", "/t/{tenant}/transfer/{token}"),
+    ("post", "/t/{tenant}/transfer/{token}"),
+    ("get", "/t/{tenant}/unsubscribe/{token}"),
+    ("post", "/t/{tenant}/unsubscribe/{token}"),
 }
 """Every operation anyone may call; all others need credentials."""
 

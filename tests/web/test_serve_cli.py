@@ -132,7 +132,7 @@ def test_serve_example_serves_the_statement_at_the_root(database_url: str, tmp_p
         command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     try:
-        page = _get_when_up(f"http://127.0.0.1:{port}/", server)
+        page = _get_when_up(f"http://127.0.0.1:{port}/", server, wait=120)  # slow when loaded
         assert page.status_code == 200
         assert "Parature" in page.text
         assert httpx.get(f"http://127.0.0.1:{port}/t/parature/versions").status_code == 200

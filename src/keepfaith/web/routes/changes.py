@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
 from keepfaith.changes import answers, publish, transfer
@@ -20,10 +20,10 @@ from keepfaith.ledger import Ledger, Subject
 from keepfaith.ledger.staff import Principal, Role
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement, loads
-from keepfaith.web import deps
+from keepfaith.web import deps, guard
 from keepfaith.web.routes.consent import person
 
-router = APIRouter(tags=["changes"])
+router = guard.router(tags=["changes"])
 publishers = deps.require_role(Role.OWNER, Role.PRIVACY_OFFICER)
 ANSWERS = ("accepted", "refused", "closed")
 

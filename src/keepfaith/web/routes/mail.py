@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from keepfaith.exceptions import KeepfaithError, NotFound
@@ -26,11 +26,11 @@ from keepfaith.ledger.staff import Principal, Role
 from keepfaith.messaging import campaigns, links, referrals, templates, unsubscribe
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
-from keepfaith.web import deps
+from keepfaith.web import deps, guard
 from keepfaith.web.errors import status_of
 from keepfaith.web.ids import IdPath
 
-router = APIRouter(tags=["mail"])
+router = guard.router(tags=["mail"])
 
 UNSUBSCRIBE = "/t/{tenant}/unsubscribe/{token}"
 

@@ -57,7 +57,7 @@ class Listener:
         self.process = subprocess.Popen(
             command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 180  # a loaded machine takes its time to start one
         while True:
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()

@@ -129,3 +129,21 @@ def test_a_referred_friend_gets_one_email_and_can_have_themselves_removed(
         refer(world)  # nobody can refer them again
     forged = path.group(1)[:-1] + ("0" if path.group(1)[-1] != "0" else "1")
     assert client.post(forged).status_code == 401
+
+
+def test_email_this_page_over_http_sends_once_and_refuses_bad_fields(mail: Mail, web: Web) -> None:
+    world = mail("parature")
+    client = web(world)
+    path = "/api/t/parature/email-this-page/email_this_page"
+    form = {"friend_email": FRIEND, "your_name": "Zeb", "page_url": "/t/parature/"}
+    answer = client.post(path, data=form)
+    assert answer.status_code == 200 and answer.json() == {"status": "sent", "clauses": ["PA-10"]}
+    assert world.sink.wait_for(1)[0].recipients == (FRIEND,)
+    bad = client.post(path, data={**form, "friend_email": "nope"})
+    assert bad.status_code == 422 and list(bad.json()["errors"]) == ["friend_email"]
+    assert "nope" not in bad.text
+    offsite = client.post(path, data={**form, "page_url": "https://evil.example/"})
+    assert offsite.status_code == 422 and list(offsite.json()["errors"]) == ["page_url"]
+    other_point = client.post("/api/t/parature/email-this-page/registration", data=form)
+    assert other_point.status_code == 409
+    assert len(world.sink.received) == 1

@@ -26,6 +26,8 @@ OWNER = frozenset({Role.OWNER})
 CORRECTORS = EVERYONE - {Role.AUDITOR}
 STATISTICS_READERS = EVERYONE - {Role.SUPPORT_AGENT}
 MAP_REVIEWERS = frozenset({Role.OWNER, Role.PRIVACY_OFFICER})
+MAIL_SENDERS = frozenset({Role.OWNER, Role.PRIVACY_OFFICER})
+MAIL_READERS = MAIL_SENDERS | {Role.AUDITOR}
 
 ADMIN_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/admin"): EVERYONE,
@@ -48,6 +50,11 @@ ADMIN_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/admin/t/{tenant}/connectors/{key}/scan"): MAP_REVIEWERS,
     ("POST", "/admin/t/{tenant}/connectors/{key}/review"): MAP_REVIEWERS,
     ("GET", "/admin/api/t/{tenant}/connectors/{key}"): MAP_REVIEWERS,
+    ("GET", "/admin/t/{tenant}/mail"): MAIL_READERS,
+    ("POST", "/admin/t/{tenant}/campaigns"): MAIL_SENDERS,
+    ("POST", "/admin/t/{tenant}/campaigns/{campaign}/{action}"): MAIL_SENDERS,
+    ("GET", "/admin/api/t/{tenant}/campaigns"): MAIL_READERS,
+    ("GET", "/admin/t/{tenant}/templates/{template}"): MAIL_READERS,
 }
 """Which roles may call each /admin operation (method, path template)."""
 
@@ -65,6 +72,8 @@ def admin_operations(client: httpx.Client) -> list[tuple[str, str]]:
 def call(client: httpx.Client, method: str, template: str, **options: object) -> httpx.Response:
     path = template.replace("{tenant}", "parature").replace("{subject_id}", "1")
     path = path.replace("{key}", "pagila").replace("{user_id}", "1").replace("{token_id}", "1")
+    path = path.replace("{campaign}", "1")
+    path = path.replace("{action}", "pause").replace("{template}", "notice")
     assert "{" not in path, f"fill the parameters of {template}"
     return client.request(method, path, **options)  # type: ignore[arg-type]
 

@@ -150,6 +150,23 @@ def of(tx: Transaction, subject: Subject, categories: Iterable[str] | None = Non
     return _read(tx, query.order_by(records.c.id))
 
 
+def of_subjects(
+    tx: Transaction, tenant: str, subject_ids: Iterable[int], categories: Iterable[str]
+) -> dict[int, list[Record]]:
+    """``of`` for many subjects at once (two queries), by subject id, oldest first."""
+    wanted = sorted(set(subject_ids))
+    query = sa.select(records).where(
+        records.c.tenant == tenant,
+        records.c.subject_id.in_(wanted),
+        records.c.category.in_(list(categories)),
+    )
+    found: dict[int, list[Record]] = {subject_id: [] for subject_id in wanted}
+    for record in _read(tx, query.order_by(records.c.id)):
+        if record.subject_id is not None:
+            found[record.subject_id].append(record)
+    return found
+
+
 def detached(tx: Transaction, tenant: str) -> list[Record]:
     """The tenant's records tied to no one: detached feedback and anonymised data."""
     query = sa.select(records).where(records.c.tenant == tenant, records.c.subject_id.is_(None))

@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from keepfaith.exceptions import InvalidToken, NotFound, Refused
+from keepfaith.exceptions import InvalidSubmission, InvalidToken, NotFound, Refused
 from keepfaith.ledger import Ledger, Status, Subject, Transaction, records, statements, subjects
 from keepfaith.ledger import messages as rows
 from keepfaith.ledger.messages import EVERY_PURPOSE, referrals
@@ -56,10 +56,10 @@ def _point(statement: Statement, point_id: str) -> CollectionPoint:
 
 def _text(value: object, field: str, limit: int = 100) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise Refused(f"{field}: is required")
+        raise InvalidSubmission({field: "is required"})
     text = " ".join(value.split())
     if len(text) > limit or any(ord(c) < 32 or c == "\x7f" for c in text):
-        raise Refused(f"{field}: must be one line of at most {limit} characters")
+        raise InvalidSubmission({field: f"must be one line of at most {limit} characters"})
     return text
 
 
@@ -108,13 +108,14 @@ def email_page(
 
 def _page(settings: Settings, page_url: str) -> str:
     """A page of this service's own site: an absolute path, or a URL under ``public_url``."""
+    wrong = InvalidSubmission({"page_url": "must be a link to a page of this site"})
     if not isinstance(page_url, str) or len(page_url) > 2000:
-        raise Refused("page_url: must be a link to a page of this site")
+        raise wrong
     base = settings.public_url.rstrip("/")
     if page_url.startswith("/") and not page_url.startswith("//"):
         page_url = base + page_url
-    if not page_url.startswith(base + "/") or any(c.isspace() for c in page_url):
-        raise Refused("page_url: must be a link to a page of this site")
+    if not page_url.startswith(base + "/") or any(c.isspace() or ord(c) < 32 for c in page_url):
+        raise wrong
     return page_url
 
 

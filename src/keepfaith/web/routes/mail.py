@@ -105,6 +105,29 @@ def remove_referral(
     return deps.render(request, "mail/removal.html", context)
 
 
+@router.post("/api/t/{tenant}/email-this-page/{point}", summary="Send a page to a friend (PA-10)")
+def email_this_page(
+    point: str,
+    friend_email: str = Form(max_length=320),
+    your_name: str = Form(max_length=200),
+    page_url: str = Form(max_length=2000),
+    statement: Statement = Depends(deps.tenant),
+    settings: Settings = Depends(deps.settings),
+    ledger: Ledger = Depends(deps.ledger),
+) -> dict[str, Any]:
+    """Anyone may send a page of this site to one friend; nothing of either is kept."""
+    sent = referrals.email_page(
+        ledger,
+        settings,
+        statement.id,
+        point,
+        friend=friend_email,
+        sender=your_name,
+        page_url=page_url,
+    )
+    return {"status": sent.status, "clauses": list(sent.clauses)}
+
+
 # ---------------------------------------------------------------------------- admin
 
 senders = deps.require_role(Role.OWNER, Role.PRIVACY_OFFICER)

@@ -27,6 +27,7 @@ CORRECTORS = EVERYONE - {Role.AUDITOR}
 STATISTICS_READERS = EVERYONE - {Role.SUPPORT_AGENT}
 MAP_REVIEWERS = frozenset({Role.OWNER, Role.PRIVACY_OFFICER})
 MAIL_SENDERS = frozenset({Role.OWNER, Role.PRIVACY_OFFICER})
+PUBLISHERS = frozenset({Role.OWNER, Role.PRIVACY_OFFICER})
 MAIL_READERS = MAIL_SENDERS | {Role.AUDITOR}
 
 ADMIN_ROLES: dict[tuple[str, str], frozenset[Role]] = {
@@ -55,6 +56,8 @@ ADMIN_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("POST", "/admin/t/{tenant}/campaigns/{campaign}/{action}"): MAIL_SENDERS,
     ("GET", "/admin/api/t/{tenant}/campaigns"): MAIL_READERS,
     ("GET", "/admin/t/{tenant}/templates/{template}"): MAIL_READERS,
+    ("GET", "/admin/t/{tenant}/publish"): PUBLISHERS,
+    ("POST", "/admin/t/{tenant}/publish"): PUBLISHERS,
 }
 """Which roles may call each /admin operation (method, path template)."""
 

@@ -47,6 +47,8 @@ ROUTERS: list[str] = [
     "keepfaith.web.routes.logs",
     "keepfaith.web.routes.jobs",
     "keepfaith.web.routes.connectors",
+    "keepfaith.web.routes.rights",
+    "keepfaith.web.routes.admin_rights",
 ]
 """Modules whose ``router`` the app includes, in order. Add an area with one line."""
 

@@ -108,7 +108,8 @@ def grow(engine: sa.Engine, people: int) -> list[str]:
         )
         c.execute(
             sa.text(
-                "CREATE TEMP TABLE mapping AS SELECT n.customer_id AS new_id, o.customer_id AS old_id"
+                "CREATE TEMP TABLE mapping AS SELECT n.customer_id AS new_id,"
+                " o.customer_id AS old_id"
                 " FROM copies k JOIN customer o ON o.customer_id = k.old_id"
                 " JOIN customer n ON n.email = 'b' || k.g || '_' || o.email"
             )

@@ -12,6 +12,13 @@ from tests.connectors.conftest import (  # noqa: F401
     sqlite_copy,
 )
 from tests.messaging.conftest import World, mail, sink  # noqa: F401
+from tests.web.conftest import (  # noqa: F401  (the web fixtures, for the routes)
+    api_token,
+    make_app,
+    make_client,
+    portal,
+    staff_client,
+)
 
 CODE = re.compile(r"enter this code where you made the request: (\d{6})")
 

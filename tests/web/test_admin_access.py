@@ -28,6 +28,7 @@ STATISTICS_READERS = EVERYONE - {Role.SUPPORT_AGENT}
 MAP_REVIEWERS = frozenset({Role.OWNER, Role.PRIVACY_OFFICER})
 MAIL_SENDERS = frozenset({Role.OWNER, Role.PRIVACY_OFFICER})
 PUBLISHERS = frozenset({Role.OWNER, Role.PRIVACY_OFFICER})
+CASE_WORKERS = frozenset({Role.OWNER, Role.PRIVACY_OFFICER, Role.SUPPORT_AGENT})
 MAIL_READERS = MAIL_SENDERS | {Role.AUDITOR}
 
 ADMIN_ROLES: dict[tuple[str, str], frozenset[Role]] = {
@@ -57,6 +58,10 @@ ADMIN_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/admin/api/t/{tenant}/campaigns"): MAIL_READERS,
     ("GET", "/admin/t/{tenant}/templates/{template}"): MAIL_READERS,
     ("GET", "/admin/t/{tenant}/publish"): PUBLISHERS,
+    ("GET", "/admin/t/{tenant}/requests"): CASE_WORKERS,
+    ("GET", "/admin/api/t/{tenant}/requests"): CASE_WORKERS,
+    ("GET", "/admin/t/{tenant}/requests/{case_id}"): CASE_WORKERS,
+    ("POST", "/admin/t/{tenant}/requests/{case_id}/{action}"): CASE_WORKERS,
     ("POST", "/admin/t/{tenant}/publish"): PUBLISHERS,
 }
 """Which roles may call each /admin operation (method, path template)."""
@@ -75,7 +80,9 @@ def admin_operations(client: httpx.Client) -> list[tuple[str, str]]:
 def call(client: httpx.Client, method: str, template: str, **options: object) -> httpx.Response:
     path = template.replace("{tenant}", "parature").replace("{subject_id}", "1")
     path = path.replace("{key}", "pagila").replace("{user_id}", "1").replace("{token_id}", "1")
-    path = path.replace("{campaign}", "1")
+    path = path.replace("{campaign}", "1").replace("{case_id}", "1")
+    if "/requests/" in template:
+        path = path.replace("{action}", "approve")
     path = path.replace("{action}", "pause").replace("{template}", "notice")
     assert "{" not in path, f"fill the parameters of {template}"
     return client.request(method, path, **options)  # type: ignore[arg-type]

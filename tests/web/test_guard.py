@@ -48,6 +48,15 @@ PUBLIC = {
     ("post", "/t/{tenant}/transfer/{token}"),
     ("get", "/t/{tenant}/unsubscribe/{token}"),
     ("post", "/t/{tenant}/unsubscribe/{token}"),
+    # Anonymous by design: a friend's address is used once and kept nowhere (PA-10).
+    ("post", "/api/t/{tenant}/email-this-page/{point}"),
+    # Anyone may ask (issue 12): nothing is run or revealed until the emailed code or
+    # link verifies them; the download link is signed and expires.
+    ("get", "/t/{tenant}/privacy-center/requests"),
+    ("post", "/t/{tenant}/privacy-center/requests"),
+    ("get", "/t/{tenant}/privacy-center/requests/verify"),
+    ("post", "/t/{tenant}/privacy-center/requests/{case_id}/verify"),
+    ("get", "/t/{tenant}/privacy-center/requests/download"),
 }
 """Every operation anyone may call; all others need credentials."""
 

@@ -115,16 +115,86 @@ class Plan:
 def read(
     connection: sa.Connection, plan: Plan, identities: Mapping[str, Iterable[Any]]
 ) -> dict[str, list[dict[str, Any]]]:
-    """The rows of every reachable table for these people: one query per table (none for
-    a table these identities cannot reach)."""
-    selections = plan.selections(identities)
+    """The rows of every reachable table for these people: one query per table, each
+    looking up the key values the tables read before it found (so through an index), and
+    none for a table no row leads to."""
+    values = {kind: _values(kind, given) for kind, given in identities.items()}
     found: dict[str, list[dict[str, Any]]] = {}
-    for step in plan.steps:
-        selection = selections.get(step.table)
+    for step in _read_order(plan):
+        table = plan.tables[step.table]
+        if step.edge is None:
+            condition = plan._start(step.table, values)
+        else:
+            condition = _joined(plan, step, found)
         found[step.table] = (
-            [] if selection is None else [dict(r._mapping) for r in connection.execute(selection)]
+            []
+            if condition is None
+            else [dict(r._mapping) for r in connection.execute(sa.select(table).where(condition))]
         )
     return found
+
+
+def _joined(plan: Plan, step: Step, found: Mapping[str, list[dict[str, Any]]]) -> Any:
+    """The condition on a table from the key values of the rows already read; None when
+    no row leads to it."""
+    table = plan.tables[step.table]
+    edges = [step.edge] if step.edge is not None else []
+    if step.owned:
+        edges += [
+            e
+            for e in plan.edges
+            if e.child == step.table
+            and e.parent in found
+            and e.parent != step.table
+            and e is not step.edge
+            and _owned(plan, e.parent)
+        ]
+    clauses = []
+    for edge in edges:
+        if edge.child == step.table and edge.parent in found:
+            column, source, key = edge.child_column, edge.parent, edge.parent_column
+        elif edge.parent == step.table and edge.child in found:
+            column, source, key = edge.parent_column, edge.child, edge.child_column
+        else:
+            continue
+        keys = sorted({row[key] for row in found[source] if row.get(key) is not None}, key=str)
+        if keys:
+            clauses.append(table.c[column].in_(keys))
+    return sa.or_(*clauses) if clauses else None
+
+
+def _owned(plan: Plan, table: str) -> bool:
+    return any(s.table == table and s.owned for s in plan.steps)
+
+
+def _read_order(plan: Plan) -> list[Step]:
+    """The steps, each after the tables it is reached from, and an owned table after every
+    owned table that points at it too (a payment after the rental it belongs to)."""
+    pending, done, ordered = list(plan.steps), set[str](), []
+    while pending:
+        for step in pending:
+            via = (
+                None
+                if step.edge is None
+                else (step.edge.parent if step.edge.child == step.table else step.edge.child)
+            )
+            others = {
+                e.parent
+                for e in plan.edges
+                if step.owned
+                and e.child == step.table
+                and e.parent != step.table
+                and _owned(plan, e.parent)
+                and e.parent in {s.table for s in pending}
+            }
+            if (via is None or via in done) and not others - done - {step.table}:
+                break
+        else:
+            step = pending[0]  # a cycle: take the nearest, its other paths left out
+        pending.remove(step)
+        done.add(step.table)
+        ordered.append(step)
+    return ordered
 
 
 def _values(kind: str, given: Iterable[Any]) -> list[Any]:

@@ -258,8 +258,18 @@ def _key(plan: Plan, table: str) -> str | None:
 
 
 def _strategies(plan: Plan, table: str) -> dict[str, Erasure]:
+    """Each column's strategy; keys (primary, or joined by an edge) are never overwritten,
+    since other rows, or the erasure's own later statements, find rows by them."""
     mapped = plan.dataset_map.table(table)
-    return {c.name: c.erasure for c in mapped.columns} if mapped else {}
+    info = plan.schema.tables[table]
+    keys = {c.name for c in info.columns if c.primary_key}
+    keys |= {e.child_column for e in plan.edges if e.child == table}
+    keys |= {e.parent_column for e in plan.edges if e.parent == table}
+    strategies = {c.name: c.erasure for c in mapped.columns} if mapped else {}
+    return {
+        name: Erasure.KEEP if name in keys and how != Erasure.DELETE_ROW else how
+        for name, how in strategies.items()
+    }
 
 
 def _kept(plan: Plan, keeps: list[Keep], tables: list[str]) -> dict[str, list[str]]:

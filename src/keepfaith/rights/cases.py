@@ -114,7 +114,7 @@ def open(
         code_digest=_code_digest(settings, case.id, code),
         verify_by=now + dt.timedelta(hours=VERIFY_HOURS),
     )
-    link = f"{settings.public_url.rstrip('/')}/privacy/{tenant}/requests/verify?token=" + (
+    link = f"{settings.public_url.rstrip('/')}/t/{tenant}/privacy-center/requests/verify?token=" + (
         tokens.dumps(settings.secret_key, "rights.verify", {"case": case.id, "code": code})
     )
     send_to_address(
@@ -236,6 +236,17 @@ def finish(tx: Transaction, case: Case, answer: dict[str, Any]) -> Case:
         answer=answer,
         closed_at=tx.now(),
     )
+
+
+def offered(statement: Statement) -> list[Kind]:
+    """The kinds of request the statement offers."""
+    found = []
+    for kind in Kind:
+        try:
+            found.append(_kind(statement, kind.value))
+        except InvalidSubmission:
+            continue
+    return found
 
 
 # ------------------------------------------------------------------------------ helpers

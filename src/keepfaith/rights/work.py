@@ -259,7 +259,7 @@ def case_of_download(settings: Settings, token: str) -> int:
 
 def _send_copy(tx: Transaction, settings: Settings, case: Case) -> None:
     link = (
-        f"{settings.public_url.rstrip('/')}/privacy/{case.tenant}/requests/download?token="
+        f"{settings.public_url.rstrip('/')}/t/{case.tenant}/privacy-center/requests/download?token="
         + download_token(settings, case)
     )
     _tell(tx, case, "Your copy is ready", f"Download it within {DOWNLOAD_HOURS} hours: {link}")

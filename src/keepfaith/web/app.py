@@ -49,6 +49,8 @@ ROUTERS: list[str] = [
     "keepfaith.web.routes.connectors",
     "keepfaith.web.routes.mail",
     "keepfaith.web.routes.changes",
+    "keepfaith.web.routes.rights",
+    "keepfaith.web.routes.admin_rights",
 ]
 """Modules whose ``router`` the app includes, in order. Add an area with one line."""
 

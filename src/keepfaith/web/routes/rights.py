@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Form, Request
+from fastapi import Body, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from keepfaith import rights

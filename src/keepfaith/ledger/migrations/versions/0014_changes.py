@@ -1,7 +1,7 @@
 """Changes: who published each version, each person's pending change of version, and
 announced business transfers.
 
-Revision ID: 0015_changes
+Revision ID: 0014_changes
 Revises: 0013_rights_cases
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0015_changes"
+revision = "0014_changes"
 down_revision = "0013_rights_cases"
 branch_labels = None
 depends_on = None

@@ -59,6 +59,10 @@ consent_state = sa.Table(
 )
 
 
+_INSERT = consent_events.insert().returning(*consent_events.c)
+"""Built once, values as parameters: the hot path of every consent change."""
+
+
 def record(
     tx: Transaction,
     subject: Subject,
@@ -88,19 +92,18 @@ def record(
     kind, method, evidence = ConsentKind(kind), ConsentMethod(method), dict(evidence or {})
     counted = counts(method, evidence) and kind is not ConsentKind.NOTIFIED
     row = tx.connection.execute(
-        consent_events.insert()
-        .values(
-            tenant=subject.tenant,
-            subject_id=subject.id,
-            choice=choice,
-            kind=kind.value,
-            method=method.value,
-            counts=counted,
-            evidence=evidence,
-            statement_version=subject.statement_version,
-            at=utc(at) if at is not None else tx.now(),
-        )
-        .returning(*consent_events.c)
+        _INSERT,
+        {
+            "tenant": subject.tenant,
+            "subject_id": subject.id,
+            "choice": choice,
+            "kind": kind.value,
+            "method": method.value,
+            "counts": counted,
+            "evidence": evidence,
+            "statement_version": subject.statement_version,
+            "at": utc(at) if at is not None else tx.now(),
+        },
     ).one()
     event = from_row(ConsentEvent, row)
     if counted:
@@ -129,12 +132,19 @@ def record(
     return event
 
 
+_HISTORY = (
+    sa.select(consent_events)
+    .where(
+        consent_events.c.subject_id == sa.bindparam("subject_id"),
+        consent_events.c.tenant == sa.bindparam("tenant"),
+    )
+    .order_by(consent_events.c.at, consent_events.c.id)
+)
+"""Built once: every consent change reads the history for its answer."""
+
+
 def history(tx: Transaction, subject: Subject, choice: str | None = None) -> list[ConsentEvent]:
     """The subject's consent events, oldest first (all choices, or one)."""
-    query = sa.select(consent_events).where(
-        consent_events.c.subject_id == subject.id, consent_events.c.tenant == subject.tenant
-    )
-    if choice is not None:
-        query = query.where(consent_events.c.choice == choice)
-    rows = tx.connection.execute(query.order_by(consent_events.c.at, consent_events.c.id))
+    query = _HISTORY if choice is None else _HISTORY.where(consent_events.c.choice == choice)
+    rows = tx.connection.execute(query, {"subject_id": subject.id, "tenant": subject.tenant})
     return [from_row(ConsentEvent, row) for row in rows]

@@ -299,6 +299,24 @@ def suppressed(
     return {digest: utc(at) for digest, at in rows}
 
 
+def suppressed_since(
+    connection: sa.Connection, tenant: str, digests: Iterable[str], since: dt.datetime
+) -> list[tuple[str, str, dt.datetime]]:
+    """The suppressions of ``digests`` made at or after ``since``: (digest, purpose, at),
+    one query; the outbox checks them as it hands a decided message over."""
+    wanted = list(dict.fromkeys(digests))
+    if not wanted:
+        return []
+    rows = connection.execute(
+        sa.select(suppressions.c.digest, suppressions.c.purpose, suppressions.c.at).where(
+            suppressions.c.tenant == tenant,
+            suppressions.c.digest.in_(wanted),
+            suppressions.c.at >= since,
+        )
+    )
+    return [(digest, purpose, utc(at)) for digest, purpose, at in rows]
+
+
 def set_status(
     tx: Transaction, changes: Mapping[int, Mapping[str, Any]], *, audit: str | None = None
 ) -> None:

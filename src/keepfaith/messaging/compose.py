@@ -54,9 +54,12 @@ class Envelope:
 
 def domain_of(settings: Settings) -> str:
     """The domain of keepfaith's own addresses: ``mail_domain``, or ``mail_from``'s."""
-    if settings.mail_domain:
-        return settings.mail_domain
-    sender = email.utils.parseaddr(settings.mail_from)[1]
+    return settings.mail_domain or _domain_of_sender(settings.mail_from)
+
+
+@functools.lru_cache(maxsize=16)
+def _domain_of_sender(mail_from: str) -> str:
+    sender = email.utils.parseaddr(mail_from)[1]
     if "@" not in sender:
         raise ConfigurationError("mail_from must be set to an address to send mail")
     return sender.rpartition("@")[2]

@@ -54,6 +54,7 @@ from keepfaith.ledger.messages import EVERY_PURPOSE, campaigns, messages
 from keepfaith.ledger.rows import ConsentState, Record
 from keepfaith.ledger.snapshot import SubjectState, load_states
 from keepfaith.messaging import addresses, compose, links, templates
+from keepfaith.messaging import values as provided
 from keepfaith.messaging.outbox import EMAIL, NAME, SEND, decide_for_address, engine_for
 from keepfaith.messaging.smtp import Connection, Reply, SMTPFailure
 from keepfaith.settings import Settings
@@ -290,6 +291,10 @@ class _Run:
         self._held: dict[int, list[Record]] = {}
         self._profiles: dict[int, int | None] = {}
         self._decisions: dict[tuple[int | None, str, str], Decision] = {}
+        by_template: dict[str, list[int]] = {}
+        for row in found:
+            by_template.setdefault(row.template, []).append(int(row.id))
+        self._provided = provided.values_of(tx, self.settings, by_template)
         by_tenant: dict[str, list[int]] = {}
         for row in found:
             if row.subject_id is not None:
@@ -340,7 +345,7 @@ class _Run:
                 statements.get(tx, row.tenant, row.statement_version),
                 purpose,
                 row.template,
-                {**(row.context or {}), **values},
+                {**(row.context or {}), **self._provided.get(row.id, {}), **values},
                 promotional=row.promotional,
             )
             envelope = compose.compose(

@@ -11,7 +11,9 @@ their pending changes (one ``INSERT ... SELECT``), then the notice job for all o
 Last, ``may()`` and ``decide()`` per second for people with no pending change, a pending
 change not yet due,
 and one already due, in the same run: the effective-date check is one attribute test for
-everyone without a pending change. No peer does this (Fides keeps the policy as a URL).
+everyone without a pending change. Then ``publish.move`` of everyone to the new version
+(what a change without a choice does, SC-10), with their allowances. No peer does this
+(Fides keeps the policy as a URL).
 """
 
 from __future__ import annotations
@@ -128,6 +130,16 @@ def run(url: str, count: int, sample: int) -> None:
         f"told by posting, set-based, in {seconds:.2f} s ({rate(sum(told.values()), seconds)})"
     )
     decisions(ledger, count, sample)
+
+    def move_all() -> int:
+        with ledger.transaction(actor="bench") as tx:
+            return publish.move(tx, "parature", "2010", "2026")
+
+    seconds, moved = timed(move_all)
+    print(
+        f"publish.move (a change without a choice): {moved:,} people and their allowances "
+        f"moved set-based in {seconds:.2f} s ({rate(moved, seconds)})"
+    )
     ledger.close()
 
 

@@ -174,6 +174,8 @@ class _Changes:
     rows: dict[int, dict[str, Any]] = field(default_factory=dict)
     by_status: dict[str, list[int]] = field(default_factory=dict)
     suppress: list[tuple[str, str]] = field(default_factory=list)
+    digests: dict[int, str] = field(default_factory=dict)
+    """The keyed hash of the address each decided message is to go to."""
 
     def set(self, message_id: int, status: str, **values: Any) -> None:
         self.rows[message_id] = {"status": status, **values}
@@ -184,6 +186,7 @@ class _Changes:
         self.set(message_id, status, outcome=outcome, context=None, to_address=None, **values)
 
     def commit(self, tx: Transaction) -> None:
+        rows.set_status(tx, {i: {"to_digest": d} for i, d in self.digests.items()})
         rows.set_status(tx, self.rows)
         for tenant, digest in self.suppress:
             rows.suppress(tx, tenant, digest, EVERY_PURPOSE, "the relay refused the address")
@@ -281,6 +284,8 @@ class _Run:
                 decided.finished(message.id, "withheld", stopped, to_digest=message.stored_digest)
             else:
                 outgoing.append(message)
+                if message.stored_digest is not None:
+                    decided.digests[message.id] = message.stored_digest
         return outgoing, decided
 
     def _prefetch(self, tx: Transaction, found: Sequence[Any]) -> None:
@@ -489,7 +494,6 @@ class _Run:
                 message.id,
                 "handed",
                 attempts=message.attempts + 1,
-                to_digest=message.stored_digest,
                 outcome_clauses=message.clauses,
             )
         return changed
@@ -498,6 +502,7 @@ class _Run:
 
     async def _finish(self, begun: list[_Outgoing]) -> _Changes:
         verdicts = _Changes()
+        now = self.ledger.clock()  # one time for the round: its rows update as one
 
         async def one(message: _Outgoing) -> None:
             connection = self.connections[message.connection]
@@ -506,10 +511,10 @@ class _Run:
                 reply = await connection.finish()
             except SMTPFailure:
                 # The dot went out: whether the relay kept the message cannot be known.
-                verdicts.finished(message.id, "sent", NO_ANSWER, sent_at=self.ledger.clock())
+                verdicts.finished(message.id, "sent", NO_ANSWER, sent_at=now)
                 return
             if reply.ok:
-                verdicts.finished(message.id, "sent", str(reply), sent_at=self.ledger.clock())
+                verdicts.finished(message.id, "sent", str(reply), sent_at=now)
             else:
                 failure = SMTPFailure(str(reply), temporary=reply.temporary, reply=reply)
                 self._failed(message, failure, verdicts)

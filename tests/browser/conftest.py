@@ -96,13 +96,14 @@ SECRET = "browser tests: a long enough random secret key"
 
 @pytest.fixture
 def serve(database_url: str) -> Iterator[Any]:
-    """Serve keepfaith for some statement files; ``extend(app)`` adds test-only routes.
+    """Serve keepfaith for some statement files; ``extend(app)`` adds test-only routes,
+    other keywords are settings.
 
     Returns a ``LiveServer`` whose ``app`` holds the ledger (``app.state.ledger``).
     """
     servers: list[LiveServer] = []
 
-    def start(*statements: Path, extend: Any = None) -> LiveServer:
+    def start(*statements: Path, extend: Any = None, **more: Any) -> LiveServer:
         settings = Settings(
             database_url=database_url,
             statements=statements,
@@ -110,6 +111,7 @@ def serve(database_url: str) -> Iterator[Any]:
             cookie_secure=False,
             access_log=False,
             rate_limit_per_minute=0,
+            **more,
         )
         prepare(settings)
         app = create_app(settings)

@@ -22,6 +22,7 @@ ENGLISH: dict[str, str] = {
     "intro": N_(
         "{organisation} uses cookies that keep the site working, and others only with your consent."
     ),
+    "changed": N_("Our cookies have changed since you last chose."),
     "gpcNote": N_(
         "Your browser sends Global Privacy Control: what it refuses stays off and is not offered."
     ),
@@ -74,6 +75,7 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
             "{organisation} utilise des cookies nécessaires au fonctionnement du site, et"
             " d'autres seulement avec votre consentement."
         ),
+        "changed": "Nos cookies ont changé depuis votre dernier choix.",
         "gpcNote": (
             "Votre navigateur envoie Global Privacy Control : ce qu'il refuse reste désactivé"
             " et ne vous est pas proposé."

@@ -69,11 +69,25 @@
       visitor: stored().visitor || null, gpc: gpc }));
   }
 
+  function clear(accepted) {
+    // Cookies of a category no longer accepted are deleted (those this page can reach).
+    var host = location.hostname, parent = host.replace(/^[^.]+\./, "");
+    config.categories.forEach(function (c) {
+      if (allowed(c.id, accepted)) return;
+      c.cookies.forEach(function (k) {
+        ["", "; domain=" + host, "; domain=." + parent].forEach(function (domain) {
+          document.cookie = k.name + "=; max-age=0; path=/" + domain;
+        });
+      });
+    });
+  }
+
   function choose(accepted) {
     accepted = accepted.filter(function (c) { return allowed(c, accepted); });
     root.hidden = true;
     record(accepted, function (receipt) {
       close();
+      clear(accepted);
       runScripts(accepted);
       document.dispatchEvent(new CustomEvent("keepfaith:consent", { detail: receipt }));
     }, function () {
@@ -163,7 +177,9 @@
     bar = el("div", { "class": "kf-bar", role: "dialog", "aria-modal": "false", tabindex: "-1",
       "aria-labelledby": "kf-title", "aria-describedby": "kf-intro" }, "", root);
     el("h2", { id: "kf-title" }, T.title, bar);
-    var intro = el("p", { id: "kf-intro" }, T.intro + (refused.length ? " " + T.gpcNote : "") + " ", bar);
+    var changed = stored().version && stored().version !== config.version;
+    var intro = el("p", { id: "kf-intro" }, (changed ? T.changed + " " : "") + T.intro +
+      (refused.length ? " " + T.gpcNote : "") + " ", bar);
     if (config.policyUrl) el("a", { href: config.policyUrl }, T.policy, intro);
     error = el("p", { "class": "kf-error", role: "alert", tabindex: "-1", hidden: "" }, T.error, bar);
     buttons(bar, [

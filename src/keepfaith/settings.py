@@ -98,6 +98,15 @@ class Settings(BaseSettings):
     """Log one line per request: method, path without query, status, duration. Never the
     client's address."""
 
+    banner_origins: tuple[str, ...] = ()
+    """Origins (``scheme://host[:port]``) whose pages may post cookie-banner choices, beside
+    each organisation's declared ``website`` (JSON list in the environment:
+    ``KEEPFAITH_BANNER_ORIGINS='["http://localhost:3000"]'``)."""
+
+    banner_demo: bool = False
+    """Serve ``/t/{tenant}/cookie-banner/demo``, a host page that embeds the banner (on
+    with ``keepfaith serve --example``)."""
+
     # Mail (the outbox, ``keepfaith mail listen``; see docs/messaging.md).
 
     public_url: str = "http://127.0.0.1:8000"

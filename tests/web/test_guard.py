@@ -31,6 +31,9 @@ PUBLIC = {
     ("get", "/t/{tenant}/versions"),
     ("get", "/t/{tenant}/versions/{version}"),
     ("get", "/t/{tenant}/cookie-banner.js"),
+    ("get", "/t/{tenant}/cookie-banner.css"),
+    # A pretend host page, served only with Settings.banner_demo (404 otherwise).
+    ("get", "/t/{tenant}/cookie-banner/demo"),
     ("post", "/api/t/{tenant}/cookies/consent"),
     ("get", "/.well-known/gpc.json"),
     ("post", "/api/t/{tenant}/collect/{point}"),

@@ -457,7 +457,10 @@ def serve(
     ] = None,
     example: Annotated[
         list[str] | None,
-        typer.Option("--example", help="A bundled example statement by name (parature...)."),
+        typer.Option(
+            "--example",
+            help="A bundled example statement by name (parature...); serves the banner demo too.",
+        ),
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
@@ -475,6 +478,8 @@ def serve(
     update: dict[str, object] = {"statements": tuple(files) or settings.statements}
     if database_url is not None:
         update["database_url"] = database_url
+    if example:
+        update["banner_demo"] = True  # a host page to try the cookie banner on
     if not update["statements"]:
         typer.echo("error: give --statement FILE or --example NAME", err=True)
         raise typer.Exit(code=2)
@@ -487,6 +492,10 @@ def serve(
         update["secret_key"] = tokens.random_token()
     settings = settings.model_copy(update=update)
     typer.echo(f"keepfaith serving on http://{host}:{port}/", err=True)
+    for name in example or []:
+        typer.echo(
+            f"cookie banner demo: http://{host}:{port}/t/{name}/cookie-banner/demo", err=True
+        )
     try:
         run(settings, host=host, port=port, workers=workers)
     except KeepfaithError as error:

@@ -27,8 +27,7 @@ from keepfaith.ledger.cases import Case, Kind, State, get, note, trail
 from keepfaith.ledger.crypto import tokens
 from keepfaith.messaging import send_to_address
 from keepfaith.rights import correction
-from keepfaith.rights.cases import RUN, finish
-from keepfaith.rights.cases import _mail_purpose as mail_purpose
+from keepfaith.rights.cases import RUN, finish, mail_purpose
 from keepfaith.settings import Settings
 
 ERASE = "rights.erase"

@@ -77,8 +77,8 @@ def test_an_undeclared_recipient_or_bad_country_is_refused_by_name(
 ) -> None:
     subject = customer(ledger)
     with ledger.transaction() as tx:
-        with pytest.raises(NotFound):
-            sharing.disclose(tx, engine, subject, "nobody", "account", [EMAIL])
+        nobody = sharing.disclose(tx, engine, subject, "nobody", "account", [EMAIL])
+        assert not nobody.allowed and nobody.payload == {} and nobody.dropped == (EMAIL,)
         for country in ("D\0E", "USA-CALIF", "", "ü1", "US\r\nX"):
             with pytest.raises(InvalidSubmission) as bad:
                 sharing.disclose(tx, engine, subject, "mailer", "account", [EMAIL], country=country)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from keepfaith.engine import Decision, Engine
-from keepfaith.exceptions import InvalidSubmission, NotFound
+from keepfaith.exceptions import InvalidSubmission
 from keepfaith.ledger import Disclosure, Subject, Transaction, disclosures, statements, subjects
 
 
@@ -56,8 +56,9 @@ def disclose(
         raise InvalidSubmission({"categories": "name at least one data category"})
     compiled = engine.compiled(subject.tenant, subject.statement_version)
     declared = compiled.recipients.get(recipient)
-    if declared is None:
-        raise NotFound(f"no recipient {recipient!r} is declared")
+    if declared is None:  # the engine refuses an undeclared recipient, naming its clauses
+        decision = engine.may_disclose(subject, recipient, purpose, list(values), tx=tx)
+        return Disclosed(_refused(decision), None, dropped=tuple(values))
     kept = [c for c in values if c in declared.categories]
     dropped = tuple(c for c in values if c not in declared.categories)
     if not kept:
@@ -88,6 +89,12 @@ def disclose(
         mechanism=mechanism,
     )
     return Disclosed(decision, record, {c: values[c] for c in kept}, dropped)
+
+
+def _refused(decision: Decision) -> Decision:
+    if decision.allowed:  # never: an undeclared recipient receives nothing
+        return Decision(False, "the recipient is not declared", decision.clauses)
+    return decision
 
 
 def checked_country(country: object) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from keepfaith.ledger import Disclosure, Ledger, disclosures, subjects
+from keepfaith.ledger import Disclosure, Ledger, disclosures, legal_requests, subjects
 
 
 def of_person(ledger: Ledger, tenant: str, subject_id: int) -> list[Disclosure]:
@@ -25,3 +25,18 @@ def recipients(ledger: Ledger, tenant: str) -> dict[str, int]:
         for entry in disclosures.of(tx, tenant):
             counts[entry.recipient] = counts.get(entry.recipient, 0) + 1
     return counts
+
+
+def told_to_person(ledger: Ledger, tenant: str, subject_id: int) -> list[Disclosure]:
+    """What the person sees of their own log: everything but legal disclosures still
+    under a gag period (a request may forbid telling them for a time)."""
+    with ledger.reading() as tx:
+        subject = subjects.get(tx, tenant, subject_id)
+        now, shown = tx.now(), []
+        for entry in disclosures.of(tx, tenant, subject):
+            if entry.legal_request_id is not None:
+                request = legal_requests.get(tx, tenant, entry.legal_request_id)
+                if request.gag_until is not None and request.gag_until > now:
+                    continue
+            shown.append(entry)
+        return shown

@@ -2,6 +2,7 @@
 web tests' app (Parature's statement) and clients."""
 
 from tests.engine.conftest import clock, engine, ledger
+from tests.messaging.conftest import mail, sink
 from tests.web.conftest import api_token, app, make_app, make_client, portal, staff_client
 
 __all__ = [
@@ -10,8 +11,10 @@ __all__ = [
     "clock",
     "engine",
     "ledger",
+    "mail",
     "make_app",
     "make_client",
     "portal",
+    "sink",
     "staff_client",
 ]

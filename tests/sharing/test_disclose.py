@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
+import zipfile
 
 import pytest
 
 from keepfaith import sharing
 from keepfaith.engine import Engine
 from keepfaith.exceptions import InvalidSubmission, NotAllowed, NotFound
-from keepfaith.ledger import Ledger, consents, disclosures
+from keepfaith.ledger import Ledger, consents, disclosures, statements
 from keepfaith.ledger.legal_requests import of as legal_requests_of
+from keepfaith.rights.export import build
 from tests.engine.test_engine import EMAIL, NAME, customer
 
 RECIPIENTS = ("mailer", "affiliates", "partners", "dc", "host")
@@ -195,3 +199,15 @@ def test_staff_read_the_log_per_person_and_per_recipient(ledger: Ledger, engine:
     assert sharing.recipients(ledger, "rules") == {"mailer": 2, "dc": 1}
     with pytest.raises(NotFound):
         sharing.of_person(ledger, "acme", ann.id)
+
+
+def test_the_access_copy_lists_the_persons_disclosures(ledger: Ledger, engine: Engine) -> None:
+    subject = customer(ledger)
+    with ledger.transaction() as tx:
+        sharing.disclose(tx, engine, subject, "mailer", "account", {EMAIL: "ann@example.com"})
+        shown = disclosures.shown_to_person(tx, "rules", subject)
+        statement = statements.get(tx, "rules")
+    copy = zipfile.ZipFile(io.BytesIO(build(statement, {}, subject.created_at, shown)))
+    [entry] = json.loads(copy.read("disclosures.json"))
+    assert (entry["recipient"], entry["categories"]) == ("mailer", [EMAIL])
+    assert "ann@example.com" not in copy.read("disclosures.csv").decode()

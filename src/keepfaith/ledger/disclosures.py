@@ -122,3 +122,28 @@ def of(
         query = query.where(disclosures.c.recipient == recipient)
     rows = tx.connection.execute(query.order_by(disclosures.c.at, disclosures.c.id))
     return [from_row(Disclosure, row) for row in rows]
+
+
+def shown_to_person(tx: Transaction, tenant: str, subject: Subject) -> list[Disclosure]:
+    """The subject's log as they may see it: legal disclosures still under a gag period
+    (their request forbids telling the person until ``gag_until``) are left out."""
+    from keepfaith.ledger.legal_requests import legal_requests
+
+    gagged = (
+        sa.select(legal_requests.c.id)
+        .where(legal_requests.c.tenant == tenant, legal_requests.c.gag_until > tx.now())
+        .scalar_subquery()
+    )
+    query = (
+        sa.select(disclosures)
+        .where(
+            disclosures.c.tenant == tenant,
+            disclosures.c.subject_id == subject.id,
+            sa.or_(
+                disclosures.c.legal_request_id.is_(None),
+                disclosures.c.legal_request_id.not_in(gagged),
+            ),
+        )
+        .order_by(disclosures.c.at, disclosures.c.id)
+    )
+    return [from_row(Disclosure, row) for row in tx.connection.execute(query)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from keepfaith.ledger import Disclosure, Ledger, disclosures, legal_requests, subjects
+from keepfaith.ledger import Disclosure, Ledger, disclosures, subjects
 
 
 def of_person(ledger: Ledger, tenant: str, subject_id: int) -> list[Disclosure]:
@@ -32,11 +32,4 @@ def told_to_person(ledger: Ledger, tenant: str, subject_id: int) -> list[Disclos
     under a gag period (a request may forbid telling them for a time)."""
     with ledger.reading() as tx:
         subject = subjects.get(tx, tenant, subject_id)
-        now, shown = tx.now(), []
-        for entry in disclosures.of(tx, tenant, subject):
-            if entry.legal_request_id is not None:
-                request = legal_requests.get(tx, tenant, entry.legal_request_id)
-                if request.gag_until is not None and request.gag_until > now:
-                    continue
-            shown.append(entry)
-        return shown
+        return disclosures.shown_to_person(tx, tenant, subject)

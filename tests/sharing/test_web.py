@@ -139,6 +139,8 @@ def test_the_person_sees_their_disclosures_but_not_one_under_a_gag(
     person.get(
         f"/t/parature/privacy-center?token={link_token(SECRET, 'parature', str(subject.id))}"
     )
+    center = person.get("/t/parature/privacy-center")
+    assert 'href="/t/parature/privacy-center/disclosures"' in center.text
     page = person.get("/t/parature/privacy-center/disclosures")
     assert page.status_code == 200 and "user.name" in page.text
     assert "in US under E.U. Safe Harbor Framework" in page.text

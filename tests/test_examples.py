@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -35,3 +36,16 @@ def test_example_declares_every_clause_of_its_seed(name: str) -> None:
     declared = statement.declared_clauses()
     assert sorted(expected - declared) == []
     assert sorted(declared - expected) == [], "clause ids of another seed, or unknown ids"
+
+
+def test_every_clause_has_its_conformance_test() -> None:
+    """Each clause id has a test named after it (``test_PA_04_...``) in tests/conformance."""
+    folder = Path(__file__).parent / "conformance"
+    named = {
+        f"{prefix}-{number}"
+        for path in folder.glob("test_*.py")
+        for prefix, number in re.findall(
+            r"^def test_([A-Z]{2})_(\d{2})_", path.read_text(encoding="utf-8"), re.MULTILINE
+        )
+    }
+    assert sorted(set(clause_ids()) - named) == []

@@ -21,6 +21,7 @@ from tests.conformance.conftest import (
     person,
     post_cookie_choice,
 )
+from tests.conformance.sharing_support import disclose
 from tests.conformance.told import assert_told, publish_plan
 from tests.conftest import EXAMPLES
 from tests.ledger.support import read, stored_bytes
@@ -125,7 +126,7 @@ def test_DG_12_matching_with_third_party_data_under_contract(seeds: Seeds) -> No
     engine = seeds("digium")
     assert load(STATEMENT).recipient("data_matching_providers").under_contract
     subject = person(engine, "digium", "registered_user", "registration")
-    matched = engine.disclose(subject, "data_matching_providers", "data_matching", CONTACT)
+    matched = disclose(engine, subject, "data_matching_providers", "data_matching", CONTACT)
     assert matched.allowed and "DG-12" in matched.clauses
     beyond = engine.may(
         subject, "data_matching", ["user.contact.phone_number"], recipient="data_matching_providers"

@@ -19,6 +19,12 @@ from keepfaith.ledger import consents, disclosures, records, statements, subject
 from keepfaith.ledger.staff import Role
 from keepfaith.statement import load, loads
 from tests.conformance.conftest import Seeds, banner_config, person, post_cookie_choice
+from tests.conformance.sharing_support import (
+    complaint_escalated_on_its_day,
+    disclose,
+    legal,
+    refused_legally,
+)
 from tests.conformance.told import assert_told
 from tests.conftest import EXAMPLES
 from tests.ledger.support import read
@@ -87,7 +93,7 @@ def test_ES_02_no_disclosure_to_outside_parties_for_commerce(seeds: Seeds) -> No
         consents.record(tx, subject, "alerts", evidence={"checkbox": "alerts"})
     assert engine.may(subject, "alerts", ["user.contact.email"]).allowed
     for outsider in ("list_broker", "advertising_partner"):
-        refused = engine.disclose(subject, outsider, "alerts", ["user.contact.email"])
+        refused = disclose(engine, subject, outsider, "alerts", ["user.contact.email"])
         assert not refused.allowed and "ES-02" in refused.clauses
     with engine.ledger.transaction() as tx:
         assert disclosures.of(tx, "estara") == []
@@ -384,3 +390,43 @@ def test_ES_17_a_new_use_is_emailed_with_a_choice_and_never_reaches_the_opted_ou
     }
     assert allowed == {"yes": True, "no": False, "quiet": False, "gone": False}
     assert len(world.sink.received) == 2
+
+
+def test_ES_04_disclosure_to_stop_abuse_answer_legal_requests_or_act_against_harassment(
+    seeds: Seeds,
+) -> None:
+    engine = seeds("estara")
+    subject = person(engine, "estara", "visitor", "information_request")
+    for basis in ("abuse", "harassment", "public_authority", "legal_process"):
+        logged = legal(engine, "estara", subject, basis, kind="abuse_report")
+        assert logged.basis == basis and "ES-04" in (logged.clauses or ())
+    # A ground the statement does not give is refused, naming the clauses of the grounds.
+    assert "ES-04" in refused_legally(
+        engine, "estara", person(engine, "estara", "visitor", "information_request"), "dispute"
+    )
+
+
+def test_ES_18_disclosure_required_by_law_is_logged_with_its_basis_and_document(
+    seeds: Seeds,
+) -> None:
+    engine = seeds("estara")
+    subject = person(engine, "estara", "visitor", "information_request")
+    # A court order is disclosed to only against the order itself.
+    assert "ES-18" in refused_legally(engine, "estara", subject, "court_order")
+    logged = legal(engine, "estara", subject, "court_order", reference="Case 2026-CV-118")
+    assert (logged.basis, logged.reference, logged.recipient) == (
+        "court_order",
+        "Case 2026-CV-118",
+        "District court",
+    )
+    assert "ES-18" in (logged.clauses or ()) and logged.categories == ("user.name",)
+    with engine.ledger.reading() as tx:
+        assert [d.id for d in disclosures.of(tx, "estara", subject)] == [logged.id]
+
+
+def test_ES_19_complaints_go_to_estara_first_then_to_truste_when_unacknowledged(
+    mail: Any,
+) -> None:
+    world = mail("estara")
+    told = complaint_escalated_on_its_day(world, "estara", days=10)  # acknowledge_days: 10
+    assert "TRUSTe" in told and "http://www.truste.org/users/users_watchdog.php" in told

@@ -11,7 +11,7 @@ import pytest
 from fastapi import FastAPI
 
 from keepfaith.collect.links import link_token
-from keepfaith.ledger import consents, records, subjects
+from keepfaith.ledger import consents, disclosures, records, subjects
 from keepfaith.statement import load
 from tests.conformance.conftest import (
     Seeds,
@@ -20,6 +20,7 @@ from tests.conformance.conftest import (
     person,
     post_cookie_choice,
 )
+from tests.conformance.sharing_support import legal, transfer
 from tests.conformance.told import assert_told, publish_plan
 from tests.conftest import EXAMPLES
 from tests.ledger.support import KEY, read, stored_bytes
@@ -431,3 +432,44 @@ def test_EZ_20_existing_people_move_when_the_change_is_posted(
 
     output = existing_people_move(seeds("eztalks"), database_url, tmp_path, "eztalks", "user")
     assert "post_notice" in output and "EZ-20" in output
+
+
+def test_EZ_18_transfer_and_storage_worldwide_each_transfer_logged_with_its_country(
+    seeds: Seeds,
+) -> None:
+    engine = seeds("eztalks")
+    subject = person(engine, "eztalks", "user", "registration")
+    moved = transfer(engine, subject, "affiliates", "profiles", "US")
+    assert moved.allowed and "EZ-18" in moved.decision.clauses
+    assert moved.record is not None and moved.record.country == "US"
+    refused = transfer(engine, subject, "affiliates", "profiles", "CN")
+    assert not refused.allowed and "EZ-18" in refused.decision.clauses
+    assert refused.record is None
+
+
+def test_EZ_19_onward_transfers_and_public_authority_requests_are_logged(
+    seeds: Seeds,
+) -> None:
+    engine = seeds("eztalks")
+    subject = person(engine, "eztalks", "user", "registration")
+    # Onward transfer to an agent acting for ezTalks, under the Privacy Shield.
+    moved = transfer(engine, subject, "hosting_provider", "profiles", "US")
+    assert moved.record is not None and "EZ-19" in moved.decision.clauses
+    assert moved.record.mechanism == "EU-U.S. and Swiss-U.S. Privacy Shield Frameworks"
+    # A lawful request by a public authority is a legal disclosure, logged.
+    logged = legal(
+        engine,
+        "eztalks",
+        subject,
+        "public_authority",
+        requester="National security agency",
+        kind="authority_request",
+        reference="NSL-7",
+    )
+    assert "EZ-19" in (logged.clauses or ()) and logged.reference == "NSL-7"
+    with engine.ledger.reading() as tx:
+        log = disclosures.of(tx, "eztalks", subject)
+    assert [(d.recipient, d.country) for d in log] == [
+        ("hosting_provider", "US"),
+        ("National security agency", None),
+    ]

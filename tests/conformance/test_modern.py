@@ -21,6 +21,7 @@ from keepfaith.statement import load
 from keepfaith.statement.check import check
 from keepfaith.statement.schema import RetentionStart
 from tests.conformance.conftest import Seeds, person
+from tests.conformance.sharing_support import disclose, legally
 from tests.conftest import EXAMPLES
 from tests.web.conftest import SECRET
 
@@ -167,7 +168,7 @@ def test_MO_131_transfers_abroad_only_under_their_safeguard(seeds: Seeds) -> Non
     assert measured.allowed and "Data Privacy Framework" in measured.reason
     assert not engine.may_transfer(european, "IN", "cloud_host").allowed
     assert engine.may_transfer(californian, "US", "cloud_host").allowed
-    refused = engine.disclose(european, "cloud_host", "provide_service", EMAIL, country="IN")
+    refused = disclose(engine, european, "cloud_host", "provide_service", EMAIL, country="IN")
     assert not refused.allowed
     with engine.ledger.reading() as tx:
         assert disclosures.of(tx, "modern") == []
@@ -222,10 +223,10 @@ def test_MO_125_periods_shorter_than_a_day(seeds: Seeds) -> None:
 def test_MO_130_a_court_order_needs_its_document_and_the_person_is_told(seeds: Seeds) -> None:
     engine = seeds("modern")
     subject = _placed(engine, "eea")
-    refused = engine.disclose_legally("modern", subject, "court_order", "A court", EMAIL)
+    refused = legally(engine, "modern", subject, "court_order", "A court", EMAIL)
     assert not refused.allowed and "document" in refused.reason
-    allowed = engine.disclose_legally(
-        "modern", subject, "court_order", "A court", EMAIL, reference="Order 2026/17"
+    allowed = legally(
+        engine, "modern", subject, "court_order", "A court", EMAIL, reference="Order 2026/17"
     )
     assert allowed.allowed and allowed.clauses == ("MO-130",)
     assert allowed.obligations == ("tell the person of this disclosure, unless the law forbids it",)
@@ -234,7 +235,7 @@ def test_MO_130_a_court_order_needs_its_document_and_the_person_is_told(seeds: S
 def test_MO_119_the_account_provider_receives_for_its_own_purposes(seeds: Seeds) -> None:
     engine = seeds("modern")
     subject = _placed(engine, "california")
-    decision = engine.disclose(subject, "workplace", "provide_service", EMAIL)
+    decision = disclose(engine, subject, "workplace", "provide_service", EMAIL)
     assert decision.allowed and "MO-119" in decision.clauses
 
 

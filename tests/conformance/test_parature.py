@@ -26,6 +26,14 @@ from tests.conformance.conftest import (
     person,
     post_cookie_choice,
 )
+from tests.conformance.sharing_support import (
+    anonymously,
+    complaint_escalated_on_its_day,
+    disclose,
+    legal,
+    refused_legally,
+    transfer,
+)
 from tests.conformance.told import assert_told
 from tests.conftest import EXAMPLES, PARATURE_CONTACT
 from tests.ledger.support import read, write
@@ -208,8 +216,8 @@ def test_PA_19_processors_get_their_declared_categories_only(seeds: Seeds) -> No
 
 def test_PA_20_anonymous_data_may_be_disclosed_without_consent(seeds: Seeds) -> None:
     engine = seeds("parature")
-    decision = engine.disclose_anonymous(
-        "parature", "Industry analysts", ["user.behavior.browsing_history"]
+    decision = anonymously(
+        engine, "parature", "Industry analysts", ["user.behavior.browsing_history"]
     )
     assert decision.allowed and "PA-20" in decision.clauses
     with engine.ledger.transaction() as tx:
@@ -239,11 +247,11 @@ def test_PA_21_affiliates_only_after_opt_in(seeds: Seeds) -> None:
 def test_PA_23_partners_until_the_person_opts_out(seeds: Seeds) -> None:
     engine = seeds("parature")
     subject = person(engine, "parature", "customer", "registration")
-    allowed = engine.disclose(subject, "partners", "partner_sharing", CONTACT)
+    allowed = disclose(engine, subject, "partners", "partner_sharing", CONTACT)
     assert allowed.allowed and "PA-23" in allowed.clauses
     with engine.ledger.transaction() as tx:
         consents.record(tx, subject, recipient="partners", kind="withdrawn", method="link")
-    refused = engine.disclose(subject, "partners", "partner_sharing", CONTACT)
+    refused = disclose(engine, subject, "partners", "partner_sharing", CONTACT)
     assert not refused.allowed and "PA-23" in refused.clauses
     with engine.ledger.transaction() as tx:
         assert len(disclosures.of(tx, "parature", subject)) == 1
@@ -886,3 +894,41 @@ def test_PA_22_on_a_sale_everyone_is_told_and_may_deactivate_before_the_date(
         transfer.deactivate(tx, world.settings.secret_key, "parature", token)
         assert transfer.handed_over(tx, sale.id) == [ann.id]
     assert not world.engine.may(bob, "administer_account", "user.name", "acquirer").allowed
+
+
+def test_PA_24_disclosure_to_resolve_disputes_answer_law_enforcement_protect_rights(
+    seeds: Seeds,
+) -> None:
+    engine = seeds("parature")
+    subject = person(engine, "parature", "customer", "correspondence")
+    for basis, kind in [
+        ("dispute", "dispute"),
+        ("law_enforcement", "warrant"),
+        ("protect_rights", "other"),
+        ("legal_process", "subpoena"),
+    ]:
+        logged = legal(engine, "parature", subject, basis, kind=kind, reference=f"{kind}-1")
+        assert (logged.basis, logged.reference) == (basis, f"{kind}-1")
+        assert "PA-24" in (logged.clauses or ())
+    other = person(engine, "parature", "customer", "correspondence")
+    assert "PA-24" in refused_legally(engine, "parature", other, "harassment")
+
+
+def test_PA_04_data_processed_abroad_is_a_disclosure_with_its_country(seeds: Seeds) -> None:
+    engine = seeds("parature")
+    subject = person(engine, "parature", "customer", "correspondence")
+    moved = transfer(engine, subject, "email_provider", "respond_to_requests", "US")
+    assert moved.allowed and "PA-04" in moved.decision.clauses
+    assert moved.record is not None
+    assert (moved.record.country, moved.record.mechanism) == ("US", "E.U. Safe Harbor Framework")
+    # A country the statement does not declare is refused, naming the clause.
+    refused = transfer(engine, subject, "email_provider", "respond_to_requests", "CN")
+    assert not refused.allowed and "PA-04" in refused.decision.clauses
+    with engine.ledger.reading() as tx:
+        assert [d.country for d in disclosures.of(tx, "parature", subject)] == ["US"]
+
+
+def test_PA_05_complaints_escalate_to_truste(mail: Any) -> None:
+    world = mail("parature")
+    told = complaint_escalated_on_its_day(world, "parature", days=10)
+    assert "TRUSTe" in told and "http://watchdog.truste.com/pvr.php?page=complaint" in told

@@ -11,6 +11,7 @@ from keepfaith.exceptions import InvalidSubmission
 from keepfaith.ledger import disclosures, records, statements, subjects
 from keepfaith.statement import load
 from tests.conformance.conftest import Seeds, person
+from tests.conformance.sharing_support import disclose, legally
 from tests.conformance.told import assert_told, publish_plan
 from tests.conftest import EXAMPLES
 from tests.ledger.support import read, stored_bytes
@@ -58,12 +59,12 @@ def test_SC_05_payment_data_authenticates_and_never_markets(seeds: Seeds) -> Non
 def test_SC_08_only_the_three_disclosure_bases(seeds: Seeds, basis: str, allowed: bool) -> None:
     engine = seeds("starclicks")
     subject = person(engine, "starclicks", "customer", "registration")
-    decision = engine.disclose_legally(
-        "starclicks", subject, basis, "County court", ["user.name"], reference="case 7"
+    decision = legally(
+        engine, "starclicks", subject, basis, "County court", ["user.name"], reference="case 7"
     )
     assert (decision.allowed, decision.clauses) == (allowed, ("SC-08",))
     for recipient in ("authorities", "data_broker"):  # nor any other way out
-        shared = engine.disclose(subject, recipient, "account_contact", ["user.name"])
+        shared = disclose(engine, subject, recipient, "account_contact", ["user.name"])
         assert not shared.allowed and "SC-08" in shared.clauses
     with engine.ledger.transaction() as tx:
         logged = [(d.basis, d.reference) for d in disclosures.of(tx, "starclicks")]

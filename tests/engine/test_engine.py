@@ -15,7 +15,6 @@ from keepfaith.ledger import (
     Ledger,
     Subject,
     consents,
-    disclosures,
     holds,
     records,
     statements,
@@ -147,50 +146,6 @@ def test_use_appends_an_audit_entry_only_when_allowed(ledger: Ledger, engine: En
         "clauses": list(allowed.clauses),
     }
     assert "ann@example.com" not in entry.details
-
-
-def test_disclosure_is_logged_only_when_allowed(ledger: Ledger, engine: Engine) -> None:
-    subject = customer(ledger)
-    assert not engine.disclose(subject, "partners", "ads", [EMAIL]).allowed
-    with ledger.transaction() as tx:
-        assert disclosures.of(tx, "rules") == []
-        consents.record(tx, subject, "product_news", kind="notified", method="link")
-    decision = engine.disclose(subject, "partners", "product_news", [EMAIL], country="DE")
-    assert decision.allowed, decision.reason
-    with ledger.transaction() as tx:
-        [logged] = disclosures.of(tx, "rules", subject)
-    assert (logged.recipient, logged.basis, logged.country) == ("partners", "opt_out", "DE")
-
-
-@pytest.mark.parametrize(
-    ("basis", "allowed", "clauses"),
-    [
-        ("court_order", True, ("TT-70",)),
-        ("emergency", True, ("TT-71",)),
-        ("dispute", False, ("TT-70", "TT-71")),
-        ("marketing", False, ("TT-70", "TT-71")),
-    ],
-)
-def test_legal_disclosure_only_on_declared_bases(
-    ledger: Ledger, engine: Engine, basis: str, allowed: bool, clauses: tuple[str, ...]
-) -> None:
-    subject = customer(ledger)
-    decision = engine.disclose_legally(
-        "rules", subject, basis, "District court", [NAME], reference="order 2024/17"
-    )
-    assert (decision.allowed, decision.clauses) == (allowed, clauses)
-    with ledger.transaction() as tx:
-        log = disclosures.of(tx, "rules", subject)
-    assert [(d.basis, d.reference) for d in log] == ([(basis, "order 2024/17")] if allowed else [])
-
-
-def test_anonymous_data_is_free_where_the_statement_says(ledger: Ledger, engine: Engine) -> None:
-    allowed = engine.disclose_anonymous("rules", "Researchers", ["user.device.browser"])
-    assert (allowed.allowed, allowed.clauses) == (True, ("TT-72",))
-    assert not engine.may_disclose_anonymous("acme").allowed
-    with ledger.transaction() as tx:
-        [logged] = disclosures.of(tx, "rules")
-    assert logged.anonymous and logged.subject_id is None
 
 
 def test_project_keeps_only_what_the_recipient_may_receive(ledger: Ledger, engine: Engine) -> None:

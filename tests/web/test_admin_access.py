@@ -30,6 +30,8 @@ MAIL_SENDERS = frozenset({Role.OWNER, Role.PRIVACY_OFFICER})
 PUBLISHERS = frozenset({Role.OWNER, Role.PRIVACY_OFFICER})
 CASE_WORKERS = frozenset({Role.OWNER, Role.PRIVACY_OFFICER, Role.SUPPORT_AGENT})
 MAIL_READERS = MAIL_SENDERS | {Role.AUDITOR}
+SHARING_READERS = frozenset({Role.OWNER, Role.PRIVACY_OFFICER, Role.AUDITOR})
+LEGAL_OFFICERS = frozenset({Role.OWNER, Role.PRIVACY_OFFICER})
 
 ADMIN_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/admin"): EVERYONE,
@@ -63,6 +65,17 @@ ADMIN_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/admin/t/{tenant}/requests/{case_id}"): CASE_WORKERS,
     ("POST", "/admin/t/{tenant}/requests/{case_id}/{action}"): CASE_WORKERS,
     ("POST", "/admin/t/{tenant}/publish"): PUBLISHERS,
+    ("GET", "/admin/t/{tenant}/complaints"): CASE_WORKERS,
+    ("GET", "/admin/api/t/{tenant}/complaints"): CASE_WORKERS,
+    ("GET", "/admin/t/{tenant}/complaints/{case_id}"): CASE_WORKERS,
+    ("POST", "/admin/t/{tenant}/complaints/{case_id}/{action}"): CASE_WORKERS,
+    ("GET", "/admin/t/{tenant}/disclosures"): SHARING_READERS,
+    ("GET", "/admin/api/t/{tenant}/disclosures"): SHARING_READERS,
+    ("GET", "/admin/t/{tenant}/legal-requests"): LEGAL_OFFICERS,
+    ("POST", "/admin/t/{tenant}/legal-requests"): LEGAL_OFFICERS,
+    ("GET", "/admin/t/{tenant}/ropa"): SHARING_READERS,
+    ("GET", "/admin/t/{tenant}/ropa.csv"): SHARING_READERS,
+    ("GET", "/admin/t/{tenant}/subjects/{subject_id}/story"): SHARING_READERS,
 }
 """Which roles may call each /admin operation (method, path template)."""
 

@@ -60,6 +60,9 @@ PUBLIC = {
     ("get", "/t/{tenant}/privacy-center/requests/verify"),
     ("post", "/t/{tenant}/privacy-center/requests/{case_id}/verify"),
     ("get", "/t/{tenant}/privacy-center/requests/download"),
+    # Anyone may complain (issue 13): nothing is revealed; staff answer by email.
+    ("get", "/t/{tenant}/privacy-center/complaints"),
+    ("post", "/t/{tenant}/privacy-center/complaints"),
 }
 """Every operation anyone may call; all others need credentials."""
 

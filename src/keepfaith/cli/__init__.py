@@ -274,8 +274,10 @@ def changes_plan(
 
 def _mount_publish() -> None:
     from keepfaith.cli.publish import publish_command
+    from keepfaith.cli.ropa import ropa_command
 
     app.command("publish")(publish_command)
+    app.command("ropa")(ropa_command)
 
 
 _mount_publish()

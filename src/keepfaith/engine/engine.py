@@ -3,9 +3,9 @@
 ``Engine(ledger, statements)`` compiles each statement once, keyed by (tenant, version).
 ``may()`` loads a subject's snapshot with one query and decides under the statement
 version in force for that subject, never another tenant's. ``decide()`` does the same on
-a ``SubjectState`` already in memory, with no database at all. ``use``, ``disclose`` and
-``disclose_legally`` decide and, when allowed, record the use in the audit chain or the
-disclosure in the disclosure log, in the same transaction.
+a ``SubjectState`` already in memory, with no database at all. ``use`` decides and, when
+allowed, records the use in the audit chain in the same transaction; ``may_disclose`` and
+``may_disclose_legally`` only decide, and ``keepfaith.sharing`` records the disclosure.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from keepfaith.engine.compile import CompiledStatement, compile_statement, merge
 from keepfaith.engine.decision import Decision
 from keepfaith.engine.rules import Plan, refuse
 from keepfaith.exceptions import NotFound
-from keepfaith.ledger import allowances, disclosures, statements, subjects
+from keepfaith.ledger import allowances, statements
 from keepfaith.ledger.rows import Record, Subject
 from keepfaith.ledger.snapshot import SubjectState, load_state
 from keepfaith.ledger.transaction import Ledger, Transaction
@@ -33,6 +33,8 @@ from keepfaith.statement.schema import RetentionStart, RightKind, RightsNotice, 
 SubjectLike = Subject | SubjectState | int
 Categories = str | Iterable[str]
 PLAN_CACHE_SIZE = 4096
+TELL_PERSON = "tell the person of this disclosure, unless the law forbids it"
+"""The obligation an allowed legal disclosure carries where the statement promises it."""
 
 
 class Engine:
@@ -237,92 +239,57 @@ class Engine:
                 )
         return decision
 
-    def disclose(
+    def may_disclose(
         self,
-        subject: Subject,
+        subject: SubjectLike,
         recipient: str,
         purpose: str,
         categories: Categories,
         *,
         country: str | None = None,
-        reference: str | None = None,
         tx: Transaction | None = None,
         at: dt.datetime | None = None,
     ) -> Decision:
-        """Decide a disclosure to a declared recipient; log it in the disclosure log if allowed."""
+        """May these categories go to a declared recipient for ``purpose`` (and, with
+        ``country``, to that country)? Decides only: ``keepfaith.sharing`` records."""
         cats = _categories(categories)
-        with self._transaction(tx) as work:
-            decision = self.may(subject, purpose, cats, recipient, at, tx=work)
-            if decision.allowed and country is not None:
-                moved = self.may_transfer(subject, country, recipient, tx=work)
-                if not moved.allowed:
-                    return moved
-                decision = Decision(
-                    True,
-                    f"{decision.reason}; {moved.reason}",
-                    merge(decision.clauses, moved.clauses),
-                )
-            if decision.allowed:
-                declared = self.compiled(subject.tenant, subject.statement_version)
-                basis = declared.recipients[recipient].basis.value
-                disclosures.record(
-                    work,
-                    subject.tenant,
-                    subject,
-                    recipient,
-                    cats,
-                    basis,
-                    purpose=purpose,
-                    country=country,
-                    reference=reference,
-                )
-        return decision
+        decision = self.may(subject, purpose, cats, recipient, at, tx=tx)
+        if not decision.allowed or country is None:
+            return decision
+        moved = self.may_transfer(subject, country, recipient, tx=tx)
+        if not moved.allowed:
+            return moved
+        reason = f"{decision.reason}; {moved.reason}"
+        return Decision(True, reason, merge(decision.clauses, moved.clauses))
 
-    def disclose_legally(
+    def may_disclose_legally(
         self,
         tenant: str,
-        subject: Subject | None,
+        version: str,
         basis: str,
-        recipient: str,
-        categories: Categories,
         *,
         reference: str | None = None,
-        country: str | None = None,
-        tx: Transaction | None = None,
     ) -> Decision:
-        """A disclosure without consent, on a legal basis the statement declares.
-
-        Allowed only for the bases in the statement's ``legal_disclosures`` (a court
-        order, legal process, protecting rights...); each allowed one is recorded in the
-        disclosure log with its basis and document ``reference``. ``recipient`` is free
-        text (the court or authority).
-        """
-        cats = _categories(categories)
-        with self._transaction(tx) as work:
-            version = (
-                subject.statement_version if subject else statements.current_version(work, tenant)
-            )
-            if subject is not None:
-                subject = subjects.get(work, tenant, subject.id)
-            compiled = self.compiled(tenant, version)
-            clauses = compiled.legal_disclosures.get(basis)
-            if clauses is None:
-                every = merge(*compiled.legal_disclosures.values())
-                declared = ", ".join(sorted(compiled.legal_disclosures)) or "none"
-                return refuse(f"{basis} is not a declared legal basis ({declared})", every)
-            promised = [d for d in compiled.statement.legal_disclosures if d.basis.value == basis]
-            if reference is None and any(d.requires_document for d in promised):
-                return refuse(
-                    f"{basis}: disclosed only against a document, and none was given", clauses
-                )
-            disclosures.record(
-                work, tenant, subject, recipient, cats, basis, reference=reference, country=country
+        """May data go out without consent on this legal ``basis``, under statement
+        ``version``? Only the bases in the statement's ``legal_disclosures``, and, where
+        it promises a document, only against one (its ``reference``). The allowed answer
+        carries the obligation to tell the person where the statement promises it."""
+        compiled = self.compiled(tenant, version)
+        clauses = compiled.legal_disclosures.get(basis)
+        if clauses is None:
+            every = merge(*compiled.legal_disclosures.values())
+            declared = ", ".join(sorted(compiled.legal_disclosures)) or "none"
+            return refuse(f"{basis} is not a declared legal basis ({declared})", every)
+        promised = [d for d in compiled.statement.legal_disclosures if d.basis.value == basis]
+        if reference is None and any(d.requires_document for d in promised):
+            return refuse(
+                f"{basis}: disclosed only against a document, and none was given", clauses
             )
         tell = any(d.notify_person for d in promised) or (
             RightsNotice.DISCLOSURE in compiled.statement.rights.tell_person
         )
-        obligations = ("tell the person of this disclosure, unless the law forbids it",)
-        return Decision(True, f"legal disclosure: {basis}", clauses, obligations if tell else ())
+        obligations = (TELL_PERSON,) if tell else ()
+        return Decision(True, f"legal disclosure: {basis}", clauses, obligations)
 
     def may_disclose_anonymous(self, tenant: str) -> Decision:
         """Anonymous data (identifiers removed, PA-02) may go out without consent (PA-20)."""
@@ -334,31 +301,6 @@ class Engine:
         return refuse(
             "the statement does not allow disclosing anonymous data", compiled.anonymous_clauses
         )
-
-    def disclose_anonymous(
-        self,
-        tenant: str,
-        recipient: str,
-        categories: Categories,
-        *,
-        reference: str | None = None,
-        tx: Transaction | None = None,
-    ) -> Decision:
-        """Disclose anonymous data if the statement allows it, and log it (no subject)."""
-        decision = self.may_disclose_anonymous(tenant)
-        if decision.allowed:
-            with self._transaction(tx) as work:
-                disclosures.record(
-                    work,
-                    tenant,
-                    None,
-                    recipient,
-                    _categories(categories),
-                    "anonymous",
-                    reference=reference,
-                    anonymous=True,
-                )
-        return decision
 
     # ------------------------------------------------------------------ the law's other answers
 
@@ -389,6 +331,20 @@ class Engine:
         state = self.state(subject, tx)
         compiled = self.compiled(state.tenant, state.version)
         return law.transfer(compiled, recipient, country, state.jurisdiction)
+
+    def transfer_mechanism(
+        self,
+        subject: SubjectLike,
+        country: str,
+        recipient: str | None = None,
+        *,
+        tx: Transaction | None = None,
+    ) -> str | None:
+        """The safeguard a transfer to ``country`` rests on, in words (None at home); see
+        ``keepfaith.engine.law.mechanism``."""
+        state = self.state(subject, tx)
+        compiled = self.compiled(state.tenant, state.version)
+        return law.mechanism(compiled, recipient, country, state.jurisdiction)
 
     def may_keep(
         self,

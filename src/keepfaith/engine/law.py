@@ -107,8 +107,41 @@ def transfer(
     return refuse(f"no transfer to {country} is declared", clauses)
 
 
+def mechanism(
+    compiled: CompiledStatement, recipient: str | None, country: str, jurisdiction: str | None
+) -> str | None:
+    """The safeguard an allowed transfer to ``country`` rests on, in words (None at home):
+    the ``transfers.flows`` entry that covers it, else the recipient's own mechanism, else
+    the statement's ``transfers.mechanism``."""
+    s = compiled.statement
+    country = country.strip().upper()
+    place = next((j for j in s.jurisdictions if j.id == jurisdiction), None)
+    home = set(place.regions) if place else set()
+    if country in home or country.split("-")[0] in home:
+        return None
+    transfers = s.transfers
+    for flow in transfers.flows if transfers else ():
+        if (
+            country in flow.to
+            and (not flow.recipients or recipient in flow.recipients)
+            and (not flow.jurisdictions or jurisdiction in flow.jurisdictions)
+        ):
+            return _mechanism(flow)
+    r = (
+        s.recipient(recipient)
+        if recipient is not None and recipient in compiled.recipients
+        else None
+    )
+    if r is not None and r.mechanism is not None:
+        return _words(r.mechanism, r.framework)
+    return transfers.mechanism if transfers else None
+
+
 def _mechanism(flow: TransferFlow) -> str:
-    mechanism, framework = flow.mechanism, flow.framework
+    return _words(flow.mechanism, flow.framework)
+
+
+def _words(mechanism: TransferMechanism, framework: str | None) -> str:
     words = {
         TransferMechanism.ADEQUACY: "an adequacy decision",
         TransferMechanism.SCCS: "standard contractual clauses",

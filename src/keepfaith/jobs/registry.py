@@ -28,6 +28,8 @@ MODULES: tuple[str, ...] = (
     "keepfaith.changes.notices",
     "keepfaith.changes.effective",
     "keepfaith.changes.transfer",
+    "keepfaith.sharing.legal",
+    "keepfaith.rights.complaints",
 )
 """Modules whose tasks every worker runs. Add a concern's module with one line."""
 

@@ -1,5 +1,5 @@
 """Rights cases: a person's request (access, portability, know, correct, delete,
-discontinue), its verification, its clock and its trail.
+discontinue) or complaint, its verification, its clock and its trail.
 
 A case is opened unverified; the code (or link) that verifies it is kept only as a keyed
 digest, with the attempts left and its expiry. The identity the person gave (their email
@@ -36,6 +36,8 @@ class Kind(StrEnum):
     DELETE = "delete"
     DISCONTINUE = "discontinue"
     """Stop the service and have their data returned (PA-30): a copy, then erasure."""
+    COMPLAINT = "complaint"
+    """A complaint about how their data is handled (ES-19): ``keepfaith.rights.complaints``."""
 
 
 class State(StrEnum):
@@ -46,6 +48,12 @@ class State(StrEnum):
     DENIED = "denied"
     EXPIRED = "expired"
     """Never verified in time: nothing ran."""
+    ACKNOWLEDGED = "acknowledged"
+    """A complaint staff acknowledged: its resolution clock runs."""
+    RESOLVED = "resolved"
+    """A complaint answered."""
+    ESCALATED = "escalated"
+    """A complaint sent on to the independent body."""
 
 
 OPEN_STATES = (State.UNVERIFIED.value, State.OPEN.value)

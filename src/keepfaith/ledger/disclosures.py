@@ -1,7 +1,9 @@
 """The disclosure log: who received which categories of whose data, on what basis, when.
 
-Callers decide first: ``Engine.disclose`` and ``Engine.disclose_legally`` ask the engine
-and record here only what it allowed, in the same unit of work.
+Callers decide first: ``keepfaith.sharing`` asks the engine and records here only what it
+allowed, in the same unit of work, with the clauses that decided it, the statement
+version, the categories dropped because the recipient may not receive them, and the
+transfer mechanism or the legal request it rests on.
 """
 
 from __future__ import annotations
@@ -31,8 +33,14 @@ disclosures = sa.Table(
     sa.Column("reference", sa.String(255), nullable=True),
     sa.Column("anonymous", sa.Boolean, nullable=False, default=False),
     sa.Column("at", When, nullable=False),
+    sa.Column("clauses", sa.JSON, nullable=True),
+    sa.Column("statement_version", sa.String(64), nullable=True),
+    sa.Column("dropped", sa.JSON, nullable=True),
+    sa.Column("mechanism", sa.String(255), nullable=True),
+    sa.Column("legal_request_id", Id, nullable=True),
     sa.Index("ix_disclosures_subject", "subject_id"),
     sa.Index("ix_disclosures_tenant_at", "tenant", "at"),
+    sa.Index("ix_disclosures_recipient", "tenant", "recipient"),
 )
 
 
@@ -49,6 +57,11 @@ def record(
     reference: str | None = None,
     anonymous: bool = False,
     at: dt.datetime | None = None,
+    clauses: Iterable[str] = (),
+    statement_version: str | None = None,
+    dropped: Iterable[str] = (),
+    mechanism: str | None = None,
+    legal_request_id: int | None = None,
 ) -> Disclosure:
     """Add an entry to the disclosure log (who received which categories, and why)."""
     if subject is not None and subject.tenant != tenant:
@@ -67,6 +80,11 @@ def record(
             reference=reference,
             anonymous=anonymous,
             at=utc(at) if at is not None else tx.now(),
+            clauses=list(clauses),
+            statement_version=statement_version,
+            dropped=list(dropped),
+            mechanism=mechanism,
+            legal_request_id=legal_request_id,
         )
         .returning(*disclosures.c)
     ).one()
@@ -80,15 +98,52 @@ def record(
             "categories": cats,
             "basis": basis,
             "purpose": purpose,
+            "recipient": recipient,
+            "country": country,
+            "dropped": list(dropped),
+            "clauses": list(clauses),
         },
     )
     return from_row(Disclosure, row)
 
 
-def of(tx: Transaction, tenant: str, subject: Subject | None = None) -> list[Disclosure]:
-    """The tenant's disclosure log (of one subject, if given), oldest first."""
+def of(
+    tx: Transaction,
+    tenant: str,
+    subject: Subject | None = None,
+    *,
+    recipient: str | None = None,
+) -> list[Disclosure]:
+    """The tenant's disclosure log (of one subject, to one recipient, if given), oldest first."""
     query = sa.select(disclosures).where(disclosures.c.tenant == tenant)
     if subject is not None:
         query = query.where(disclosures.c.subject_id == subject.id)
+    if recipient is not None:
+        query = query.where(disclosures.c.recipient == recipient)
     rows = tx.connection.execute(query.order_by(disclosures.c.at, disclosures.c.id))
     return [from_row(Disclosure, row) for row in rows]
+
+
+def shown_to_person(tx: Transaction, tenant: str, subject: Subject) -> list[Disclosure]:
+    """The subject's log as they may see it: legal disclosures still under a gag period
+    (their request forbids telling the person until ``gag_until``) are left out."""
+    from keepfaith.ledger.legal_requests import legal_requests
+
+    gagged = (
+        sa.select(legal_requests.c.id)
+        .where(legal_requests.c.tenant == tenant, legal_requests.c.gag_until > tx.now())
+        .scalar_subquery()
+    )
+    query = (
+        sa.select(disclosures)
+        .where(
+            disclosures.c.tenant == tenant,
+            disclosures.c.subject_id == subject.id,
+            sa.or_(
+                disclosures.c.legal_request_id.is_(None),
+                disclosures.c.legal_request_id.not_in(gagged),
+            ),
+        )
+        .order_by(disclosures.c.at, disclosures.c.id)
+    )
+    return [from_row(Disclosure, row) for row in tx.connection.execute(query)]

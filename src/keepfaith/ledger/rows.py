@@ -173,6 +173,13 @@ class Disclosure:
     reference: str | None
     anonymous: bool
     at: dt.datetime
+    clauses: tuple[str, ...] | None = None
+    statement_version: str | None = None
+    dropped: tuple[str, ...] | None = None
+    """Categories asked for that the recipient may not receive: never sent."""
+    mechanism: str | None = None
+    """The safeguard of a transfer abroad (adequacy, clauses, a framework)."""
+    legal_request_id: int | None = None
 
 
 Row = TypeVar("Row")

@@ -121,7 +121,7 @@ def open(
         tx,
         tenant,
         address,
-        _mail_purpose(statement),
+        mail_purpose(statement),
         "verification",
         context={"code": code, "link": link},
     )
@@ -256,8 +256,10 @@ def _kind(statement: Statement, kind: object) -> Kind:
     try:
         wanted = Kind(str(kind))
     except ValueError:
-        names = ", ".join(k.value for k in Kind)
+        names = ", ".join(k.value for k in RIGHT_OF)
         raise InvalidSubmission({"kind": f"must be one of {names}"}) from None
+    if wanted not in RIGHT_OF:
+        raise InvalidSubmission({"kind": "a complaint is made as a complaint, not a request"})
     declared = {r.kind for r in statement.rights.requests}
     needed = {RIGHT_OF[wanted]} | ({RightKind.DELETE} if wanted == Kind.DISCONTINUE else set())
     # Access covers "do you hold data about me" where no confirm right is listed apart.
@@ -337,7 +339,7 @@ def _reason(reason: object) -> str:
     return reason.strip()
 
 
-def _mail_purpose(statement: Statement) -> str:
+def mail_purpose(statement: Statement) -> str:
     declared = [p.id for p in statement.purposes]
     for name in MAIL_PURPOSES:
         if name in declared:
@@ -356,7 +358,7 @@ def _tell(tx: Transaction, statement: Statement, case: Case, title: str, text: s
         tx,
         case.tenant,
         case.identity,
-        _mail_purpose(statement),
+        mail_purpose(statement),
         "notice",
         context={"title": title, "text": text},
     )

@@ -14,12 +14,13 @@ import decimal
 import io
 import json
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from jinja2 import Environment, select_autoescape
 
 from keepfaith.connectors.datamap import DatasetMap
+from keepfaith.ledger import Disclosure
 from keepfaith.statement import Statement
 
 Found = Mapping[str, tuple[DatasetMap, Mapping[str, list[dict[str, Any]]]]]
@@ -40,11 +41,21 @@ SUMMARY = Environment(autoescape=select_autoescape(default=True)).from_string(
 )
 
 
-def build(statement: Statement, found: Found, now: dt.datetime) -> bytes:
-    """The zip: ``<system>/<table>.json`` and ``.csv`` for each table with rows, and
-    ``summary.html``."""
+def build(
+    statement: Statement,
+    found: Found,
+    now: dt.datetime,
+    disclosed: Sequence[Disclosure] = (),
+) -> bytes:
+    """The zip: ``<system>/<table>.json`` and ``.csv`` for each table with rows,
+    ``disclosures.json`` and ``.csv`` (who received the person's data: keepfaith's own
+    log), and ``summary.html``."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        if disclosed:
+            log = [_disclosure(d) for d in disclosed]
+            archive.writestr("disclosures.json", json.dumps(log))
+            archive.writestr("disclosures.csv", _csv(log))
         for system, (_, tables) in sorted(found.items()):
             for table, rows in sorted(tables.items()):
                 if rows:
@@ -126,3 +137,17 @@ def _json(value: Any) -> Any:
     if isinstance(value, bytes | memoryview):
         return bytes(value).hex()
     return str(value)
+
+
+def _disclosure(entry: Disclosure) -> dict[str, Any]:
+    """One disclosure as the person reads it (no other person's data, no internal ids)."""
+    return {
+        "at": entry.at.isoformat(),
+        "recipient": entry.recipient,
+        "categories": list(entry.categories),
+        "purpose": entry.purpose,
+        "basis": entry.basis,
+        "country": entry.country,
+        "mechanism": entry.mechanism,
+        "reference": entry.reference,
+    }

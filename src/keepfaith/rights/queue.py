@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from keepfaith.ledger import Ledger
-from keepfaith.ledger.cases import Case, Event, get, listing, trail
+from keepfaith.ledger.cases import Case, Event, Kind, get, listing, trail
 from keepfaith.rights.clock import standing
 
 
@@ -25,14 +25,22 @@ def queue(
     kind: str | None = None,
     standing_is: str | None = None,
 ) -> list[Entry]:
-    """The tenant's cases, soonest due first; ``standing_is`` keeps overdue ones, say."""
+    """The tenant's cases, soonest due first; ``standing_is`` keeps overdue ones, say.
+
+    Complaints are their own queue: listed only when ``kind`` is ``complaint``."""
     with ledger.reading(actor="staff") as tx:
         now = tx.now()
         entries = [
             Entry(case, "closed" if case.closed_at else standing(case.due_at, now))
             for case in listing(tx, tenant, state=state, kind=kind)
         ]
-    return [e for e in entries if standing_is is None or e.standing == standing_is]
+    complaints = kind == Kind.COMPLAINT.value
+    return [
+        e
+        for e in entries
+        if (standing_is is None or e.standing == standing_is)
+        and (e.case.kind == Kind.COMPLAINT) == complaints
+    ]
 
 
 def detail(ledger: Ledger, tenant: str, case_id: int) -> tuple[Entry, list[Event]]:

@@ -22,13 +22,20 @@ from keepfaith.connectors.correction import correct as correct_columns
 from keepfaith.connectors.datamap import DatasetMap
 from keepfaith.connectors.erasure import Keep, erase
 from keepfaith.connectors.reflect import open_database, reflect
-from keepfaith.ledger import Ledger, Status, Transaction, holds, statements, subjects
+from keepfaith.ledger import (
+    Ledger,
+    Status,
+    Transaction,
+    disclosures,
+    holds,
+    statements,
+    subjects,
+)
 from keepfaith.ledger.cases import Case, Kind, State, get, note, trail
 from keepfaith.ledger.crypto import tokens
 from keepfaith.messaging import send_to_address
 from keepfaith.rights import correction
-from keepfaith.rights.cases import RUN, finish
-from keepfaith.rights.cases import _mail_purpose as mail_purpose
+from keepfaith.rights.cases import RUN, finish, mail_purpose
 from keepfaith.settings import Settings
 
 ERASE = "rights.erase"
@@ -290,7 +297,12 @@ def export_zip(ledger: Ledger, settings: Settings, tenant: str, token: str) -> b
         returning = case.kind == Kind.DISCONTINUE and case.state == State.OPEN
         if case.state != State.DONE and not returning:
             raise Refused("this copy is not ready")
-        copy = build(statements.get(tx, tenant), found(tx, settings, case), tx.now())
+        disclosed = (
+            disclosures.shown_to_person(tx, tenant, subjects.get(tx, tenant, case.subject_id))
+            if case.subject_id is not None
+            else []
+        )
+        copy = build(statements.get(tx, tenant), found(tx, settings, case), tx.now(), disclosed)
         if returning and not any(e.event == "erasure_queued" for e in trail(tx, case)):
             note(tx, case, "copy_downloaded")
             _queue_erasure(tx, settings, case)

@@ -822,6 +822,8 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
         "countries": members(
             ("recipient_countries_added", True), ("recipient_countries_removed", False)
         ),
+        "mechanism": noted("recipient_mechanism_changed", material=True),
+        "framework": noted("recipient_framework_changed", material=True),
         "collection_points": recipient_points,
         "under_contract": flag("recipient_under_contract", material_when=False),
         "own_purposes": flag("recipient_own_purposes", material_when=True),
@@ -931,6 +933,7 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
             "name", ("complaint_body_added", False), ("complaint_body_removed", True)
         ),
         "escalation": members(("escalation_added", False), ("escalation_removed", True)),
+        "share_text_with_body": flag("complaint_text_to_body", material_when=True),
         "description": wording,
     },
     s.IndependentBody: {

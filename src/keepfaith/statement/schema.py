@@ -413,6 +413,12 @@ class Recipient(Element):
     purposes: tuple[Identifier, ...] = ()
     basis: Basis
     countries: tuple[str, ...] = ()
+    """Countries (ISO codes) where it processes or stores the data it receives."""
+    mechanism: TransferMechanism | None = None
+    """The safeguard transfers to it abroad rest on (when no ``transfers.flows`` entry
+    names it): adequacy, standard contractual clauses, a framework certification."""
+    framework: str | None = None
+    """For ``mechanism: framework``: which one (``EU-U.S. Data Privacy Framework``)."""
     collection_points: tuple[Identifier, ...] = ()
     """If set, only data collected at these points may reach this recipient."""
     under_contract: bool = False
@@ -558,6 +564,9 @@ class Complaints(Element):
     """Further bodies (a supervisory authority per jurisdiction)."""
     escalation: tuple[str, ...] = ()
     """The steps, in order, if a complaint is not resolved."""
+    share_text_with_body: bool = False
+    """An escalated complaint's email to the body carries the person's own words;
+    otherwise only its reference and dates."""
     description: str | None = None
 
 

@@ -20,6 +20,7 @@ from keepfaith.web.ids import IdPath
 router = guard.router(tags=["rights admin"])
 
 workers = deps.require_role(Role.OWNER, Role.PRIVACY_OFFICER, Role.SUPPORT_AGENT)
+KINDS = [k.value for k in rights.Kind if k != rights.Kind.COMPLAINT]
 STATES = [s.value for s in rights.State]
 STANDINGS = ["overdue", "due_soon", "on_time", "no_deadline", "closed"]
 
@@ -43,7 +44,7 @@ def _json(entry: Entry) -> dict[str, Any]:
 def _filters(state: str | None, kind: str | None, standing: str | None) -> dict[str, Any]:
     return {
         "state": state if state in STATES else None,
-        "kind": kind if kind in {k.value for k in rights.Kind} else None,
+        "kind": kind if kind in KINDS else None,
         "standing_is": standing if standing in STANDINGS else None,
     }
 
@@ -72,7 +73,7 @@ def requests_page(
             "tenant": statement.id,
             "entries": entries,
             "states": STATES,
-            "kinds": [k.value for k in rights.Kind],
+            "kinds": KINDS,
             "standings": STANDINGS,
             "chosen": {"state": state, "kind": kind, "standing": standing},
         },

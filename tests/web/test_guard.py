@@ -38,6 +38,8 @@ PUBLIC = {
     ("post", "/t/{tenant}/forms/{point}"),
     ("get", "/t/{tenant}/privacy-center"),
     ("post", "/t/{tenant}/privacy-center/login"),
+    # The same answer for every address; a link is sent only to a known one (issue 11).
+    ("post", "/t/{tenant}/privacy-center/sign-in"),
     ("post", "/t/{tenant}/privacy-center/logout"),
     # Pages a signed link opens: the token in the path is the credential, checked there.
     ("get", "/t/{tenant}/changes/{token}"),

@@ -19,7 +19,7 @@ def statement_page(request: Request, statement: Statement) -> HTMLResponse:
     pages: dict[tuple[str, str], tuple[str, str]] = request.app.state.pages
     key = (statement.id, statement.version)
     if key not in pages:
-        html = render_html(statement)
+        html = render_html(statement, privacy_center_url=f"/t/{statement.id}/privacy-center")
         pages[key] = (html, csp_for(html))
     html, csp = pages[key]
     return HTMLResponse(html, headers={"Content-Security-Policy": csp})

@@ -1,0 +1,67 @@
+"""Finding people by address (keyed digests of emails and phones), and the requests for
+privacy-center sign-in links, counted per address and per client.
+
+Revision ID: 0015_console
+Revises: 0014_changes
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0015_console"
+down_revision = "0014_changes"
+branch_labels = None
+depends_on = None
+
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+When = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "subject_lookups",
+        sa.Column("record_id", Id, nullable=False),
+        sa.Column("tenant", sa.String(64), nullable=False),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("digest", sa.String(64), nullable=False),
+        sa.Column("subject_id", Id, nullable=False),
+        sa.Column("category", sa.String(128), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["record_id"],
+            ["records.id"],
+            name=op.f("fk_subject_lookups_record_id_records"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["subject_id"],
+            ["subjects.id"],
+            name=op.f("fk_subject_lookups_subject_id_subjects"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("record_id", name=op.f("pk_subject_lookups")),
+    )
+    op.create_index("ix_subject_lookups_digest", "subject_lookups", ["tenant", "kind", "digest"])
+    op.create_table(
+        "sign_in_requests",
+        sa.Column("id", Id, autoincrement=True, nullable=False),
+        sa.Column("tenant", sa.String(64), nullable=False),
+        sa.Column("address_digest", sa.String(64), nullable=False),
+        sa.Column("client_digest", sa.String(64), nullable=False),
+        sa.Column("sent", sa.Boolean(), nullable=False),
+        sa.Column("at", When, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sign_in_requests")),
+    )
+    op.create_index(
+        "ix_sign_in_requests_address", "sign_in_requests", ["tenant", "address_digest", "at"]
+    )
+    op.create_index("ix_sign_in_requests_client", "sign_in_requests", ["client_digest", "at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_sign_in_requests_client", table_name="sign_in_requests")
+    op.drop_index("ix_sign_in_requests_address", table_name="sign_in_requests")
+    op.drop_table("sign_in_requests")
+    op.drop_index("ix_subject_lookups_digest", table_name="subject_lookups")
+    op.drop_table("subject_lookups")

@@ -51,6 +51,7 @@ ROUTERS: list[str] = [
     "keepfaith.web.routes.changes",
     "keepfaith.web.routes.rights",
     "keepfaith.web.routes.admin_rights",
+    "keepfaith.web.routes.console",
 ]
 """Modules whose ``router`` the app includes, in order. Add an area with one line."""
 

@@ -1,5 +1,6 @@
-"""Finding people by address (keyed digests of emails and phones), and the requests for
-privacy-center sign-in links, counted per address and per client.
+"""Finding people by address (keyed digests of emails and phones), the requests for
+privacy-center sign-in links, counted per address and per client, and the indexes the
+staff console reads by (a tenant's consent log, a subject's audit story).
 
 Revision ID: 0015_console
 Revises: 0014_changes
@@ -57,9 +58,14 @@ def upgrade() -> None:
         "ix_sign_in_requests_address", "sign_in_requests", ["tenant", "address_digest", "at"]
     )
     op.create_index("ix_sign_in_requests_client", "sign_in_requests", ["client_digest", "at"])
+    # The console reads a tenant's consent log newest first, and a subject's audit story.
+    op.create_index("ix_consent_events_tenant", "consent_events", ["tenant", "id"])
+    op.create_index("ix_audit_entries_object", "audit_entries", ["tenant", "object", "object_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_audit_entries_object", table_name="audit_entries")
+    op.drop_index("ix_consent_events_tenant", table_name="consent_events")
     op.drop_index("ix_sign_in_requests_client", table_name="sign_in_requests")
     op.drop_index("ix_sign_in_requests_address", table_name="sign_in_requests")
     op.drop_table("sign_in_requests")

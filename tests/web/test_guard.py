@@ -31,6 +31,7 @@ PUBLIC = {
     ("get", "/t/{tenant}/versions"),
     ("get", "/t/{tenant}/versions/{version}"),
     ("get", "/t/{tenant}/cookie-banner.js"),
+    ("get", "/t/{tenant}/theme.css"),
     ("post", "/api/t/{tenant}/cookies/consent"),
     ("get", "/.well-known/gpc.json"),
     ("post", "/api/t/{tenant}/collect/{point}"),

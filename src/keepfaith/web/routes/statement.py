@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from keepfaith.ledger import Ledger, statements
 from keepfaith.statement import Statement
@@ -74,3 +74,17 @@ def past_version(
 # ``curl -I`` and link checkers ask with HEAD; answer as for GET (uvicorn drops the body).
 router.add_api_route("/", home, methods=["HEAD"], include_in_schema=False)
 router.add_api_route("/t/{tenant}/", current, methods=["HEAD"], include_in_schema=False)
+
+
+@router.get(
+    "/t/{tenant}/theme.css",
+    summary="The tenant's colours, as CSS variables over keepfaith's stylesheet",
+    response_class=Response,
+    responses={200: {"content": {"text/css": {}}}},
+)
+def theme(statement: Statement = Depends(deps.tenant)) -> Response:
+    """The organisation's colour (``organisation.colour``) as ``--brand``; keepfaith's
+    stylesheet derives the accent from it, lighter in dark mode. Empty without one."""
+    colour = statement.organisation.colour
+    text = f":root {{ --brand: {colour}; }}\n" if colour else ""
+    return Response(text, media_type="text/css", headers={"Cache-Control": "public, max-age=300"})

@@ -21,6 +21,12 @@ from keepfaith.messaging.outbox import send_to_address
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 
+
+def N_(text: str) -> str:
+    """Marks ``text`` for the pages' catalogues; the page translates it."""
+    return text
+
+
 PER_ADDRESS = 3
 """Links sent to one address in an hour, at most."""
 PER_CLIENT = 10
@@ -29,7 +35,7 @@ TEMPLATE = "sign_in"
 PURPOSES = ("provide_access", "administer_account", "respond_to_requests", "requests")
 """Purposes a sign-in message serves, in order of preference, where declared."""
 
-ANSWER = (
+ANSWER = N_(
     "If we hold that address, a link to your privacy center is on its way to it. "
     "The link works for 30 days; check your spam folder if it does not arrive."
 )

@@ -21,19 +21,48 @@ from keepfaith.ledger.cases import Case
 from keepfaith.ledger.crypto import tokens
 from keepfaith.statement import Statement
 
+
+def N_(text: str) -> str:
+    """Marks ``text`` for the pages' catalogues (``keepfaith.web.i18n``); the page
+    translates it when it shows it."""
+    return text
+
+
 GROUPS = ("uses", "sale", "cookies")
 GROUP_TITLES = {
-    "uses": "How we use your information",
-    "sale": "Selling and sharing",
-    "cookies": "Cookies",
+    "uses": N_("How we use your information"),
+    "sale": N_("Selling and sharing"),
+    "cookies": N_("Cookies"),
 }
 STATE_WORDS = {
-    "unverified": "waiting for you to confirm it is you",
-    "open": "being worked on",
-    "done": "done",
-    "denied": "refused",
-    "expired": "never confirmed, so nothing was done",
+    "unverified": N_("waiting for you to confirm it is you"),
+    "open": N_("being worked on"),
+    "done": N_("done"),
+    "denied": N_("refused"),
+    "expired": N_("never confirmed, so nothing was done"),
 }
+WORDS = (
+    # Consent kinds and methods, and request kinds, as the page shows them.
+    N_("given"),
+    N_("withdrawn"),
+    N_("reaffirmed"),
+    N_("notified"),
+    N_("explicit"),
+    N_("reply_email"),
+    N_("link"),
+    N_("gpc"),
+    N_("staff"),
+    N_("default"),
+    N_("Access"),
+    N_("Portability"),
+    N_("Know"),
+    N_("Correct"),
+    N_("Delete"),
+    N_("Discontinue"),
+)
+SALE_EFFECT = N_("On: we may sell or share your information as our statement says. Off: we do not.")
+OPT_IN_EFFECT = N_("Off until you turn it on: we do this only with your consent.")
+OPT_OUT_EFFECT = N_("On unless you turn it off: turning it off stops it from now on.")
 
 
 @dataclass(frozen=True)
@@ -141,10 +170,8 @@ def _groups(ledger: Ledger, statement: Statement, subject: Subject) -> dict[str,
 
 def _effect(item: choices.Choice) -> str:
     if item.id == choices.SALE_CHOICE:
-        return "On: we may sell or share your information as our statement says. Off: we do not."
-    if item.opt_in:
-        return "Off until you turn it on: we do this only with your consent."
-    return "On unless you turn it off: turning it off stops it from now on."
+        return SALE_EFFECT
+    return OPT_IN_EFFECT if item.opt_in else OPT_OUT_EFFECT
 
 
 def _clauses(statement: Statement, purposes: tuple[str, ...]) -> tuple[str, ...]:

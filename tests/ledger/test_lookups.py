@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from typer.testing import CliRunner
 
+from keepfaith.cli import app
 from keepfaith.ledger import Keyring, Ledger, lookups, records, subjects
 from tests.ledger.support import KEY, Clock
 
@@ -80,3 +82,18 @@ def test_another_key_finds_nothing_until_reindexed(database_url: str, ledger: Le
 )
 def test_phone_numbers_meet_in_one_form(given: str, expected: str | None) -> None:
     assert lookups.normalised(lookups.Kind.PHONE, given) == expected
+
+
+def test_the_command_rebuilds_the_index(ledger: Ledger) -> None:
+    ann = person(ledger, "ann@example.com")
+    with ledger.engine.begin() as connection:
+        connection.execute(lookups.subject_lookups.delete())
+    assert find(ledger, "ann@example.com") == []
+    result = CliRunner().invoke(
+        app, ["ledger", "rebuild-lookups", "--database-url", ledger.database_url]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "indexed 1 records\n"
+    assert find(ledger, "ann@example.com") == [ann]
+    assert lookups.rebuild(ledger, "acme") == 1  # again, one tenant: the same rows
+    assert find(ledger, "ann@example.com") == [ann]

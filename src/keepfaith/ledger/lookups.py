@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from keepfaith.ledger.base import Category, Id, Tenant, metadata
 from keepfaith.ledger.crypto import tokens
-from keepfaith.ledger.transaction import Transaction
+from keepfaith.ledger.transaction import Ledger, Transaction
 
 
 class Kind(enum.StrEnum):
@@ -140,3 +140,21 @@ def reindex(tx: Transaction, tenant: str) -> int:
         count += 1
     tx.audit("reindex_lookups", "tenant", None, tenant=tenant, details={"records": count})
     return count
+
+
+def rebuild(ledger: Ledger, tenant: str | None = None) -> int:
+    """``reindex`` one tenant, or every tenant with records, each in its own unit of
+    work; return how many records are indexed."""
+    from keepfaith.ledger.records import records
+
+    with ledger.reading() as tx:
+        tenants = (
+            [tenant]
+            if tenant is not None
+            else list(tx.connection.execute(sa.select(records.c.tenant).distinct()).scalars())
+        )
+    done = 0
+    for name in tenants:
+        with ledger.transaction(actor="rebuild") as tx:
+            done += reindex(tx, name)
+    return done

@@ -143,3 +143,20 @@ def test_every_message_to_a_person_links_their_privacy_center(mail: Mail) -> Non
     [arrived] = world.sink.wait_for(1)
     assert LINK.search(arrived.text), arrived.text  # not promotional: the footer still links
     assert "Unsubscribe" not in arrived.text
+
+
+def test_the_link_comes_in_the_language_of_the_page(mail: Mail, web: Web) -> None:
+    world = mail("parature")
+    client = web(world)
+    made_person(client)
+    token = form_token(client, CENTER)
+    asked = client.post(
+        f"{CENTER}/sign-in",
+        data={"email": "ann@example.com", "csrf_token": token},
+        headers={"Accept-Language": "de-DE,de;q=0.9"},
+    )
+    assert asked.status_code == 200 and "Wenn uns diese Adresse bekannt ist" in asked.text
+    deliver(world)
+    [arrived] = world.sink.wait_for(1)
+    assert "Datenschutzzentrale" in arrived.mail["Subject"]
+    assert LINK.search(arrived.text)

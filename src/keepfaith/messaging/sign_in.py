@@ -18,6 +18,7 @@ from keepfaith.exceptions import NotAllowed, Refused
 from keepfaith.ledger import Ledger, lookups, sign_ins, statements
 from keepfaith.messaging.addresses import checked, digest
 from keepfaith.messaging.outbox import send_to_address
+from keepfaith.messaging.templates import names
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 
@@ -52,13 +53,20 @@ class Requested:
 
 
 def request_link(
-    ledger: Ledger, settings: Settings, tenant: str, address: object, client: str
+    ledger: Ledger,
+    settings: Settings,
+    tenant: str,
+    address: object,
+    client: str,
+    *,
+    language: str = "en",
 ) -> Requested:
     """Send a privacy-center link to ``address`` if it is a person's of ``tenant``.
 
     ``InvalidSubmission`` (field ``email``) for what is not an email address; otherwise
     the same for every address. ``client`` is the requester's IP address (kept only as a
-    keyed digest).
+    keyed digest). ``language`` is the page's: the message is in it where the tenant or
+    keepfaith has a ``sign_in_<language>`` template, else in English.
     """
     to = checked(address, "email")
     address_digest = digest(settings.secret_key, to)
@@ -79,7 +87,12 @@ def request_link(
             link = f"{settings.public_url.rstrip('/')}/t/{tenant}/privacy-center?token={token}"
             try:
                 send_to_address(
-                    tx, tenant, to, _purpose(statement), TEMPLATE, context={"link": link}
+                    tx,
+                    tenant,
+                    to,
+                    _purpose(statement),
+                    _template(settings, tenant, language),
+                    context={"link": link},
                 )
             except NotAllowed:
                 why = "the statement allows no message to this address"
@@ -88,6 +101,13 @@ def request_link(
         if sent:
             tx.audit("send_sign_in_link", "subject", found[0], tenant=tenant)
     return Requested(sent, why)
+
+
+def _template(settings: Settings, tenant: str, language: str) -> str:
+    translated = f"{TEMPLATE}_{language}"
+    if language != "en" and translated in names(settings.mail_templates, tenant):
+        return translated
+    return TEMPLATE
 
 
 def _purpose(statement: Statement) -> str:

@@ -32,7 +32,7 @@ from keepfaith.rights import overview
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.statement.schema import Handling
-from keepfaith.web import deps, guard
+from keepfaith.web import deps, guard, i18n
 from keepfaith.web.errors import status_of
 from keepfaith.web.ids import IdPath, is_id
 from keepfaith.web.routes.consent import (
@@ -209,7 +209,13 @@ def person_link(
 ) -> Response:
     client = request.client.host if request.client else ""
     try:
-        sign_in.request_link(ledger, settings, statement.id, email, client)
+        language = i18n.choose(
+            i18n.offered(statement),
+            None,
+            request.cookies.get(i18n.COOKIE),
+            request.headers.get("accept-language"),
+        )
+        sign_in.request_link(ledger, settings, statement.id, email, client, language=language)
     except InvalidSubmission as refused:
         return _page(request, statement, ledger, None, refused=refused)
     return _page(request, statement, ledger, None, message=sign_in.ANSWER, sent=True)

@@ -82,8 +82,22 @@ def test_a_persons_file_shows_their_records_consents_and_story(
 ) -> None:
     ann = person(client, app)
     choose(make_client, app, ann, marketing_email=True)
+    asker = make_client(app)  # a request made with Ann's address, before signing in
+    asked = asker.post(
+        f"{CENTER}/requests",
+        data={
+            "kind": "correct",
+            "email": "Ann@Example.com",
+            "category": "user.name",
+            "value": "Ann Other",
+            "csrf_token": form_token(asker, f"{CENTER}/requests"),
+        },
+    )
+    assert asked.status_code == 200, asked.text
     agent = staff_client(Role.SUPPORT_AGENT)
     page = agent.get(f"{BASE}/subjects/{ann.id}")
+    requests = page.text.split('id="requests"')[1].split("</table>")[0]
+    assert "correct" in requests and "unverified" in requests
     assert page.status_code == 200
     assert "ann@example.com" in page.text and "Email address" in page.text
     assert 'id="consents"' in page.text and "given" in page.text

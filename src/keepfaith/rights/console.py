@@ -31,6 +31,7 @@ from keepfaith.ledger import (
     subjects,
 )
 from keepfaith.ledger.cases import Case, of_person
+from keepfaith.rights.overview import digests
 
 SEARCH_BY = ("email", "phone", "reference")
 LOG_LIMIT = 200
@@ -127,7 +128,9 @@ def search(ledger: Ledger, tenant: str, by: str, query: str, *, actor: str) -> l
     return found
 
 
-def subject_file(ledger: Ledger, tenant: str, subject_id: int, *, actor: str) -> SubjectFile:
+def subject_file(
+    ledger: Ledger, tenant: str, subject_id: int, *, actor: str, secret_key: str
+) -> SubjectFile:
     """A person's file; ``NotFound`` in another tenant. Opening it is audited."""
     with ledger.transaction(actor=actor) as tx:
         subject = subjects.get(tx, tenant, subject_id)
@@ -138,7 +141,7 @@ def subject_file(ledger: Ledger, tenant: str, subject_id: int, *, actor: str) ->
             records=held,
             consents=consents.history(tx, subject),
             disclosures=disclosures.of(tx, tenant, subject),
-            requests=of_person(tx, tenant, subject.id, []),
+            requests=of_person(tx, tenant, subject.id, digests(secret_key, held)),
             story=story,
         )
         tx.audit("view_subject", "subject", subject.id, tenant=tenant)

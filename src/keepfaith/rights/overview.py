@@ -18,7 +18,7 @@ from keepfaith.collect.receipts import receipt
 from keepfaith.ledger import ConsentEvent, ConsentKind, Ledger, Record, Subject, consents, records
 from keepfaith.ledger import cases as case_rows
 from keepfaith.ledger.cases import Case
-from keepfaith.ledger.crypto import tokens
+from keepfaith.rights.cases import identity_digest
 from keepfaith.statement import Statement
 
 
@@ -125,12 +125,7 @@ def of_person(
     with ledger.reading() as tx:
         held = records.of(tx, subject)
         events = consents.history(tx, subject)
-        digests = [
-            tokens.keyed_digest(secret_key, "rights.identity", r.value.casefold())
-            for r in held
-            if r.category == "user.contact.email" and r.value
-        ]
-        cases = case_rows.of_person(tx, statement.id, subject.id, digests)
+        cases = case_rows.of_person(tx, statement.id, subject.id, digests(secret_key, held))
     return Overview(
         groups=_groups(ledger, statement, subject),
         held=_held(statement, held),
@@ -139,6 +134,16 @@ def of_person(
         gpc=bool(subject.gpc),
         gpc_at=subject.gpc_at,
     )
+
+
+def digests(secret_key: str, held: list[Record]) -> list[str]:
+    """The keyed digests of the person's addresses, as their rights cases know them
+    (a request made before they signed in is theirs too)."""
+    return [
+        identity_digest(secret_key, r.value)
+        for r in held
+        if r.category == "user.contact.email" and r.value
+    ]
 
 
 def _groups(ledger: Ledger, statement: Statement, subject: Subject) -> dict[str, list[ChoiceView]]:

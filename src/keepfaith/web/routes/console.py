@@ -133,7 +133,10 @@ def subject_page(
     statement: Statement = Depends(deps.tenant),
     ledger: Ledger = Depends(deps.ledger),
 ) -> HTMLResponse:
-    file = console.subject_file(ledger, statement.id, subject_id, actor=staff.actor)
+    secret = deps.settings_of(request).secret_key
+    file = console.subject_file(
+        ledger, statement.id, subject_id, actor=staff.actor, secret_key=secret
+    )
     categories = {c.id: c.name for c in statement.categories}
     return _page(
         request,

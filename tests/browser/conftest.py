@@ -226,3 +226,25 @@ def _screenshot_if_failed(request: pytest.FixtureRequest, page: Page) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
         name = request.node.nodeid.replace("/", "_").replace("::", "-")
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+AXE_SOURCE = Path(__import__("axe_playwright_python").__file__).parent / "axe.min.js"
+"""axe-core, as the pinned ``axe-playwright-python`` bundles it (axe-core 4.12.1); the
+banner's tests and the pages' tests run this one copy."""
+SERIOUS = ("serious", "critical")
+
+
+def axe_violations(page: Page, *, impacts: tuple[str, ...] = SERIOUS) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is now, of these impacts (WCAG 2 A and AA
+    and best practices). Evaluated by the driver, so the page's CSP does not stop it."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', "
+        "'wcag21a', 'wcag21aa', 'best-practice']}})"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]

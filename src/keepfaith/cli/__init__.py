@@ -427,6 +427,21 @@ def ledger_rebuild_allowances(
     typer.echo(f"rebuilt the allowances of {count} subjects")
 
 
+@ledger_app.command("rebuild-lookups")
+def ledger_rebuild_lookups(
+    tenant: Annotated[
+        str | None, typer.Option(metavar="ID", help="Only this tenant's records.")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Recompute the keyed digests people are found by (email, phone) from the records."""
+    from keepfaith.ledger.lookups import rebuild
+
+    with _ledger(database_url) as ledger:
+        count = rebuild(ledger, tenant)
+    typer.echo(f"indexed {count} records")
+
+
 @keys_app.command("rotate")
 def keys_rotate(database_url: DatabaseUrl = None) -> None:
     """Re-encrypt every sensitive value under the active key (``active_key_id``)."""

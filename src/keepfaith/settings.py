@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     """At most this many seconds pass before a new audit entry is sealed (the sealer job
     runs this often)."""
 
+    rights_remind_days: int = Field(default=3, ge=0, le=60)
+    """Staff are reminded of an open rights request this many days before its deadline
+    (the ``rights.remind`` job writes to the statement's privacy contact once per
+    deadline)."""
+
     audit_witness_file: Path | None = None
     """Where the sealer job writes the newest seal's witness after each seal, for a
     backup or an outside store to keep; ``keepfaith audit verify --witness`` reads it."""

@@ -24,8 +24,10 @@ def mail_listen(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Receive replies and bounces over SMTP (aiosmtpd) until interrupted: "unsubscribe"
-    replies opt out, bounces mark the address, other replies are kept or forwarded."""
+    replies opt out, bounces mark the address, other replies are kept or forwarded; mail
+    to requests+<tenant>@ opens a rights request (verified by a code sent back)."""
     from keepfaith.messaging import listen
+    from keepfaith.rights.mail_intake import by_mail
 
     settings = _settings(database_url)
 
@@ -35,7 +37,7 @@ def mail_listen(
     try:
         with _ledger(database_url) as ledger:
             ledger.migrate()
-            asyncio.run(listen.listen(ledger, settings, host, port, ready))
+            asyncio.run(listen.listen(ledger, settings, host, port, ready, intake=by_mail))
     except KeyboardInterrupt:
         pass
     except KeepfaithError as error:

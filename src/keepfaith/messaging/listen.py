@@ -17,6 +17,11 @@ What a matched mail does (``receive``):
   purpose; a delay (4.x.x) is only noted;
 - any other reply is kept for staff (``keepfaith mail replies``) or forwarded to
   ``mail_forward_to``, as ``mail_replies`` says.
+
+Mail to ``requests+<tenant>@`` of ``mail_domain`` answers no message: it is a person
+asking something of the tenant, handed to the ``intake`` the listener was given (the
+CLI gives it ``keepfaith.rights.mail_intake.by_mail``: a rights request, verified like
+any other by a code sent to the address, so a forged ``From`` opens nothing).
 """
 
 from __future__ import annotations
@@ -24,9 +29,10 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import email.utils
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any
@@ -138,10 +144,26 @@ def match(
     return None
 
 
-def receive(ledger: Ledger, settings: Settings, recipients: Iterable[str], data: bytes) -> Received:
+Intake = Callable[[Ledger, Settings, str, EmailMessage], Received]
+"""What takes mail to ``requests+<tenant>@``: ``intake(ledger, settings, tenant, mail)``."""
+REQUESTS = "requests+"
+"""The local part's prefix of the address people write to with a request."""
+
+
+def receive(
+    ledger: Ledger,
+    settings: Settings,
+    recipients: Iterable[str],
+    data: bytes,
+    intake: Intake | None = None,
+) -> Received:
     """Act on one mail the listener accepted the recipients of (see the module)."""
     mail = parse(data)
+    recipients = list(recipients)
     found = match(settings, recipients, mail)
+    tenant = requested_of(recipients)
+    if found is None and tenant is not None and intake is not None:
+        return intake(ledger, settings, tenant, mail)
     if found is None:
         return Received("refused", None, "550 5.1.1 no such message here")
     use, message_id = found
@@ -173,6 +195,20 @@ def receive(ledger: Ledger, settings: Settings, recipients: Iterable[str], data:
     if kind == "forwarded":
         _forward(settings, data)
     return Received(kind, message.id, "250 OK")
+
+
+def requested_of(recipients: Iterable[str]) -> str | None:
+    """The tenant of the first ``requests+<tenant>@`` recipient, if any."""
+    for recipient in recipients:
+        local = recipient.rpartition("@")[0]
+        if local[: len(REQUESTS)].lower() == REQUESTS and len(local) > len(REQUESTS):
+            return local[len(REQUESTS) :]
+    return None
+
+
+def sender(mail: EmailMessage) -> str:
+    """The address in the mail's ``From`` (empty when there is none to read)."""
+    return email.utils.parseaddr(_header(mail, "From"))[1]
 
 
 def _bounce(tx: Any, message: rows.Message, digest: str | None, data: bytes) -> Received:
@@ -222,8 +258,8 @@ def _forward(settings: Settings, data: bytes) -> None:
 class Handler:
     """aiosmtpd's handler: recipients of ``mail_domain`` only; each mail to ``receive``."""
 
-    def __init__(self, ledger: Ledger, settings: Settings) -> None:
-        self.ledger, self.settings = ledger, settings
+    def __init__(self, ledger: Ledger, settings: Settings, intake: Intake | None = None) -> None:
+        self.ledger, self.settings, self.intake = ledger, settings, intake
         self.domain = compose.domain_of(settings).lower()
 
     async def handle_RCPT(
@@ -242,28 +278,33 @@ class Handler:
             data = str(data).encode("utf-8", "surrogateescape")
         try:
             done = await asyncio.to_thread(
-                receive, self.ledger, self.settings, list(envelope.rcpt_tos), data
+                receive, self.ledger, self.settings, list(envelope.rcpt_tos), data, self.intake
             )
         except Refused:
             return "451 4.3.0 try again later"
         return done.answer
 
 
-def server(ledger: Ledger, settings: Settings) -> Any:
+def server(ledger: Ledger, settings: Settings, intake: Intake | None = None) -> Any:
     """An aiosmtpd SMTP protocol factory for ``loop.create_server``."""
     from aiosmtpd.smtp import SMTP
 
-    handler = Handler(ledger, settings)
+    handler = Handler(ledger, settings, intake)
     domain = compose.domain_of(settings)
     return lambda: SMTP(handler, hostname=domain, data_size_limit=MAX_BYTES, enable_SMTPUTF8=True)
 
 
 async def listen(
-    ledger: Ledger, settings: Settings, host: str, port: int, ready: Any = None
+    ledger: Ledger,
+    settings: Settings,
+    host: str,
+    port: int,
+    ready: Any = None,
+    intake: Intake | None = None,
 ) -> None:
     """Serve SMTP on ``host:port`` until cancelled; ``ready(port)`` once listening."""
     loop = asyncio.get_running_loop()
-    running = await loop.create_server(server(ledger, settings), host, port)
+    running = await loop.create_server(server(ledger, settings, intake), host, port)
     if ready is not None:
         ready(running.sockets[0].getsockname()[1])
     async with running:

@@ -1,0 +1,61 @@
+"""Requests by email: a person writes to ``requests+<tenant>@`` of ``mail_domain`` and
+says in the subject (or the first line) what they ask: "access", "delete my data",
+"correct", "do you hold data about me"...
+
+The request is opened like any other (``keepfaith.rights.open``, channel ``email``) for
+the address in ``From``, and verified the same way: the code goes to that address, so
+someone who forged the ``From`` opens a request they cannot verify, and nothing runs. A
+mail that names no kind the statement offers is refused in the SMTP answer with the
+kinds it does offer, so the sender's own mail server tells them; nothing is kept.
+"""
+
+from __future__ import annotations
+
+from email.message import EmailMessage
+
+from keepfaith.exceptions import InvalidSubmission, NotFound
+from keepfaith.ledger import Ledger, statements
+from keepfaith.ledger.cases import Kind
+from keepfaith.messaging.listen import Received, first_line, normalised, sender
+from keepfaith.rights.cases import offered
+from keepfaith.rights.cases import open as open_case
+from keepfaith.settings import Settings
+
+WORDS: dict[Kind, tuple[str, ...]] = {
+    Kind.KNOW: ("do you hold", "do you have data", "what do you hold", "know"),
+    Kind.PORTABILITY: ("portability", "export", "machine readable"),
+    Kind.DISCONTINUE: ("discontinue", "close my account and return"),
+    Kind.CORRECT: ("correct", "correction", "rectify", "rectification", "update my data"),
+    Kind.DELETE: ("delete", "deletion", "erase", "erasure", "forget me", "remove my data"),
+    Kind.ACCESS: ("access", "copy of my data", "subject access", "my data"),
+}
+"""How people name each kind (lower case, no accents), the most specific first: "copy
+of my data" is access, but "remove my data" was already read as a deletion."""
+
+
+def kind_named(text: str) -> Kind | None:
+    """The kind of request ``text`` names, or ``None``."""
+    words = f" {normalised(text)} "
+    for kind, names in WORDS.items():
+        if any(f" {name} " in words for name in names):
+            return kind
+    return None
+
+
+def by_mail(ledger: Ledger, settings: Settings, tenant: str, mail: EmailMessage) -> Received:
+    """Open the request ``mail`` asks for (see the module); the SMTP answer."""
+    with ledger.transaction(actor="mail listen") as tx:
+        try:
+            statement = statements.get(tx, tenant)
+        except NotFound:
+            return Received("refused", None, "550 5.1.1 no such mailbox here")
+        subject = str(mail.get("Subject", "") or "")
+        kind = kind_named(subject) or kind_named(first_line(mail))
+        kinds = [k.value for k in offered(statement)]
+        if kind is None or kind.value not in kinds:
+            return Received("refused", None, f"550 5.6.0 say which request: {', '.join(kinds)}")
+        try:
+            opened = open_case(tx, settings, tenant, kind.value, sender(mail), channel="email")
+        except InvalidSubmission:
+            return Received("refused", None, "550 5.1.7 no address to answer in From")
+    return Received("request", None, f"250 OK: request {opened.case.id} received")

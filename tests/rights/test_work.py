@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from keepfaith import rights
 from keepfaith.connectors import maps, scan
+from keepfaith.connectors.datamap import Erasure
 from keepfaith.ledger import holds, records, statements, subjects
 from keepfaith.ledger.cases import State, get, trail
 from keepfaith.rights import work
@@ -161,6 +162,56 @@ def test_a_hold_keeps_the_data_and_the_answer_says_why(mail: Mail, sqlite_copy: 
     assert left == invoices  # the invoices stay
     told = [m.text for m in world.sink.to(email) if m.mail["Subject"] == "Your request"]
     assert told and "prevent fraud" in told[-1]
+
+
+def test_a_hold_keeps_only_the_categories_its_reason_declares(mail: Mail, sqlite_copy: str) -> None:
+    """A fraud-prevention hold the statement scopes to financial data keeps the invoices
+    (their totals are financial) and erases the person's contact details: the customer
+    row the invoices need stays, pseudonymised, and the answer names only the invoices."""
+    world = mail("parature", connectors={"chinook": sqlite_copy})
+    financial = {("Invoice", "Total"): ("user.financial",)}
+    strategies = {**CHINOOK_ROWS, "Invoice": {**CHINOOK_ROWS["Invoice"], "Total": Erasure.KEEP}}
+    dataset_map = with_erasure(scan(sqlite_copy, "chinook").map, strategies, financial)
+    with world.ledger.transaction() as tx:
+        maps.store(tx, "parature", dataset_map, [])
+        current = statements.get(tx, "parature")
+        scoped = tuple(
+            h.model_copy(update={"categories": ("user.financial",)})
+            if h.reason == "fraud-prevention"
+            else h
+            for h in current.rights.holds
+        )
+        rights_section = current.rights.model_copy(update={"holds": scoped})
+        statements.publish(
+            tx,
+            current.model_copy(
+                update={"version": current.version + "-holds", "rights": rights_section}
+            ),
+        )
+    email, invoices = customer(sqlite_copy)
+    with world.ledger.transaction(actor="staff") as tx:
+        person = subjects.add(tx, "parature", "customer")
+        holds.add(tx, person, "fraud-prevention")
+        case = rights.open(
+            tx, world.settings, "parature", "delete", email, channel="staff", subject_id=person.id
+        ).case
+        rights.approve(tx, "parature", case.id)
+    world.work()
+    done = answered(world, case)
+    assert done.answer is not None
+    assert set(done.answer["kept"]) == {"chinook.Invoice"}
+    assert "We need it to prevent fraud." in done.answer["kept"]["chinook.Invoice"][0]
+    engine = sa.create_engine(sqlite_copy)
+    with engine.connect() as connection:
+        left = connection.execute(
+            sa.text("SELECT Email, FirstName FROM Customer WHERE CustomerId = 17")
+        ).one()
+        kept = connection.execute(
+            sa.text("SELECT count(*) FROM Invoice WHERE CustomerId = 17")
+        ).scalar_one()
+    engine.dispose()
+    assert kept == invoices  # the invoices stay, still pointing at their customer
+    assert left.Email != email  # whose contact details are gone
 
 
 def customer_count(url: str, customer_id: int) -> int:

@@ -551,6 +551,30 @@ CASES: list[tuple[str, Edits, Edits, Expected]] = [
         [("hold_added", True)],
     ),
     (
+        "hold-scoped-to-one-category",
+        [],
+        [
+            (
+                "{reason: legal, description: Records the law requires us to keep.}",
+                "{reason: legal, description: Records the law requires us to keep.,"
+                " categories: [user.financial]}",
+            )
+        ],
+        [("hold_narrowed", False)],
+    ),
+    (
+        "hold-keeps-every-category-again",
+        [
+            (
+                "{reason: legal, description: Records the law requires us to keep.}",
+                "{reason: legal, description: Records the law requires us to keep.,"
+                " categories: [user.financial]}",
+            )
+        ],
+        [],
+        [("hold_widened", True)],
+    ),
+    (
         "verification-added",
         [],
         [("verification: [email_link]", "verification: [email_link, login]")],

@@ -316,11 +316,18 @@ def _value(
     plan: Plan, table: str, column: str, strategy: Erasure, hash_key: str, connection: sa.Connection
 ) -> Any:
     info = plan.schema.tables[table].column(column)
+    if strategy == Erasure.HASH and (info.kind if info else TEXT) == TEXT:
+        return _hash(plan.tables[table].c[column], hash_key, connection)
+    return written(plan, table, column, strategy)
+
+
+def written(plan: Plan, table: str, column: str, strategy: Erasure) -> Any:
+    """What a ``null`` or ``mask`` strategy writes in the column: NULL where the column
+    allows it and the strategy is ``null``, else the mask of the column's type."""
+    info = plan.schema.tables[table].column(column)
     kind = info.kind if info else TEXT
     if strategy == Erasure.NULL and (info is None or info.nullable):
         return None
-    if strategy == Erasure.HASH and kind == TEXT:
-        return _hash(plan.tables[table].c[column], hash_key, connection)
     mask = MASKS.get(kind)
     if isinstance(mask, str) and info is not None and info.length:
         mask = mask[: info.length]

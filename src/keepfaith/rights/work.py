@@ -234,11 +234,13 @@ def _keeps(tx: Transaction, case: Case) -> list[Keep]:
     if case.subject_id is None:
         return []
     statement = statements.get(tx, case.tenant)
-    described = {h.reason: h.description for h in statement.rights.holds}
+    declared = {h.reason: h for h in statement.rights.holds}
     subject = subjects.get(tx, case.tenant, case.subject_id)
     now = tx.now()
     return [
-        Keep(h.reason, described.get(h.reason, h.reason))
+        Keep(h.reason, declared[h.reason].description, declared[h.reason].categories)
+        if h.reason in declared
+        else Keep(h.reason, h.reason)
         for h in holds.of(tx, subject)
         if h.released_at is None and (h.until is None or h.until > now)
     ]

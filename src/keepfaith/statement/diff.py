@@ -369,6 +369,18 @@ def members(added: tuple[str, bool], removed: tuple[str, bool], categories: bool
     return rule
 
 
+def hold_scope(site: _Site, name: str, old: Any, new: Any) -> Iterator[Change]:
+    """What a hold keeps despite a deletion: keeping more is material, keeping less is
+    not. An empty list keeps every category, so it is the widest scope."""
+    before, after = set(old), set(new)
+    if before == after:
+        return
+    widened = not after or (bool(before) and not after <= before)
+    shown = _show(sorted(after)) if after else "every category"
+    text = f"{site.label}: now keeps {shown}"
+    yield site.change("hold_widened" if widened else "hold_narrowed", widened, text, (name,))
+
+
 def elements(key_field: str, added: tuple[str, Material], removed: tuple[str, Material]) -> Rule:
     """A list of elements matched by ``key_field``; matched pairs compared field by field."""
 
@@ -869,7 +881,7 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
         "description": wording,
         "jurisdictions": places("right_jurisdictions", material_when="narrowed"),
     },
-    s.Hold: {"reason": key, "description": wording},
+    s.Hold: {"reason": key, "description": wording, "categories": hold_scope},
     s.RetentionRule: {
         # Compared per category by ``retention``; rules pair up by what they group.
         "categories": key,

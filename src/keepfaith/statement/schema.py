@@ -458,6 +458,9 @@ class Right(Element):
 class Hold(Element):
     reason: Identifier
     description: str
+    categories: tuple[CategoryKey, ...] = ()
+    """What the reason keeps (a key covers its sub-categories): an erasure under this hold
+    erases the rest. Empty: it keeps every category."""
 
 
 class Rights(Element):

@@ -101,6 +101,32 @@ def test_a_paused_campaign_sends_nothing_more_until_resumed(mail: Mail) -> None:
         assert campaigns.get(tx, started.id).progress == {"sent": 4}
 
 
+def test_a_pause_mid_batch_stops_at_the_end_of_the_round(mail: Mail) -> None:
+    """A batch is decided as one chunk, but sent in rounds: a pause that commits while
+    the batch is being sent stops it after the round in flight, not at the batch's end."""
+    world = mail("parature", smtp_connections=1)
+    audience(world, 6)
+    started = start(world, batch_size=6)
+
+    def pause_once(envelope: object) -> None:
+        if len(world.sink.received) == 0:
+            with world.ledger.transaction() as tx:
+                campaigns.pause(tx, started.id)
+
+    world.sink.on_data = pause_once
+    world.work()
+    sent = len(world.sink.received)
+    assert 1 <= sent < 6, "stopped after the round in flight"
+    with world.ledger.reading() as tx:
+        assert campaigns.get(tx, started.id).progress == {"sent": sent, "queued": 6 - sent}
+    world.sink.on_data = None
+    with world.ledger.transaction() as tx:
+        campaigns.resume(tx, started.id)
+    world.work()
+    arrived = world.sink.wait_for(6)
+    assert len({m.recipients for m in arrived}) == 6, "each person once"
+
+
 def test_a_campaign_nobody_may_get_or_of_an_unknown_template_is_refused(mail: Mail) -> None:
     world = mail("parature")
     person(world.ledger, "parature", "customer", "registration", "never@example.org")

@@ -239,6 +239,7 @@ class _Run:
                 self._record(tx, verdicts)
                 changed = self._confirm(tx, begun, handed)
                 self._record(tx, handed)
+                paused = self._campaign_paused(tx)
             for message in changed:  # dropped with its session: the relay discards it
                 self._drop(message.connection)
             verdicts = await self._finish([m for m in begun if m not in changed])
@@ -246,6 +247,10 @@ class _Run:
                 # Those people changed since the chunk was decided: decide again from the
                 # first of them (what comes after it in the chunk, too).
                 self.after = min(m.id for m in changed) - 1
+                break
+            if paused and start + self.size < len(chunk):
+                # Paused: the rest stays queued; the next decision sees the pause and ends.
+                self.after = chunk[start + self.size].id - 1
                 break
         return verdicts
 
@@ -429,6 +434,10 @@ class _Run:
     def _paused(self, tx: Transaction) -> bool:
         self._lists: dict[tuple[str, str], dict[str, dt.datetime]] = {}
         self._decided_at = tx.now()
+        return self._campaign_paused(tx)
+
+    def _campaign_paused(self, tx: Transaction) -> bool:
+        """Whether the campaign being sent was paused (checked every round)."""
         if self.selection.campaign is None:
             return False
         status = tx.connection.execute(

@@ -49,6 +49,11 @@ def test_script_is_javascript_cached_by_etag(client: httpx.Client) -> None:
     assert client.get("/t/nobody/cookie-banner.js").status_code == 404
 
 
+def test_the_example_offers_french(client: httpx.Client) -> None:
+    answer = client.get("/t/parature/cookie-banner.js", headers={"Accept-Language": "fr-FR"})
+    assert json.loads(banner_config_of(answer.text))["text"]["rejectAll"] == "Tout refuser"
+
+
 @pytest.mark.parametrize("language", ["en", "fr"])
 def test_script_and_stylesheet_stay_within_12_kb_gzipped(
     make_app: Callable[..., FastAPI], make_client: Callable[..., httpx.Client], language: str
@@ -107,7 +112,8 @@ def test_a_nul_in_the_language_is_refused_not_served(client: httpx.Client) -> No
 
 
 def test_a_statement_in_english_only_gets_an_english_banner(client: httpx.Client) -> None:
-    answer = client.get("/t/parature/cookie-banner.js", headers={"Accept-Language": "fr"})
+    assert loaded(ESTARA).languages == ("en",)
+    answer = client.get("/t/estara/cookie-banner.js", headers={"Accept-Language": "fr"})
     assert json.loads(banner_config_of(answer.text))["lang"] == "en"
 
 

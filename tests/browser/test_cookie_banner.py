@@ -312,7 +312,8 @@ def test_keyboard_alone_reaches_every_choice(page: Page, site: Any) -> None:
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(page.locator("#keepfaith-banner .kf-bar")).to_be_visible()
-    page.click("#keepfaith-preferences")
+    expect(page.locator("#keepfaith-preferences")).to_be_focused()  # back where one was
+    page.keyboard.press("Enter")
     page.focus("#kf-analytics")
     page.keyboard.press("Space")
     page.focus("#keepfaith-save")

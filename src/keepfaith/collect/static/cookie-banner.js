@@ -160,7 +160,9 @@
   function trap(event) {
     if (event.key === "Escape") {
       event.preventDefault();
-      if (stored().version === config.version) close(); else layer(1);
+      if (stored().version === config.version) return close();
+      layer(1);
+      document.getElementById("keepfaith-preferences").focus();
     } else if (event.key === "Tab") {
       var all = overlay.querySelectorAll("button, input:not([disabled]), summary, a[href]");
       var first = all[0], last = all[all.length - 1];

@@ -9,10 +9,12 @@ from collections.abc import Callable
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from keepfaith.collect.cookie_choice import REFERENCE_PREFIX
 from keepfaith.collect.cookies import cookie_section_version
 from keepfaith.ledger import Ledger, consents, subjects
+from keepfaith.settings import Settings
 from tests.conftest import EXAMPLES
 from tests.web.conftest import PARATURE, loaded
 
@@ -225,3 +227,11 @@ def test_no_optional_cookie_means_nothing_to_record(client: httpx.Client) -> Non
         "events": 0,
         "receipt": None,
     }
+
+
+@pytest.mark.parametrize(
+    "origin", ["localhost:3000", "http://a.example/path", "javascript:alert(1)", "http://a b"]
+)
+def test_banner_origins_must_be_origins(origin: str) -> None:
+    with pytest.raises(ValidationError, match="banner_origins"):
+        Settings(banner_origins=(origin,))

@@ -7,10 +7,13 @@ given directly; nothing is read at import time. Tests build their own ``Settings
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Origin = Annotated[str, Field(pattern=r"^https?://[^/\s?#@]+/?$", max_length=300)]
+"""A web origin: ``scheme://host[:port]``, no path."""
 
 
 class Settings(BaseSettings):
@@ -103,7 +106,7 @@ class Settings(BaseSettings):
     """Log one line per request: method, path without query, status, duration. Never the
     client's address."""
 
-    banner_origins: tuple[str, ...] = ()
+    banner_origins: tuple[Origin, ...] = ()
     """Origins (``scheme://host[:port]``) whose pages may post cookie-banner choices, beside
     each organisation's declared ``website`` (JSON list in the environment:
     ``KEEPFAITH_BANNER_ORIGINS='["http://localhost:3000"]'``)."""

@@ -312,7 +312,8 @@ def test_keyboard_alone_reaches_every_choice(page: Page, site: Any) -> None:
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(page.locator("#keepfaith-banner .kf-bar")).to_be_visible()
-    page.click("#keepfaith-preferences")
+    expect(page.locator("#keepfaith-preferences")).to_be_focused()  # back where one was
+    page.keyboard.press("Enter")
     page.focus("#kf-analytics")
     page.keyboard.press("Space")
     page.focus("#keepfaith-save")
@@ -403,3 +404,19 @@ def test_screenshots_at_desktop_width(page: Page, site: Any) -> None:
     page.click("#keepfaith-preferences")
     page.locator("#keepfaith-banner details").nth(2).evaluate("d => d.open = true")
     page.screenshot(path=str(ARTIFACTS / "cookie-banner-desktop-preferences.png"))
+
+
+def test_a_minor_cookie_change_does_not_ask_again(page: Page, site: Any) -> None:
+    open_site(page, site)
+    choose(page, "#keepfaith-accept")
+    statement: Statement = site.app.state.statements["parature"]
+    shorter = [
+        c.model_copy(update={"lifetime_days": 30}) if c.name == "parature_visitor" else c
+        for c in statement.cookies
+    ]
+    replace_statement(site, cookies=tuple(shorter))
+    page.context.new_cdp_session(page).send("Network.clearBrowserCache")
+    page.reload()
+    page.wait_for_function(f"() => (window.ran || []).length === {len(ALL)}")
+    expect(page.locator("#keepfaith-banner")).to_have_count(0)
+    assert page.evaluate("() => window.keepfaithCookies.config.stillValid.length") == 1

@@ -5,14 +5,18 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from keepfaith.collect.cookie_choice import REFERENCE_PREFIX
 from keepfaith.collect.cookies import cookie_section_version
 from keepfaith.ledger import Ledger, consents, subjects
+from keepfaith.settings import Settings
+from keepfaith.statement.diff import diff
 from tests.conftest import EXAMPLES
 from tests.web.conftest import PARATURE, loaded
 
@@ -47,6 +51,11 @@ def test_script_is_javascript_cached_by_etag(client: httpx.Client) -> None:
     again = client.get("/t/parature/cookie-banner.js", headers={"If-None-Match": etag})
     assert (again.status_code, again.content) == (304, b"")
     assert client.get("/t/nobody/cookie-banner.js").status_code == 404
+
+
+def test_the_example_offers_french(client: httpx.Client) -> None:
+    answer = client.get("/t/parature/cookie-banner.js", headers={"Accept-Language": "fr-FR"})
+    assert json.loads(banner_config_of(answer.text))["text"]["rejectAll"] == "Tout refuser"
 
 
 @pytest.mark.parametrize("language", ["en", "fr"])
@@ -107,7 +116,8 @@ def test_a_nul_in_the_language_is_refused_not_served(client: httpx.Client) -> No
 
 
 def test_a_statement_in_english_only_gets_an_english_banner(client: httpx.Client) -> None:
-    answer = client.get("/t/parature/cookie-banner.js", headers={"Accept-Language": "fr"})
+    assert loaded(ESTARA).languages == ("en",)
+    answer = client.get("/t/estara/cookie-banner.js", headers={"Accept-Language": "fr"})
     assert json.loads(banner_config_of(answer.text))["lang"] == "en"
 
 
@@ -219,3 +229,48 @@ def test_no_optional_cookie_means_nothing_to_record(client: httpx.Client) -> Non
         "events": 0,
         "receipt": None,
     }
+
+
+@pytest.mark.parametrize(
+    "origin", ["localhost:3000", "http://a.example/path", "javascript:alert(1)", "http://a b"]
+)
+def test_banner_origins_must_be_origins(origin: str) -> None:
+    with pytest.raises(ValidationError, match="banner_origins"):
+        Settings(banner_origins=(origin,))
+
+
+def changed_cookie(app: FastAPI, **update: Any) -> str:
+    """Serve Parature with its visitor cookie changed; returns the published version's digest."""
+    statement = app.state.statements["parature"]
+    before = cookie_section_version(statement)
+    cookies = tuple(
+        c.model_copy(update=update) if c.name == "parature_visitor" else c
+        for c in statement.cookies
+    )
+    app.state.statements["parature"] = statement.model_copy(update={"cookies": cookies})
+    return before
+
+
+@pytest.mark.parametrize(
+    ("update", "holds"),
+    [
+        ({"lifetime_days": 30}, True),  # shorter: minor, the choice holds
+        ({"lifetime_days": 730}, False),  # longer: material (cookie_lifetime_longer)
+        ({"provider": "Tracker Inc."}, False),  # cookie_provider_changed
+    ],
+)
+def test_a_choice_holds_across_a_minor_cookie_change_only(
+    make_app: Callable[..., FastAPI],
+    make_client: Callable[..., httpx.Client],
+    update: dict[str, Any],
+    holds: bool,
+) -> None:
+    app = make_app()
+    before = changed_cookie(app, **update)
+    config = json.loads(banner_config_of(make_client(app).get("/t/parature/cookie-banner.js").text))
+    assert config["version"] != before
+    assert (before in config["stillValid"]) is holds
+    # The same verdict as the changes module's, which tells people of material changes.
+    current = app.state.statements["parature"]
+    changes = [c for c in diff(loaded(PARATURE), current) if c.path[:1] == ("cookies",)]
+    assert any(c.material for c in changes) is not holds

@@ -19,6 +19,8 @@ from typing import Any
 
 from keepfaith.collect.banner_text import ENGLISH, banner_text
 from keepfaith.engine.compile import gpc_purposes
+from keepfaith.ledger import Transaction, statements
+from keepfaith.statement.diff import diff
 from keepfaith.statement.schema import CookieCategory, Statement
 
 CATEGORY_NAMES = {c: ENGLISH[f"category.{c.value}"] for c in CookieCategory}
@@ -41,6 +43,31 @@ def cookie_section_version(statement: Statement) -> str:
     )
     canonical = json.dumps(declared, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def still_valid_versions(tx: Transaction, statement: Statement) -> list[str]:
+    """Cookie-section versions of earlier published statements whose choices still hold.
+
+    The version digest changes with any material field, but a change ``diff`` counts as
+    minor (a cookie removed, a shorter lifetime, a cookie now first-party) does not ask
+    again: a choice made under such a version is still the visitor's. Worked out once per
+    pair of statements (``_VALID``)."""
+    current = cookie_section_version(statement)
+    valid: list[str] = []
+    for published in statements.versions(tx, statement.id):
+        key = (statement.id, published.version, current)
+        if key not in _VALID:
+            old = statements.get(tx, statement.id, published.version)
+            version = cookie_section_version(old)
+            cookie_changes = [c for c in diff(old, statement) if c.path[:1] == ("cookies",)]
+            holds = version != current and not any(c.material for c in cookie_changes)
+            _VALID[key] = version if holds else None
+        if _VALID[key] is not None and _VALID[key] not in valid:
+            valid.append(str(_VALID[key]))
+    return valid
+
+
+_VALID: dict[tuple[str, str, str], str | None] = {}
 
 
 def optional_categories(statement: Statement) -> dict[str, list[str]]:
@@ -76,6 +103,7 @@ def banner_config(
     policy_url: str,
     style_url: str = "",
     language: str = "en",
+    still_valid: list[str] | tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """What the banner shows, in ``language``, and where it records the choice."""
     text = banner_text(language, statement.organisation.name)
@@ -107,6 +135,7 @@ def banner_config(
     return {
         "tenant": statement.id,
         "version": cookie_section_version(statement),
+        "stillValid": list(still_valid),
         "endpoint": endpoint,
         "policyUrl": policy_url,
         "styleUrl": style_url,
@@ -117,7 +146,7 @@ def banner_config(
     }
 
 
-def banner_script(statement: Statement, **config: str) -> str:
+def banner_script(statement: Statement, **config: Any) -> str:
     """The banner's JavaScript with this statement's configuration built in
     (``config``: ``banner_config``'s keywords)."""
     code = banner_asset("cookie-banner.js")

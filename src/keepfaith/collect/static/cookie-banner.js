@@ -33,6 +33,11 @@
     try { localStorage.setItem(STORE, JSON.stringify(value)); } catch (e) { /* asked again */ }
   }
 
+  function chosen(choice) {
+    // A choice made before a minor change of the cookie section still holds.
+    return choice.version === config.version || config.stillValid.indexOf(choice.version) >= 0;
+  }
+
   function allowed(category, accepted) {
     if (refused.indexOf(category) >= 0) return false;
     return category === "necessary" || accepted.indexOf(category) >= 0;
@@ -160,7 +165,9 @@
   function trap(event) {
     if (event.key === "Escape") {
       event.preventDefault();
-      if (stored().version === config.version) close(); else layer(1);
+      if (chosen(stored())) return close();
+      layer(1);
+      document.getElementById("keepfaith-preferences").focus();
     } else if (event.key === "Tab") {
       var all = overlay.querySelectorAll("button, input:not([disabled]), summary, a[href]");
       var first = all[0], last = all[all.length - 1];
@@ -177,7 +184,7 @@
     bar = el("div", { "class": "kf-bar", role: "dialog", "aria-modal": "false", tabindex: "-1",
       "aria-labelledby": "kf-title", "aria-describedby": "kf-intro" }, "", root);
     el("h2", { id: "kf-title" }, T.title, bar);
-    var changed = stored().version && stored().version !== config.version;
+    var changed = stored().version && !chosen(stored());
     var intro = el("p", { id: "kf-intro" }, (changed ? T.changed + " " : "") + T.intro +
       (refused.length ? " " + T.gpcNote : "") + " ", bar);
     if (config.policyUrl) el("a", { href: config.policyUrl }, T.policy, intro);
@@ -222,7 +229,7 @@
 
   function start() {
     var choice = stored();
-    var current = choice.version === config.version;
+    var current = chosen(choice);
     runScripts(current ? choice.accepted : []);  // necessary scripts run regardless
     if (current) return;
     if (optional.length) return build(1);

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from keepfaith.collect.banner_text import choose_language
 from keepfaith.collect.cookie_choice import record_cookie_choice
-from keepfaith.collect.cookies import banner_asset, banner_script
+from keepfaith.collect.cookies import banner_asset, banner_script, still_valid_versions
 from keepfaith.exceptions import InvalidSubmission, NotFound
 from keepfaith.ledger import Ledger
 from keepfaith.settings import Settings
@@ -58,7 +58,10 @@ class CookieChoiceIn(BaseModel):
     summary="The tenant's cookie banner script",
 )
 def cookie_banner(
-    request: Request, lang: str | None = None, statement: Statement = Depends(deps.tenant)
+    request: Request,
+    lang: str | None = None,
+    statement: Statement = Depends(deps.tenant),
+    ledger: Ledger = Depends(deps.ledger),
 ) -> Response:
     """The banner with this tenant's cookie declarations built in, in the statement's
     language the browser prefers; cached, revalidated by ETag."""
@@ -71,6 +74,7 @@ def cookie_banner(
         policy_url=str(request.url_for("current", tenant=statement.id)),
         style_url=str(request.url_for("cookie_banner_style", tenant=statement.id)),
         language=language,
+        still_valid=_still_valid(ledger, statement),
     )
     return _cached(request, script, "text/javascript; charset=utf-8")
 
@@ -111,6 +115,11 @@ def cookie_banner_demo(
             "categories": sorted({c.category.value for c in statement.cookies}),
         },
     )
+
+
+def _still_valid(ledger: Ledger, statement: Statement) -> list[str]:
+    with ledger.reading() as tx:
+        return still_valid_versions(tx, statement)
 
 
 def _cached(request: Request, body: str, media_type: str) -> Response:

@@ -6,11 +6,14 @@
 Loads N Parature customers with an email address into PostgreSQL (bulk
 ``INSERT ... SELECT``: a load, not a use), then publishes a version that adds a use of
 email addresses (material, PA-32): the time to compute the affected people and write
-their pending changes (one ``INSERT ... SELECT``), then the notice job (the outbox
-decides and queues each message) on a sample, extrapolated to all. Last, ``may()`` and
-``decide()`` per second for people with no pending change, a pending change not yet due,
+their pending changes (one ``INSERT ... SELECT``), then the notice job for all of them
+(the engine's audience, one ``INSERT ... SELECT`` into the outbox, two ``UPDATE``s).
+Last, ``may()`` and ``decide()`` per second for people with no pending change, a pending
+change not yet due,
 and one already due, in the same run: the effective-date check is one attribute test for
-everyone without a pending change. No peer does this (Fides keeps the policy as a URL).
+everyone without a pending change. Then ``publish.move`` of everyone to the new version
+(what a change without a choice does, SC-10), with their allowances. No peer does this
+(Fides keeps the policy as a URL).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import sqlalchemy as sa
 import keepfaith
 from keepfaith.changes import notices, publish
 from keepfaith.engine import Engine
-from keepfaith.ledger import Ledger, statements
+from keepfaith.ledger import Ledger, allowances, statements
 from keepfaith.ledger import changes as pending
 from keepfaith.settings import Settings
 
@@ -97,7 +100,8 @@ def run(url: str, count: int, sample: int) -> None:
     with ledger.transaction(actor="bench") as tx:
         statements.publish(tx, keepfaith.loads(text), text)
     seconds, _ = timed(lambda: load_population(ledger, count))
-    print(f"loaded {count:,} customers in {seconds:.1f} s")
+    allowances.rebuild(ledger)
+    print(f"loaded {count:,} customers in {seconds:.1f} s (and their allowances)")
     new_text = text.replace('version: "2010"', 'version: "2026"', 1).replace(
         "\npurposes:\n", "\n" + NEW_USE, 1
     )
@@ -115,24 +119,27 @@ def run(url: str, count: int, sample: int) -> None:
         f"({rate(waiting, seconds)})"
     )
     settings = Settings(database_url=url, secret_key="bench-secret-key-0123456789", audit_key=KEY)
-    published = _publication(ledger, publication)
-    old = keepfaith.loads(text).changes
 
-    def notify_sample() -> int:
-        done = 0
+    def notify_all() -> dict[str, int]:
         with ledger.transaction(actor="changes") as tx:
-            for change in pending.to_email(tx, publication, sample):
-                notices.notify_one(tx, settings, published, old, change)
-                done += 1
-        return done
+            return notices.queue_notices(tx, settings, publication)
 
-    seconds, done = timed(notify_sample)
+    seconds, told = timed(notify_all)
     print(
-        f"notices queued through the outbox: {done:,} in {seconds:.2f} s ({rate(done, seconds)}); "
-        f"all {waiting:,} at that rate: {waiting * seconds / max(done, 1) / 60:.1f} min "
-        "(a job, in batches, resumable)"
+        f"notice job: {told['email']:,} notices queued in the outbox and {told['post']:,} "
+        f"told by posting, set-based, in {seconds:.2f} s ({rate(sum(told.values()), seconds)})"
     )
     decisions(ledger, count, sample)
+
+    def move_all() -> int:
+        with ledger.transaction(actor="bench") as tx:
+            return publish.move(tx, "parature", "2010", "2026")
+
+    seconds, moved = timed(move_all)
+    print(
+        f"publish.move (a change without a choice): {moved:,} people and their allowances "
+        f"moved set-based in {seconds:.2f} s ({rate(moved, seconds)})"
+    )
     ledger.close()
 
 
@@ -145,13 +152,11 @@ def decisions(ledger: Ledger, count: int, sample: int) -> None:
     """may() (one query each) and decide() (in memory) with and without pending changes."""
     engine = Engine(ledger)
     emailed = range(1, sample + 1)  # their notices were queued: pending, due in 15 days
-    untouched = range(count - sample + 1, count + 1)  # never emailed: no due date yet
     ids_none = _without_pending(ledger, sample)
     question = ("administrative_email", EMAIL)
     for label, ids in (
         ("no pending change", ids_none),
         ("pending, not due", list(emailed)),
-        ("pending, no date yet", list(untouched)),
     ):
         seconds, _ = timed(lambda ids=ids: [engine.may(i, *question) for i in ids])
         print(f"may() {label:<22} {rate(len(ids), seconds):>12}")

@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     """At most this many seconds pass before a new audit entry is sealed (the sealer job
     runs this often)."""
 
+    rights_remind_days: int = Field(default=3, ge=0, le=60)
+    """Staff are reminded of an open rights request this many days before its deadline
+    (the ``rights.remind`` job writes to the statement's privacy contact once per
+    deadline)."""
+
     audit_witness_file: Path | None = None
     """Where the sealer job writes the newest seal's witness after each seal, for a
     backup or an outside store to keep; ``keepfaith audit verify --witness`` reads it."""
@@ -97,6 +102,15 @@ class Settings(BaseSettings):
     access_log: bool = True
     """Log one line per request: method, path without query, status, duration. Never the
     client's address."""
+
+    banner_origins: tuple[str, ...] = ()
+    """Origins (``scheme://host[:port]``) whose pages may post cookie-banner choices, beside
+    each organisation's declared ``website`` (JSON list in the environment:
+    ``KEEPFAITH_BANNER_ORIGINS='["http://localhost:3000"]'``)."""
+
+    banner_demo: bool = False
+    """Serve ``/t/{tenant}/cookie-banner/demo``, a host page that embeds the banner (on
+    with ``keepfaith serve --example``)."""
 
     # Mail (the outbox, ``keepfaith mail listen``; see docs/messaging.md).
 

@@ -12,7 +12,8 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -95,13 +96,14 @@ SECRET = "browser tests: a long enough random secret key"
 
 @pytest.fixture
 def serve(database_url: str) -> Iterator[Any]:
-    """Serve keepfaith for some statement files; ``extend(app)`` adds test-only routes.
+    """Serve keepfaith for some statement files; ``extend(app)`` adds test-only routes,
+    other keywords are settings.
 
     Returns a ``LiveServer`` whose ``app`` holds the ledger (``app.state.ledger``).
     """
     servers: list[LiveServer] = []
 
-    def start(*statements: Path, extend: Any = None) -> LiveServer:
+    def start(*statements: Path, extend: Any = None, **more: Any) -> LiveServer:
         settings = Settings(
             database_url=database_url,
             statements=statements,
@@ -109,6 +111,7 @@ def serve(database_url: str) -> Iterator[Any]:
             cookie_secure=False,
             access_log=False,
             rate_limit_per_minute=0,
+            **more,
         )
         prepare(settings)
         app = create_app(settings)
@@ -168,8 +171,80 @@ def gpc_page(request: pytest.FixtureRequest, gpc_context: BrowserContext) -> Ite
     _screenshot_if_failed(request, page)
 
 
+#: axe-core's impacts, least to most severe; ``axe`` reports from ``serious`` up by default.
+IMPACTS = ("minor", "moderate", "serious", "critical")
+Axe = Callable[..., list[Any]]
+
+
+def _axe_source() -> str:
+    """The pinned axe-core script (the one ``axe-playwright-python`` bundles, a dev extra)."""
+    return files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    return _axe_source()
+
+
+@pytest.fixture
+def axe(axe_source: str) -> Axe:
+    """Run axe-core on a page; returns its violations at or above ``impact``.
+
+    ``axe(page)`` checks the whole document, ``axe(page, include="#id")`` part of it.
+    The script is evaluated through the DevTools protocol, so a page's Content Security
+    Policy does not keep it out. Each violation is axe's dict (``id``, ``impact``,
+    ``help``, ``nodes``); assert ``== []`` so a failure prints them.
+    """
+
+    def run(page: Page, include: str | None = None, impact: str = "serious") -> list[Any]:
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.evaluate(axe_source + "\n;undefined")
+        result = page.evaluate(
+            """async (include) => {
+              const context = include ? {include: [include]} : document;
+              return await window.axe.run(context, {resultTypes: ["violations"]});
+            }""",
+            include,
+        )
+        floor = IMPACTS.index(impact)
+        return [
+            {
+                "id": v["id"],
+                "impact": v["impact"],
+                "help": v["help"],
+                "nodes": [n["target"] for n in v["nodes"]],
+            }
+            for v in result["violations"]
+            if IMPACTS.index(v["impact"] or "minor") >= floor
+        ]
+
+    return run
+
+
 def _screenshot_if_failed(request: pytest.FixtureRequest, page: Page) -> None:
     if request.node.stash.get(_FAILED, False):
         ARTIFACTS.mkdir(exist_ok=True)
         name = request.node.nodeid.replace("/", "_").replace("::", "-")
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+AXE_SOURCE = Path(__import__("axe_playwright_python").__file__).parent / "axe.min.js"
+"""axe-core, as the pinned ``axe-playwright-python`` bundles it (axe-core 4.12.1); the
+banner's tests and the pages' tests run this one copy."""
+SERIOUS = ("serious", "critical")
+
+
+def axe_violations(page: Page, *, impacts: tuple[str, ...] = SERIOUS) -> list[dict[str, Any]]:
+    """axe-core's violations on the page as it is now, of these impacts (WCAG 2 A and AA
+    and best practices). Evaluated by the driver, so the page's CSP does not stop it."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', "
+        "'wcag21a', 'wcag21aa', 'best-practice']}})"
+    )
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]

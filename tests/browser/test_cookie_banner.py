@@ -20,6 +20,7 @@ from keepfaith.collect.cookie_choice import REFERENCE_PREFIX
 from keepfaith.ledger import ConsentEvent, Ledger, consents, subjects
 from keepfaith.statement import Statement, load
 from keepfaith.statement.schema import CookieCategory
+from tests.browser.conftest import ARTIFACTS
 from tests.conftest import EXAMPLES
 
 PARATURE = EXAMPLES / "parature" / "statement.yaml"
@@ -35,7 +36,9 @@ def add_site(app: FastAPI) -> None:
         for c in statement.cookies
     )
     html = (
-        "<!doctype html><html><head><title>Site</title></head><body><p>A tenant page.</p>"
+        "<!doctype html><html lang=en><head><title>Site</title>"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        "</head><body><main><p>A tenant page.</p></main>"
         f'{tags}\n<script src="/t/{statement.id}/cookie-banner.js"></script></body></html>'
     )
 
@@ -74,7 +77,7 @@ def cookie_names(context: BrowserContext) -> set[str]:
 
 def open_site(page: Page, site: Any) -> None:
     page.goto(f"{site.url}/site")
-    expect(page.locator("#keepfaith-banner")).to_be_visible()
+    expect(page.locator("#keepfaith-banner .kf-bar")).to_be_visible()
 
 
 def choose(page: Page, button: str) -> None:
@@ -135,7 +138,8 @@ def test_rejecting_sets_no_optional_cookie_until_the_visitor_accepts(page: Page,
     assert {e.kind.value for e in events} == {"withdrawn"}
     # Changing one's mind later: the same visitor, four more events.
     page.evaluate("() => window.keepfaithCookies.reopen()")
-    choose(page, "#keepfaith-accept")
+    expect(page.locator("#kf-analytics")).not_to_be_checked()  # the choice as it stands
+    choose(page, "#keepfaith-prefs-accept")
     page.wait_for_function(f"() => (window.ran || []).length === {len(ALL)}")
     assert cookie_names(page.context) == ALL
     events = visitor_events(site.app.state.ledger)
@@ -144,6 +148,7 @@ def test_rejecting_sets_no_optional_cookie_until_the_visitor_accepts(page: Page,
 
 def test_a_blocked_script_runs_only_once_its_category_is_accepted(page: Page, site: Any) -> None:
     open_site(page, site)
+    page.click("#keepfaith-preferences")
     page.check("#kf-analytics")
     assert ran(page) == NECESSARY  # ticking is not yet a choice
     choose(page, "#keepfaith-save")
@@ -153,7 +158,11 @@ def test_a_blocked_script_runs_only_once_its_category_is_accepted(page: Page, si
 
 def test_gpc_browser_never_runs_advertising_scripts(gpc_page: Page, site: Any) -> None:
     open_site(gpc_page, site)
+    expect(gpc_page.locator("#keepfaith-banner")).to_contain_text("Global Privacy Control")
+    gpc_page.click("#keepfaith-preferences")
     expect(gpc_page.locator("#kf-advertising")).to_be_disabled()
+    expect(gpc_page.locator("#kf-advertising")).not_to_be_checked()
+    gpc_page.keyboard.press("Escape")
     choose(gpc_page, "#keepfaith-accept")
     gpc_page.reload()
     gpc_page.wait_for_function(f"() => (window.ran || []).length === {len(ALL - ADVERTISING)}")
@@ -182,10 +191,215 @@ def test_banner_asks_again_when_the_cookie_section_changes(page: Page, site: Any
     # The script is cached for minutes; let that time pass, so the browser revalidates it.
     page.context.new_cdp_session(page).send("Network.clearBrowserCache")
     page.reload()
-    expect(page.locator("#keepfaith-banner")).to_be_visible()
+    expect(page.locator("#keepfaith-banner .kf-bar")).to_be_visible()
     expect(page.locator("#keepfaith-banner")).to_contain_text("730 days")
+    expect(page.locator("#kf-intro")).to_contain_text("changed since you last chose")
     # The same visitor answers again: a second set of events on one subject.
     choose(page, "#keepfaith-reject")
     events = visitor_events(site.app.state.ledger)
     assert len(events) == 8
     assert len({e.subject_id for e in events}) == 1
+
+
+def replace_statement(site: Any, **update: Any) -> None:
+    """Serve a changed statement from now on (as a reload of the statement files would)."""
+    statement: Statement = site.app.state.statements["parature"]
+    site.app.state.statements["parature"] = statement.model_copy(update=update)
+
+
+def test_a_changed_description_does_not_ask_again(page: Page, site: Any) -> None:
+    open_site(page, site)
+    choose(page, "#keepfaith-accept")
+    statement: Statement = site.app.state.statements["parature"]
+    reworded = [c.model_copy(update={"description": "Reworded."}) for c in statement.cookies]
+    replace_statement(site, cookies=tuple(reworded))
+    page.context.new_cdp_session(page).send("Network.clearBrowserCache")
+    page.reload()
+    page.wait_for_function(f"() => (window.ran || []).length === {len(ALL)}")
+    expect(page.locator("#keepfaith-banner")).to_have_count(0)
+    assert page.evaluate("() => window.keepfaithCookies.config.categories[1].cookies[0].purpose")
+
+
+@pytest.mark.parametrize("failure", ["500", "network"])
+def test_when_saving_fails_the_banner_comes_back_and_nothing_optional_runs(
+    page: Page, site: Any, failure: str
+) -> None:
+    def fail(route: Any) -> None:
+        if failure == "500":
+            route.fulfill(status=500, body='{"detail": "down"}')
+        else:
+            route.abort()
+
+    page.route("**/api/t/parature/cookies/consent", fail)
+    open_site(page, site)
+    page.wait_for_function("() => (window.ran || []).length > 0")
+    page.click("#keepfaith-accept")
+    alert = page.locator("#keepfaith-banner [role=alert]")
+    expect(alert).to_be_visible()
+    expect(alert).to_be_focused()
+    expect(page.locator("#keepfaith-accept")).to_be_visible()
+    assert ran(page) == NECESSARY
+    assert cookie_names(page.context) == NECESSARY
+    assert page.evaluate(f"() => localStorage.getItem({STORE!r})") is None
+    assert visitor_events(site.app.state.ledger) == []
+    # The server is back: the same click now saves and runs.
+    page.unroute("**/api/t/parature/cookies/consent")
+    choose(page, "#keepfaith-accept")
+    page.wait_for_function(f"() => (window.ran || []).length === {len(ALL)}")
+
+
+def test_gpc_alone_refusing_everything_optional_shows_no_banner(gpc_page: Page, site: Any) -> None:
+    statement: Statement = site.app.state.statements["parature"]
+    kept = [
+        c
+        for c in statement.cookies
+        if c.category in (CookieCategory.NECESSARY, CookieCategory.ADVERTISING)
+    ]
+    replace_statement(site, cookies=tuple(kept))
+    gpc_page.goto(f"{site.url}/site")
+    gpc_page.wait_for_function(
+        f"() => localStorage.getItem({STORE!r}) !== null && (window.ran || []).length > 0"
+    )
+    expect(gpc_page.locator("#keepfaith-banner")).to_have_count(0)
+    assert ran(gpc_page) == NECESSARY
+    events = visitor_events(site.app.state.ledger)
+    assert events and {(e.kind.value, e.method.value) for e in events} == {("withdrawn", "gpc")}
+
+
+def test_first_layer_is_compact_with_equal_buttons_on_a_phone(
+    browser: Any, site: Any, request: pytest.FixtureRequest
+) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 640}, is_mobile=True)
+    page = context.new_page()
+    try:
+        open_site(page, site)
+        box = page.locator("#keepfaith-banner .kf-bar").bounding_box()
+        assert box is not None and box["height"] <= 640 * 0.5
+        for button in ("#keepfaith-accept", "#keepfaith-reject", "#keepfaith-preferences"):
+            b = page.locator(button).bounding_box()
+            assert b is not None and b["y"] + b["height"] <= 640, button  # above the fold
+            assert round(b["height"]) >= 44, button  # a finger's target
+        # Accepting and rejecting look alike: same colours, weight and size.
+        looks = """(id) => { const s = getComputedStyle(document.getElementById(id));
+            return [s.backgroundColor, s.color, s.fontWeight, s.fontSize, s.height]; }"""
+        assert page.evaluate(looks, "keepfaith-accept") == page.evaluate(looks, "keepfaith-reject")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "cookie-banner-phone.png"))
+        page.click("#keepfaith-preferences")
+        save = page.locator("#keepfaith-save").bounding_box()
+        assert save is not None and save["y"] + save["height"] <= 640  # the footer stays
+        page.screenshot(path=str(ARTIFACTS / "cookie-banner-phone-preferences.png"))
+    finally:
+        context.close()
+
+
+def test_keyboard_alone_reaches_every_choice(page: Page, site: Any) -> None:
+    open_site(page, site)
+    expect(page.locator("#keepfaith-banner .kf-bar")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.locator("#keepfaith-accept")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.locator("#keepfaith-preferences")).to_be_focused()
+    page.keyboard.press("Enter")
+    dialog = page.locator("#keepfaith-banner [role=dialog][aria-modal=true]")
+    expect(dialog).to_be_visible()
+    # Focus is inside the dialog and stays there (Tab wraps around).
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        assert page.evaluate("() => !!document.activeElement.closest('[aria-modal=true]')")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#keepfaith-banner .kf-bar")).to_be_visible()
+    page.click("#keepfaith-preferences")
+    page.focus("#kf-analytics")
+    page.keyboard.press("Space")
+    page.focus("#keepfaith-save")
+    page.keyboard.press("Enter")
+    expect(page.locator("#keepfaith-banner")).to_have_count(0)
+    page.wait_for_function(f"() => (window.ran || []).length === {len(NECESSARY) + 1}")
+
+
+def test_no_serious_accessibility_violation_in_either_layer(
+    page: Page, site: Any, axe: Any
+) -> None:
+    open_site(page, site)
+    assert axe(page, include="#keepfaith-banner") == []
+    page.click("#keepfaith-preferences")
+    page.locator("#keepfaith-banner details").first.evaluate("d => d.open = true")
+    assert axe(page, include="#keepfaith-banner") == []
+    page.emulate_media(color_scheme="dark")
+    assert axe(page, include="#keepfaith-banner") == []
+
+
+def test_the_host_page_themes_the_banner_with_css_variables(page: Page, site: Any) -> None:
+    open_site(page, site)
+    # As a host stylesheet would (the test site's CSP allows no inline <style>).
+    page.evaluate(
+        "() => document.getElementById('keepfaith-banner')"
+        ".style.setProperty('--kf-accent', 'rgb(0, 128, 0)')"
+    )
+    colour = page.evaluate(
+        "() => getComputedStyle(document.getElementById('keepfaith-accept')).backgroundColor"
+    )
+    assert colour == "rgb(0, 128, 0)"
+
+
+def test_the_banner_speaks_the_statements_language_the_browser_prefers(
+    browser: Any, site: Any
+) -> None:
+    replace_statement(site, languages=("en", "fr"))
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    try:
+        open_site(page, site)
+        expect(page.locator("#keepfaith-accept")).to_have_text("Tout accepter")
+        expect(page.locator("#keepfaith-reject")).to_have_text("Tout refuser")
+        assert page.get_attribute("#keepfaith-banner", "lang") == "fr"
+        page.click("#keepfaith-preferences")
+        expect(page.locator("label[for=kf-analytics]")).to_have_text("Mesure d'audience")
+    finally:
+        context.close()
+    english = browser.new_context(locale="de-DE")  # not offered: the first language
+    page = english.new_page()
+    try:
+        open_site(page, site)
+        expect(page.locator("#keepfaith-accept")).to_have_text("Accept all")
+    finally:
+        english.close()
+
+
+def test_the_demo_host_page_runs_tags_once_accepted(page: Page, serve: Callable[..., Any]) -> None:
+    demo = serve(PARATURE, banner_demo=True)
+    page.goto(f"{demo.url}/t/parature/cookie-banner/demo")
+    expect(page.locator("#keepfaith-banner .kf-bar")).to_be_visible()
+    expect(page.locator("#ran-necessary")).to_have_text("ran")
+    expect(page.locator("#ran-analytics")).to_have_text("not run")
+    choose(page, "#keepfaith-accept")
+    expect(page.locator("#ran-analytics")).to_have_text("ran")
+    page.click("#change-cookies")
+    expect(page.locator("#keepfaith-save")).to_be_visible()
+
+
+def test_withdrawing_deletes_the_categorys_cookies(page: Page, site: Any) -> None:
+    open_site(page, site)
+    choose(page, "#keepfaith-accept")
+    page.wait_for_function(f"() => (window.ran || []).length === {len(ALL)}")
+    assert cookie_names(page.context) == ALL
+    page.evaluate("() => window.keepfaithCookies.reopen()")
+    choose(page, "#keepfaith-prefs-reject")
+    assert cookie_names(page.context) == NECESSARY
+
+
+def test_screenshots_at_desktop_width(page: Page, site: Any) -> None:
+    """The pictures docs/cookie-banner.md shows (copied from test-artifacts/)."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    open_site(page, site)
+    bar = page.locator("#keepfaith-banner .kf-bar").bounding_box()
+    assert bar is not None and bar["height"] < 800 / 3  # compact: a corner, not the page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "cookie-banner-desktop.png"))
+    page.click("#keepfaith-preferences")
+    page.locator("#keepfaith-banner details").nth(2).evaluate("d => d.open = true")
+    page.screenshot(path=str(ARTIFACTS / "cookie-banner-desktop-preferences.png"))

@@ -105,7 +105,10 @@ def test_each_person_moves_on_their_own_date(mail: Mail) -> None:
     assert effective.apply_all_due(world.ledger) == 2
     with world.ledger.reading() as tx:
         versions = {s.id: s.statement_version for s in subjects.of_tenant(tx, "parature")}
-    assert versions == {ack.id: "2026", ignore.id: "2026", refuse.id: "2010", unmailed.id: "2026"}
+    # The refusal is scoped: on the new version, the changed use kept on the old terms.
+    assert versions == {ack.id: "2026", ignore.id: "2026", refuse.id: "2026", unmailed.id: "2026"}
+    assert world.engine.state(refuse).refused == (("2010", "2026"),)
+    assert not allowed(world, refuse), "refused: still the old terms for the changed use"
     assert allowed(world, ignore) and not allowed(world, refuse)
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+import sqlalchemy as sa
 
 import keepfaith
 from keepfaith.changes import publish
-from keepfaith.ledger import Status, records, subjects
+from keepfaith.ledger import Status, allowances, records, subjects
 from keepfaith.ledger import changes as pending
 from tests.changes.conftest import loaded, new_version
 from tests.conftest import EXAMPLES
@@ -87,3 +88,43 @@ def test_a_non_material_change_moves_everyone_even_under_an_email_rule(mail: Mai
         done = publish.publish(tx, loaded(text), text)
         assert done.material == 0
         assert subjects.get(tx, "parature", ann.id).statement_version == "2010-b"
+
+
+def test_the_move_keeps_the_allowances_as_a_rebuild_makes_them(mail: Mail) -> None:
+    """``move`` re-points the allowances a profile at a time, reading nobody's snapshot:
+    the rows must be those a rebuild from the records gives, and the new recipient's
+    audience what ``may()`` says, person by person."""
+    name = "starclicks"
+    world = mail(name)
+    purpose = email_purpose(name)
+    people = []
+    with world.ledger.transaction() as tx:
+        for n in range(6):
+            someone = subjects.add(tx, name, SEEDS[name])
+            if n % 2:
+                address = f"p{n}@example.org"
+                records.add(tx, someone, EMAIL, address, collection_point="registration")
+            if n == 5:
+                subjects.set_status(tx, someone, Status.DEACTIVATED)
+            people.append(someone)
+    text = with_recipient(name, "2099-01", purpose)
+    with world.ledger.transaction(actor="dpo") as tx:
+        publish.publish(tx, loaded(text), text)
+
+    def rows() -> dict[int, str]:
+        with world.ledger.reading() as tx:
+            a, p = allowances.allowances, allowances.allowance_profiles
+            query = sa.select(a.c.subject_id, p.c.facts).join(p, p.c.id == a.c.profile_id)
+            return {int(i): facts for i, facts in tx.connection.execute(query)}
+
+    moved = rows()
+    assert all('"version":"2099-01"' in facts for facts in moved.values())
+    with world.ledger.reading() as tx:
+        query = world.engine.audience(name, purpose, EMAIL, "mailing_house")
+        chosen = {int(i) for i in tx.connection.execute(query).scalars()}
+    for someone in people:
+        allowed = world.engine.may(someone, purpose, EMAIL, "mailing_house").allowed
+        assert (someone.id in chosen) == allowed, someone.id
+    assert chosen, "the new recipient's audience is not empty"
+    allowances.rebuild(world.ledger, name)
+    assert rows() == moved

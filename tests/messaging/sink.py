@@ -4,7 +4,7 @@
 PIPELINING (as most relays do), and keeps every message it accepted, envelope and bytes.
 ``answer`` decides the reply to each message's data (``"250 OK"`` by default), so a test
 can make the relay refuse or defer; ``on_data`` runs as a message arrives, before the
-reply goes back.
+reply goes back; ``on_rcpt`` as a recipient is given, before the message's data.
 """
 
 from __future__ import annotations
@@ -52,10 +52,12 @@ class Sink:
         pipelining: bool = True,
         answer: Callable[[Envelope], str] | None = None,
         on_data: Callable[[Envelope], None] | None = None,
+        on_rcpt: Callable[[str], None] | None = None,
     ) -> None:
         self.pipelining = pipelining
         self.answer = answer or (lambda envelope: "250 OK")
         self.on_data = on_data
+        self.on_rcpt = on_rcpt
         self.received: list[Received] = []
         self.refused: list[str] = []
         self.sessions = 0
@@ -118,6 +120,14 @@ class _Handler:
         if self.sink.pipelining:
             responses.insert(-1, "250-PIPELINING")
         return responses
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if self.sink.on_rcpt is not None:
+            self.sink.on_rcpt(address)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.sink.on_data is not None:

@@ -262,3 +262,46 @@ def test_a_mailbox_that_does_not_exist_fails_and_its_address_is_suppressed(mail:
     assert withheld.status == "withheld"
     assert "suppression list" in (withheld.outcome or "")
     assert world.sink.received == []
+
+
+def test_a_withdrawal_while_the_message_is_with_the_relay_wins_over_it(mail: Mail) -> None:
+    """The chunk is decided before sending; a withdrawal that commits after that, while
+    the envelope is with the relay, is caught at the hand-over: the session is dropped
+    before the final dot, so the relay discards the message, and it is decided again."""
+    world = mail("parature")
+    people = {
+        address: person(
+            world.ledger,
+            "parature",
+            "customer",
+            "registration",
+            address,
+            consent=("marketing_email",),
+        )
+        for address in ("ann@example.org", "bob@example.org")
+    }
+    with world.ledger.transaction() as tx:
+        for someone in people.values():
+            messaging.queue(tx, someone, "marketing_email", "notice", context=NEWS)
+    withdrawn: list[str] = []
+
+    def withdraw(address: str) -> None:
+        if address == "ann@example.org" and not withdrawn:
+            withdrawn.append(address)
+            with world.ledger.transaction() as tx:
+                consents.record(
+                    tx,
+                    people[address],
+                    "marketing_email",
+                    kind=ConsentKind.WITHDRAWN,
+                    method=ConsentMethod.LINK,
+                )
+
+    world.sink.on_rcpt = withdraw
+    world.work()
+    world.sink.wait_for(1)
+    assert [m.recipients for m in world.sink.received] == [("bob@example.org",)]
+    ann, bob = rows(world)
+    assert (ann.status, bob.status) == ("withheld", "sent")
+    assert ann.outcome == "the person withdrew consent to marketing_email on 2024-03-01"
+    assert withdrawn == ["ann@example.org"]

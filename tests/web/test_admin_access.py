@@ -32,6 +32,7 @@ CASE_WORKERS = frozenset({Role.OWNER, Role.PRIVACY_OFFICER, Role.SUPPORT_AGENT})
 MAIL_READERS = MAIL_SENDERS | {Role.AUDITOR}
 SHARING_READERS = frozenset({Role.OWNER, Role.PRIVACY_OFFICER, Role.AUDITOR})
 LEGAL_OFFICERS = frozenset({Role.OWNER, Role.PRIVACY_OFFICER})
+LOG_READERS = frozenset({Role.OWNER, Role.PRIVACY_OFFICER, Role.AUDITOR})
 
 ADMIN_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/admin"): EVERYONE,
@@ -39,6 +40,15 @@ ADMIN_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     ("GET", "/admin/api/me"): EVERYONE,
     ("GET", "/admin/staff"): OWNER,
     ("POST", "/admin/staff"): OWNER,
+    ("POST", "/admin/tokens"): OWNER,
+    # The console of a tenant (issue 11): one person's file for those who work requests,
+    # the whole consent log and its rates for those who answer for it.
+    ("GET", "/admin/t/{tenant}"): EVERYONE,
+    ("GET", "/admin/t/{tenant}/subjects"): CASE_WORKERS,
+    ("GET", "/admin/t/{tenant}/subjects/{subject_id}"): CASE_WORKERS,
+    ("GET", "/admin/t/{tenant}/consents"): LOG_READERS,
+    ("GET", "/admin/t/{tenant}/consents.csv"): LOG_READERS,
+    ("GET", "/admin/t/{tenant}/consents/rates"): LOG_READERS,
     ("POST", "/admin/staff/{user_id}/disable"): OWNER,
     ("POST", "/admin/tokens/{token_id}/revoke"): OWNER,
     ("GET", "/admin/api/t/{tenant}/subjects/{subject_id}/receipts"): EVERYONE,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 from collections.abc import Callable
 
 import httpx
@@ -48,9 +49,66 @@ def test_script_is_javascript_cached_by_etag(client: httpx.Client) -> None:
     assert client.get("/t/nobody/cookie-banner.js").status_code == 404
 
 
-def test_script_stays_under_15_kb_gzipped(client: httpx.Client) -> None:
-    script = client.get("/t/parature/cookie-banner.js").content
-    assert len(gzip.compress(script, 9)) < 15 * 1024
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_script_and_stylesheet_stay_within_12_kb_gzipped(
+    make_app: Callable[..., FastAPI], make_client: Callable[..., httpx.Client], language: str
+) -> None:
+    app = make_app()
+    french = app.state.statements["parature"].model_copy(update={"languages": ("en", "fr")})
+    app.state.statements["parature"] = french
+    client = make_client(app)
+    script = client.get("/t/parature/cookie-banner.js", params={"lang": language})
+    assert script.headers["vary"] == "Accept-Language"
+    style_url = json.loads(banner_config_of(script.text))["styleUrl"]
+    style = client.get(style_url)
+    assert style.status_code == 200
+    assert style.headers["content-type"] == "text/css; charset=utf-8"
+    assert "--kf-accent" in style.text
+    total = len(gzip.compress(script.content, 9)) + len(gzip.compress(style.content, 9))
+    assert total <= 12 * 1024
+
+
+def banner_config_of(script: str) -> str:
+    return script.rsplit("})(", 1)[1].rstrip().removesuffix(");")
+
+
+@pytest.mark.parametrize(
+    ("headers", "params", "expected"),
+    [
+        ({"Accept-Language": "fr-CA,fr;q=0.9"}, {}, "fr"),
+        ({"Accept-Language": "de-DE,de;q=0.9"}, {}, "en"),
+        ({"Accept-Language": "fr"}, {"lang": "en"}, "en"),
+        ({}, {"lang": "fr"}, "fr"),
+        ({}, {"lang": "fr-" * 1000}, "en"),
+        ({"Accept-Language": "zz-;q=x,\t," * 400}, {}, "en"),
+    ],
+)
+def test_the_banner_speaks_an_offered_language(
+    make_app: Callable[..., FastAPI],
+    make_client: Callable[..., httpx.Client],
+    headers: dict[str, str],
+    params: dict[str, str],
+    expected: str,
+) -> None:
+    app = make_app()
+    french = app.state.statements["parature"].model_copy(update={"languages": ("en", "fr")})
+    app.state.statements["parature"] = french
+    answer = make_client(app).get("/t/parature/cookie-banner.js", params=params, headers=headers)
+    assert answer.status_code == 200
+    config = json.loads(banner_config_of(answer.text))
+    assert config["lang"] == expected
+    assert config["text"]["acceptAll"] == {"en": "Accept all", "fr": "Tout accepter"}[expected]
+
+
+def test_a_nul_in_the_language_is_refused_not_served(client: httpx.Client) -> None:
+    answer = client.get("/t/parature/cookie-banner.js", params={"lang": "fr\x00"})
+    assert answer.status_code == 422
+    assert "\x00" not in answer.text
+
+
+def test_a_statement_in_english_only_gets_an_english_banner(client: httpx.Client) -> None:
+    answer = client.get("/t/parature/cookie-banner.js", headers={"Accept-Language": "fr"})
+    assert json.loads(banner_config_of(answer.text))["lang"] == "en"
 
 
 def test_choice_is_recorded_with_a_receipt(client: httpx.Client, app: FastAPI) -> None:
@@ -110,6 +168,34 @@ def test_cors_only_for_the_declared_site(client: httpx.Client) -> None:
         ENDPOINT, json={"version": VERSION}, headers={"Origin": "https://www.parature.com"}
     )
     assert posted.headers["access-control-allow-origin"] == "https://www.parature.com"
+
+
+def test_banner_origins_setting_allows_more_sites(
+    make_app: Callable[..., FastAPI], make_client: Callable[..., httpx.Client]
+) -> None:
+    local = "http://localhost:3000"
+    client = make_client(make_app(banner_origins=(local, "https://staging.example/")))
+    for origin in (local, "https://staging.example", "https://www.parature.com"):
+        preflight = client.options(ENDPOINT, headers={"Origin": origin})
+        assert preflight.headers["access-control-allow-origin"] == origin
+    posted = client.post(ENDPOINT, json={"version": VERSION}, headers={"Origin": local})
+    assert posted.status_code == 200
+    assert posted.headers["access-control-allow-origin"] == local
+    other = client.options(ENDPOINT, headers={"Origin": "http://localhost:3001"})
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_the_demo_page_is_served_only_when_asked_for(
+    make_app: Callable[..., FastAPI], make_client: Callable[..., httpx.Client]
+) -> None:
+    off = make_client(make_app())
+    assert off.get("/t/parature/cookie-banner/demo").status_code == 404
+    on = make_client(make_app(banner_demo=True))
+    page = on.get("/t/parature/cookie-banner/demo")
+    assert page.status_code == 200
+    assert 'src="https://testserver/t/parature/cookie-banner.js"' in page.text
+    assert 'type="text/plain" data-category="analytics"' in page.text
+    assert on.get("/t/nobody/cookie-banner/demo").status_code == 404
 
 
 def test_gpc_json_per_the_specification(client: httpx.Client) -> None:

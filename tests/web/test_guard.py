@@ -31,6 +31,10 @@ PUBLIC = {
     ("get", "/t/{tenant}/versions"),
     ("get", "/t/{tenant}/versions/{version}"),
     ("get", "/t/{tenant}/cookie-banner.js"),
+    ("get", "/t/{tenant}/cookie-banner.css"),
+    # A pretend host page, served only with Settings.banner_demo (404 otherwise).
+    ("get", "/t/{tenant}/cookie-banner/demo"),
+    ("get", "/t/{tenant}/theme.css"),
     ("post", "/api/t/{tenant}/cookies/consent"),
     ("get", "/.well-known/gpc.json"),
     ("post", "/api/t/{tenant}/collect/{point}"),
@@ -38,6 +42,8 @@ PUBLIC = {
     ("post", "/t/{tenant}/forms/{point}"),
     ("get", "/t/{tenant}/privacy-center"),
     ("post", "/t/{tenant}/privacy-center/login"),
+    # The same answer for every address; a link is sent only to a known one (issue 11).
+    ("post", "/t/{tenant}/privacy-center/sign-in"),
     ("post", "/t/{tenant}/privacy-center/logout"),
     # Pages a signed link opens: the token in the path is the credential, checked there.
     ("get", "/t/{tenant}/changes/{token}"),

@@ -3,8 +3,9 @@
 The answer comes from the privacy center (the person is signed in) or from the signed
 link in the notice (``link_token``: the change's id with an HMAC made for that use by
 ``keepfaith.ledger.crypto.tokens``, the one home of signing). Accepting applies the new
-version from the answer (PA-32); refusing keeps the person on the terms they have, so
-their data is not used the new way (ES-17); closing deactivates the account.
+version from the answer (PA-32); refusing moves the person to the new version but keeps
+each use the change altered on the terms they had, so their data is not used the new
+way (ES-17) while the rest of the new terms apply; closing deactivates the account.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ def answer(tx: Transaction, tenant: str, change_id: int, given: Answer | str) ->
         moved = subjects.set_statement_version(tx, subject, change.to_version)
         # Accepting is the choice PA-32 and ES-17 offer: yes to each new use.
         record_told(tx, moved, change, ConsentKind.GIVEN)
+    elif choice is Answer.REFUSED:
+        # On the new terms for everything the change left alone; the uses it altered
+        # stay on the old ones (the snapshot's ``refused``, read by the engine).
+        subjects.set_statement_version(tx, subject, change.to_version)
     elif choice is Answer.CLOSED:
         subjects.set_status(tx, subject, Status.DEACTIVATED)
     return done

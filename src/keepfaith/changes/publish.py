@@ -198,19 +198,24 @@ def move(
     ]
     if exclude_kinds:
         where.append(s.c.kind.not_in(exclude_kinds))
-    ids = [int(i) for i in tx.connection.execute(sa.select(s.c.id).where(*where)).scalars()]
-    if not ids:
+    people = sa.select(s.c.id).where(*where)
+    count = int(
+        tx.connection.execute(
+            sa.select(sa.func.count()).select_from(people.subquery())
+        ).scalar_one()
+    )
+    if not count:
         return 0
+    # Their allowances follow in the same unit of work, a profile at a time (set-based).
+    allowances.move_version(tx, tenant, people, new_version)
     tx.connection.execute(
         s.update().where(*where).values(statement_version=new_version, updated_at=tx.now())
     )
-    for subject_id in ids:
-        allowances.touch(tx, subject_id)
     tx.audit(
         "move_version",
         "statement",
         new_version,
         tenant=tenant,
-        details={"from": old_version, "people": len(ids)},
+        details={"from": old_version, "people": count},
     )
-    return len(ids)
+    return count

@@ -427,6 +427,21 @@ def ledger_rebuild_allowances(
     typer.echo(f"rebuilt the allowances of {count} subjects")
 
 
+@ledger_app.command("rebuild-lookups")
+def ledger_rebuild_lookups(
+    tenant: Annotated[
+        str | None, typer.Option(metavar="ID", help="Only this tenant's records.")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Recompute the keyed digests people are found by (email, phone) from the records."""
+    from keepfaith.ledger.lookups import rebuild
+
+    with _ledger(database_url) as ledger:
+        count = rebuild(ledger, tenant)
+    typer.echo(f"indexed {count} records")
+
+
 @keys_app.command("rotate")
 def keys_rotate(database_url: DatabaseUrl = None) -> None:
     """Re-encrypt every sensitive value under the active key (``active_key_id``)."""
@@ -459,7 +474,10 @@ def serve(
     ] = None,
     example: Annotated[
         list[str] | None,
-        typer.Option("--example", help="A bundled example statement by name (parature...)."),
+        typer.Option(
+            "--example",
+            help="A bundled example statement by name (parature...); serves the banner demo too.",
+        ),
     ] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
@@ -477,6 +495,8 @@ def serve(
     update: dict[str, object] = {"statements": tuple(files) or settings.statements}
     if database_url is not None:
         update["database_url"] = database_url
+    if example:
+        update["banner_demo"] = True  # a host page to try the cookie banner on
     if not update["statements"]:
         typer.echo("error: give --statement FILE or --example NAME", err=True)
         raise typer.Exit(code=2)
@@ -489,6 +509,10 @@ def serve(
         update["secret_key"] = tokens.random_token()
     settings = settings.model_copy(update=update)
     typer.echo(f"keepfaith serving on http://{host}:{port}/", err=True)
+    for name in example or []:
+        typer.echo(
+            f"cookie banner demo: http://{host}:{port}/t/{name}/cookie-banner/demo", err=True
+        )
     try:
         run(settings, host=host, port=port, workers=workers)
     except KeepfaithError as error:

@@ -143,11 +143,15 @@ def choice(statement: Statement, choice_id: str) -> Choice:
 
 def current(ledger: Ledger, statement: Statement, subject: Subject) -> list[ChoiceState]:
     """Every choice with where it stands for ``subject``, from the consent history."""
-    latest: dict[str, ConsentEvent] = {}
     with ledger.reading() as tx:
-        history = consents.history(tx, subject)
-        person = subjects.get(tx, subject.tenant, subject.id)
-    for event in history:
+        return states(tx, statement, subjects.get(tx, subject.tenant, subject.id))
+
+
+def states(tx: Transaction, statement: Statement, person: Subject) -> list[ChoiceState]:
+    """``current`` inside a unit of work, for ``person`` as read in it: the changes
+    this unit made so far included, so a change and its answer share one transaction."""
+    latest: dict[str, ConsentEvent] = {}
+    for event in consents.history(tx, person):
         if event.counts and event.kind is not ConsentKind.NOTIFIED:
             latest[event.choice] = event
     return [_state(item, latest, person) for item in choices(statement, person.jurisdiction)]
@@ -190,11 +194,25 @@ def change(
     Giving an opt-in choice needs ``method="explicit"``; an unknown choice or a value
     that is not ``true``/``false`` is refused by field, and nothing is recorded.
     """
-    method = ConsentMethod(method)
     with ledger.transaction(actor=actor) as tx:
         person = subjects.get(tx, subject.tenant, subject.id)
-        wanted = _check_changes(statement, changes, method, person)
-        return _record(tx, person, wanted, method, dict(evidence or {}), at)
+        return change_in(tx, statement, person, changes, method=method, evidence=evidence, at=at)
+
+
+def change_in(
+    tx: Transaction,
+    statement: Statement,
+    person: Subject,
+    changes: Mapping[str, object],
+    *,
+    method: ConsentMethod | str = ConsentMethod.EXPLICIT,
+    evidence: Mapping[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> list[ConsentEvent]:
+    """``change`` inside the caller's unit of work, for ``person`` as read in it."""
+    method = ConsentMethod(method)
+    wanted = _check_changes(statement, changes, method, person)
+    return _record(tx, person, wanted, method, dict(evidence or {}), at)
 
 
 def _check_changes(

@@ -17,29 +17,28 @@ import json
 from importlib import resources
 from typing import Any
 
+from keepfaith.collect.banner_text import ENGLISH, banner_text
 from keepfaith.engine.compile import gpc_purposes
 from keepfaith.statement.schema import CookieCategory, Statement
 
-CATEGORY_NAMES = {
-    CookieCategory.NECESSARY: "Strictly necessary",
-    CookieCategory.FUNCTIONAL: "Functional",
-    CookieCategory.ANALYTICS: "Analytics",
-    CookieCategory.ADVERTISING: "Advertising",
-    CookieCategory.SOCIAL_MEDIA: "Social media",
-}
-CATEGORY_DESCRIPTIONS = {
-    CookieCategory.NECESSARY: "Needed for the site to work; they cannot be switched off.",
-    CookieCategory.FUNCTIONAL: "Remember your settings and enable features you ask for.",
-    CookieCategory.ANALYTICS: "Count visits and measure how the site is used.",
-    CookieCategory.ADVERTISING: "Select and measure advertising.",
-    CookieCategory.SOCIAL_MEDIA: "Let you share pages and show content from social networks.",
-}
+CATEGORY_NAMES = {c: ENGLISH[f"category.{c.value}"] for c in CookieCategory}
+"""Each category's English name (the banner's are in its visitor's language)."""
 _PLACEHOLDER = "/*KEEPFAITH_CONFIG*/"
 
 
+IMMATERIAL = frozenset({"clauses", "description"})
+"""Cookie fields whose change does not ask visitors again: clause references and wording.
+Everything else (a cookie added or removed, its category, party, provider, duration,
+lifetime, purpose, sites) changes what a visitor agreed to."""
+
+
 def cookie_section_version(statement: Statement) -> str:
-    """A short digest of the cookie declarations; it changes when any cookie does."""
-    declared = [cookie.model_dump(mode="json", exclude={"clauses"}) for cookie in statement.cookies]
+    """A short digest of the cookie section's material content; the banner asks again
+    when it changes (``IMMATERIAL`` fields are left out)."""
+    declared = sorted(
+        (cookie.model_dump(mode="json", exclude=set(IMMATERIAL)) for cookie in statement.cookies),
+        key=lambda cookie: json.dumps(cookie, sort_keys=True),
+    )
     canonical = json.dumps(declared, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
@@ -70,8 +69,16 @@ def gpc_categories(statement: Statement) -> list[str]:
     return sorted(off - {CookieCategory.NECESSARY.value})
 
 
-def banner_config(statement: Statement, *, endpoint: str, policy_url: str) -> dict[str, Any]:
-    """What the banner shows and where it records the choice."""
+def banner_config(
+    statement: Statement,
+    *,
+    endpoint: str,
+    policy_url: str,
+    style_url: str = "",
+    language: str = "en",
+) -> dict[str, Any]:
+    """What the banner shows, in ``language``, and where it records the choice."""
+    text = banner_text(language, statement.organisation.name)
     categories = []
     for category in CookieCategory:
         cookies = [c for c in statement.cookies if c.category == category]
@@ -80,8 +87,8 @@ def banner_config(statement: Statement, *, endpoint: str, policy_url: str) -> di
         categories.append(
             {
                 "id": category.value,
-                "name": CATEGORY_NAMES[category],
-                "description": CATEGORY_DESCRIPTIONS[category],
+                "name": text[f"category.{category.value}"],
+                "description": text[f"category.{category.value}.description"],
                 "required": category == CookieCategory.NECESSARY,
                 "cookies": [
                     {
@@ -102,18 +109,23 @@ def banner_config(statement: Statement, *, endpoint: str, policy_url: str) -> di
         "version": cookie_section_version(statement),
         "endpoint": endpoint,
         "policyUrl": policy_url,
-        "intro": (
-            f"{statement.organisation.name} uses the cookies below. Choose which you accept; "
-            "scripts that set optional cookies run only after you accept their category."
-        ),
+        "styleUrl": style_url,
+        "lang": language,
+        "text": {k: v for k, v in text.items() if not k.startswith("category.")},
         "gpcCategories": gpc_categories(statement),
         "categories": categories,
     }
 
 
-def banner_script(statement: Statement, *, endpoint: str, policy_url: str) -> str:
-    """The banner's JavaScript with this statement's configuration built in."""
-    code = resources.files("keepfaith.collect").joinpath("static/cookie-banner.js").read_text()
-    config = json.dumps(banner_config(statement, endpoint=endpoint, policy_url=policy_url))
+def banner_script(statement: Statement, **config: str) -> str:
+    """The banner's JavaScript with this statement's configuration built in
+    (``config``: ``banner_config``'s keywords)."""
+    code = banner_asset("cookie-banner.js")
+    built = json.dumps(banner_config(statement, **config), ensure_ascii=False)
     # "</" cannot close a script element it is inlined into.
-    return code.replace(_PLACEHOLDER, config.replace("</", "<\\/"))
+    return code.replace(_PLACEHOLDER, built.replace("</", "<\\/"))
+
+
+def banner_asset(name: str) -> str:
+    """One of the banner's static files (``cookie-banner.js``, ``cookie-banner.css``)."""
+    return resources.files("keepfaith.collect").joinpath(f"static/{name}").read_text()

@@ -102,6 +102,8 @@ class Engine:
         """
         if state.pending is not None:
             state = self.in_force(state, at)
+        if state.refused:
+            state = self.kept_terms(state, purpose)
         key = (state.tenant, state.version, purpose, _categories(categories), recipient)
         plan = self._plans.get(key)
         if plan is None:
@@ -126,6 +128,8 @@ class Engine:
         for state in states:
             if state.pending is not None:
                 state = self.in_force(state, at)
+            if state.refused:
+                state = self.kept_terms(state, purpose)
             if plan is None or state.version != plan.version or state.tenant != plan.tenant:
                 plan = self.plan(state.tenant, state.version, purpose, cats, recipient)
             decisions.append(plan.decide(state, at))
@@ -144,6 +148,15 @@ class Engine:
         for purpose in self.new_uses(state.tenant, state.version, version):
             told.setdefault(purpose, due or state.as_of or dt.datetime.now(dt.UTC))
         return replace(state, version=version, pending=None, notified=told)
+
+    def kept_terms(self, state: SubjectState, purpose: str) -> SubjectState:
+        """The snapshot ``purpose`` is decided on: under the version a refused change
+        came from when that change altered the purpose (the person refused that new
+        use), else as it is (ES-17, PA-32)."""
+        for old, new in state.refused:
+            if purpose in self.new_uses(state.tenant, old, new):
+                return replace(state, version=old)
+        return state
 
     def new_uses(self, tenant: str, old: str, new: str) -> tuple[str, ...]:
         """Purposes of ``new`` that ``old`` lacks or that use more categories in ``new``."""

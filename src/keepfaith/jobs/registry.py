@@ -30,6 +30,7 @@ MODULES: tuple[str, ...] = (
     "keepfaith.changes.transfer",
     "keepfaith.sharing.legal",
     "keepfaith.rights.complaints",
+    "keepfaith.rights.reminders",
 )
 """Modules whose tasks every worker runs. Add a concern's module with one line."""
 

@@ -88,6 +88,34 @@ def refresh(tx: Transaction, subject_ids: Iterable[int]) -> None:
         upsert(tx.connection, allowances, _row(tx, state), ["subject_id"])
 
 
+def move_version(tx: Transaction, tenant: str, people: sa.Select[Any], version: str) -> int:
+    """Re-point the rows of the subjects ``people`` selects (ids, read before their
+    ``statement_version`` is changed) at the profiles they have on ``version``, set-based.
+
+    A change of version changes one fact of a profile, so each distinct profile among
+    them is moved once (``UPDATE ... WHERE profile_id = old``), however many people
+    share it; nobody's snapshot is read. Returns how many profiles were moved.
+    """
+    chosen = allowances.c.subject_id.in_(people.scalar_subquery())
+    found = tx.connection.execute(
+        sa.select(allowance_profiles.c.id, allowance_profiles.c.facts).where(
+            allowance_profiles.c.id.in_(
+                sa.select(allowances.c.profile_id).where(chosen).distinct().scalar_subquery()
+            )
+        )
+    ).all()
+    for old, text in found:
+        facts = {**json.loads(text), "version": _encode(version)}
+        new = _intern(tx, tenant, facts)
+        if new != old:
+            tx.connection.execute(
+                allowances.update()
+                .where(allowances.c.profile_id == old, chosen)
+                .values(profile_id=new)
+            )
+    return len(found)
+
+
 def rebuild(ledger: Ledger, tenant: str | None = None, *, batch: int = 20_000) -> int:
     """Recompute every subject's row (of one tenant, or all) from the ledger's records,
     a batch of ids per unit of work; return how many rows were written."""
@@ -140,9 +168,20 @@ def state_of(tenant: str, facts: Mapping[str, Any]) -> SubjectState:
 
 _AWAY = frozenset({"tenant", "subject_id", "as_of", "pending"})
 """Fields of a snapshot a profile leaves out: the tenant is the profile's own column,
-and the id and the time of the read are no facts about the person. A pending change of
-version is left to ``may()``, which reads its due time; the audience follows once the
-change applies (``keepfaith.changes.effective.apply_due`` moves the person)."""
+and the id and the time of the read are no facts about the person.
+
+A pending change of version is left out on purpose. What it changes is *when* the
+person moves, a time of their own (15 days after their email, 30 after the posting),
+while a profile holds only facts that stay true until the next write; a profile with
+the due time in it would be one per person and date, and one without it could not say
+whether the change applies yet. So the row decides under the version the person is on,
+which is what ``may()`` does until the change is due; from the due time ``may()``
+decides under the new version, and ``keepfaith.changes.effective.apply_due`` (an hourly
+job) then moves the person, which rewrites the row. For at most that hour an audience
+still sees the old terms for such a person; nothing is sent on an audience's word
+alone, since the outbox decides every message again with the person's snapshot (which
+reads the pending change) just before sending it. A refused change, which lasts, is in
+the profile (``refused``)."""
 
 
 def _encode(value: Any) -> Any:

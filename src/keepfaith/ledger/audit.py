@@ -57,6 +57,7 @@ audit_entries = sa.Table(
     sa.Column("mac", sa.String(64), nullable=False),
     sa.Column("seal", sa.BigInteger, nullable=True),
     sa.Index("ix_audit_entries_seal", "seal", "position"),
+    sa.Index("ix_audit_entries_object", "tenant", "object", "object_id"),
     sqlite_autoincrement=True,
 )
 """What changed, by whom, when; ``position`` orders entries (never reused, even on
@@ -250,6 +251,23 @@ def entries(connection: sa.Connection, after: int = 0) -> Iterator[AuditEntry]:
 
 
 # ---------------------------------------------------------------------- sealing
+
+
+def of_object(
+    connection: sa.Connection, tenant: str, object: str, object_id: str, limit: int = 500
+) -> list[AuditEntry]:
+    """The entries about one object of a tenant (a subject's story), oldest first."""
+    query = (
+        sa.select(audit_entries)
+        .where(
+            audit_entries.c.tenant == tenant,
+            audit_entries.c.object == object,
+            audit_entries.c.object_id == object_id,
+        )
+        .order_by(audit_entries.c.position)
+        .limit(limit)
+    )
+    return [AuditEntry(**row._mapping) for row in connection.execute(query)]
 
 
 def merkle_root(leaves: Iterable[tuple[int, str]]) -> str:

@@ -233,3 +233,20 @@ def trail(tx: Transaction, case: Case) -> list[Event]:
         sa.select(events).where(events.c.case_id == case.id).order_by(events.c.id)
     )
     return [Event(utc(r.at), r.actor, r.event, dict(r.details)) for r in rows]
+
+
+def of_person(
+    tx: Transaction, tenant: str, subject_id: int, identity_digests: list[str], limit: int = 100
+) -> list[Case]:
+    """A person's cases, newest first: those tied to them and those made with an address
+    whose keyed digest is theirs (a request made before they signed in)."""
+    mine = cases.c.subject_id == subject_id
+    if identity_digests:
+        mine = sa.or_(mine, cases.c.identity_digest.in_(identity_digests))
+    query = (
+        sa.select(cases)
+        .where(cases.c.tenant == tenant, mine)
+        .order_by(cases.c.received_at.desc(), cases.c.id.desc())
+        .limit(limit)
+    )
+    return [_case(row) for row in tx.connection.execute(query)]

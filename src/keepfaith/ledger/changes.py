@@ -86,7 +86,8 @@ class Answer(StrEnum):
     ACCEPTED = "accepted"
     """Acknowledged: the new version applies from the answer."""
     REFUSED = "refused"
-    """Refused: the person stays on the terms they had (ES-17)."""
+    """Refused: the person moves to the new version, but each use the change altered is
+    decided under the old one (ES-17: their data is not used the new way)."""
     CLOSED = "closed"
     """Closed (deactivated) the account rather than accept."""
 

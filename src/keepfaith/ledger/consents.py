@@ -46,6 +46,7 @@ consent_events = sa.Table(
     sa.Column("statement_version", sa.String(64), nullable=False),
     sa.Column("at", When, nullable=False),
     sa.Index("ix_consent_events_subject", "subject_id", "choice", "at"),
+    sa.Index("ix_consent_events_tenant", "tenant", "id"),
 )
 
 consent_state = sa.Table(
@@ -57,6 +58,10 @@ consent_state = sa.Table(
     sa.Column("at", When, nullable=False),
     sa.Index("ix_consent_state_choice", "choice", "state", "subject_id"),
 )
+
+
+_INSERT = consent_events.insert().returning(*consent_events.c)
+"""Built once, values as parameters: the hot path of every consent change."""
 
 
 def record(
@@ -88,19 +93,18 @@ def record(
     kind, method, evidence = ConsentKind(kind), ConsentMethod(method), dict(evidence or {})
     counted = counts(method, evidence) and kind is not ConsentKind.NOTIFIED
     row = tx.connection.execute(
-        consent_events.insert()
-        .values(
-            tenant=subject.tenant,
-            subject_id=subject.id,
-            choice=choice,
-            kind=kind.value,
-            method=method.value,
-            counts=counted,
-            evidence=evidence,
-            statement_version=subject.statement_version,
-            at=utc(at) if at is not None else tx.now(),
-        )
-        .returning(*consent_events.c)
+        _INSERT,
+        {
+            "tenant": subject.tenant,
+            "subject_id": subject.id,
+            "choice": choice,
+            "kind": kind.value,
+            "method": method.value,
+            "counts": counted,
+            "evidence": evidence,
+            "statement_version": subject.statement_version,
+            "at": utc(at) if at is not None else tx.now(),
+        },
     ).one()
     event = from_row(ConsentEvent, row)
     if counted:
@@ -129,12 +133,70 @@ def record(
     return event
 
 
+_HISTORY = (
+    sa.select(consent_events)
+    .where(
+        consent_events.c.subject_id == sa.bindparam("subject_id"),
+        consent_events.c.tenant == sa.bindparam("tenant"),
+    )
+    .order_by(consent_events.c.at, consent_events.c.id)
+)
+"""Built once: every consent change reads the history for its answer."""
+
+
 def history(tx: Transaction, subject: Subject, choice: str | None = None) -> list[ConsentEvent]:
     """The subject's consent events, oldest first (all choices, or one)."""
-    query = sa.select(consent_events).where(
-        consent_events.c.subject_id == subject.id, consent_events.c.tenant == subject.tenant
-    )
-    if choice is not None:
-        query = query.where(consent_events.c.choice == choice)
-    rows = tx.connection.execute(query.order_by(consent_events.c.at, consent_events.c.id))
+    query = _HISTORY if choice is None else _HISTORY.where(consent_events.c.choice == choice)
+    rows = tx.connection.execute(query, {"subject_id": subject.id, "tenant": subject.tenant})
     return [from_row(ConsentEvent, row) for row in rows]
+
+
+def log(
+    tx: Transaction,
+    tenant: str,
+    *,
+    choice: str | None = None,
+    kind: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    before_id: int | None = None,
+    limit: int = 200,
+) -> list[ConsentEvent]:
+    """The tenant's consent events, newest first, filtered; ``before_id`` pages on."""
+    query = sa.select(consent_events).where(consent_events.c.tenant == tenant)
+    if choice:
+        query = query.where(consent_events.c.choice == choice)
+    if kind:
+        query = query.where(consent_events.c.kind == kind)
+    if since is not None:
+        query = query.where(consent_events.c.at >= utc(since))
+    if until is not None:
+        query = query.where(consent_events.c.at < utc(until))
+    if before_id is not None:
+        query = query.where(consent_events.c.id < before_id)
+    query = query.order_by(consent_events.c.id.desc()).limit(limit)
+    return [from_row(ConsentEvent, row) for row in tx.connection.execute(query)]
+
+
+def monthly(
+    tx: Transaction, tenant: str, since: dt.datetime | None = None
+) -> list[tuple[str, str, str, int]]:
+    """Counting events per month (``YYYY-MM``), choice and kind: one grouped query."""
+    at = consent_events.c.at
+    if tx.connection.dialect.name == "postgresql":
+        month = sa.func.to_char(sa.func.timezone("UTC", at), "YYYY-MM")
+    else:
+        month = sa.func.strftime("%Y-%m", at)
+    query = (
+        sa.select(month, consent_events.c.choice, consent_events.c.kind, sa.func.count())
+        .where(
+            consent_events.c.tenant == tenant,
+            consent_events.c.counts.is_(True),
+            consent_events.c.kind.in_([ConsentKind.GIVEN.value, ConsentKind.WITHDRAWN.value]),
+        )
+        .group_by(month, consent_events.c.choice, consent_events.c.kind)
+        .order_by(month)
+    )
+    if since is not None:
+        query = query.where(at >= utc(since))
+    return [(str(m), str(c), str(k), int(n)) for m, c, k, n in tx.connection.execute(query)]

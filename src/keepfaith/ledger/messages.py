@@ -299,14 +299,42 @@ def suppressed(
     return {digest: utc(at) for digest, at in rows}
 
 
+def suppressed_since(
+    connection: sa.Connection, tenant: str, digests: Iterable[str], since: dt.datetime
+) -> list[tuple[str, str, dt.datetime]]:
+    """The suppressions of ``digests`` made at or after ``since``: (digest, purpose, at),
+    one query; the outbox checks them as it hands a decided message over."""
+    wanted = list(dict.fromkeys(digests))
+    if not wanted:
+        return []
+    rows = connection.execute(
+        sa.select(suppressions.c.digest, suppressions.c.purpose, suppressions.c.at).where(
+            suppressions.c.tenant == tenant,
+            suppressions.c.digest.in_(wanted),
+            suppressions.c.at >= since,
+        )
+    )
+    return [(digest, purpose, utc(at)) for digest, purpose, at in rows]
+
+
 def set_status(
     tx: Transaction, changes: Mapping[int, Mapping[str, Any]], *, audit: str | None = None
 ) -> None:
-    """Change outbox rows, each with its own values: one ``executemany`` per set of
-    columns changed (the driver pipelines it), not a round trip per message."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    """Change outbox rows, each with its own values, in as few statements as they allow:
+    rows given the very same values in one ``UPDATE ... WHERE id IN``, the others one
+    ``executemany`` per set of columns changed (the driver pipelines it)."""
+    alike: dict[str, tuple[Mapping[str, Any], list[int]]] = {}
     for message_id, values in changes.items():
-        groups.setdefault(tuple(sorted(values)), []).append({"_id": message_id, **values})
+        key = repr(sorted(values.items()))
+        alike.setdefault(key, (values, []))[1].append(message_id)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for values, ids in alike.values():
+        if len(ids) > 1:
+            tx.connection.execute(
+                messages.update().where(messages.c.id.in_(ids)).values(dict(values))
+            )
+            continue
+        groups.setdefault(tuple(sorted(values)), []).append({"_id": ids[0], **values})
     for names, params in groups.items():
         statement = (
             messages.update()
@@ -319,8 +347,8 @@ def set_status(
 
 
 def addressed(tx: Transaction, message_id: int) -> tuple[Message, str | None]:
-    """The outbox row and the keyed hash of the address it went to (``None`` before it
-    was handed to the relay), for an unsubscribe or a bounce that names the message."""
+    """The outbox row and the keyed hash of the address it goes to (``None`` before the
+    outbox decided it for sending), for an unsubscribe or a bounce that names the message."""
     row = tx.connection.execute(
         sa.select(*PUBLIC_COLUMNS, messages.c.to_digest).where(messages.c.id == message_id)
     ).first()

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from keepfaith.clock import utc
 from keepfaith.exceptions import ConfigurationError, NotFound, Refused
-from keepfaith.ledger import allowances, statements, subjects
+from keepfaith.ledger import allowances, lookups, statements, subjects
 from keepfaith.ledger.base import Category, Id, Ident, Tenant, When, metadata
 from keepfaith.ledger.crypto import Keyring
 from keepfaith.ledger.rows import Record, Status, Subject, from_row
@@ -128,6 +128,7 @@ def add(
             for purpose in stated or ("",)
         ],
     )
+    lookups.index(tx, row.id, tenant, owner, category, value)
     details = {
         "category": category,
         "purposes": list(stated),
@@ -167,6 +168,16 @@ def of_subjects(
     return found
 
 
+def indexed(tx: Transaction, tenant: str, categories: Iterable[str]) -> list[Record]:
+    """The tenant's records of ``categories`` tied to a person (for ``lookups.reindex``)."""
+    query = sa.select(records).where(
+        records.c.tenant == tenant,
+        records.c.subject_id.is_not(None),
+        records.c.category.in_(list(categories)),
+    )
+    return _read(tx, query.order_by(records.c.id))
+
+
 def detached(tx: Transaction, tenant: str) -> list[Record]:
     """The tenant's records tied to no one: detached feedback and anonymised data."""
     query = sa.select(records).where(records.c.tenant == tenant, records.c.subject_id.is_(None))
@@ -184,6 +195,7 @@ def correct(tx: Transaction, record: Record, value: str | None) -> Record:
     )
     if updated.rowcount != 1:
         raise NotFound(f"no record {record.id} in tenant {record.tenant!r}")
+    lookups.index(tx, record.id, record.tenant, record.subject_id, record.category, value)
     tx.audit(
         "correct", "record", record.id, tenant=record.tenant, details={"category": record.category}
     )
@@ -228,6 +240,7 @@ def anonymise(tx: Transaction, subject: Subject, keep: Iterable[str]) -> int:
             .where(collected_for.c.record_id.in_(kept))
             .values(subject_id=None)
         )
+        lookups.forget(tx, kept)
     tx.audit(
         "anonymise",
         "subject",
@@ -298,6 +311,7 @@ def _ids(tx: Transaction, subject: Subject, categories: Iterable[str] | None) ->
 
 def _delete_ids(tx: Transaction, ids: list[int]) -> None:
     if ids:
+        lookups.forget(tx, ids)
         tx.connection.execute(collected_for.delete().where(collected_for.c.record_id.in_(ids)))
         tx.connection.execute(records.delete().where(records.c.id.in_(ids)))
 

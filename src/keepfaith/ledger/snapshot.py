@@ -72,6 +72,10 @@ class SubjectState:
     pending: tuple[str, dt.datetime | None] | None = None
     """An open change of version: the version it moves to, and when it applies by time
     alone (``None``: not before the person is told)."""
+    refused: tuple[tuple[str, str], ...] = ()
+    """The changes of version the person refused, oldest first, as (from, to): they are
+    on the new version, but each use a refused change altered is decided under the
+    version it came from (ES-17, PA-32: kept on the old terms for the changed use)."""
 
     def version_at(self, at: dt.datetime | None) -> str:
         """The statement version the person is decided under now (``at=None``) or at
@@ -225,7 +229,19 @@ def snapshot_query(with_tenant: bool, many: bool = False) -> sa.CompoundSelect[A
         vc.c.due_at,
         _null(when),
     ).where(mine(vc.c.subject_id), vc.c.answer.is_(None), vc.c.applied_at.is_(None))
-    return sa.union_all(subject, stated, events, held, waiting)
+    refused = sa.select(
+        vc.c.subject_id,
+        sa.literal("k", text),
+        vc.c.from_version,
+        vc.c.to_version,
+        _null(text),
+        _null(text),
+        _null(text),
+        sa.cast(vc.c.id, number),
+        _null(when),
+        _null(when),
+    ).where(mine(vc.c.subject_id), vc.c.answer == "refused")
+    return sa.union_all(subject, stated, events, held, waiting, refused)
 
 
 def load_state(
@@ -268,6 +284,7 @@ def _state(subject_id: int, rows: Sequence[Any], as_of: dt.datetime | None) -> S
     notified: dict[str, dt.datetime] = {}
     held: list[tuple[str, dt.datetime | None]] = []
     pending: tuple[int, str, dt.datetime | None] | None = None
+    refused: list[tuple[int, str, str]] = []
     for row in rows:
         if row.tag == "r":
             collected.setdefault(row.v1, set())
@@ -284,6 +301,8 @@ def _state(subject_id: int, rows: Sequence[Any], as_of: dt.datetime | None) -> S
                 )
         elif row.tag == "h":
             held.append((row.v1, utc(row.moment) if row.moment is not None else None))
+        elif row.tag == "k":
+            refused.append((int(row.num), row.v1, row.v2))
         elif row.tag == "p" and (pending is None or int(row.num) > pending[0]):
             pending = (int(row.num), row.v1, utc(row.moment) if row.moment else None)
     history: dict[str, list[tuple[dt.datetime, ConsentState]]] = {}
@@ -310,6 +329,7 @@ def _state(subject_id: int, rows: Sequence[Any], as_of: dt.datetime | None) -> S
         holds=tuple(sorted(held, key=_hold_order)),
         as_of=as_of,
         pending=pending[1:] if pending is not None else None,
+        refused=tuple((old, new) for _id, old, new in sorted(refused)),
     )
 
 

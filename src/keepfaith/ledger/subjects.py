@@ -79,17 +79,38 @@ def add(
     ).one()
     tx.audit("add", "subject", row.id, tenant=tenant, details={"kind": kind})
     allowances.touch(tx, row.id)
-    return from_row(Subject, row)
+    return _remember(tx, from_row(Subject, row))
 
 
 def get(tx: Transaction, tenant: str, subject_id: int) -> Subject:
-    """The subject with this id in this tenant; ``NotFound`` in any other tenant."""
-    row = tx.connection.execute(
-        sa.select(subjects).where(subjects.c.id == subject_id, subjects.c.tenant == tenant)
-    ).first()
+    """The subject with this id in this tenant; ``NotFound`` in any other tenant.
+
+    A unit of work that changes data reads each subject once: later calls answer from
+    what it read or last wrote (every write to ``subjects`` goes through this module),
+    so the steps of one change need not pass the person along to stay consistent.
+    """
+    seen: dict[tuple[str, int], Subject] | None = tx.memo.get(_SEEN) if tx.writable else None
+    if seen is not None and (tenant, subject_id) in seen:
+        return seen[tenant, subject_id]
+    row = tx.connection.execute(_BY_ID, {"id": subject_id, "tenant": tenant}).first()
     if row is None:
         raise NotFound(f"no subject {subject_id} in tenant {tenant!r}")
-    return from_row(Subject, row)
+    return _remember(tx, from_row(Subject, row))
+
+
+_BY_ID = sa.select(subjects).where(
+    subjects.c.id == sa.bindparam("id"), subjects.c.tenant == sa.bindparam("tenant")
+)
+"""Built once: every request that names a person runs it."""
+
+_SEEN = "subjects.seen"
+"""``tx.memo`` key: the subjects a writing unit of work has read or written, by id."""
+
+
+def _remember(tx: Transaction, subject: Subject) -> Subject:
+    if tx.writable:
+        tx.memo.setdefault(_SEEN, {})[subject.tenant, subject.id] = subject
+    return subject
 
 
 def by_reference(tx: Transaction, tenant: str, reference: str) -> Subject:
@@ -183,4 +204,4 @@ def _update(
     audited = details or values
     tx.audit(f"set_{what}", "subject", subject.id, tenant=subject.tenant, details=audited)
     allowances.touch(tx, subject.id)
-    return from_row(Subject, row)
+    return _remember(tx, from_row(Subject, row))

@@ -28,6 +28,9 @@ from keepfaith.ledger import audit
 from keepfaith.ledger.crypto import Keyring
 from keepfaith.settings import Settings
 
+DEVELOPMENT_LOOKUP_KEY = "keepfaith-development-lookup-key"
+"""The look-up key of a ledger made without one (tests, scripts): never for production."""
+
 
 class Ledger:
     """What the company holds and did, in one SQLite file or PostgreSQL database.
@@ -45,11 +48,15 @@ class Ledger:
         clock: Clock = utcnow,
         pool_size: int | None = None,
         audit_key: str | bytes | None = None,
+        lookup_key: str | None = None,
     ) -> None:
         self.database_url = database_url
         self.keys = keys
         self.audit_key = audit.audit_key(audit_key)
         """Keys the audit log (see ``keepfaith.ledger.audit``); a development key if unset."""
+        self.lookup_key = lookup_key or DEVELOPMENT_LOOKUP_KEY
+        """Keys the digests people are found by (``keepfaith.ledger.lookups``): the
+        deployment's secret key; a development key if unset."""
         self.clock = clock
         options: dict[str, Any] = {}
         if pool_size is not None and not database_url.startswith("sqlite"):
@@ -76,6 +83,7 @@ class Ledger:
             keys=Keyring.from_settings(settings),
             pool_size=settings.database_pool_size,
             audit_key=settings.audit_key,
+            lookup_key=settings.secret_key,
         )
 
     def migrate(self) -> None:

@@ -7,6 +7,7 @@ alike) settles the race inside the database.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -27,13 +28,20 @@ def upsert(
     With ``only_if_newer`` (a column name), an existing row is changed only when its value
     in that column is not later than the new one, so a late-arriving older write loses.
     """
+    statement = _statement(
+        connection.dialect.name, table, tuple(values), tuple(keys), only_if_newer
+    )
+    connection.execute(statement, dict(values))
+
+
+@functools.cache
+def _statement(
+    dialect: str, table: sa.Table, names: tuple[str, ...], keys: tuple[str, ...], newer: str | None
+) -> sa.Insert:
+    """The upsert of these columns, built once: its values are parameters, so a hot path
+    (every consent change writes two) pays for executing it, not for building it."""
     insert: postgresql.Insert | sqlite.Insert
-    if connection.dialect.name == "postgresql":
-        insert = postgresql.insert(table).values(**values)
-    else:
-        insert = sqlite.insert(table).values(**values)
-    changed = {name: insert.excluded[name] for name in values if name not in keys}
-    where = None
-    if only_if_newer is not None:
-        where = table.c[only_if_newer] <= insert.excluded[only_if_newer]
-    connection.execute(insert.on_conflict_do_update(index_elements=keys, set_=changed, where=where))
+    insert = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    changed = {name: insert.excluded[name] for name in names if name not in keys}
+    where = table.c[newer] <= insert.excluded[newer] if newer is not None else None
+    return insert.on_conflict_do_update(index_elements=list(keys), set_=changed, where=where)

@@ -21,7 +21,8 @@ The modules: ``outbox`` (queueing), ``delivery`` (the send job), ``smtp`` (the c
 ``compose`` (headers, DKIM), ``templates`` (Jinja2 per tenant), ``links`` (the tokens a
 message carries), ``addresses`` (checks and keyed hashes), ``unsubscribe`` (one-click
 and by reply), ``listen`` (``keepfaith mail listen``), ``campaigns`` (the engine's
-audience in batches) and ``referrals`` (addresses given by someone else). See
+audience in batches), ``values`` (what a template gets at send time from the capability
+that queued it) and ``referrals`` (addresses given by someone else). See
 docs/messaging.md.
 """
 

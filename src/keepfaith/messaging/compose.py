@@ -14,6 +14,7 @@ import datetime as dt
 import email.policy
 import email.utils
 import functools
+import secrets
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -53,9 +54,12 @@ class Envelope:
 
 def domain_of(settings: Settings) -> str:
     """The domain of keepfaith's own addresses: ``mail_domain``, or ``mail_from``'s."""
-    if settings.mail_domain:
-        return settings.mail_domain
-    sender = email.utils.parseaddr(settings.mail_from)[1]
+    return settings.mail_domain or _domain_of_sender(settings.mail_from)
+
+
+@functools.lru_cache(maxsize=16)
+def _domain_of_sender(mail_from: str) -> str:
+    sender = email.utils.parseaddr(mail_from)[1]
     if "@" not in sender:
         raise ConfigurationError("mail_from must be set to an address to send mail")
     return sender.rpartition("@")[2]
@@ -75,31 +79,85 @@ def compose(
     if not settings.mail_from:
         raise ConfigurationError("mail_from must be set to send mail")
     domain, secret = domain_of(settings), settings.secret_key
-    mail = EmailMessage(policy=POLICY)
-    _header(mail, "From", settings.mail_from)
-    _header(mail, "To", to)
-    _header(mail, "Subject", rendered.subject)
-    _header(mail, "Date", email.utils.format_datetime(now))
-    _header(mail, "Message-ID", links.message_id_header(secret, message_id, domain))
-    _header(mail, "Reply-To", links.address(secret, "reply", message_id, domain))
+    headers = [
+        ("From", settings.mail_from),
+        ("To", to),
+        ("Subject", rendered.subject),
+        ("Date", email.utils.format_datetime(now)),
+        ("Message-ID", links.message_id_header(secret, message_id, domain)),
+        ("Reply-To", links.address(secret, "reply", message_id, domain)),
+    ]
     if promotional:
         url = links.unsubscribe_url(settings.public_url, secret, tenant, message_id)
         mailto = links.address(secret, "unsubscribe", message_id, domain)
-        _header(mail, "List-Unsubscribe", f"<{url}>, <mailto:{mailto}?subject=unsubscribe>")
-        _header(mail, "List-Unsubscribe-Post", ONE_CLICK)
-    mail.set_content(rendered.text)
-    if rendered.html is not None:
-        mail.add_alternative(rendered.html, subtype="html")
-    data = mail.as_bytes()
+        headers.append(("List-Unsubscribe", f"<{url}>, <mailto:{mailto}?subject=unsubscribe>"))
+        headers.append(("List-Unsubscribe-Post", ONE_CLICK))
+    data = _plain(headers, rendered) or _mime(headers, rendered)
     if settings.dkim_domain:
         data = sign(settings, data)
     return Envelope(links.address(secret, "bounce", message_id, domain), to, data)
 
 
+def _mime(headers: list[tuple[str, str]], rendered: Rendered) -> bytes:
+    """The message built by the standard library's ``email`` package."""
+    mail = EmailMessage(policy=POLICY)
+    for name, value in headers:
+        _header(mail, name, value)
+    mail.set_content(rendered.text)
+    if rendered.html is not None:
+        mail.add_alternative(rendered.html, subtype="html")
+    return mail.as_bytes()
+
+
+_LINE_BREAKS = frozenset("\r\x0b\x0c\x1c\x1d\x1e")
+"""What ``str.splitlines`` breaks an ASCII text on besides ``\\n``."""
+
+
+def _plain(headers: list[tuple[str, str]], rendered: Rendered) -> bytes | None:
+    """The same bytes as ``_mime`` for the common message, written directly (the
+    ``email`` package costs more than everything else the outbox does per message):
+    plain ASCII headers of one line, and parts of ASCII text in lines that need no
+    encoding. ``None`` for anything else, which ``_mime`` builds."""
+    if not all(_is_plain(value) for _, value in headers):
+        return None
+    parts = [_part(rendered.text), None if rendered.html is None else _part(rendered.html)]
+    if parts[0] is None or (rendered.html is not None and parts[1] is None):
+        return None
+    head = "".join(f"{name}: {value}\r\n" for name, value in headers)
+    text = 'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: 7bit\r\n'
+    if rendered.html is None:
+        return f"{head}{text}MIME-Version: 1.0\r\n\r\n{parts[0]}".encode("ascii")
+    boundary = "=" * 15 + f"{secrets.randbelow(10**19):019d}" + "=="
+    if boundary in rendered.text or boundary in rendered.html:  # pragma: no cover - 1e-19
+        return None
+    html = 'Content-Type: text/html; charset="utf-8"\r\nContent-Transfer-Encoding: 7bit\r\n'
+    return (
+        f"{head}MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
+        f"--{boundary}\r\n{text}\r\n{parts[0]}\r\n"
+        f"--{boundary}\r\n{html}MIME-Version: 1.0\r\n\r\n{parts[1]}\r\n"
+        f"--{boundary}--\r\n"
+    ).encode("ascii")
+
+
+def _is_plain(value: str) -> bool:
+    return value.isascii() and value.isprintable() and len(value) < 900
+
+
+def _part(text: str) -> str | None:
+    """A text part's body with CRLF line ends, if it goes as 7bit without any change."""
+    if not text or not text.isascii() or not _LINE_BREAKS.isdisjoint(text):
+        return None
+    lines = text.splitlines()
+    if any(len(line) > 998 for line in lines):
+        return None
+    return "\r\n".join(lines) + "\r\n"
+
+
 def _header(mail: EmailMessage, name: str, value: str) -> None:
     """Set a header; a plain ASCII value of one line is stored as it is (parsing every
     header costs more than the rest of composing), anything else is parsed and encoded."""
-    if value.isascii() and value.isprintable() and len(value) < 900:
+    if _is_plain(value):
         mail.set_raw(name, value)
     else:
         mail[name] = value

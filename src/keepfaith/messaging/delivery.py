@@ -1,16 +1,24 @@
 """Sending queued messages: decide again, hand over, record; exactly once across a crash.
 
 The ``messaging.send`` job sends a selection of messages (some ids, or one batch of a
-campaign) in rounds, one message per open connection to the relay per round:
+campaign) a chunk at a time (``CHUNK`` messages), over ``smtp_connections`` sessions
+with the relay that stay open for the whole job:
 
-1. **decide**: each message's decision is taken again, the suppression list consulted
-   and the message rendered; a message the decision now refuses is ``withheld``, with
-   the decision that refused it, in the same transaction that records the verdicts of
-   the round before;
-2. **begin**: each connection sends its message's envelope and body, but not the
-   final dot, so nothing is delivered yet;
-3. **hand over** (one transaction): each message the relay accepted so far is marked
-   ``handed``, with the decision that let it go;
+1. **decide the chunk** (one transaction): the chunk's queued rows are read in one
+   query, the people's snapshots, addresses and names in a few set-based queries
+   (``load_states`` over runs of ids, ``records.of_subjects``), every decision taken
+   again with ``Engine.decide_many``, the suppression list read in one query per
+   purpose, and each message rendered and composed. A message the decision now refuses
+   is ``withheld``, with the decision that refused it, in this same transaction.
+2. **rounds**: each session takes the chunk's next message and sends its envelope and
+   body, but not the final dot, so nothing is delivered yet;
+3. **hand over** (one transaction per round, which also records the verdicts of the
+   round before): the decision is confirmed first: the people's allowances rows (the
+   sum of every fact the engine decides on) must be those the chunk was decided on, and
+   no suppression may have come since. A message whose person changed is dropped with
+   its session (the relay discards a message whose connection ends before the dot) and
+   decided again; the others are marked ``handed``, with the decision that let them go.
+   So a withdrawal that commits before the hand-over always wins;
 4. **finish**: the final dot, and the relay's verdict: ``sent``, or ``failed``.
 
 A worker killed at any point leaves each message ``queued`` (the relay dropped it with
@@ -41,10 +49,12 @@ from keepfaith.exceptions import KeepfaithError, NotFound, Refused
 from keepfaith.jobs import Context, task
 from keepfaith.ledger import Ledger, Subject, Transaction, records, statements
 from keepfaith.ledger import messages as rows
+from keepfaith.ledger.allowances import allowances
 from keepfaith.ledger.messages import EVERY_PURPOSE, campaigns, messages
 from keepfaith.ledger.rows import ConsentState, Record
 from keepfaith.ledger.snapshot import SubjectState, load_states
 from keepfaith.messaging import addresses, compose, links, templates
+from keepfaith.messaging import values as provided
 from keepfaith.messaging.outbox import EMAIL, NAME, SEND, decide_for_address, engine_for
 from keepfaith.messaging.smtp import Connection, Reply, SMTPFailure
 from keepfaith.settings import Settings
@@ -52,6 +62,12 @@ from keepfaith.statement.schema import Purpose
 
 ATTEMPTS = 8
 """Runs of a send job: backoff 2, 4, 8... 128 s between them, about four minutes in all."""
+
+CHUNK = 500
+"""Messages decided together, in one transaction, before they are sent in rounds."""
+
+RUN_GAP = 8
+"""Subjects whose ids are at most this far apart are read in one range of snapshots."""
 
 UNCONFIRMED = "handed to the relay; the worker stopped before its answer was recorded"
 
@@ -143,6 +159,12 @@ class _Outgoing:
     connection: int = 0
     stored_digest: str | None = None
     """What the outbox row keeps of the address: its keyed hash, or nothing (single use)."""
+    purpose: str = ""
+    given_at: dt.datetime | None = None
+    """When the person last gave consent to the purpose (a later suppression stops it)."""
+    subject_id: int | None = None
+    profile: int | None = None
+    """The person's allowances profile the decision was taken on."""
 
 
 @dataclass
@@ -152,6 +174,8 @@ class _Changes:
     rows: dict[int, dict[str, Any]] = field(default_factory=dict)
     by_status: dict[str, list[int]] = field(default_factory=dict)
     suppress: list[tuple[str, str]] = field(default_factory=list)
+    digests: dict[int, str] = field(default_factory=dict)
+    """The keyed hash of the address each decided message is to go to."""
 
     def set(self, message_id: int, status: str, **values: Any) -> None:
         self.rows[message_id] = {"status": status, **values}
@@ -162,6 +186,7 @@ class _Changes:
         self.set(message_id, status, outcome=outcome, context=None, to_address=None, **values)
 
     def commit(self, tx: Transaction) -> None:
+        rows.set_status(tx, {i: {"to_digest": d} for i, d in self.digests.items()})
         rows.set_status(tx, self.rows)
         for tenant, digest in self.suppress:
             rows.suppress(tx, tenant, digest, EVERY_PURPOSE, "the relay refused the address")
@@ -188,23 +213,41 @@ class _Run:
             while True:
                 with self.ledger.transaction(actor="outbox") as tx:
                     self._record(tx, verdicts)
-                    outgoing, decided = self._decide(tx)
+                    chunk, decided = self._decide(tx)
                     self._record(tx, decided)
-                if outgoing is None:
-                    break
                 verdicts = _Changes()
-                if not outgoing:
-                    continue
-                await self._open(len(outgoing))
-                handed = _Changes()
-                begun = await self._begin(outgoing, handed)
-                with self.ledger.transaction(actor="outbox") as tx:
-                    self._record(tx, handed)
-                verdicts = await self._finish(begun)
+                if chunk is None:
+                    break
+                verdicts = await self._send(chunk)
             self._give_up_or_retry()
         finally:
             await self._close()
         return self.counts
+
+    async def _send(self, chunk: list[_Outgoing]) -> _Changes:
+        """Send a decided chunk in rounds, one message per session each; the verdicts of
+        the last round, to be recorded with the next chunk's decisions."""
+        verdicts = _Changes()
+        for start in range(0, len(chunk), self.size):
+            round_ = chunk[start : start + self.size]
+            for slot, message in enumerate(round_):
+                message.connection = slot
+            await self._open(len(round_))
+            handed = _Changes()
+            begun = await self._begin(round_, handed)
+            with self.ledger.transaction(actor="outbox") as tx:
+                self._record(tx, verdicts)
+                changed = self._confirm(tx, begun, handed)
+                self._record(tx, handed)
+            for message in changed:  # dropped with its session: the relay discards it
+                self._drop(message.connection)
+            verdicts = await self._finish([m for m in begun if m not in changed])
+            if changed:
+                # Those people changed since the chunk was decided: decide again from the
+                # first of them (what comes after it in the chunk, too).
+                self.after = min(m.id for m in changed) - 1
+                break
+        return verdicts
 
     def _record(self, tx: Transaction, changes: _Changes) -> None:
         changes.commit(tx)
@@ -214,7 +257,7 @@ class _Run:
     # ------------------------------------------------------------------ 1. decide
 
     def _decide(self, tx: Transaction) -> tuple[list[_Outgoing] | None, _Changes]:
-        """The next messages to send, decided again and rendered (``None``: no more),
+        """The chunk's messages to send, decided again and rendered (``None``: no more),
         and the ones that are not to be sent."""
         decided = _Changes()
         if self._paused(tx):
@@ -225,44 +268,68 @@ class _Run:
                 self.selection.where(), messages.c.status == "queued", messages.c.id > self.after
             )
             .order_by(messages.c.id)
-            .limit(self.size)
+            .limit(CHUNK)
         ).all()
         if not found:
             return None, decided
         self.after = found[-1].id
+        found = [row for row in found if row.id not in self.postponed]
         self._prefetch(tx, found)
         prepared = [self._prepare(tx, row, decided) for row in found]
         ready = [item for item in prepared if item is not None]
         outgoing: list[_Outgoing] = []
-        for message, given_at, purpose in ready:
-            stopped = self._suppressed(tx, message, purpose, given_at, ready)
+        for message in ready:
+            stopped = self._suppressed(tx, message, ready)
             if stopped is not None:
                 decided.finished(message.id, "withheld", stopped, to_digest=message.stored_digest)
             else:
-                message.connection = len(outgoing)
                 outgoing.append(message)
+                if message.stored_digest is not None:
+                    decided.digests[message.id] = message.stored_digest
         return outgoing, decided
 
     def _prefetch(self, tx: Transaction, found: Sequence[Any]) -> None:
-        """Read the round's people at once: their snapshots in one query when their ids
-        are close together (a campaign's batch), their addresses and names in two."""
+        """Read the chunk's people at once: their snapshots over runs of close ids (a
+        campaign's batch is one or a few runs), their addresses and names, and their
+        allowances rows, each in one query per tenant; then decide them all."""
         self._states: dict[int, SubjectState] = {}
         self._held: dict[int, list[Record]] = {}
+        self._profiles: dict[int, int | None] = {}
+        self._decisions: dict[tuple[int | None, str, str], Decision] = {}
+        by_template: dict[str, list[int]] = {}
+        for row in found:
+            by_template.setdefault(row.template, []).append(int(row.id))
+        self._provided = provided.values_of(tx, self.settings, by_template)
         by_tenant: dict[str, list[int]] = {}
         for row in found:
             if row.subject_id is not None:
                 by_tenant.setdefault(row.tenant, []).append(int(row.subject_id))
+        now = self.ledger.clock()
         for tenant, ids in by_tenant.items():
-            low, high = min(ids), max(ids)
-            if len(ids) > 1 and high - low < 4 * len(ids):
-                for state in load_states(tx.connection, low, high, self.ledger.clock()):
-                    if state.tenant == tenant and state.subject_id in ids:
+            wanted = set(ids)
+            for low, high in _runs(sorted(wanted)):
+                for state in load_states(tx.connection, low, high, now):
+                    if state.tenant == tenant and state.subject_id in wanted:
                         self._states[state.subject_id] = state
             self._held.update(records.of_subjects(tx, tenant, ids, [EMAIL, NAME]))
+            self._profiles.update(_profiles(tx.connection, ids))
+        wanted_decisions: dict[tuple[str, str], list[SubjectState]] = {}
+        for row in found:
+            known = self._states.get(row.subject_id)
+            if known is not None:
+                for category in (EMAIL, NAME):
+                    wanted_decisions.setdefault((row.purpose, category), []).append(known)
+        for (purpose, category), states in wanted_decisions.items():
+            for state, decision in zip(
+                states, self.engine.decide_many(states, purpose, category), strict=True
+            ):
+                self._decisions[(state.subject_id, purpose, category)] = decision
 
-    def _prepare(
-        self, tx: Transaction, row: Any, decided: _Changes
-    ) -> tuple[_Outgoing, dt.datetime | None, str] | None:
+    def _decided(self, state: SubjectState, purpose: str, category: str) -> Decision:
+        found = self._decisions.get((state.subject_id, purpose, category))
+        return found if found is not None else self.engine.decide(state, purpose, category)
+
+    def _prepare(self, tx: Transaction, row: Any, decided: _Changes) -> _Outgoing | None:
         """Decide one message again and render it; ``None`` if it is not to be sent."""
         try:
             decision, values, address, given_at, purpose = self._decision(tx, row)
@@ -283,7 +350,7 @@ class _Run:
                 statements.get(tx, row.tenant, row.statement_version),
                 purpose,
                 row.template,
-                {**(row.context or {}), **values},
+                {**(row.context or {}), **self._provided.get(row.id, {}), **values},
                 promotional=row.promotional,
             )
             envelope = compose.compose(
@@ -303,7 +370,11 @@ class _Run:
             row.id, row.tenant, row.attempts, envelope, digest, list(decision.clauses)
         )
         message.stored_digest = None if row.id in self.given else digest
-        return message, given_at, row.purpose
+        message.purpose, message.given_at = row.purpose, given_at
+        if row.subject_id is not None:
+            message.subject_id = int(row.subject_id)
+            message.profile = self._profiles.get(message.subject_id)
+        return message
 
     def _decision(
         self, tx: Transaction, row: Any
@@ -322,7 +393,7 @@ class _Run:
             row.subject_id, tx, tenant=row.tenant
         )
         purpose = statements.get(tx, state.tenant, state.version).purpose(row.purpose)
-        decision = self.engine.decide(state, row.purpose, EMAIL)
+        decision = self._decided(state, row.purpose, EMAIL)
         if not decision.allowed:
             return decision, {}, "", None, purpose
         subject = Subject(row.subject_id, state.tenant, state.kind, state.version)
@@ -335,33 +406,29 @@ class _Run:
             return refused, {}, "", None, purpose
         values: dict[str, Any] = {"privacy_center_url": self._privacy_center(row)}
         names = [r.value for r in held if r.category == NAME and r.value]
-        if names and self.engine.decide(state, row.purpose, NAME).allowed:
+        if names and self._decided(state, row.purpose, NAME).allowed:
             values["name"] = names[-1]
         given = state.consent.get(row.purpose) == ConsentState.GIVEN
         given_at = state.changed_at(row.purpose, None) if given else None
         return decision, values, addresses.checked(emails[-1]), given_at, purpose
 
     def _suppressed(
-        self,
-        tx: Transaction,
-        message: _Outgoing,
-        purpose: str,
-        given_at: dt.datetime | None,
-        ready: list[tuple[_Outgoing, dt.datetime | None, str]],
+        self, tx: Transaction, message: _Outgoing, ready: list[_Outgoing]
     ) -> str | None:
         """Why the suppression list stops this message, if it does: an unsubscribe of the
         purpose (unless consent was given again since), or of every message."""
-        key = (message.tenant, purpose)
+        key = (message.tenant, message.purpose)
         if key not in self._lists:
-            digests = [m.digest for m, _, p in ready if (m.tenant, p) == key]
-            self._lists[key] = rows.suppressed(tx.connection, message.tenant, digests, purpose)
+            digests = [m.digest for m in ready if (m.tenant, m.purpose) == key]
+            self._lists[key] = rows.suppressed(tx.connection, message.tenant, digests, key[1])
         when = self._lists[key].get(message.digest)
-        if when is None or (given_at is not None and given_at > when):
+        if when is None or not _stops(message, message.digest, message.purpose, when):
             return None
         return f"the address is on the suppression list since {when:%Y-%m-%d %H:%M} UTC"
 
     def _paused(self, tx: Transaction) -> bool:
         self._lists: dict[tuple[str, str], dict[str, dt.datetime]] = {}
+        self._decided_at = tx.now()
         if self.selection.campaign is None:
             return False
         status = tx.connection.execute(
@@ -383,6 +450,12 @@ class _Run:
             if current is None or not current.usable:
                 self.connections[slot] = await Connection.open(self.settings, local)
 
+    def _drop(self, slot: int) -> None:
+        connection = self.connections[slot]
+        if connection is not None:
+            connection.abort()
+        self.connections[slot] = None
+
     async def _begin(self, outgoing: list[_Outgoing], handed: _Changes) -> list[_Outgoing]:
         async def one(message: _Outgoing) -> _Outgoing | None:
             connection = self.connections[message.connection]
@@ -392,22 +465,44 @@ class _Run:
             except SMTPFailure as failure:
                 self._failed(message, failure, handed)
                 return None
-            handed.set(
-                message.id,
-                "handed",
-                attempts=message.attempts + 1,
-                to_digest=message.stored_digest,
-                outcome_clauses=message.clauses,
-            )
             return message
 
         begun = await asyncio.gather(*(one(message) for message in outgoing))
         return [message for message in begun if message is not None]
 
+    def _confirm(
+        self, tx: Transaction, begun: list[_Outgoing], handed: _Changes
+    ) -> list[_Outgoing]:
+        """Mark the round's messages ``handed`` in ``tx``, but for those whose person
+        changed since the chunk was decided (returned: they are to be decided again)."""
+        people = [m.subject_id for m in begun if m.subject_id is not None]
+        now = _profiles(tx.connection, people) if people else {}
+        late: dict[str, list[tuple[str, str, dt.datetime]]] = {}
+        for tenant in {m.tenant for m in begun}:
+            digests = [m.digest for m in begun if m.tenant == tenant]
+            late[tenant] = rows.suppressed_since(tx.connection, tenant, digests, self._decided_at)
+        changed = [
+            m
+            for m in begun
+            if (m.subject_id is not None and now.get(m.subject_id) != m.profile)
+            or any(_stops(m, *found) for found in late[m.tenant])
+        ]
+        for message in begun:
+            if message in changed:
+                continue
+            handed.set(
+                message.id,
+                "handed",
+                attempts=message.attempts + 1,
+                outcome_clauses=message.clauses,
+            )
+        return changed
+
     # ------------------------------------------------------------------ 4. finish
 
     async def _finish(self, begun: list[_Outgoing]) -> _Changes:
         verdicts = _Changes()
+        now = self.ledger.clock()  # one time for the round: its rows update as one
 
         async def one(message: _Outgoing) -> None:
             connection = self.connections[message.connection]
@@ -416,10 +511,10 @@ class _Run:
                 reply = await connection.finish()
             except SMTPFailure:
                 # The dot went out: whether the relay kept the message cannot be known.
-                verdicts.finished(message.id, "sent", NO_ANSWER, sent_at=self.ledger.clock())
+                verdicts.finished(message.id, "sent", NO_ANSWER, sent_at=now)
                 return
             if reply.ok:
-                verdicts.finished(message.id, "sent", str(reply), sent_at=self.ledger.clock())
+                verdicts.finished(message.id, "sent", str(reply), sent_at=now)
             else:
                 failure = SMTPFailure(str(reply), temporary=reply.temporary, reply=reply)
                 self._failed(message, failure, verdicts)
@@ -466,6 +561,37 @@ class _Run:
 
 
 NO_ANSWER = "handed to the relay; the connection closed before it answered"
+
+
+def _stops(message: _Outgoing, digest: str, purpose: str, at: dt.datetime) -> bool:
+    """Whether a suppression made ``at`` stops the message: one of its address, for its
+    purpose or every one, unless the person gave consent again since."""
+    if digest != message.digest or purpose not in (message.purpose, EVERY_PURPOSE):
+        return False
+    return message.given_at is None or message.given_at <= at
+
+
+def _runs(ids: Sequence[int]) -> list[tuple[int, int]]:
+    """Sorted ids as ranges (low, high) in which no two ids are more than ``RUN_GAP`` apart."""
+    found: list[tuple[int, int]] = []
+    for subject_id in ids:
+        if found and subject_id - found[-1][1] <= RUN_GAP:
+            found[-1] = (found[-1][0], subject_id)
+        else:
+            found.append((subject_id, subject_id))
+    return found
+
+
+def _profiles(connection: sa.Connection, subject_ids: Sequence[int]) -> dict[int, int | None]:
+    """The allowances profile of each subject: it changes with any fact the engine
+    decides on, so an unchanged profile means an unchanged decision."""
+    found: dict[int, int | None] = dict.fromkeys(subject_ids)
+    query = sa.select(allowances.c.subject_id, allowances.c.profile_id).where(
+        allowances.c.subject_id.in_(sa.bindparam("ids", expanding=True))
+    )
+    for subject_id, profile_id in connection.execute(query, {"ids": list(found)}):
+        found[int(subject_id)] = int(profile_id)
+    return found
 
 
 def _mailbox_unknown(reply: Reply) -> bool:

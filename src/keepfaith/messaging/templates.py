@@ -112,7 +112,9 @@ def render(
         raise NotFound(f"{statement.id} has no message template {template!r}")
     subject, body = _subject(text, template)
     html = _render(env, f"{template}.html", context)
-    if promotional:
+    # The footer: the ways out of promotional mail, and the person's privacy center in
+    # every message that has a link to it.
+    if promotional or context["privacy_center_url"]:
         body = body.rstrip("\n") + "\n\n" + (_render(env, "_footer.txt", context) or "")
         if html is not None:
             footer = _render(env, "_footer.html", context) or ""

@@ -82,7 +82,7 @@ def open(
         raise InvalidSubmission({"channel": f"must be one of {', '.join(CHANNELS)}"})
     address = checked(email, "email")
     extra = _details(wanted, details)
-    digest = tokens.keyed_digest(settings.secret_key, "rights.identity", address.casefold())
+    digest = identity_digest(settings.secret_key, address)
     earlier = open_for(tx, tenant, digest, wanted)
     if earlier is not None:
         merged = update(tx, earlier, "merged", {"channel": channel})
@@ -126,6 +126,11 @@ def open(
         context={"code": code, "link": link},
     )
     return Opened(case, False, code)
+
+
+def identity_digest(secret_key: str, address: str) -> str:
+    """The keyed digest a case knows its requester's address by (any case)."""
+    return tokens.keyed_digest(secret_key, "rights.identity", address.casefold())
 
 
 def verify(tx: Transaction, settings: Settings, tenant: str, case_id: int, code: object) -> Case:

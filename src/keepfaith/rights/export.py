@@ -67,12 +67,23 @@ def build(
 
 def summary(statement: Statement, found: Found, now: dt.datetime) -> str:
     rows = []
+    described: dict[str, dict[str, str]] = {}  # a category's purposes, sources, retention
     for system, (dataset_map, tables) in sorted(found.items()):
         for table, column in dataset_map.columns():
             count = len(tables.get(table.name, ()))
             for category in column.categories:
                 if count and not category.startswith("system."):
-                    rows.append(_row(statement, category, f"{system}.{table.name}", count))
+                    if category not in described:
+                        described[category] = _described(statement, category)
+                    where = f"{system}.{table.name}"
+                    rows.append(
+                        {
+                            "category": category,
+                            "where": where,
+                            "count": count,
+                            **described[category],
+                        }
+                    )
     unique = {(r["category"], r["where"]): r for r in rows}
     return SUMMARY.render(
         organisation=statement.organisation.name,
@@ -81,11 +92,9 @@ def summary(statement: Statement, found: Found, now: dt.datetime) -> str:
     )
 
 
-def _row(statement: Statement, category: str, where: str, count: int) -> dict[str, Any]:
+def _described(statement: Statement, category: str) -> dict[str, str]:
+    """What the statement says of a category: the purposes, sources and retention."""
     return {
-        "category": category,
-        "where": where,
-        "count": count,
         "purposes": ", ".join(p.name for p in statement.purposes if _covers(p.categories, category))
         or "not stated",
         "sources": ", ".join(

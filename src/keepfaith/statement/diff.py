@@ -700,6 +700,7 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
         "website": wording,
         "address": wording,
         "description": wording,
+        "colour": wording,
         "contacts": elements("role", ("contact_added", False), ("contact_removed", False)),
         "data_protection_officer": section(("dpo_added", False), ("dpo_removed", True)),
         "representatives": elements(

@@ -70,9 +70,12 @@ OPTIONAL_SECTIONS = {"scope", "children", "complaints", "notices"}
 """Shown only when the declaration has something to say there."""
 
 
-def render_html(statement: Statement) -> str:
-    """The statement as a standalone HTML5 page (no script, CSS inline)."""
-    return _environment().get_template("statement.html").render(_context(statement))
+def render_html(statement: Statement, *, privacy_center_url: str | None = None) -> str:
+    """The statement as a standalone HTML5 page (no script, CSS inline); with
+    ``privacy_center_url``, the page links to where a person sees and changes their
+    choices (the web service passes its own)."""
+    context = {**_context(statement), "privacy_center_url": privacy_center_url}
+    return _environment().get_template("statement.html").render(context)
 
 
 def render_markdown(statement: Statement) -> str:

@@ -289,6 +289,9 @@ class Organisation(Element):
     contacts: tuple[Contact, ...] = Field(min_length=1)
     data_protection_officer: Contact | None = None
     representatives: tuple[Representative, ...] = ()
+    colour: str | None = Field(default=None, pattern=r"^#[0-9a-fA-F]{6}$")
+    """The organisation's own colour (``#0b5cad``): links, buttons and focus rings on
+    its people's pages and its console."""
 
 
 class Jurisdiction(Element):

@@ -30,7 +30,7 @@ from keepfaith.ledger.statements import publish
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement, load
 from keepfaith.statement.load import declared_identity, read_text
-from keepfaith.web import errors
+from keepfaith.web import errors, i18n
 from keepfaith.web.guard import STAFF_ONLY
 from keepfaith.web.security import AccessLog, BodyLimit, RateLimit, SecurityHeaders
 
@@ -53,6 +53,7 @@ ROUTERS: list[str] = [
     "keepfaith.web.routes.admin_rights",
     "keepfaith.web.routes.complaints",
     "keepfaith.web.routes.sharing",
+    "keepfaith.web.routes.console",
 ]
 """Modules whose ``router`` the app includes, in order. Add an area with one line."""
 
@@ -122,6 +123,7 @@ def create_app(settings: Settings, statements: Mapping[str, Statement] | None = 
     app.state.statements = statements
     app.state.engine = Engine(ledger, list(statements.values()))
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    i18n.install(app.state.templates.env)
     app.state.pages = {}  # rendered statement pages, by (tenant, version)
 
     errors.install(app)

@@ -25,6 +25,7 @@ from keepfaith.ledger.crypto import tokens
 from keepfaith.ledger.staff import Principal, Role
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
+from keepfaith.web import i18n
 from keepfaith.web.guard import clean, guarded_by
 from keepfaith.web.security import UNSAFE_METHODS
 
@@ -199,15 +200,35 @@ def render(
 ) -> HTMLResponse:
     """Render a page from ``web/templates`` with the caller and a CSRF token in its context."""
     token = csrf_token(request)
-    page: HTMLResponse = request.app.state.templates.TemplateResponse(
-        request,
-        name,
-        {"csrf_token": token, "csrf_field": CSRF_FIELD, **(context or {})},
-        status_code=status_code,
+    statement = (context or {}).get("statement")
+    offer = i18n.offered(statement if isinstance(statement, Statement) else None)
+    asked = request.query_params.get("lang")
+    language = i18n.choose(
+        offer, asked, request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
     )
+    reset = i18n.current.set(language)
+    try:
+        page: HTMLResponse = request.app.state.templates.TemplateResponse(
+            request,
+            name,
+            {
+                "csrf_token": token,
+                "csrf_field": CSRF_FIELD,
+                "language": language,
+                "languages": [(tag, i18n.NAMES.get(tag, tag)) for tag in offer],
+                **(context or {}),
+            },
+            status_code=status_code,
+        )
+    finally:
+        i18n.current.reset(reset)
     nonce = getattr(request.state, "csrf_nonce", None)
     if nonce:
         set_cookie(request, page, CSRF_COOKIE, nonce, max_age=None)
+    if asked in offer and asked != request.cookies.get(i18n.COOKIE):
+        set_cookie(request, page, i18n.COOKIE, asked, max_age=365 * 24 * 3600)
+    page.headers["Content-Language"] = language
+    page.headers["Vary"] = "Accept-Language, Cookie"
     return page
 
 

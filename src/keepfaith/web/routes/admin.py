@@ -89,6 +89,7 @@ def _tenants(request: Request, staff: Principal) -> list[dict[str, Any]]:
             "version": statement.version,
             "statement": f"/t/{statement.id}/",
             "versions": f"/t/{statement.id}/versions",
+            "console": f"/admin/t/{statement.id}",
         }
         for statement in deps.statements_of(request).values()
         if staff.may_act_for(statement.id)
@@ -181,6 +182,38 @@ def disable_staff(
     with ledger.transaction(actor=staff.actor) as tx:
         staff_store.disable_user(tx, user_id, tenant=staff.tenant)
     return _done(request, {"disabled": user_id})
+
+
+@router.post(
+    "/admin/tokens",
+    response_class=HTMLResponse,
+    summary="Issue an API token: shown once, stored hashed (owner only)",
+    responses={201: {"description": 'The token, to a JSON client: `{"token": "kf_..."}`'}},
+)
+def add_api_token(
+    request: Request,
+    name: str = Form(max_length=255),
+    role: Role = Form(),
+    staff: Principal = Depends(staff_manager),
+    ledger: Ledger = Depends(deps.ledger),
+) -> Response:
+    """A tenant's owner issues tokens of that tenant only. The token is in this answer
+    and nowhere else: a browser sees it once on the staff page."""
+    try:
+        with ledger.transaction(actor=staff.actor) as tx:
+            token = staff_store.create_token(tx, name, role, tenant=staff.tenant)
+    except InvalidSubmission as error:
+        if not wants_html(request):
+            raise
+        context = _staff_context(ledger, staff, error=str(error))
+        return deps.render(request, "admin/staff.html", context, status_of(error))
+    if not wants_html(request):
+        return JSONResponse(
+            {"token": token}, status_code=201, headers={"Cache-Control": "no-store"}
+        )
+    page = deps.render(request, "admin/staff.html", _staff_context(ledger, staff, new_token=token))
+    page.headers["Cache-Control"] = "no-store"
+    return page
 
 
 @router.post(

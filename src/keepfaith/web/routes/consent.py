@@ -17,7 +17,7 @@ from keepfaith.collect import consent as choices
 from keepfaith.collect.links import read_link_token, read_session_token
 from keepfaith.collect.receipts import receipts
 from keepfaith.exceptions import InvalidSubmission, InvalidToken, NotFound, NotSignedIn
-from keepfaith.ledger import Ledger, Status, Subject, consents, subjects
+from keepfaith.ledger import Ledger, Status, Subject, Transaction, consents, subjects
 from keepfaith.ledger.staff import Principal, Role
 from keepfaith.statement import Statement
 from keepfaith.web import deps, guard
@@ -39,9 +39,14 @@ def person_cookie(tenant: str) -> str:
 
 
 def _subject(ledger: Ledger, tenant: str, subject_id: str) -> Subject:
+    with ledger.reading() as tx:
+        return _live(tx, tenant, subject_id)
+
+
+def _live(tx: Transaction, tenant: str, subject_id: str) -> Subject:
+    """The person a valid token names, unless they were deleted since it was signed."""
     try:
-        with ledger.reading() as tx:
-            subject = subjects.get(tx, tenant, int(subject_id))
+        subject = subjects.get(tx, tenant, int(subject_id))
     except (ValueError, NotFound):
         raise InvalidToken("the link is not valid") from None
     if subject.status is Status.DELETED:
@@ -95,17 +100,25 @@ def with_gpc(request: Request, ledger: Ledger, subject: Subject) -> Subject:
     return subject
 
 
-async def changing_person(request: Request, subject: Subject = Depends(person)) -> Subject:
-    """The person, for a change: signed in by cookie, the request must carry the CSRF
-    token too, so no other page can change their choices with the cookie the browser
-    sends on its own. A link token in the header needs none: browsers never add it."""
+@guarded_by(_person_first)
+async def changing_person(request: Request, statement: Statement = Depends(deps.tenant)) -> str:
+    """The id of the person, for a change: signed in by cookie, the request must carry
+    the CSRF token too, so no other page can change their choices with the cookie the
+    browser sends on its own. A link token in the header needs none: browsers never add
+    it. The person is read in the change's own unit of work, not here."""
+    subject_id = _person_id(request, statement.id)
     if request.headers.get("authorization", "")[:7].lower() != "bearer ":
         await deps.verify_csrf(request)
-    return subject
+    return subject_id
 
 
 def choices_json(ledger: Ledger, statement: Statement, subject: Subject) -> list[dict[str, Any]]:
     """Every choice the statement gives, with where it stands for the person."""
+    return shown(choices.current(ledger, statement, subject))
+
+
+def shown(states: list[choices.ChoiceState]) -> list[dict[str, Any]]:
+    """Choices and where each stands, as the API answers them."""
     return [
         {
             "id": state.choice.id,
@@ -117,7 +130,7 @@ def choices_json(ledger: Ledger, statement: Statement, subject: Subject) -> list
             "gpc": state.gpc,
             "changed_at": state.changed_at.isoformat() if state.changed_at else None,
         }
-        for state in choices.current(ledger, statement, subject)
+        for state in states
     ]
 
 
@@ -146,22 +159,26 @@ def post_consents(
     ),
     statement: Statement = Depends(deps.tenant),
     ledger: Ledger = Depends(deps.ledger),
-    subject: Subject = Depends(changing_person),
+    subject_id: str = Depends(changing_person),
 ) -> JSONResponse:
-    """``{"choices": {choice id: true|false}}``; pressing save is the explicit action."""
+    """``{"choices": {choice id: true|false}}``; pressing save is the explicit action.
+
+    The person is read, changed and answered in one unit of work (one transaction, the
+    person read once). A request whose Global Privacy Control signal is new records the
+    signal first, in a unit of its own, so that a refused change does not undo it.
+    """
     wanted = payload.get("choices")
     if set(payload) != {"choices"} or not isinstance(wanted, dict):
         raise InvalidSubmission({"choices": 'send {"choices": {choice id: true or false}}'})
-    events = choices.change(
-        ledger,
-        statement,
-        subject,
-        wanted,
-        evidence={"via": "consent_api"},
-    )
+    if deps.sends_gpc(request):
+        with_gpc(request, ledger, _subject(ledger, statement.id, subject_id))
+    with ledger.transaction(actor="privacy-center") as tx:
+        person = _live(tx, statement.id, subject_id)
+        events = choices.change_in(tx, statement, person, wanted, evidence={"via": "consent_api"})
+        states = choices.states(tx, statement, person)
     body = {
-        "subject": subject.id,
-        "choices": choices_json(ledger, statement, subject),
+        "subject": person.id,
+        "choices": shown(states),
         "receipts": receipts(statement, events, policy_url=policy_url(request, statement)),
     }
     return JSONResponse(body)

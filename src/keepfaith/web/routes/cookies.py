@@ -1,10 +1,12 @@
 """The cookie banner: its script, the endpoint that records a choice, and gpc.json.
 
 A tenant's site embeds ``<script src="https://keepfaith.example/t/{tenant}/cookie-banner.js"
-defer>``. The script posts the visitor's choice to ``/api/t/{tenant}/cookies/consent``,
-from the site's own origin, so that endpoint answers CORS for the origin of the
-organisation's declared ``website`` (over http or https). The choice is recorded by
-``keepfaith.collect.cookie_choice.record_cookie_choice``.
+defer>``; the script loads its stylesheet from ``/t/{tenant}/cookie-banner.css``. It posts
+the visitor's choice to ``/api/t/{tenant}/cookies/consent``, from the site's own origin, so
+that endpoint answers CORS for the origin of the organisation's declared ``website`` (over
+http or https) and for ``Settings.banner_origins``. The choice is recorded by
+``keepfaith.collect.cookie_choice.record_cookie_choice``. The banner speaks the statement's
+language the browser prefers (``Accept-Language``, or ``?lang=``).
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from keepfaith.collect.banner_text import choose_language
 from keepfaith.collect.cookie_choice import record_cookie_choice
-from keepfaith.collect.cookies import banner_script
-from keepfaith.exceptions import InvalidSubmission
+from keepfaith.collect.cookies import banner_asset, banner_script
+from keepfaith.exceptions import InvalidSubmission, NotFound
 from keepfaith.ledger import Ledger
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
@@ -54,18 +57,73 @@ class CookieChoiceIn(BaseModel):
     responses={200: {"content": {"text/javascript": {}}}},
     summary="The tenant's cookie banner script",
 )
-def cookie_banner(request: Request, statement: Statement = Depends(deps.tenant)) -> Response:
-    """The banner with this tenant's cookie declarations built in; cached, revalidated by ETag."""
+def cookie_banner(
+    request: Request, lang: str | None = None, statement: Statement = Depends(deps.tenant)
+) -> Response:
+    """The banner with this tenant's cookie declarations built in, in the statement's
+    language the browser prefers; cached, revalidated by ETag."""
+    language = choose_language(
+        statement.languages, lang, request.headers.get("accept-language", "")
+    )
     script = banner_script(
         statement,
         endpoint=str(request.url_for("record_cookie_consent", tenant=statement.id)),
         policy_url=str(request.url_for("current", tenant=statement.id)),
+        style_url=str(request.url_for("cookie_banner_style", tenant=statement.id)),
+        language=language,
     )
-    etag = '"' + hashlib.sha256(script.encode()).hexdigest()[:20] + '"'
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={SCRIPT_MAX_AGE}"}
+    return _cached(request, script, "text/javascript; charset=utf-8")
+
+
+@router.get(
+    "/t/{tenant}/cookie-banner.css",
+    name="cookie_banner_style",
+    response_class=Response,
+    responses={200: {"content": {"text/css": {}}}},
+    summary="The cookie banner's stylesheet",
+)
+def cookie_banner_style(request: Request, statement: Statement = Depends(deps.tenant)) -> Response:
+    """The banner's stylesheet; a host page themes it with CSS variables (``--kf-*``)."""
+    return _cached(request, banner_asset("cookie-banner.css"), "text/css; charset=utf-8")
+
+
+@router.get(
+    "/t/{tenant}/cookie-banner/demo",
+    response_class=HTMLResponse,
+    summary="A demo host page embedding the banner (with Settings.banner_demo)",
+)
+def cookie_banner_demo(
+    request: Request,
+    statement: Statement = Depends(deps.tenant),
+    settings: Settings = Depends(deps.settings),
+) -> HTMLResponse:
+    """A pretend page of the tenant's site: the banner, a blocked tag per category that
+    reports when it runs, and a link to change one's mind."""
+    if not settings.banner_demo:
+        raise NotFound("cookie banner demo", "off (Settings.banner_demo)")
+    script = str(request.url_for("cookie_banner", tenant=statement.id))
+    return deps.render(
+        request,
+        "collect/cookie-banner-demo.html",
+        {
+            "statement": statement,
+            "script": script,
+            "categories": sorted({c.category.value for c in statement.cookies}),
+        },
+    )
+
+
+def _cached(request: Request, body: str, media_type: str) -> Response:
+    """``body``, cacheable for ``SCRIPT_MAX_AGE`` and revalidated by its ETag."""
+    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:20] + '"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"public, max-age={SCRIPT_MAX_AGE}",
+        "Vary": "Accept-Language",
+    }
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
-    return Response(script, media_type="text/javascript; charset=utf-8", headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
 
 
 @router.post(
@@ -95,7 +153,7 @@ def record_consent(
             policy_url=str(request.url_for("current", tenant=statement.id)),
         )
     except InvalidSubmission as error:
-        return error_response(request, error, headers=_cors(request, statement))
+        return error_response(request, error, headers=_cors(request, statement, settings))
     body: dict[str, Any] = {
         "visitor": recorded.visitor,
         "receipt_id": recorded.receipt_id,
@@ -104,13 +162,17 @@ def record_consent(
         "events": len(recorded.events),
         "receipt": recorded.receipt,
     }
-    return JSONResponse(body, headers=_cors(request, statement))
+    return JSONResponse(body, headers=_cors(request, statement, settings))
 
 
 @router.options("/api/t/{tenant}/cookies/consent", include_in_schema=False)
-def consent_preflight(request: Request, statement: Statement = Depends(deps.tenant)) -> Response:
+def consent_preflight(
+    request: Request,
+    statement: Statement = Depends(deps.tenant),
+    settings: Settings = Depends(deps.settings),
+) -> Response:
     """CORS preflight: the tenant's own site may post JSON here."""
-    headers = _cors(request, statement)
+    headers = _cors(request, statement, settings)
     if "Access-Control-Allow-Origin" in headers:
         headers["Access-Control-Allow-Methods"] = "POST"
         headers["Access-Control-Allow-Headers"] = "Content-Type"
@@ -129,17 +191,18 @@ def gpc_support(request: Request) -> JSONResponse:
     return JSONResponse({"gpc": True, "lastUpdate": max(dates, default=None)})
 
 
-def site_origins(statement: Statement) -> set[str]:
-    """Origins of the organisation's declared website, over http and https."""
-    website = statement.organisation.website
-    if not website:
-        return set()
-    host = urlsplit(website).netloc
-    return {f"https://{host}", f"http://{host}"} if host else set()
+def site_origins(statement: Statement, settings: Settings | None = None) -> set[str]:
+    """Origins that may post choices: the organisation's declared website over http and
+    https, and ``Settings.banner_origins``."""
+    allowed = {o.rstrip("/") for o in settings.banner_origins} if settings else set()
+    host = urlsplit(statement.organisation.website or "").netloc
+    if host:
+        allowed |= {f"https://{host}", f"http://{host}"}
+    return allowed
 
 
-def _cors(request: Request, statement: Statement) -> dict[str, str]:
+def _cors(request: Request, statement: Statement, settings: Settings) -> dict[str, str]:
     origin = request.headers.get("origin")
-    if origin and origin in site_origins(statement):
+    if origin and origin in site_origins(statement, settings):
         return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
     return {"Vary": "Origin"}

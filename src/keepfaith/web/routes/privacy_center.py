@@ -27,10 +27,12 @@ from keepfaith.collect.links import (
 from keepfaith.exceptions import InvalidSubmission, KeepfaithError, NotSignedIn, Refused
 from keepfaith.ledger import ConsentMethod, Ledger, Subject, subjects
 from keepfaith.ledger.staff import Principal, Role
+from keepfaith.messaging import sign_in
+from keepfaith.rights import overview
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.statement.schema import Handling
-from keepfaith.web import deps, guard
+from keepfaith.web import deps, guard, i18n
 from keepfaith.web.errors import status_of
 from keepfaith.web.ids import IdPath, is_id
 from keepfaith.web.routes.consent import (
@@ -38,6 +40,7 @@ from keepfaith.web.routes.consent import (
     choices_json,
     person,
     person_cookie,
+    policy_url,
     with_gpc,
 )
 
@@ -79,6 +82,7 @@ def _page(
     *,
     message: str | None = None,
     refused: KeepfaithError | None = None,
+    sent: bool = False,
 ) -> HTMLResponse:
     """The privacy center page, with a message, or showing why a change was refused
     (beside each field, with the status ``keepfaith.web.errors`` gives the refusal)."""
@@ -95,11 +99,20 @@ def _page(
         "home": _home(statement),
         "offers_login": accounts.offers_login(statement),
         "message": message,
+        "sent": sent,
         "errors": errors,
         "subject": subject,
     }
     if subject is not None:
-        context["choices"] = choices_json(ledger, statement, subject)
+        settings = deps.settings_of(request)
+        context["overview"] = overview.of_person(
+            ledger,
+            statement,
+            subject,
+            secret_key=settings.secret_key,
+            policy_url=policy_url(request, statement),
+        )
+        context["group_titles"] = overview.GROUP_TITLES
         context["profile"] = accounts.profile(ledger, statement, subject)
         context["self_service"] = accounts.correction_handling(statement) is Handling.SELF_SERVICE
     page = deps.render(request, "collect/privacy_center.html", context, status_code=status_code)
@@ -179,6 +192,33 @@ def person_login(
     except NotSignedIn as error:
         return _page(request, statement, ledger, None, refused=error)
     return _signed_in(request, statement, subject)
+
+
+@router.post(
+    "/t/{tenant}/privacy-center/sign-in",
+    response_class=HTMLResponse,
+    dependencies=[Depends(deps.verify_csrf)],
+    summary="Ask for a sign-in link by email (the same answer for any address)",
+)
+def person_link(
+    request: Request,
+    email: str = Form(max_length=320),
+    statement: Statement = Depends(deps.tenant),
+    ledger: Ledger = Depends(deps.ledger),
+    settings: Settings = Depends(deps.settings),
+) -> Response:
+    client = request.client.host if request.client else ""
+    try:
+        language = i18n.choose(
+            i18n.offered(statement),
+            None,
+            request.cookies.get(i18n.COOKIE),
+            request.headers.get("accept-language"),
+        )
+        sign_in.request_link(ledger, settings, statement.id, email, client, language=language)
+    except InvalidSubmission as refused:
+        return _page(request, statement, ledger, None, refused=refused)
+    return _page(request, statement, ledger, None, message=sign_in.ANSWER, sent=True)
 
 
 @router.post(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from keepfaith.ledger import Ledger, statements
 from keepfaith.statement import Statement
@@ -19,7 +19,7 @@ def statement_page(request: Request, statement: Statement) -> HTMLResponse:
     pages: dict[tuple[str, str], tuple[str, str]] = request.app.state.pages
     key = (statement.id, statement.version)
     if key not in pages:
-        html = render_html(statement)
+        html = render_html(statement, privacy_center_url=f"/t/{statement.id}/privacy-center")
         pages[key] = (html, csp_for(html))
     html, csp = pages[key]
     return HTMLResponse(html, headers={"Content-Security-Policy": csp})
@@ -74,3 +74,17 @@ def past_version(
 # ``curl -I`` and link checkers ask with HEAD; answer as for GET (uvicorn drops the body).
 router.add_api_route("/", home, methods=["HEAD"], include_in_schema=False)
 router.add_api_route("/t/{tenant}/", current, methods=["HEAD"], include_in_schema=False)
+
+
+@router.get(
+    "/t/{tenant}/theme.css",
+    summary="The tenant's colours, as CSS variables over keepfaith's stylesheet",
+    response_class=Response,
+    responses={200: {"content": {"text/css": {}}}},
+)
+def theme(statement: Statement = Depends(deps.tenant)) -> Response:
+    """The organisation's colour (``organisation.colour``) as ``--brand``; keepfaith's
+    stylesheet derives the accent from it, lighter in dark mode. Empty without one."""
+    colour = statement.organisation.colour
+    text = f":root {{ --brand: {colour}; }}\n" if colour else ""
+    return Response(text, media_type="text/css", headers={"Cache-Control": "public, max-age=300"})

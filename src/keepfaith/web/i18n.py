@@ -1,0 +1,117 @@
+"""The pages' languages: gettext catalogues (Babel), chosen per request.
+
+Page templates mark their text with ``_("...")`` (``jinja2.ext.i18n``, new style, so
+``_("Hello %(name)s", name=n)`` escapes its values). The catalogues are the ``.po`` files
+under ``web/locale/<language>/LC_MESSAGES/messages.po``, read with Babel once per process:
+no compiled ``.mo`` files, no build step. English is the source text.
+
+A page is in the language the person chose with the switch on every page (``?lang=de``,
+kept in the ``kf_lang`` cookie), else the best of their browser's ``Accept-Language``,
+among the languages the tenant's statement declares (``languages``) that have a
+catalogue; else English. Update the catalogues with::
+
+    pybabel extract -F babel.cfg -o src/keepfaith/web/locale/messages.pot src/keepfaith/web
+    pybabel update -i src/keepfaith/web/locale/messages.pot -d src/keepfaith/web/locale
+"""
+
+from __future__ import annotations
+
+import functools
+from contextvars import ContextVar
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+from jinja2 import Environment
+
+from keepfaith.statement import Statement
+
+LOCALE = Path(__file__).parent / "locale"
+SOURCE = "en"
+COOKIE = "kf_lang"
+NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español", "nl": "Nederlands"}
+"""Each language's name in itself, for the switch."""
+
+current: ContextVar[str] = ContextVar("keepfaith_language", default=SOURCE)
+"""The language of the page being rendered."""
+
+
+@functools.cache
+def catalogue(language: str) -> dict[str, str | tuple[str, ...]]:
+    """The translations of ``language`` (empty for English or a language without one)."""
+    path = LOCALE / language / "LC_MESSAGES" / "messages.po"
+    if language == SOURCE or not path.is_file():
+        return {}
+    with path.open("rb") as po:
+        read = read_po(po, locale=language)
+    found: dict[str, str | tuple[str, ...]] = {}
+    for message in read:
+        if not message.id or message.fuzzy:
+            continue
+        key = message.id[0] if isinstance(message.id, tuple | list) else message.id
+        if isinstance(message.string, tuple | list):
+            if all(message.string):
+                found[key] = tuple(message.string)
+        elif message.string:
+            found[key] = message.string
+    return found
+
+
+def available() -> set[str]:
+    """The languages with a catalogue, English included."""
+    return {SOURCE} | {p.parent.parent.name for p in LOCALE.glob("*/LC_MESSAGES/messages.po")}
+
+
+def offered(statement: Statement | None) -> list[str]:
+    """The languages a tenant's pages come in: its declared ones that have a catalogue."""
+    declared = [tag.split("-")[0].lower() for tag in (statement.languages if statement else ())]
+    have = available()
+    found = [tag for tag in dict.fromkeys([SOURCE, *declared]) if tag in have]
+    return found if statement is not None else [SOURCE]
+
+
+def choose(offer: list[str], asked: str | None, cookie: str | None, accept: str | None) -> str:
+    """The page's language: the switch's, the cookie's, the browser's best, or English."""
+    for wanted in (asked, cookie):
+        if wanted and wanted in offer:
+            return wanted
+    for tag in _accepted(accept or ""):
+        base = tag.split("-")[0]
+        if base in offer:
+            return base
+    return SOURCE
+
+
+def _accepted(header: str) -> list[str]:
+    """``Accept-Language``'s tags, best first (``de-CH, de;q=0.9, en;q=0.5``)."""
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")[:20]):
+        tag, _, weight = part.strip().partition(";")
+        quality = 1.0
+        if weight.strip().startswith("q="):
+            try:
+                quality = float(weight.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            ranked.append((-quality, index, tag.strip().lower()))
+    return [tag for _, _, tag in sorted(ranked)]
+
+
+def gettext(message: str) -> str:
+    found = catalogue(current.get()).get(message)
+    return found if isinstance(found, str) else message
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    found = catalogue(current.get()).get(singular)
+    if isinstance(found, tuple):
+        return found[0] if n == 1 else found[-1]
+    return singular if n == 1 else plural
+
+
+def install(environment: Environment) -> None:
+    """Give a Jinja2 environment ``_``, ``gettext`` and ``ngettext`` in the page's language."""
+    environment.add_extension("jinja2.ext.i18n")
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, ngettext, newstyle=True
+    )

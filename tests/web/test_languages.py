@@ -1,0 +1,105 @@
+"""The pages' languages: Babel catalogues, chosen by Accept-Language or the switch, and
+complete for the example that declares a second language (Parature: en, de)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from babel.messages.extract import extract_from_dir
+from fastapi import FastAPI
+
+from keepfaith.collect.links import link_token
+from keepfaith.web import i18n
+from tests.conftest import PARATURE_CONTACT, ROOT
+from tests.web.conftest import SECRET
+
+CENTER = "/t/parature/privacy-center"
+METHOD_MAP = [
+    ("src/keepfaith/rights/overview.py", "python"),
+    ("src/keepfaith/messaging/sign_in.py", "python"),
+    ("src/keepfaith/web/templates/**.html", "jinja2"),
+]
+
+
+def marked() -> set[str]:
+    """Every text the pages mark for translation, as ``pybabel extract`` finds them."""
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), METHOD_MAP, keywords={"_": None, "N_": None, "gettext": None}
+    ):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def test_the_german_catalogue_is_complete_and_the_template_current() -> None:
+    german = i18n.catalogue("de")
+    texts = marked()
+    assert texts, "no text marked for translation"
+    assert sorted(texts - set(german)) == []
+    template = (ROOT / "src/keepfaith/web/locale/messages.pot").read_text(encoding="utf-8")
+    assert all(f'"{text}"' in template or "\n" in text or len(text) > 70 for text in texts)
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("de-DE,de;q=0.9,en;q=0.5", "de"),
+        ("fr-FR, de;q=0.4", "de"),
+        ("fr, en;q=0.1", "en"),
+        ("en;q=0, de;q=0.2", "de"),
+        ("", "en"),
+        ("de;q=bad", "en"),
+        ("x" * 5000, "en"),
+    ],
+)
+def test_accept_language_picks_the_best_offered(header: str, expected: str) -> None:
+    assert i18n.choose(["en", "de"], None, None, header) == expected
+
+
+def test_a_page_follows_accept_language_and_the_switch(client: httpx.Client) -> None:
+    german = client.get(CENTER, headers={"Accept-Language": "de-DE,de;q=0.9"})
+    assert german.status_code == 200
+    assert '<html lang="de">' in german.text and "Ihre Datenschutzzentrale" in german.text
+    assert german.headers["content-language"] == "de"
+    english = client.get(CENTER)
+    assert '<html lang="en">' in english.text and "Your privacy center" in english.text
+    assert 'id="languages"' in english.text and 'href="?lang=de"' in english.text
+    switched = client.get(CENTER + "?lang=de")
+    assert (
+        "Ihre Datenschutzzentrale" in switched.text
+        and "kf_lang=de" in switched.headers["set-cookie"]
+    )
+    kept = client.get(CENTER)  # the cookie keeps the choice
+    assert "Ihre Datenschutzzentrale" in kept.text
+    back = client.get(CENTER + "?lang=en", headers={"Accept-Language": "de"})
+    assert "Your privacy center" in back.text
+    unknown = client.get(CENTER + "?lang=xx")
+    assert unknown.status_code == 200
+
+
+def test_the_persons_page_is_complete_in_german(client: httpx.Client, app: FastAPI) -> None:
+    made = client.post("/api/t/parature/collect/contact_form", json={"fields": PARATURE_CONTACT})
+    token = link_token(SECRET, "parature", str(made.json()["subject"]))
+    client.get(f"{CENTER}?token={token}")
+    page = client.get(CENTER, headers={"Accept-Language": "de"}).text
+    for english in ("Your choices", "What we hold about you", "Save my choices", "Off until"):
+        assert english not in page, english
+    for german in ("Ihre Einstellungen", "Was wir über Sie speichern", "Wie wir Ihre Daten"):
+        assert german in page, german
+
+
+def test_a_tenant_without_a_second_language_offers_no_switch(
+    make_app: object, make_client: object
+) -> None:
+    from tests.web.conftest import EZTALKS
+
+    app = make_app((EZTALKS,))  # type: ignore[operator]
+    page = make_client(app).get("/t/eztalks/privacy-center", headers={"Accept-Language": "de"})  # type: ignore[operator]
+    assert '<html lang="en">' in page.text and 'id="languages"' not in page.text
+
+
+def test_the_catalogue_files_are_where_the_docs_say() -> None:
+    assert (Path(i18n.LOCALE) / "de" / "LC_MESSAGES" / "messages.po").is_file()
+    assert i18n.available() >= {"en", "de"}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from keepfaith import rights
+from keepfaith import jobs, rights
 from keepfaith.exceptions import InvalidSubmission, NotFound, Refused
 from keepfaith.ledger.cases import State, listing, trail
 from keepfaith.rights import complaints
@@ -152,3 +152,17 @@ def test_statement_dates_are_kept_on_the_case(mail: Mail) -> None:
         [case] = [c for c in listing(tx, "estara", kind="complaint") if c.id == case_id]
     assert case.due_at == start + dt.timedelta(days=10)
     assert case.details["resolve_by"] is None and case.channel == "privacy_center"
+
+
+def test_the_hourly_jobs_are_declared_and_escalate_every_tenant(mail: Mail) -> None:
+    world = mail("estara", "parature")
+    tasks = jobs.load()
+    assert tasks[complaints.ESCALATE].period(world.settings) == 3600
+    assert tasks["sharing.legal_notices"].period(world.settings) == 3600
+    ids = [complain(world, tenant) for tenant in ("estara", "parature")]
+    clock_of(world).advance(days=10)
+    tasks[complaints.ESCALATE](jobs.Context(world.ledger, world.settings, 0, 1))
+    assert [state(world, i, t) for i, t in zip(ids, ("estara", "parature"), strict=True)] == [
+        State.ESCALATED,
+        State.ESCALATED,
+    ]

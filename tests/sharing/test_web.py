@@ -187,3 +187,37 @@ def test_the_audit_view_tells_one_persons_story_with_its_clauses(
     page = staff_client(Role.AUDITOR).get(f"/admin/t/parature/subjects/{subject.id}/story")
     assert page.status_code == 200 and "PA-19" in page.text
     assert f"Person #{other.id}" not in page.text
+
+
+def test_the_api_discloses_only_what_the_recipient_may_receive(
+    app: FastAPI, make_client: Clients, api_token: Callable[..., str]
+) -> None:
+    subject = customer(app)
+    client = make_client(app)
+    body = {
+        "subject": subject.id,
+        "recipient": "email_provider",
+        "purpose": "respond_to_requests",
+        "data": {"user.name": "Ann", "user.financial.credit_card": "4111111111111111"},
+        "country": "US",
+    }
+    assert client.post("/api/t/parature/disclosures", json=body).status_code == 401
+    headers = {"Authorization": f"Bearer {api_token(Role.SUPPORT_AGENT)}"}
+    done = client.post("/api/t/parature/disclosures", json=body, headers=headers).json()
+    assert done["allowed"] and done["payload"] == {"user.name": "Ann"}
+    assert done["dropped"] == ["user.financial.credit_card"] and "PA-04" in done["clauses"]
+    abroad = client.post(
+        "/api/t/parature/disclosures", json={**body, "country": "CN"}, headers=headers
+    ).json()
+    assert not abroad["allowed"] and abroad["payload"] == {} and "PA-04" in abroad["clauses"]
+    for bad in ({**body, "country": "C\0N"}, {**body, "extra": 1}, {**body, "subject": 0}):
+        refused = client.post("/api/t/parature/disclosures", json=bad, headers=headers)
+        assert refused.status_code == 422, refused.text
+        assert "4111111111111111" not in refused.text
+    other = client.post(
+        "/api/t/parature/disclosures", json={**body, "subject": 10**6}, headers=headers
+    )
+    assert other.status_code == 404
+    with app.state.ledger.reading() as tx:
+        [logged] = disclosures.of(tx, "parature", subject)
+    assert logged.categories == ("user.name",) and logged.dropped == ("user.financial.credit_card",)

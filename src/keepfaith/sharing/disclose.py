@@ -51,6 +51,8 @@ def disclose(
     answer says what may be sent; nothing is recorded when refused.
     """
     subject = subjects.get(tx, subject.tenant, subject.id)
+    if isinstance(data, str | bytes):
+        raise InvalidSubmission({"categories": "a list of data categories, not one string"})
     values = dict(data) if isinstance(data, Mapping) else dict.fromkeys(data)
     if not values or not all(isinstance(k, str) and 0 < len(k) <= 128 for k in values):
         raise InvalidSubmission({"categories": "name at least one data category"})

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from keepfaith import sharing
 from keepfaith.engine import Engine
@@ -17,13 +18,65 @@ from keepfaith.ledger.staff import Principal, Role
 from keepfaith.statement import Statement
 from keepfaith.web import deps, guard
 from keepfaith.web.errors import status_of
-from keepfaith.web.ids import IdPath, is_id
+from keepfaith.web.ids import IdField, IdPath, is_id
 from keepfaith.web.routes.consent import person
 
 router = guard.router(tags=["sharing"])
+apps = deps.require_role(Role.OWNER, Role.PRIVACY_OFFICER, Role.SUPPORT_AGENT)
 
 readers = deps.require_role(Role.OWNER, Role.PRIVACY_OFFICER, Role.AUDITOR)
 officers = deps.require_role(Role.OWNER, Role.PRIVACY_OFFICER)
+
+
+class DisclosureAsked(BaseModel):
+    """Disclose this person's data to a declared recipient (and country), if allowed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    subject: IdField = Field(description="The ledger's id of the person.")
+    recipient: str = Field(max_length=255, description="A recipient id the statement declares.")
+    purpose: str = Field(max_length=64, description="The purpose it is disclosed for.")
+    data: dict[str, str] = Field(
+        min_length=1, max_length=200, description="Category key to the value to send."
+    )
+    country: str | None = Field(default=None, max_length=8, description="ISO country code.")
+    reference: str | None = Field(default=None, max_length=255)
+
+
+@router.post(
+    "/api/t/{tenant}/disclosures",
+    dependencies=[Depends(apps)],
+    summary="Disclose to a recipient: decided, projected to its categories, logged",
+)
+def disclose(
+    asked: DisclosureAsked,
+    statement: Statement = Depends(deps.tenant),
+    staff: Principal = Depends(apps),
+    ledger: Ledger = Depends(deps.ledger),
+    engine: Engine = Depends(deps.engine),
+) -> dict[str, Any]:
+    """The answer names the deciding clauses and gives back only what may be sent
+    (``payload``); a refusal is logged nowhere and sends nothing."""
+    with ledger.transaction(actor=f"api:{staff.name}") as tx:
+        subject = subjects.get(tx, statement.id, asked.subject)
+        done = sharing.disclose(
+            tx,
+            engine,
+            subject,
+            asked.recipient,
+            asked.purpose,
+            asked.data,
+            country=asked.country,
+            reference=asked.reference,
+        )
+    return {
+        "allowed": done.allowed,
+        "reason": done.decision.reason,
+        "clauses": list(done.decision.clauses),
+        "disclosure": done.record.id if done.record else None,
+        "payload": done.payload,
+        "dropped": list(done.dropped),
+    }
 
 
 def _json(entry: Disclosure) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from keepfaith.exceptions import InvalidSubmission
 from keepfaith.ledger import ConsentKind, Ledger
 from keepfaith.ledger.staff import Principal, Role
 from keepfaith.rights import console
+from keepfaith.rights.overview import N_
 from keepfaith.statement import Statement
 from keepfaith.web import deps, guard
 from keepfaith.web.errors import status_of
@@ -33,13 +34,13 @@ readers = deps.require_role(Role.OWNER, Role.PRIVACY_OFFICER, Role.AUDITOR)
 """Who reads the tenant's whole consent log and its rates (not one person's)."""
 
 SECTIONS = (
-    ("home", "Overview", ""),
-    ("subjects", "People", "/subjects"),
-    ("consents", "Consent log", "/consents"),
-    ("rates", "Consent rates", "/consents/rates"),
-    ("requests", "Requests", "/requests"),
-    ("visits", "Visit statistics", "/visits"),
-    ("mail", "Mail", "/mail"),
+    ("home", N_("Overview"), ""),
+    ("subjects", N_("People"), "/subjects"),
+    ("consents", N_("Consent log"), "/consents"),
+    ("rates", N_("Consent rates"), "/consents/rates"),
+    ("requests", N_("Requests"), "/requests"),
+    ("visits", N_("Visit statistics"), "/visits"),
+    ("mail", N_("Mail"), "/mail"),
 )
 """The console's navigation: (key, label, path under ``/admin/t/{tenant}``)."""
 

@@ -45,6 +45,7 @@ ADMIN_ROLES: dict[tuple[str, str], frozenset[Role]] = {
     # the whole consent log and its rates for those who answer for it.
     ("GET", "/admin/t/{tenant}"): EVERYONE,
     ("GET", "/admin/t/{tenant}/subjects"): CASE_WORKERS,
+    ("POST", "/admin/t/{tenant}/subjects"): CASE_WORKERS,
     ("GET", "/admin/t/{tenant}/subjects/{subject_id}"): CASE_WORKERS,
     ("GET", "/admin/t/{tenant}/consents"): LOG_READERS,
     ("GET", "/admin/t/{tenant}/consents.csv"): LOG_READERS,

@@ -19,6 +19,7 @@ CENTER = "/t/parature/privacy-center"
 METHOD_MAP = [
     ("src/keepfaith/rights/overview.py", "python"),
     ("src/keepfaith/messaging/sign_in.py", "python"),
+    ("src/keepfaith/web/routes/console.py", "python"),
     ("src/keepfaith/web/templates/**.html", "jinja2"),
 ]
 
@@ -103,3 +104,18 @@ def test_a_tenant_without_a_second_language_offers_no_switch(
 def test_the_catalogue_files_are_where_the_docs_say() -> None:
     assert (Path(i18n.LOCALE) / "de" / "LC_MESSAGES" / "messages.po").is_file()
     assert i18n.available() >= {"en", "de"}
+
+
+def test_the_console_comes_in_german_too(staff_client: object) -> None:
+    from keepfaith.ledger.staff import Role
+
+    officer = staff_client(Role.PRIVACY_OFFICER)  # type: ignore[operator]
+    for path, german in [
+        ("/admin/t/parature", "Einwilligungsprotokoll"),
+        ("/admin/t/parature/subjects", "Eine Person finden"),
+        ("/admin/t/parature/consents", "Als CSV herunterladen"),
+        ("/admin/t/parature/consents/rates", "Einwilligungsquoten"),
+    ]:
+        page = officer.get(path, headers={"Accept-Language": "de"})
+        assert page.status_code == 200 and german in page.text, path
+        assert '<html lang="de">' in page.text

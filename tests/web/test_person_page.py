@@ -121,3 +121,15 @@ def test_the_statement_and_the_thank_you_page_link_to_the_privacy_center(
 def test_a_sign_in_form_is_offered_to_everyone(client: httpx.Client) -> None:
     page = client.get(CENTER).text
     assert f'action="{CENTER}/sign-in"' in page and 'name="email"' in page
+
+
+def test_the_tenants_colour_themes_its_pages(client: httpx.Client, app: FastAPI) -> None:
+    theme = client.get("/t/parature/theme.css")
+    colour = app.state.statements["parature"].organisation.colour
+    assert theme.status_code == 200 and theme.headers["content-type"].startswith("text/css")
+    assert theme.text == f":root {{ --brand: {colour}; }}\n"
+    page = client.get(CENTER).text
+    assert '<link rel="stylesheet" href="/t/parature/theme.css">' in page
+    sheet = client.get("/static/keepfaith.css").text
+    assert "var(--brand)" in sheet and "prefers-color-scheme: dark" in sheet
+    assert ":focus-visible" in sheet

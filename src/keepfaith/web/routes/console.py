@@ -2,9 +2,8 @@
 person's file, the consent log (filtered, and as CSV) and consent rates over time.
 
 Each page calls one function of ``keepfaith.rights.console``, which audits what staff
-read. The search form is a GET, so a search is a link staff can keep; its query string
-holds what was searched for, which is why every console answer is ``no-store`` and the
-access log writes route templates, never paths or queries.
+read. A search is a POST (with the CSRF token), so an address searched for never sits in
+a URL, a browser history or an access log; every console answer is ``no-store``.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup, escape
 
@@ -21,6 +20,7 @@ from keepfaith.exceptions import InvalidSubmission
 from keepfaith.ledger import ConsentKind, Ledger
 from keepfaith.ledger.staff import Principal, Role
 from keepfaith.rights import console
+from keepfaith.rights.overview import N_
 from keepfaith.statement import Statement
 from keepfaith.web import deps, guard
 from keepfaith.web.errors import status_of
@@ -34,13 +34,13 @@ readers = deps.require_role(Role.OWNER, Role.PRIVACY_OFFICER, Role.AUDITOR)
 """Who reads the tenant's whole consent log and its rates (not one person's)."""
 
 SECTIONS = (
-    ("home", "Overview", ""),
-    ("subjects", "People", "/subjects"),
-    ("consents", "Consent log", "/consents"),
-    ("rates", "Consent rates", "/consents/rates"),
-    ("requests", "Requests", "/requests"),
-    ("visits", "Visit statistics", "/visits"),
-    ("mail", "Mail", "/mail"),
+    ("home", N_("Overview"), ""),
+    ("subjects", N_("People"), "/subjects"),
+    ("consents", N_("Consent log"), "/consents"),
+    ("rates", N_("Consent rates"), "/consents/rates"),
+    ("requests", N_("Requests"), "/requests"),
+    ("visits", N_("Visit statistics"), "/visits"),
+    ("mail", N_("Mail"), "/mail"),
 )
 """The console's navigation: (key, label, path under ``/admin/t/{tenant}``)."""
 
@@ -89,24 +89,39 @@ def console_home(
 @router.get(
     "/admin/t/{tenant}/subjects",
     response_class=HTMLResponse,
+    summary="The form to find a person by email, phone or reference",
+)
+def subject_search_form(
+    request: Request,
+    staff: Principal = Depends(case_workers),
+    statement: Statement = Depends(deps.tenant),
+) -> HTMLResponse:
+    return _page(
+        request, "subjects", statement, staff, "subjects", by="email", searched=False, errors={}
+    )
+
+
+@router.post(
+    "/admin/t/{tenant}/subjects",
+    response_class=HTMLResponse,
     summary="Find a person by email, phone or reference (matched by keyed digest)",
 )
 def find_subjects(
     request: Request,
-    by: str = Query(default="email", max_length=16),
-    q: str | None = Query(default=None, max_length=320),
+    by: str = Form(default="email", max_length=16),
+    q: str = Form(default="", max_length=320),
     staff: Principal = Depends(case_workers),
     statement: Statement = Depends(deps.tenant),
     ledger: Ledger = Depends(deps.ledger),
 ) -> HTMLResponse:
+    """A POST, so what was searched for stays out of addresses, histories and logs."""
     found = None
     errors: dict[str, str] = {}
     status_code = 200
-    if q is not None:
-        try:
-            found = console.search(ledger, statement.id, by, q, actor=staff.actor)
-        except InvalidSubmission as refused:
-            errors, status_code = refused.errors, status_of(refused)
+    try:
+        found = console.search(ledger, statement.id, by, q, actor=staff.actor)
+    except InvalidSubmission as refused:
+        errors, status_code = refused.errors, status_of(refused)
     return _page(
         request,
         "subjects",
@@ -115,7 +130,7 @@ def find_subjects(
         "subjects",
         status_code,
         by=by if by in console.SEARCH_BY else "email",
-        searched=q is not None and not errors,
+        searched=not errors,
         found=found,
         errors=errors,
     )

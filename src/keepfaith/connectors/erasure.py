@@ -169,15 +169,20 @@ def _where(
 ) -> sa.ColumnElement[bool] | None:
     """The condition that picks this table's rows of the people (None: none to pick).
 
-    The person's own tables are picked by their selection's own condition (a subquery
-    through their parents, which are changed later); rows they point at by their key's
-    values, read now, before the rows that lead to them are gone.
+    The person's own tables are picked by their key among their selection's rows (a
+    subquery through their parents, which are changed later); rows they point at by
+    their key's values, read now, before the rows that lead to them are gone.
     """
-    if not frozen:
-        return selection.whereclause
     if key is None:
-        return None
+        return None if frozen else selection.whereclause
     column = plan.tables[table].c[key]
+    if not frozen:
+        # By key, from the selection run once as a derived table: PostgreSQL updates a
+        # partitioned table whose condition is an OR of subqueries (a payment reached
+        # through its customer or its rental) partition by partition, 358 s for 10,000
+        # customers of pagila; by key it is a hashed semi-join (and MariaDB accepts the
+        # table it changes inside a derived table).
+        return column.in_(sa.select(selection.subquery().c[key]))
     values = list(connection.execute(sa.select(selection.subquery().c[key])).scalars())
     return column.in_(values) if values else None
 

@@ -121,6 +121,7 @@ def erase(
 ) -> Outcome:
     """Erase these people from the database, in the connection's transaction."""
     keeps = list(holds)
+    _room_to_hash(connection)
     selections = plan.selections(identities)
     tables, closing = order(plan)
     tables = [t for t in tables if t in selections]
@@ -156,6 +157,20 @@ def erase(
             outcome=outcome,
         )
     return outcome
+
+
+WORK_MEM = "64MB"
+"""PostgreSQL's ``work_mem`` for the erasure's transaction (``SET LOCAL``)."""
+
+
+def _room_to_hash(connection: sa.Connection) -> None:
+    """Let PostgreSQL hash the people's keys. A row reached by either of two keys (a
+    payment by its customer or by its rental) is picked by ``a IN (...) OR b IN (...)``;
+    PostgreSQL hashes each subquery only if it fits ``work_mem`` (4 MB by default), and
+    otherwise scans it again for every row: 358 s instead of seconds for 10,000 pagila
+    customers. The setting ends with the transaction."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
 
 
 def _where(

@@ -27,12 +27,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from keepfaith.exceptions import Refused
 from keepfaith.jobs.listing import STATUSES, Job, list_jobs
 from keepfaith.jobs.registry import Context, Task, load, task
-from keepfaith.ledger import Ledger, Transaction
+from keepfaith.ledger import Ledger, Transaction, statements
 from keepfaith.settings import Settings
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "Job",
     "Task",
     "defer",
+    "each_tenant",
     "forget",
     "list_jobs",
     "load",
@@ -67,6 +69,17 @@ def defer(tx: Transaction, task: Task | str, **args: Any) -> int:
     from keepfaith.jobs import local
 
     return local.defer(tx, name, args)
+
+
+def each_tenant(context: Context, actor: str, step: Callable[[Transaction, str], object]) -> None:
+    """Run ``step(tx, tenant)`` for every tenant with a published statement, each in a
+    unit of work of its own: a periodic job's loop, so one tenant's failure rolls back
+    only its own step (the job retries)."""
+    with context.ledger.reading() as tx:
+        names = statements.tenants(tx)
+    for tenant in names:
+        with context.ledger.transaction(actor=actor) as tx:
+            step(tx, tenant)
 
 
 def work(ledger: Ledger, settings: Settings, *, burst: bool = False) -> None:

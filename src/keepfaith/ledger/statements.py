@@ -76,6 +76,12 @@ def publish(
     return from_row(StatementVersion, row)
 
 
+def tenants(tx: Transaction) -> list[str]:
+    """Every tenant with a published statement, in order (what periodic jobs go over)."""
+    found = tx.connection.execute(sa.select(statement_versions.c.tenant).distinct())
+    return sorted(found.scalars())
+
+
 def current_version(tx: Transaction, tenant: str) -> str:
     """The tenant's most recently published statement version."""
     version = tx.connection.execute(

@@ -21,7 +21,6 @@ from keepfaith.ledger import Transaction, statements
 from keepfaith.ledger.cases import Case, Kind, State, cases, get, update
 from keepfaith.ledger.cases import add as add_case
 from keepfaith.ledger.crypto import tokens
-from keepfaith.ledger.statements import statement_versions
 from keepfaith.messaging import send_to_address
 from keepfaith.messaging.addresses import checked
 from keepfaith.rights import clock
@@ -169,13 +168,7 @@ def escalate_overdue(tx: Transaction, tenant: str) -> list[Case]:
 @jobs.task(ESCALATE, every=3600)
 def escalation_job(context: jobs.Context) -> None:
     """Escalate overdue complaints of every tenant, every hour."""
-    with context.ledger.reading() as tx:
-        tenants = sorted(
-            tx.connection.execute(sa.select(statement_versions.c.tenant).distinct()).scalars()
-        )
-    for tenant in tenants:
-        with context.ledger.transaction(actor="complaints") as tx:
-            escalate_overdue(tx, tenant)
+    jobs.each_tenant(context, "complaints", escalate_overdue)
 
 
 def how_to_reach(statement: Statement) -> IndependentBody | None:

@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from keepfaith import jobs
 from keepfaith.ledger import Transaction, statements
 from keepfaith.ledger.cases import Case, Kind, State, cases, get, note, trail
-from keepfaith.ledger.statements import statement_versions
 from keepfaith.messaging import send_to_address
 from keepfaith.rights.cases import mail_purpose
 from keepfaith.statement import Statement
@@ -90,10 +89,5 @@ def _text(case: Case) -> str:
 @jobs.task(REMIND, every=3600)
 def reminder_job(context: jobs.Context) -> None:
     """Remind staff of the requests due soon, for every tenant, every hour."""
-    with context.ledger.reading() as tx:
-        tenants = sorted(
-            tx.connection.execute(sa.select(statement_versions.c.tenant).distinct()).scalars()
-        )
-    for tenant in tenants:
-        with context.ledger.transaction(actor="rights") as tx:
-            remind(tx, tenant, context.settings.rights_remind_days)
+    days = context.settings.rights_remind_days
+    jobs.each_tenant(context, "rights", lambda tx, tenant: remind(tx, tenant, days))

@@ -19,7 +19,6 @@ from keepfaith.clock import utc
 from keepfaith.ledger import Subject, Transaction, holds, records, statements
 from keepfaith.ledger import subjects as people
 from keepfaith.ledger.rows import Status
-from keepfaith.ledger.statements import statement_versions
 from keepfaith.statement.schema import RetentionRule, RetentionStart
 
 STARTS = (RetentionStart.COLLECTION, RetentionStart.ACCOUNT_CLOSED)
@@ -45,13 +44,7 @@ def apply(tx: Transaction, tenant: str) -> dict[str, int]:
 @jobs.task("rights.retention", every=86_400)
 def retention_job(context: jobs.Context) -> None:
     """Apply every tenant's retention rules, once a day."""
-    with context.ledger.reading() as tx:
-        tenants = sorted(
-            tx.connection.execute(sa.select(statement_versions.c.tenant).distinct()).scalars()
-        )
-    for tenant in tenants:
-        with context.ledger.transaction(actor="retention") as tx:
-            apply(tx, tenant)
+    jobs.each_tenant(context, "retention", apply)
 
 
 def _people(tx: Transaction, tenant: str) -> list[tuple[Subject, dt.datetime | None]]:

@@ -14,8 +14,6 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
 from keepfaith import jobs
 from keepfaith.engine import Decision, Engine
 from keepfaith.engine.engine import TELL_PERSON
@@ -23,7 +21,6 @@ from keepfaith.exceptions import InvalidSubmission, NotAllowed
 from keepfaith.ledger import Disclosure, Subject, Transaction, disclosures, statements, subjects
 from keepfaith.ledger import legal_requests as rows
 from keepfaith.ledger.legal_requests import LegalRequest
-from keepfaith.ledger.statements import statement_versions
 from keepfaith.messaging import outbox
 from keepfaith.rights.cases import mail_purpose
 from keepfaith.sharing.disclose import checked_country
@@ -137,13 +134,7 @@ def send_notices(tx: Transaction, tenant: str) -> int:
 @jobs.task(NOTICES, every=3600)
 def notices_job(context: jobs.Context) -> None:
     """Send the notices of legal disclosures whose gag period ended, every hour."""
-    with context.ledger.reading() as tx:
-        tenants = sorted(
-            tx.connection.execute(sa.select(statement_versions.c.tenant).distinct()).scalars()
-        )
-    for tenant in tenants:
-        with context.ledger.transaction(actor="legal-notices") as tx:
-            send_notices(tx, tenant)
+    jobs.each_tenant(context, "legal-notices", send_notices)
 
 
 def _text(value: object, name: str) -> str:

@@ -11,11 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
-from keepfaith.jobs import Context, task
+from keepfaith.jobs import Context, each_tenant, task
 from keepfaith.ledger import statements, statistics
-from keepfaith.ledger.statements import statement_versions
 from keepfaith.statement.schema import CollectionKind, Statement
 
 if TYPE_CHECKING:
@@ -58,11 +55,7 @@ def apply_retention(tx: Transaction, statement: Statement, today: dt.date | None
 @task("logs.retention", every=86_400)
 def retention_job(context: Context) -> None:
     """Apply every tenant's ``visit_statistics`` rule to the days before the ledger's today."""
-    ledger = context.ledger
-    with ledger.reading() as tx:
-        tenants = tx.connection.execute(sa.select(statement_versions.c.tenant).distinct())
-        current = [statements.get(tx, tenant) for tenant in sorted(tenants.scalars())]
-    today = ledger.clock().date()
-    for statement in current:
-        with ledger.transaction(actor="jobs") as tx:
-            apply_retention(tx, statement, today)
+    today = context.ledger.clock().date()
+    each_tenant(
+        context, "jobs", lambda tx, tenant: apply_retention(tx, statements.get(tx, tenant), today)
+    )

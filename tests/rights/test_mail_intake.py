@@ -41,6 +41,7 @@ def request(subject: str, body: str = "", sender: str = f"Ann <{ADDRESS}>") -> E
         ("Do you hold data about me?", Kind.KNOW),
         ("Please correct my address", Kind.CORRECT),
         ("Data portability", Kind.PORTABILITY),
+        ("Complaint about your emails", Kind.COMPLAINT),
         ("Hello there", None),
         ("Deleted scenes\x00", None),
         ("", None),
@@ -94,3 +95,23 @@ def test_mail_that_asks_nothing_clear_is_refused_and_opens_nothing(
     assert refused.value.smtp_code == code
     with world.ledger.reading() as tx:
         assert listing(tx, "eztalks") == []
+
+
+def test_a_complaint_by_email_starts_its_clock_with_the_mails_text(
+    mail: Mail,
+    listener: Callable[..., Listener],  # noqa: F811
+) -> None:
+    """ES-19: complaints go to the company first, by email too; the clock starts at once."""
+    world = mail("estara")
+    running = listener(world)
+    to = "requests+estara@mail.keepfaith.test"
+    running.send(request("Complaint", "You kept mailing me after I said stop."), to)
+    with world.ledger.reading() as tx:
+        (case,) = listing(tx, "estara", kind=Kind.COMPLAINT.value)
+    assert (case.state, case.channel, case.identity) == (State.OPEN, "email", ADDRESS)
+    assert "kept mailing me" in case.details["text"] and case.due_at is not None
+    assert case.due_at - case.received_at == dt.timedelta(days=10)  # eStara's 10 days
+    # eztalks declares no complaints procedure: the word is not a kind there.
+    with pytest.raises(smtplib.SMTPDataError) as refused:
+        running.send(request("Complaint"), TO)
+    assert refused.value.smtp_code == 550

@@ -175,7 +175,7 @@ def receive(
         if use == "bounce":
             return _bounce(tx, message, digest, data)
         statement = statements.get(tx, message.tenant, message.statement_version)
-        subject = _header(mail, "Subject")
+        subject = header(mail, "Subject")
         wants_out = (
             use == "unsubscribe"
             or says_unsubscribe(subject, statement.languages)
@@ -189,7 +189,7 @@ def receive(
             rows.add_reply(tx, message.tenant, message.id, message.subject_id, "forwarded")
             kind = "forwarded"
         else:
-            text = _kept_text(subject, mail)
+            text = kept_text(subject, mail)
             rows.add_reply(tx, message.tenant, message.id, message.subject_id, "kept", text)
             kind = "kept"
     if kind == "forwarded":
@@ -208,7 +208,7 @@ def requested_of(recipients: Iterable[str]) -> str | None:
 
 def sender(mail: EmailMessage) -> str:
     """The address in the mail's ``From`` (empty when there is none to read)."""
-    return email.utils.parseaddr(_header(mail, "From"))[1]
+    return email.utils.parseaddr(header(mail, "From"))[1]
 
 
 def _bounce(tx: Any, message: rows.Message, digest: str | None, data: bytes) -> Received:
@@ -223,14 +223,16 @@ def _bounce(tx: Any, message: rows.Message, digest: str | None, data: bytes) -> 
     return Received("bounce", message.id, "250 OK")
 
 
-def _header(mail: EmailMessage, name: str) -> str:
+def header(mail: EmailMessage, name: str) -> str:
+    """A header's text, or empty when it is absent or cannot be read."""
     try:
         return str(mail.get(name, "") or "")
     except (ValueError, TypeError):
         return ""
 
 
-def _kept_text(subject: str, mail: EmailMessage) -> str:
+def kept_text(subject: str, mail: EmailMessage) -> str:
+    """The subject and the plain text of a mail, without NUL bytes, bounded."""
     try:
         body = mail.get_body(("plain",))
         content = str(body.get_content()) if body is not None else ""

@@ -15,6 +15,7 @@ from keepfaith.changes import answers, effective, publish
 from keepfaith.exceptions import InvalidToken, Refused
 from keepfaith.ledger import Status, subjects
 from keepfaith.ledger import changes as pending
+from keepfaith.ledger import messages as outbox_rows
 from keepfaith.ledger.changes import Answer
 from tests.changes.conftest import loaded, new_version
 from tests.messaging.conftest import World, person
@@ -110,6 +111,30 @@ def test_each_person_moves_on_their_own_date(mail: Mail) -> None:
     assert world.engine.state(refuse).refused == (("2010", "2026"),)
     assert not allowed(world, refuse), "refused: still the old terms for the changed use"
     assert allowed(world, ignore) and not allowed(world, refuse)
+
+
+def test_a_notice_that_bounced_leaves_the_person_on_the_posting_clock(mail: Mail) -> None:
+    """PA-32: 15 days after the email, but 30 after posting for someone it never reached."""
+    world = mail("parature")
+    reached = person(world.ledger, "parature", "customer", "registration", "ok@example.org")
+    bounced = person(world.ledger, "parature", "customer", "registration", "gone@example.org")
+    publish_v2(world)
+    world.work()
+    assert len(world.sink.wait_for(2)) == 2
+    with world.ledger.transaction() as tx:
+        change = pending.open_of_subject(tx, bounced.id)
+        assert change is not None and change.message_id is not None
+        outbox_rows.mark_bounced(tx, change.message_id, "the mailbox returned the message")
+    days(world, 1)
+    assert effective.apply_all_due(world.ledger) == 0  # the hourly job: nobody due yet
+    with world.ledger.reading() as tx:
+        moved = pending.open_of_subject(tx, bounced.id)
+    assert moved is not None and moved.channel == "post"
+
+    days(world, 14.1)  # day 15.1
+    assert allowed(world, reached) and not allowed(world, bounced)
+    days(world, 15)  # day 30.1
+    assert allowed(world, bounced), "never reached by email: under the new version at day 30"
 
 
 def test_the_notice_carries_accept_refuse_and_close_links_that_work(mail: Mail) -> None:

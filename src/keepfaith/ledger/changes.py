@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from keepfaith.exceptions import NotFound, Refused
 from keepfaith.ledger.base import Id, Tenant, When, metadata
+from keepfaith.ledger.messages import messages
 from keepfaith.ledger.rows import from_row
 from keepfaith.ledger.transaction import Transaction
 
@@ -289,6 +290,43 @@ def due(tx: Transaction, tenant: str | None, now: dt.datetime, limit: int) -> li
         .limit(limit)
     )
     return [from_row(VersionChange, row) for row in rows]
+
+
+UNDELIVERED = ("withheld", "failed", "bounced")
+"""Outbox statuses of a notice that never reached the person."""
+
+
+def unreached_by_email(tx: Transaction, tenant: str | None) -> list[tuple[int, int]]:
+    """``(publication id, count)`` of open email changes whose notice never reached the
+    person (withheld by the engine at sending, failed for good, or bounced)."""
+    c = version_changes.c
+    query = (
+        sa.select(c.publication_id, sa.func.count()).where(*_unreached()).group_by(c.publication_id)
+    )
+    if tenant is not None:
+        query = query.where(c.tenant == tenant)
+    return [(int(p), int(n)) for p, n in tx.connection.execute(query)]
+
+
+def fall_back_to_posting(tx: Transaction, publication_id: int, due_at: dt.datetime | None) -> int:
+    """Those changes of a publication are told by posting after all: they apply at the
+    posting window's end (``due_at``; never by time when the statement sets none)."""
+    moved = tx.connection.execute(
+        version_changes.update()
+        .where(version_changes.c.publication_id == publication_id, *_unreached())
+        .values(channel=Channel.POST.value, due_at=due_at)
+    ).rowcount
+    return int(moved or 0)
+
+
+def _unreached() -> list[sa.ColumnElement[bool]]:
+    c, m = version_changes.c, messages.c
+    return [
+        c.channel == Channel.EMAIL.value,
+        c.answer.is_(None),
+        c.applied_at.is_(None),
+        c.message_id.in_(sa.select(m.id).where(m.status.in_(UNDELIVERED))),
+    ]
 
 
 def mark_applied(tx: Transaction, change: VersionChange) -> None:

@@ -191,13 +191,16 @@ def fides_erasure(engine: sa.Engine, plan: Plan, emails: list[str]) -> tuple[flo
 
 
 def _masked(plan: Plan, table: str) -> dict[str, Any]:
-    """What keepfaith writes in each nulled or masked column of ``table``."""
+    """What keepfaith writes in each nulled or masked column of ``table``; keys stay, as
+    Fides' masking leaves the columns its dataset marks as references."""
     declared = plan.dataset_map.table(table)
     columns = declared.columns if declared is not None else ()
+    keys = {e.child_column for e in plan.edges if e.child == table}
+    keys |= {e.parent_column for e in plan.edges if e.parent == table}
     return {
         c.name: written(plan, table, c.name, c.erasure)
         for c in columns
-        if c.erasure in (Erasure.NULL, Erasure.MASK)
+        if c.erasure in (Erasure.NULL, Erasure.MASK) and c.name not in keys
     }
 
 

@@ -7,6 +7,7 @@ download does not work here). When a test fails, a screenshot of its page is sav
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
@@ -176,49 +177,47 @@ IMPACTS = ("minor", "moderate", "serious", "critical")
 Axe = Callable[..., list[Any]]
 
 
+@functools.cache
 def _axe_source() -> str:
-    """The pinned axe-core script (the one ``axe-playwright-python`` bundles, a dev extra)."""
+    """The pinned axe-core script: the one ``axe-playwright-python`` bundles (axe-core
+    4.12.1, a dev extra); the banner's tests and the pages' tests run this one copy."""
     return files("axe_playwright_python").joinpath("axe.min.js").read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="session")
-def axe_source() -> str:
-    return _axe_source()
+def axe_violations(page: Page, include: str | None = None, impact: str = "serious") -> list[Any]:
+    """Run axe-core on a page; its violations at or above ``impact``.
 
-
-@pytest.fixture
-def axe(axe_source: str) -> Axe:
-    """Run axe-core on a page; returns its violations at or above ``impact``.
-
-    ``axe(page)`` checks the whole document, ``axe(page, include="#id")`` part of it.
+    ``axe_violations(page)`` checks the whole document, ``include="#id"`` part of it.
     The script is evaluated through the DevTools protocol, so a page's Content Security
     Policy does not keep it out. Each violation is axe's dict (``id``, ``impact``,
     ``help``, ``nodes``); assert ``== []`` so a failure prints them.
     """
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(_axe_source() + "\n;undefined")
+    result = page.evaluate(
+        """async (include) => {
+          const context = include ? {include: [include]} : document;
+          return await window.axe.run(context, {resultTypes: ["violations"]});
+        }""",
+        include,
+    )
+    floor = IMPACTS.index(impact)
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]],
+        }
+        for v in result["violations"]
+        if IMPACTS.index(v["impact"] or "minor") >= floor
+    ]
 
-    def run(page: Page, include: str | None = None, impact: str = "serious") -> list[Any]:
-        if not page.evaluate("() => typeof window.axe === 'object'"):
-            page.evaluate(axe_source + "\n;undefined")
-        result = page.evaluate(
-            """async (include) => {
-              const context = include ? {include: [include]} : document;
-              return await window.axe.run(context, {resultTypes: ["violations"]});
-            }""",
-            include,
-        )
-        floor = IMPACTS.index(impact)
-        return [
-            {
-                "id": v["id"],
-                "impact": v["impact"],
-                "help": v["help"],
-                "nodes": [n["target"] for n in v["nodes"]],
-            }
-            for v in result["violations"]
-            if IMPACTS.index(v["impact"] or "minor") >= floor
-        ]
 
-    return run
+@pytest.fixture
+def axe() -> Axe:
+    """``axe_violations``, as a fixture for the tests that take it as one."""
+    return axe_violations
 
 
 def _screenshot_if_failed(request: pytest.FixtureRequest, page: Page) -> None:
@@ -226,25 +225,3 @@ def _screenshot_if_failed(request: pytest.FixtureRequest, page: Page) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
         name = request.node.nodeid.replace("/", "_").replace("::", "-")
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-AXE_SOURCE = Path(__import__("axe_playwright_python").__file__).parent / "axe.min.js"
-"""axe-core, as the pinned ``axe-playwright-python`` bundles it (axe-core 4.12.1); the
-banner's tests and the pages' tests run this one copy."""
-SERIOUS = ("serious", "critical")
-
-
-def axe_violations(page: Page, *, impacts: tuple[str, ...] = SERIOUS) -> list[dict[str, Any]]:
-    """axe-core's violations on the page as it is now, of these impacts (WCAG 2 A and AA
-    and best practices). Evaluated by the driver, so the page's CSP does not stop it."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE_SOURCE.read_text(encoding="utf-8"))
-    result = page.evaluate(
-        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', "
-        "'wcag21a', 'wcag21aa', 'best-practice']}})"
-    )
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"]
-        if v["impact"] in impacts
-    ]

@@ -3,6 +3,7 @@ complete for the example that declares a second language (Parature: en, de)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -41,6 +42,22 @@ def test_the_german_catalogue_is_complete_and_the_template_current() -> None:
     assert sorted(texts - set(german)) == []
     template = (ROOT / "src/keepfaith/web/locale/messages.pot").read_text(encoding="utf-8")
     assert all(f'"{text}"' in template or "\n" in text or len(text) > 70 for text in texts)
+
+
+MAIL = ROOT / "src/keepfaith/messaging/templates"
+FIELD = re.compile(r"\{\{\s*([a-z_]+)")
+
+
+def test_every_email_a_person_gets_has_a_german_variant_with_the_same_values() -> None:
+    english = [p for p in MAIL.iterdir() if p.suffix in {".txt", ".html"} and "_de." not in p.name]
+    assert len(english) >= 8
+    for path in english:
+        german = path.with_name(f"{path.stem}_de{path.suffix}")
+        assert german.is_file(), german.name
+        original, translated = path.read_text("utf-8"), german.read_text("utf-8")
+        assert set(FIELD.findall(original)) == set(FIELD.findall(translated)), german.name
+        assert original.startswith("Subject:") == translated.startswith("Subject:")
+        assert translated.endswith("\n") == original.endswith("\n"), german.name
 
 
 @pytest.mark.parametrize(

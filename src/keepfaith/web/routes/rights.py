@@ -135,7 +135,15 @@ def make_request(
     details = {"changes": {category: value}} if kind == "correct" else None
     try:
         with ledger.transaction(actor="web") as tx:
-            opened = rights.open(tx, settings, statement.id, kind, email, details=details)
+            opened = rights.open(
+                tx,
+                settings,
+                statement.id,
+                kind,
+                email,
+                details=details,
+                language=deps.page_language(request, statement),
+            )
     except KeepfaithError as error:
         return _page(request, statement, refused=error)
     return _page(

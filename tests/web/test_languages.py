@@ -18,11 +18,14 @@ from tests.web.conftest import SECRET
 
 CENTER = "/t/parature/privacy-center"
 METHOD_MAP = [
-    ("src/keepfaith/rights/overview.py", "python"),
-    ("src/keepfaith/messaging/sign_in.py", "python"),
-    ("src/keepfaith/web/routes/console.py", "python"),
-    ("src/keepfaith/web/templates/**.html", "jinja2"),
+    (pattern.strip(), method.strip())
+    for method, _, pattern in (
+        line.strip()[1:-1].partition(":")
+        for line in (ROOT / "babel.cfg").read_text("utf-8").splitlines()
+        if line.startswith("[")
+    )
 ]
+"""What ``pybabel extract -F babel.cfg`` reads: the same files, read from the one place."""
 
 
 def marked() -> set[str]:
@@ -136,3 +139,45 @@ def test_the_console_comes_in_german_too(staff_client: object) -> None:
         page = officer.get(path, headers={"Accept-Language": "de"})
         assert page.status_code == 200 and german in page.text, path
         assert '<html lang="de">' in page.text
+
+
+def test_the_request_complaint_and_disclosure_pages_come_in_german(client: httpx.Client) -> None:
+    made = client.post("/api/t/parature/collect/contact_form", json={"fields": PARATURE_CONTACT})
+    token = link_token(SECRET, "parature", str(made.json()["subject"]))
+    client.get(f"{CENTER}?token={token}")
+    german = {"Accept-Language": "de"}
+    for path, english, words in [
+        (
+            "/requests",
+            "Ask about your data",
+            ("Ihren Daten", "Meine Daten löschen"),
+        ),
+        ("/complaints", "Make a complaint", ("Sich beschweren", "Was schiefgelaufen ist")),
+        ("/disclosures", "Who received your data", ("Wer Ihre Daten erhalten hat",)),
+    ]:
+        page = client.get(CENTER + path, headers=german)
+        assert page.status_code == 200, path
+        assert english not in page.text and "Your email address" not in page.text, path
+        assert all(word in page.text for word in words), path
+        assert english in client.get(CENTER + path, headers={"Accept-Language": "en"}).text
+
+
+def test_a_message_made_by_a_route_is_shown_in_german(client: httpx.Client) -> None:
+    from tests.web.conftest import form_token
+
+    requests = CENTER + "/requests"
+    token = form_token(client, requests)
+    sent = client.post(
+        requests,
+        data={"kind": "portability", "email": "ann@example.com", "csrf_token": token},
+        headers={"Accept-Language": "de"},
+    )
+    assert sent.status_code == 200
+    assert "ist ein Code an sie unterwegs" in sent.text and "Bestätigen" in sent.text
+    case = sent.text.split("/requests/")[1].split("/")[0]
+    wrong = client.post(
+        f"{requests}/{case}/verify",
+        data={"code": "000000x", "csrf_token": form_token(client, requests)},
+        headers={"Accept-Language": "de"},
+    )
+    assert "Dieser Code stimmt nicht: noch " in wrong.text, wrong.text

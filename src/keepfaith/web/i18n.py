@@ -109,9 +109,22 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return singular if n == 1 else plural
 
 
+def N_(message: str) -> str:
+    """Marks a page message made in Python for extraction; ``translated`` renders it."""
+    return message
+
+
+def translated(message: object, **values: object) -> str:
+    """A message a route made (marked ``N_``), in the page's language, ``%(name)s``
+    filled in; plain text, so the page escapes it. Unknown text stays as it is."""
+    text = gettext(str(message)) if message is not None else ""
+    return text % values if values else text
+
+
 def install(environment: Environment) -> None:
     """Give a Jinja2 environment ``_``, ``gettext`` and ``ngettext`` in the page's language."""
     environment.add_extension("jinja2.ext.i18n")
     environment.install_gettext_callables(  # type: ignore[attr-defined]
         gettext, ngettext, newstyle=True
     )
+    environment.globals["translated"] = translated

@@ -181,3 +181,35 @@ def test_a_message_made_by_a_route_is_shown_in_german(client: httpx.Client) -> N
         headers={"Accept-Language": "de"},
     )
     assert "Dieser Code stimmt nicht: noch " in wrong.text, wrong.text
+
+
+def test_a_forms_errors_are_german_on_the_page_and_english_in_the_api(
+    client: httpx.Client,
+) -> None:
+    from tests.web.conftest import form_token
+
+    form = "/t/parature/forms/contact_form"
+    token = form_token(client, form)
+    sent = {**PARATURE_CONTACT, "email": "", "phone": "no number", "csrf_token": token}
+    page = client.post(form, data=sent, headers={"Accept-Language": "de"})
+    assert page.status_code == 422
+    assert "ist erforderlich</span>" in page.text and "is required" not in page.text
+    assert "muss eine Telefonnummer sein, etwa +1 555 0100" in page.text
+    api = client.post(
+        "/api/t/parature/collect/contact_form",
+        json={"fields": {**PARATURE_CONTACT, "email": ""}},
+        headers={"Accept-Language": "de"},
+    )
+    assert api.status_code == 422 and "is required" in api.text and "erforderlich" not in api.text
+
+
+def test_a_reason_with_a_number_is_found_by_its_pattern() -> None:
+    token = i18n.current.set("de")
+    try:
+        assert i18n.translated("is longer than 254 characters") == "ist länger als 254 Zeichen"
+        assert i18n.translated("is required") == "ist erforderlich"
+        assert i18n.translated("no such reason 1 2") == "no such reason 1 2"
+        assert i18n.translated(None) == ""
+    finally:
+        i18n.current.reset(token)
+    assert i18n.translated("is required") == "is required"

@@ -17,6 +17,7 @@ catalogue; else English. Update the catalogues with::
 from __future__ import annotations
 
 import functools
+import re
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -114,11 +115,26 @@ def N_(message: str) -> str:
     return message
 
 
+_NUMBER = re.compile(r"\d+")
+
+
 def translated(message: object, **values: object) -> str:
-    """A message a route made (marked ``N_``), in the page's language, ``%(name)s``
-    filled in; plain text, so the page escapes it. Unknown text stays as it is."""
-    text = gettext(str(message)) if message is not None else ""
-    return text % values if values else text
+    """A message a route or the engine made (marked ``N_``), in the page's language,
+    ``%(name)s`` filled in; plain text, so the page escapes it. A reason made with one
+    number (``is longer than 254 characters``) is found by its ``%(n)s`` form. Unknown
+    text stays as it is."""
+    text = str(message) if message is not None else ""
+    if values:
+        return gettext(text) % values
+    found = catalogue(current.get()).get(text)
+    if isinstance(found, str):
+        return found
+    numbers = _NUMBER.findall(text)
+    if len(numbers) == 1:
+        pattern = catalogue(current.get()).get(_NUMBER.sub("%(n)s", text))
+        if isinstance(pattern, str):
+            return pattern % {"n": numbers[0]}
+    return text
 
 
 def install(environment: Environment) -> None:

@@ -213,3 +213,10 @@ def test_a_reason_with_a_number_is_found_by_its_pattern() -> None:
     finally:
         i18n.current.reset(token)
     assert i18n.translated("is required") == "is required"
+
+
+def test_the_statements_versions_page_comes_in_german(client: httpx.Client) -> None:
+    page = client.get("/t/parature/versions", headers={"Accept-Language": "de"})
+    assert page.status_code == 200
+    assert "Alle Fassungen dieser Datenschutzerklärung" in page.text and "(geltend)" in page.text
+    assert "Every version" not in page.text

@@ -6,8 +6,16 @@ import re
 
 import pytest
 
-from keepfaith.collect.banner_text import ENGLISH, TRANSLATIONS, banner_text, choose_language
+from keepfaith.collect.banner_text import (
+    ENGLISH,
+    TRANSLATIONS,
+    banner_text,
+    choose_language,
+    languages_with_text,
+)
+from keepfaith.statement import load
 from keepfaith.statement.schema import CookieCategory
+from tests.conftest import EXAMPLES
 
 PLACEHOLDER = re.compile(r"\{\w+\}")
 
@@ -39,7 +47,8 @@ def test_the_organisation_is_filled_in_and_the_rest_left_for_the_script() -> Non
         (("en", "fr"), None, "fr-CH, en;q=0.5", "fr"),
         (("en", "fr"), None, "", "en"),
         (("fr", "en"), None, "", "fr"),
-        (("de",), None, "de", "en"),  # the statement's language has no banner text
+        (("nl",), None, "nl", "en"),  # the statement's language has no banner text
+        (("en", "de", "fr"), None, "de-AT, fr;q=0.5", "de"),
         (("en", "fr"), "de", "fr", "fr"),
     ],
 )
@@ -47,3 +56,10 @@ def test_choose_language(
     offered: tuple[str, ...], wanted: str | None, accept: str, expected: str
 ) -> None:
     assert choose_language(offered, wanted, accept) == expected
+
+
+def test_every_language_an_example_declares_has_banner_text() -> None:
+    for path in sorted(EXAMPLES.glob("*/statement.yaml")):
+        for tag in load(path).languages:
+            assert tag.split("-")[0] in languages_with_text(), (path.parent.name, tag)
+    assert banner_text("de", "Acme")["acceptAll"] == "Alle akzeptieren"

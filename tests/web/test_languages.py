@@ -3,6 +3,7 @@ complete for the example that declares a second language (Parature: en, de)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -17,11 +18,14 @@ from tests.web.conftest import SECRET
 
 CENTER = "/t/parature/privacy-center"
 METHOD_MAP = [
-    ("src/keepfaith/rights/overview.py", "python"),
-    ("src/keepfaith/messaging/sign_in.py", "python"),
-    ("src/keepfaith/web/routes/console.py", "python"),
-    ("src/keepfaith/web/templates/**.html", "jinja2"),
+    (pattern.strip(), method.strip())
+    for method, _, pattern in (
+        line.strip()[1:-1].partition(":")
+        for line in (ROOT / "babel.cfg").read_text("utf-8").splitlines()
+        if line.startswith("[")
+    )
 ]
+"""What ``pybabel extract -F babel.cfg`` reads: the same files, read from the one place."""
 
 
 def marked() -> set[str]:
@@ -41,6 +45,22 @@ def test_the_german_catalogue_is_complete_and_the_template_current() -> None:
     assert sorted(texts - set(german)) == []
     template = (ROOT / "src/keepfaith/web/locale/messages.pot").read_text(encoding="utf-8")
     assert all(f'"{text}"' in template or "\n" in text or len(text) > 70 for text in texts)
+
+
+MAIL = ROOT / "src/keepfaith/messaging/templates"
+FIELD = re.compile(r"\{\{\s*([a-z_]+)")
+
+
+def test_every_email_a_person_gets_has_a_german_variant_with_the_same_values() -> None:
+    english = [p for p in MAIL.iterdir() if p.suffix in {".txt", ".html"} and "_de." not in p.name]
+    assert len(english) >= 8
+    for path in english:
+        german = path.with_name(f"{path.stem}_de{path.suffix}")
+        assert german.is_file(), german.name
+        original, translated = path.read_text("utf-8"), german.read_text("utf-8")
+        assert set(FIELD.findall(original)) == set(FIELD.findall(translated)), german.name
+        assert original.startswith("Subject:") == translated.startswith("Subject:")
+        assert translated.endswith("\n") == original.endswith("\n"), german.name
 
 
 @pytest.mark.parametrize(
@@ -119,3 +139,84 @@ def test_the_console_comes_in_german_too(staff_client: object) -> None:
         page = officer.get(path, headers={"Accept-Language": "de"})
         assert page.status_code == 200 and german in page.text, path
         assert '<html lang="de">' in page.text
+
+
+def test_the_request_complaint_and_disclosure_pages_come_in_german(client: httpx.Client) -> None:
+    made = client.post("/api/t/parature/collect/contact_form", json={"fields": PARATURE_CONTACT})
+    token = link_token(SECRET, "parature", str(made.json()["subject"]))
+    client.get(f"{CENTER}?token={token}")
+    german = {"Accept-Language": "de"}
+    for path, english, words in [
+        (
+            "/requests",
+            "Ask about your data",
+            ("Ihren Daten", "Meine Daten löschen"),
+        ),
+        ("/complaints", "Make a complaint", ("Sich beschweren", "Was schiefgelaufen ist")),
+        ("/disclosures", "Who received your data", ("Wer Ihre Daten erhalten hat",)),
+    ]:
+        page = client.get(CENTER + path, headers=german)
+        assert page.status_code == 200, path
+        assert english not in page.text and "Your email address" not in page.text, path
+        assert all(word in page.text for word in words), path
+        assert english in client.get(CENTER + path, headers={"Accept-Language": "en"}).text
+
+
+def test_a_message_made_by_a_route_is_shown_in_german(client: httpx.Client) -> None:
+    from tests.web.conftest import form_token
+
+    requests = CENTER + "/requests"
+    token = form_token(client, requests)
+    sent = client.post(
+        requests,
+        data={"kind": "portability", "email": "ann@example.com", "csrf_token": token},
+        headers={"Accept-Language": "de"},
+    )
+    assert sent.status_code == 200
+    assert "ist ein Code an sie unterwegs" in sent.text and "Bestätigen" in sent.text
+    case = sent.text.split("/requests/")[1].split("/")[0]
+    wrong = client.post(
+        f"{requests}/{case}/verify",
+        data={"code": "000000x", "csrf_token": form_token(client, requests)},
+        headers={"Accept-Language": "de"},
+    )
+    assert "Dieser Code stimmt nicht: noch " in wrong.text, wrong.text
+
+
+def test_a_forms_errors_are_german_on_the_page_and_english_in_the_api(
+    client: httpx.Client,
+) -> None:
+    from tests.web.conftest import form_token
+
+    form = "/t/parature/forms/contact_form"
+    token = form_token(client, form)
+    sent = {**PARATURE_CONTACT, "email": "", "phone": "no number", "csrf_token": token}
+    page = client.post(form, data=sent, headers={"Accept-Language": "de"})
+    assert page.status_code == 422
+    assert "ist erforderlich</span>" in page.text and "is required" not in page.text
+    assert "muss eine Telefonnummer sein, etwa +1 555 0100" in page.text
+    api = client.post(
+        "/api/t/parature/collect/contact_form",
+        json={"fields": {**PARATURE_CONTACT, "email": ""}},
+        headers={"Accept-Language": "de"},
+    )
+    assert api.status_code == 422 and "is required" in api.text and "erforderlich" not in api.text
+
+
+def test_a_reason_with_a_number_is_found_by_its_pattern() -> None:
+    token = i18n.current.set("de")
+    try:
+        assert i18n.translated("is longer than 254 characters") == "ist länger als 254 Zeichen"
+        assert i18n.translated("is required") == "ist erforderlich"
+        assert i18n.translated("no such reason 1 2") == "no such reason 1 2"
+        assert i18n.translated(None) == ""
+    finally:
+        i18n.current.reset(token)
+    assert i18n.translated("is required") == "is required"
+
+
+def test_the_statements_versions_page_comes_in_german(client: httpx.Client) -> None:
+    page = client.get("/t/parature/versions", headers={"Accept-Language": "de"})
+    assert page.status_code == 200
+    assert "Alle Fassungen dieser Datenschutzerklärung" in page.text and "(geltend)" in page.text
+    assert "Every version" not in page.text

@@ -69,6 +69,63 @@ ENGLISH: dict[str, str] = {
 }
 
 TRANSLATIONS: dict[str, dict[str, str]] = {
+    "de": {
+        "title": "Cookies auf dieser Website",
+        "intro": (
+            "{organisation} verwendet Cookies, die die Website funktionieren lassen, und"
+            " andere nur mit Ihrer Einwilligung."
+        ),
+        "changed": "Unsere Cookies haben sich seit Ihrer letzten Wahl geändert.",
+        "gpcNote": (
+            "Ihr Browser sendet Global Privacy Control: Was er ablehnt, bleibt aus und wird"
+            " Ihnen nicht angeboten."
+        ),
+        "policy": "Datenschutzerklärung",
+        "acceptAll": "Alle akzeptieren",
+        "rejectAll": "Alle ablehnen",
+        "preferences": "Einstellungen",
+        "prefsTitle": "Cookie-Einstellungen",
+        "prefsIntro": (
+            "Wählen Sie die Arten von Cookies, die Sie akzeptieren. Skripte, die optionale"
+            " Cookies setzen, laufen erst, nachdem Sie ihre Art akzeptiert haben."
+        ),
+        "save": "Meine Auswahl speichern",
+        "close": "Schließen",
+        "alwaysOn": "Immer aktiv",
+        "gpcOff": "Aus: Ihr Browser sendet Global Privacy Control",
+        "cookies": "Ihre Cookies ({n})",
+        "cookie": "Cookie",
+        "setBy": "Gesetzt von",
+        "lasts": "Dauer",
+        "purpose": "Zweck",
+        "thisSite": "diese Website",
+        "thirdParty": "eine andere Website",
+        "session": "bis Sie den Browser schließen",
+        "days": "{n} Tage",
+        "persistent": "bis zur Löschung",
+        "error": (
+            "Ihre Wahl konnte nicht gespeichert werden, daher läuft nichts Optionales."
+            " Bitte wählen Sie erneut."
+        ),
+        "category.necessary": "Unbedingt erforderlich",
+        "category.necessary.description": (
+            "Für den Betrieb der Website nötig; sie können nicht abgeschaltet werden."
+        ),
+        "category.functional": "Funktional",
+        "category.functional.description": (
+            "Merken sich Ihre Einstellungen und ermöglichen Funktionen, die Sie anfordern."
+        ),
+        "category.analytics": "Statistik",
+        "category.analytics.description": (
+            "Zählen Besuche und messen, wie die Website genutzt wird."
+        ),
+        "category.advertising": "Werbung",
+        "category.advertising.description": "Wählen Werbung aus und messen sie.",
+        "category.social_media": "Soziale Medien",
+        "category.social_media.description": (
+            "Erlauben, Seiten zu teilen und Inhalte aus sozialen Netzwerken anzuzeigen."
+        ),
+    },
     "fr": {
         "title": "Cookies sur ce site",
         "intro": (

@@ -34,6 +34,7 @@ from keepfaith.collect.accounts import (
     offers_login,
     store_login,
 )
+from keepfaith.collect.banner_text import N_
 from keepfaith.collect.consent import record_gpc
 from keepfaith.collect.redact import redact
 from keepfaith.engine.compile import gpc_purposes
@@ -167,7 +168,7 @@ def submit(
     youngest = _check_age(statement, point, values, age, at or ledger.clock(), errors)
     jurisdiction = statement.jurisdiction_of(region) if region else None
     if region and jurisdiction is None and statement.jurisdictions:
-        errors["region"] = "is in none of the statement's jurisdictions"
+        errors["region"] = N_("is in none of the statement's jurisdictions")
     kind = _subject_kind(point, subject, subject_kind, errors)
     if errors:
         raise InvalidSubmission(errors)
@@ -199,9 +200,9 @@ def _check_fields(
         if field is None:
             errors[name] = f"not a field of {point.id}: this point does not collect it"
         elif point.kind is CollectionKind.WIDGET and not is_technical(field.category):
-            errors[name] = "an embedded widget collects technical data (browser, IP) only"
+            errors[name] = N_("an embedded widget collects technical data (browser, IP) only")
         elif isinstance(raw, bool) or not isinstance(raw, str | int | float | type(None)):
-            errors[name] = "must be text"
+            errors[name] = N_("must be text")
         elif raw is not None and str(raw).strip():
             text = str(raw).strip()
             wrong = values_kind.problem(
@@ -210,14 +211,14 @@ def _check_fields(
             if wrong is not None:
                 errors[name] = wrong
             elif field.category.startswith(CREDENTIALS_CATEGORY) and len(text) < MIN_PASSWORD:
-                errors[name] = f"must be at least {MIN_PASSWORD} characters"
+                errors[name] = N_("must be at least %(n)s characters") % {"n": MIN_PASSWORD}
             else:
                 values[name] = text
     for field in point.fields:
         if field.required and field.name not in values and field.name not in errors:
-            errors[field.name] = "is required"
+            errors[field.name] = N_("is required")
     if not values and not errors:
-        errors["fields"] = "nothing was given: fill in at least one field"
+        errors["fields"] = N_("nothing was given: fill in at least one field")
     return values, errors
 
 
@@ -262,7 +263,7 @@ def _check_age(
         if field.name in values and field.category.startswith(AGE_CATEGORIES):
             years = _field_years(field, values[field.name], today)
             if years is None:
-                errors[field.name] = "must be an age in years or a date"
+                errors[field.name] = N_("must be an age in years or a date")
             else:
                 given.append((field.name, years))
     for name, years in given:
@@ -285,7 +286,7 @@ def _age_under(statement: Statement, youngest: int | None) -> int | None:
 
 def _under_age(statement: Statement) -> str:
     minimum = statement.children.minimum_age if statement.children else 0
-    return f"you must be at least {minimum} years old to give us information here"
+    return N_("you must be at least %(n)s years old to give us information here") % {"n": minimum}
 
 
 def _years(age: int | dt.date, today: dt.date) -> int:

@@ -13,7 +13,8 @@ A collection point declares each field's category; the category says what the va
 - any value that is not free text is one line (no CR, LF or other control characters),
   at most ``MAX_LINE`` characters; free text at most ``MAX_TEXT``.
 
-Reasons never repeat the value: they end up in pages and logs.
+Reasons never repeat the value: they end up in pages and logs. They are English, as the
+JSON API returns them; marked ``N_``, the form pages show them in the page's language.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import re
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+
+from keepfaith.collect.banner_text import N_
 
 EMAIL = "user.contact.email"
 PHONES = ("user.contact.phone_number", "user.contact.fax_number", "user.contact.phone")
@@ -41,9 +44,9 @@ _POSSIBLE = {
 def problem(category: str, text: str, *, free_text: bool, region: str | None = None) -> str | None:
     """Why ``text`` cannot be a value of ``category``, or ``None`` when it can."""
     if len(text) > (MAX_TEXT if free_text else MAX_LINE):
-        return f"is longer than {MAX_TEXT if free_text else MAX_LINE} characters"
+        return N_("is longer than %(n)s characters") % {"n": MAX_TEXT if free_text else MAX_LINE}
     if not free_text and _CONTROL.search(text):
-        return "must be one line, without line breaks or control characters"
+        return N_("must be one line, without line breaks or control characters")
     if _within(category, EMAIL):
         return _email(text)
     if any(_within(category, kind) for kind in PHONES):
@@ -57,16 +60,16 @@ def _within(category: str, kind: str) -> bool:
 
 def _email(text: str) -> str | None:
     if len(text) > MAX_EMAIL:
-        return f"is longer than {MAX_EMAIL} characters"
+        return N_("is longer than %(n)s characters") % {"n": MAX_EMAIL}
     try:
         validate_email(text, check_deliverability=False)
     except EmailNotValidError:
-        return "must be an email address, like name@example.org"
+        return N_("must be an email address, like name@example.org")
     return None
 
 
 def _phone(text: str, region: str | None) -> str | None:
-    wrong = "must be a phone number, like +1 555 0100"
+    wrong = N_("must be a phone number, like +1 555 0100")
     international = text.lstrip().startswith(("+", "00"))
     if not international and not region:
         digits = sum(c.isdigit() for c in text)
@@ -80,4 +83,5 @@ def _phone(text: str, region: str | None) -> str | None:
 
 def age_problem(years: int) -> str | None:
     """Why ``years`` cannot be a person's age, or ``None``."""
-    return None if 0 <= years <= MAX_AGE else f"must be an age from 0 to {MAX_AGE} years"
+    wrong = N_("must be an age from 0 to %(n)s years") % {"n": MAX_AGE}
+    return None if 0 <= years <= MAX_AGE else wrong

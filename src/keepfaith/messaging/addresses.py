@@ -16,6 +16,13 @@ from keepfaith.exceptions import InvalidSubmission
 from keepfaith.ledger.crypto import tokens
 
 MAX_LENGTH = 254
+
+
+def N_(message: str) -> str:
+    """Marks a reason for the pages' catalogues (they show it translated; the API, as is)."""
+    return message
+
+
 """Longest address SMTP carries (RFC 5321's path limit less the brackets)."""
 
 
@@ -23,13 +30,13 @@ def checked(address: object, field: str = "to") -> str:
     """The address, normalised (domain in lower case), or ``InvalidSubmission`` naming
     ``field`` and the reason, never the value."""
     if not isinstance(address, str) or not address.strip():
-        raise InvalidSubmission({field: "an email address is required"})
+        raise InvalidSubmission({field: N_("an email address is required")})
     if len(address) > MAX_LENGTH:
-        raise InvalidSubmission({field: f"is longer than {MAX_LENGTH} characters"})
+        raise InvalidSubmission({field: N_("is longer than %(n)s characters") % {"n": MAX_LENGTH}})
     try:
         valid = validate_email(address.strip(), check_deliverability=False)
     except EmailNotValidError:
-        raise InvalidSubmission({field: "is not a valid email address"}) from None
+        raise InvalidSubmission({field: N_("is not a valid email address")}) from None
     return str(valid.normalized)
 
 

@@ -18,7 +18,7 @@ from keepfaith.exceptions import NotAllowed, Refused
 from keepfaith.ledger import Ledger, lookups, sign_ins, statements
 from keepfaith.messaging.addresses import checked, digest
 from keepfaith.messaging.outbox import send_to_address
-from keepfaith.messaging.templates import names
+from keepfaith.messaging.templates import localised
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 
@@ -104,10 +104,7 @@ def request_link(
 
 
 def _template(settings: Settings, tenant: str, language: str) -> str:
-    translated = f"{TEMPLATE}_{language}"
-    if language != "en" and translated in names(settings.mail_templates, tenant):
-        return translated
-    return TEMPLATE
+    return localised(settings.mail_templates, tenant, TEMPLATE, language)
 
 
 def _purpose(statement: Statement) -> str:

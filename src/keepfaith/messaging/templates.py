@@ -4,7 +4,10 @@ A template ``name`` is ``name.txt`` (its first line ``Subject: ...``, a blank li
 the body) and, if there is one, ``name.html``. A tenant's own templates live in
 ``<mail_templates>/<tenant>/`` and are found before keepfaith's (``messaging/templates``),
 so a tenant overrides any of them, the opt-out footer (``_footer.txt``, ``_footer.html``)
-included. Templates run sandboxed, with undefined names an error rather than blanks.
+included. A template's German (or other) variant is ``name_<language>`` (``sign_in_de``),
+chosen by ``localised`` for the person's language, and sends the footer of its language
+(``_footer_de.txt``) where there is one. Templates run sandboxed, with undefined names an
+error rather than blanks.
 
 Every template sees ``organisation`` (the statement's name for it), ``purpose`` (the
 declared purpose: ``purpose.name``...), ``name`` (the person's name, where the engine lets
@@ -115,9 +118,10 @@ def render(
     # The footer: the ways out of promotional mail, and the person's privacy center in
     # every message that has a link to it.
     if promotional or context["privacy_center_url"]:
-        body = body.rstrip("\n") + "\n\n" + (_render(env, "_footer.txt", context) or "")
+        footer_name = _footer(env, template)
+        body = body.rstrip("\n") + "\n\n" + (_render(env, f"{footer_name}.txt", context) or "")
         if html is not None:
-            footer = _render(env, "_footer.html", context) or ""
+            footer = _render(env, f"{footer_name}.html", context) or ""
             html = (
                 html.replace("</body>", footer + "</body>") if "</body>" in html else html + footer
             )
@@ -141,6 +145,24 @@ def names(folder: Path | None, tenant: str) -> list[str]:
     """The templates a tenant can send (its own and keepfaith's), footers left out."""
     found = set(environment(folder, tenant).list_templates(extensions=["txt"]))
     return sorted(name[: -len(".txt")] for name in found if not name.startswith("_"))
+
+
+def localised(folder: Path | None, tenant: str, template: str, language: str) -> str:
+    """``template``'s variant in ``language`` (``notice_de``) where the tenant or keepfaith
+    has one, else ``template`` itself (the English)."""
+    base = language.split("-")[0].lower()
+    translated = f"{template}_{base}"
+    if base and base != "en" and translated in names(folder, tenant):
+        return translated
+    return template
+
+
+def _footer(env: SandboxedEnvironment, template: str) -> str:
+    """The footer in the template's language (``_footer_de`` for ``notice_de``)."""
+    _, _, suffix = template.rpartition("_")
+    if len(suffix) == 2 and f"_footer_{suffix}.txt" in env.list_templates(extensions=["txt"]):
+        return f"_footer_{suffix}"
+    return "_footer"
 
 
 def _render(env: SandboxedEnvironment, name: str, context: Mapping[str, Any]) -> str | None:

@@ -24,6 +24,7 @@ from keepfaith.ledger.cases import add as add_case
 from keepfaith.ledger.crypto import tokens
 from keepfaith.messaging import send_to_address
 from keepfaith.messaging.addresses import checked
+from keepfaith.messaging.templates import localised
 from keepfaith.rights import clock
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
@@ -69,12 +70,14 @@ def open(
     details: dict[str, Any] | None = None,
     subject_id: int | None = None,
     vouched_by_staff: bool = False,
+    language: str = "en",
 ) -> Opened:
     """Open (or merge) a request of ``kind`` by the person at ``email``.
 
     ``subject_id`` is the signed-in person (verified by their session); staff opening a
     request on a person's behalf vouch for them with ``vouched_by_staff``. Otherwise a
-    code is sent to ``email``. Bad input is ``InvalidSubmission`` naming the field.
+    code is sent to ``email``, in ``language`` where there is a template in it (the
+    page's). Bad input is ``InvalidSubmission`` naming the field.
     """
     statement = statements.get(tx, tenant)
     wanted = _kind(statement, kind)
@@ -122,7 +125,7 @@ def open(
         tenant,
         address,
         mail_purpose(statement),
-        "verification",
+        localised(settings.mail_templates, tenant, "verification", language),
         context={"code": code, "link": link},
     )
     return Opened(case, False, code)

@@ -195,6 +195,17 @@ async def templates(request: Request) -> Jinja2Templates:
     return request.app.state.templates  # type: ignore[no-any-return]
 
 
+def page_language(request: Request, statement: Statement | None) -> str:
+    """The language of the person's page (the switch, the cookie, the browser's best):
+    the one their emails from this page are sent in too."""
+    return i18n.choose(
+        i18n.offered(statement),
+        request.query_params.get("lang"),
+        request.cookies.get(i18n.COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
 def render(
     request: Request, name: str, context: Mapping[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
@@ -203,9 +214,7 @@ def render(
     statement = (context or {}).get("statement")
     offer = i18n.offered(statement if isinstance(statement, Statement) else None)
     asked = request.query_params.get("lang")
-    language = i18n.choose(
-        offer, asked, request.cookies.get(i18n.COOKIE), request.headers.get("accept-language")
-    )
+    language = page_language(request, statement if isinstance(statement, Statement) else None)
     reset = i18n.current.set(language)
     try:
         page: HTMLResponse = request.app.state.templates.TemplateResponse(

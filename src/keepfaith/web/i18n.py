@@ -17,6 +17,7 @@ catalogue; else English. Update the catalogues with::
 from __future__ import annotations
 
 import functools
+import re
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -109,9 +110,37 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return singular if n == 1 else plural
 
 
+def N_(message: str) -> str:
+    """Marks a page message made in Python for extraction; ``translated`` renders it."""
+    return message
+
+
+_NUMBER = re.compile(r"\d+")
+
+
+def translated(message: object, **values: object) -> str:
+    """A message a route or the engine made (marked ``N_``), in the page's language,
+    ``%(name)s`` filled in; plain text, so the page escapes it. A reason made with one
+    number (``is longer than 254 characters``) is found by its ``%(n)s`` form. Unknown
+    text stays as it is."""
+    text = str(message) if message is not None else ""
+    if values:
+        return gettext(text) % values
+    found = catalogue(current.get()).get(text)
+    if isinstance(found, str):
+        return found
+    numbers = _NUMBER.findall(text)
+    if len(numbers) == 1:
+        pattern = catalogue(current.get()).get(_NUMBER.sub("%(n)s", text))
+        if isinstance(pattern, str):
+            return pattern % {"n": numbers[0]}
+    return text
+
+
 def install(environment: Environment) -> None:
     """Give a Jinja2 environment ``_``, ``gettext`` and ``ngettext`` in the page's language."""
     environment.add_extension("jinja2.ext.i18n")
     environment.install_gettext_callables(  # type: ignore[attr-defined]
         gettext, ngettext, newstyle=True
     )
+    environment.globals["translated"] = translated

@@ -18,6 +18,7 @@ from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.web import deps, guard
 from keepfaith.web.errors import status_of
+from keepfaith.web.i18n import N_
 from keepfaith.web.ids import IdPath
 
 router = guard.router(tags=["complaints"])
@@ -96,7 +97,7 @@ def make_complaint(
             complaints.open_complaint(tx, settings, statement.id, email, text)
     except KeepfaithError as error:
         return _form(request, statement, refused=error)
-    return _form(request, statement, done=True, message="Thank you: we have your complaint.")
+    return _form(request, statement, done=True, message=N_("Thank you: we have your complaint."))
 
 
 @router.post(

@@ -21,6 +21,7 @@ from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.web import deps, guard
 from keepfaith.web.errors import status_of
+from keepfaith.web.i18n import N_
 from keepfaith.web.ids import IdPath
 
 router = guard.router(tags=["rights"])
@@ -135,14 +136,22 @@ def make_request(
     details = {"changes": {category: value}} if kind == "correct" else None
     try:
         with ledger.transaction(actor="web") as tx:
-            opened = rights.open(tx, settings, statement.id, kind, email, details=details)
+            opened = rights.open(
+                tx,
+                settings,
+                statement.id,
+                kind,
+                email,
+                details=details,
+                language=deps.page_language(request, statement),
+            )
     except KeepfaithError as error:
         return _page(request, statement, refused=error)
     return _page(
         request,
         statement,
         case_id=opened.case.id,
-        message="If the address is yours, a code is on its way to it.",
+        message=N_("If the address is yours, a code is on its way to it."),
     )
 
 
@@ -170,13 +179,14 @@ def enter_code(
             request,
             statement,
             case_id=case.id,
-            message=f"That code is not right: {case.attempts_left} tries left.",
+            message=N_("That code is not right: %(left)s tries left."),
+            message_values={"left": case.attempts_left},
         )
     return _page(
         request,
         statement,
         done=True,
-        message="Thank you: your request is verified. We will answer by email.",
+        message=N_("Thank you: your request is verified. We will answer by email."),
     )
 
 
@@ -201,7 +211,7 @@ def follow_link(
         request,
         statement,
         done=True,
-        message="Thank you: your request is verified. We will answer by email.",
+        message=N_("Thank you: your request is verified. We will answer by email."),
     )
 
 

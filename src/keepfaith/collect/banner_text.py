@@ -11,11 +11,7 @@ from __future__ import annotations
 
 from babel import Locale, UnknownLocaleError
 
-
-def N_(message: str) -> str:
-    """Marks a string for extraction without translating it here."""
-    return message
-
+from keepfaith.translatable import N_
 
 ENGLISH: dict[str, str] = {
     "title": N_("Cookies on this site"),

@@ -34,7 +34,6 @@ from keepfaith.collect.accounts import (
     offers_login,
     store_login,
 )
-from keepfaith.collect.banner_text import N_
 from keepfaith.collect.consent import record_gpc
 from keepfaith.collect.redact import redact
 from keepfaith.engine.compile import gpc_purposes
@@ -56,6 +55,7 @@ from keepfaith.statement.schema import (
     Statement,
     is_technical,
 )
+from keepfaith.translatable import N_
 
 TICKED = frozenset({True, "on", "true", "yes", "1"})
 """Values a ticked checkbox sends (HTML sends ``on``; JSON clients ``true``)."""

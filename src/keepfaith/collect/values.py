@@ -24,7 +24,7 @@ import re
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from keepfaith.collect.banner_text import N_
+from keepfaith.translatable import N_
 
 EMAIL = "user.contact.email"
 PHONES = ("user.contact.phone_number", "user.contact.fax_number", "user.contact.phone")

@@ -14,15 +14,9 @@ from email_validator import EmailNotValidError, validate_email
 
 from keepfaith.exceptions import InvalidSubmission
 from keepfaith.ledger.crypto import tokens
+from keepfaith.translatable import N_
 
 MAX_LENGTH = 254
-
-
-def N_(message: str) -> str:
-    """Marks a reason for the pages' catalogues (they show it translated; the API, as is)."""
-    return message
-
-
 """Longest address SMTP carries (RFC 5321's path limit less the brackets)."""
 
 

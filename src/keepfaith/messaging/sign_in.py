@@ -21,12 +21,7 @@ from keepfaith.messaging.outbox import send_to_address
 from keepfaith.messaging.templates import localised
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
-
-
-def N_(text: str) -> str:
-    """Marks ``text`` for the pages' catalogues; the page translates it."""
-    return text
-
+from keepfaith.translatable import N_
 
 PER_ADDRESS = 3
 """Links sent to one address in an hour, at most."""

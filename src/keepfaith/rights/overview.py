@@ -20,13 +20,7 @@ from keepfaith.ledger import cases as case_rows
 from keepfaith.ledger.cases import Case
 from keepfaith.rights.cases import identity_digest
 from keepfaith.statement import Statement
-
-
-def N_(text: str) -> str:
-    """Marks ``text`` for the pages' catalogues (``keepfaith.web.i18n``); the page
-    translates it when it shows it."""
-    return text
-
+from keepfaith.translatable import N_
 
 GROUPS = ("uses", "sale", "cookies")
 GROUP_TITLES = {

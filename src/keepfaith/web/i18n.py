@@ -110,11 +110,6 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return singular if n == 1 else plural
 
 
-def N_(message: str) -> str:
-    """Marks a page message made in Python for extraction; ``translated`` renders it."""
-    return message
-
-
 _NUMBER = re.compile(r"\d+")
 
 

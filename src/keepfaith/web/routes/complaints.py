@@ -16,9 +16,9 @@ from keepfaith.rights import complaints
 from keepfaith.rights.queue import Entry, detail, queue
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
+from keepfaith.translatable import N_
 from keepfaith.web import deps, guard
 from keepfaith.web.errors import status_of
-from keepfaith.web.i18n import N_
 from keepfaith.web.ids import IdPath
 
 router = guard.router(tags=["complaints"])

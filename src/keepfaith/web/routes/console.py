@@ -20,8 +20,8 @@ from keepfaith.exceptions import InvalidSubmission
 from keepfaith.ledger import ConsentKind, Ledger
 from keepfaith.ledger.staff import Principal, Role
 from keepfaith.rights import console
-from keepfaith.rights.overview import N_
 from keepfaith.statement import Statement
+from keepfaith.translatable import N_
 from keepfaith.web import deps, guard
 from keepfaith.web.errors import status_of
 from keepfaith.web.ids import IdPath

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from keepfaith import rights
 from keepfaith.connectors import maps, scan
-from keepfaith.ledger import holds, statements, subjects
+from keepfaith.ledger import Status, holds, statements, subjects
 from keepfaith.rights import retention, work
 from keepfaith.statement.schema import RetentionRule
 from tests.connectors.test_erasure import CHINOOK_ROWS, with_erasure
@@ -89,3 +89,46 @@ def test_the_job_expires_old_invoices_and_keeps_a_held_customers(
     assert email not in entries[0].details
     with world.ledger.transaction(actor="retention") as tx:
         assert retention.apply_systems(tx, world.settings, "parature") == {}
+
+
+def test_a_closed_account_is_erased_once_its_period_passed(mail: Mail, sqlite_copy: str) -> None:
+    world = mail("parature", connectors={"chinook": sqlite_copy})
+    dataset_map = with_erasure(scan(sqlite_copy, "chinook").map, CHINOOK_ROWS)
+    clock = world.ledger.clock
+    assert isinstance(clock, Clock)
+    email, invoices = customer(sqlite_copy)
+    assert invoices > 0
+    with world.ledger.transaction() as tx:
+        maps.store(tx, "parature", dataset_map, [])
+        rule = RetentionRule(categories=("user",), days=30, after="account_closed")
+        current = statements.get(tx, "parature")
+        statements.publish(
+            tx,
+            current.model_copy(
+                update={"version": current.version + "-closed", "retention": (rule,)}
+            ),
+        )
+        person = subjects.add(tx, "parature", "customer")
+        rights.open(tx, world.settings, "parature", "delete", email, channel="staff",
+                    subject_id=person.id)  # fmt: skip
+        subjects.set_status(tx, person, Status.DEACTIVATED)
+    clock.advance(seconds=86_400 * 29)
+    with world.ledger.transaction(actor="retention") as tx:
+        assert retention.apply_systems(tx, world.settings, "parature") == {}
+    assert customer(sqlite_copy)[1] == invoices  # not yet: 29 days of 30
+    clock.advance(seconds=86_400 * 2)
+    with world.ledger.transaction(actor="retention") as tx:
+        removed = retention.apply_systems(tx, world.settings, "parature")
+    assert removed["chinook"]["Invoice"] == invoices
+    engine = sa.create_engine(sqlite_copy)
+    with engine.connect() as c:
+        assert (
+            c.execute(sa.text("SELECT count(*) FROM Invoice WHERE CustomerId = 17")).scalar() == 0
+        )
+        assert (
+            c.execute(
+                sa.text("SELECT count(*) FROM Customer WHERE Email = :e"), {"e": email}
+            ).scalar()
+            == 0
+        )
+    engine.dispose()

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from keepfaith import jobs
 from keepfaith.clock import utc
 from keepfaith.connectors.datamap import Table
-from keepfaith.connectors.erasure import Keep
+from keepfaith.connectors.erasure import Keep, erase
 from keepfaith.connectors.retention import expire
 from keepfaith.ledger import Subject, Transaction, cases, holds, records, statements
 from keepfaith.ledger import subjects as people
@@ -63,7 +63,8 @@ def apply_systems(tx: Transaction, settings: Settings, tenant: str) -> dict[str,
     ]
     now, removed = tx.now(), dict[str, dict[str, int]]()
     held = _held_people(tx, tenant, now) if rules else []
-    for system in systems(tx, settings, tenant) if rules else []:
+    closing = any(r.after == RetentionStart.ACCOUNT_CLOSED for r in statement.retention)
+    for system in systems(tx, settings, tenant) if rules or closing else []:
         hash_key = tokens.keyed_digest(settings.secret_key, "erasure", system.key)
         counts: dict[str, int] = {}
         with system.engine.begin() as connection:
@@ -80,11 +81,81 @@ def apply_systems(tx: Transaction, settings: Settings, tenant: str) -> dict[str,
                 )
                 for name, n in {**outcome.changed, **outcome.deleted}.items():
                     counts[name] = counts.get(name, 0) + n
+            closed = _closed_accounts(tx, tenant, connection, system, statement, hash_key)
+            for name, n in closed.items():
+                counts[name] = counts.get(name, 0) + n
         counts = {k: v for k, v in counts.items() if v}
         if counts:
             removed[system.key] = counts
             tx.audit("retention.expired", "system", system.key, tenant=tenant, details=counts)
     return removed
+
+
+def _closed_accounts(
+    tx: Transaction,
+    tenant: str,
+    connection: sa.Connection,
+    system: Any,
+    statement: Any,
+    hash_key: str,
+) -> dict[str, int]:
+    """Erase, by identity as a request would, the rows of people whose account closed
+    longer ago than an ``after: account_closed`` rule: only tables whose categories all
+    fall under the rule (the others are kept, as a hold keeps them), and what the
+    person's holds in force cover stays."""
+    now, counts = tx.now(), dict[str, int]()
+    mapped = {k for _, c in system.dataset_map.columns() for k in c.categories}
+    mapped = {k for k in mapped if not k.startswith("system.")}
+    rules = [
+        r
+        for r in statement.retention
+        if r.categories and r.after == RetentionStart.ACCOUNT_CLOSED and r.recipient is None
+    ]
+    for subject, closed_at in _people(tx, tenant):
+        if closed_at is None:
+            continue
+        for rule in rules:
+            period = dt.timedelta(days=rule.days or 0, hours=rule.hours or 0)
+            if closed_at + period > now:
+                continue
+            identities = _identities_of(tx, tenant, subject)
+            others = tuple(
+                sorted(c for c in mapped if not any(_covers(k, c) for k in rule.categories))
+            )
+            keeps = list(_keeps_of(tx, tenant, subject, now))
+            if others:
+                keeps.append(Keep("retention", "not under this retention rule", others))
+            if not identities:
+                continue
+            outcome = erase(
+                connection,
+                system.plan,
+                {k: sorted(v, key=str) for k, v in identities.items()},
+                holds=keeps,
+                hash_key=hash_key,
+            )
+            for table, n in {**outcome.changed, **outcome.deleted}.items():
+                counts[table] = counts.get(table, 0) + n
+    return counts
+
+
+def _identities_of(tx: Transaction, tenant: str, subject: Subject) -> dict[str, set[Any]]:
+    identities: dict[str, set[Any]] = {}
+    for case in cases.of_person(tx, tenant, subject.id, []):
+        if case.identity:
+            identities.setdefault(case.identity_kind, set()).add(case.identity)
+    return identities
+
+
+def _keeps_of(tx: Transaction, tenant: str, subject: Subject, now: dt.datetime) -> list[Keep]:
+    declared = {h.reason: h for h in statements.get(tx, tenant).rights.holds}
+    return [
+        Keep(h.reason, declared[h.reason].description, declared[h.reason].categories)
+        if h.reason in declared
+        else Keep(h.reason, h.reason)
+        for h in holds.of(tx, subject)
+        if h.released_at is None and (h.until is None or h.until > now)
+    ]
 
 
 def _covers(key: str, category: str) -> bool:
@@ -106,23 +177,11 @@ def _held_people(
     tx: Transaction, tenant: str, now: dt.datetime
 ) -> list[tuple[list[Keep], dict[str, set[Any]]]]:
     """Each held person's holds in force and their identities (from their cases)."""
-    declared = {h.reason: h for h in statements.get(tx, tenant).rights.holds}
     found = []
     for subject in people.of_tenant(tx, tenant):
-        keeps = [
-            Keep(h.reason, declared[h.reason].description, declared[h.reason].categories)
-            if h.reason in declared
-            else Keep(h.reason, h.reason)
-            for h in holds.of(tx, subject)
-            if h.released_at is None and (h.until is None or h.until > now)
-        ]
-        if not keeps:
-            continue
-        identities: dict[str, set[Any]] = {}
-        for case in cases.of_person(tx, tenant, subject.id, []):
-            if case.identity:
-                identities.setdefault(case.identity_kind, set()).add(case.identity)
-        found.append((keeps, identities))
+        keeps = _keeps_of(tx, tenant, subject, now)
+        if keeps:
+            found.append((keeps, _identities_of(tx, tenant, subject)))
     return found
 
 

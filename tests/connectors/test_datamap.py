@@ -103,3 +103,25 @@ def test_bad_files_name_the_line(tmp_path) -> None:  # type: ignore[no-untyped-d
 
 def test_erasure_strategies_are_the_five_declared() -> None:
     assert {e.value for e in Erasure} == {"delete_row", "null", "mask", "hash", "keep"}
+
+
+def test_a_table_names_its_retention_column_among_its_columns(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    customer = {**GOOD["tables"][0], "retention_column": "created"}  # type: ignore[index]
+    dataset_map = parse({**GOOD, "tables": [customer]})
+    path = tmp_path / "shop.yaml"
+    path.write_text(dump(dataset_map))
+    assert read(path).tables[0].retention_column == "created"
+    with pytest.raises(InvalidSubmission, match="retention_column is not a column"):
+        parse({**GOOD, "tables": [{**customer, "retention_column": "nowhere"}]})
+
+
+def test_fides_export_leaves_the_retention_column_out_and_still_imports() -> None:
+    from keepfaith.connectors import fides
+
+    customer = {**GOOD["tables"][0], "retention_column": "created"}  # type: ignore[index]
+    dataset_map = parse({**GOOD, "tables": [customer]})
+    text = fides.dumps([dataset_map])
+    assert "retention_column" not in text
+    (again,) = fides.loads(text)
+    assert again.tables[0].retention_column is None
+    assert sorted(c.name for c in again.tables[0].columns) == ["created", "email", "id"]

@@ -105,6 +105,9 @@ class Table(Strict):
     name: Name
     description: str | None = None
     columns: tuple[Column, ...] = ()
+    retention_column: Name | None = None
+    """The column holding each row's start time for retention (when it was collected):
+    a row older than its categories' retention period is erased by the daily job."""
 
     @model_validator(mode="after")
     def _unique_columns(self) -> Table:
@@ -112,6 +115,8 @@ class Table(Strict):
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
             raise ValueError(f"column listed twice: {', '.join(twice)}")
+        if self.retention_column is not None and self.retention_column not in names:
+            raise ValueError(f"retention_column is not a column of the table: {self.name}")
         return self
 
     def column(self, name: str) -> Column | None:

@@ -202,6 +202,25 @@ def _where(
     return column.in_(values) if values else None
 
 
+def erase_rows(
+    connection: sa.Connection,
+    plan: Plan,
+    table: str,
+    where: sa.ColumnElement[bool],
+    *,
+    hash_key: str = "",
+    outcome: Outcome,
+) -> None:
+    """Erase the rows ``where`` picks with the table's strategies (retention's rows, not a
+    person's); rows that others still need by a NOT NULL key stay, pseudonymised."""
+    _erase_table(connection, plan, table, where, delete=True, hash_key=hash_key, outcome=outcome)
+
+
+def primary_key(plan: Plan, table: str) -> str | None:
+    """The table's single-column primary key (None: none, or several columns)."""
+    return _key(plan, table)
+
+
 def _erase_table(
     connection: sa.Connection,
     plan: Plan,

@@ -139,11 +139,21 @@ def _closed_accounts(
     return counts
 
 
+RECORDED_IDENTITIES = {"user.contact.email": "email", "user.contact.phone_number": "phone_number"}
+"""Ledger record categories that find a person in a company database, by identity kind."""
+
+
 def _identities_of(tx: Transaction, tenant: str, subject: Subject) -> dict[str, set[Any]]:
+    """How the company's databases know the person: the addresses of their cases, and
+    the addresses and phone numbers the ledger holds for them (a person with a hold but
+    no request is still found, so their rows are kept)."""
     identities: dict[str, set[Any]] = {}
     for case in cases.of_person(tx, tenant, subject.id, []):
         if case.identity:
             identities.setdefault(case.identity_kind, set()).add(case.identity)
+    for record in records.of(tx, subject, RECORDED_IDENTITIES):
+        if record.value:
+            identities.setdefault(RECORDED_IDENTITIES[record.category], set()).add(record.value)
     return identities
 
 

@@ -204,9 +204,8 @@ def extend(tx: Transaction, tenant: str, case_id: int, reason: object) -> Case:
         due_at=due_at,
         extended_reason=text,
     )
-    _tell(
+    tell(
         tx,
-        statement,
         case,
         "Your request will take longer",
         f"{text}\nWe will answer by {due_at:%Y-%m-%d}.",
@@ -229,7 +228,7 @@ def deny(tx: Transaction, tenant: str, case_id: int, reason: object) -> Case:
         answer={"denied": text},
         closed_at=tx.now(),
     )
-    _tell(tx, statements.get(tx, tenant), case, "Your request was refused", text)
+    tell(tx, case, "Your request was refused", text)
     return case
 
 
@@ -358,10 +357,12 @@ def mail_purpose(statement: Statement) -> str:
     raise Refused(f"{statement.id} declares no purpose to answer requests by email")
 
 
-def _tell(tx: Transaction, statement: Statement, case: Case, title: str, text: str) -> None:
-    """A notice to the person about their case, through the outbox."""
+def tell(tx: Transaction, case: Case, title: str, text: str) -> None:
+    """A notice to the person about their case (a request or a complaint), through the
+    outbox, to the address they gave; nothing for a case made without one."""
     if case.identity is None:
         return
+    statement = statements.get(tx, case.tenant)
     send_to_address(
         tx,
         case.tenant,

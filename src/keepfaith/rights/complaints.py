@@ -24,7 +24,7 @@ from keepfaith.ledger.crypto import tokens
 from keepfaith.messaging import send_to_address
 from keepfaith.messaging.addresses import checked
 from keepfaith.rights import clock
-from keepfaith.rights.cases import CHANNELS, mail_purpose
+from keepfaith.rights.cases import CHANNELS, mail_purpose, tell
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.statement.schema import Complaints, IndependentBody
@@ -84,7 +84,7 @@ def acknowledge(tx: Transaction, tenant: str, case_id: int) -> Case:
     resolve_by = case.details.get("resolve_by")
     due = None if resolve_by is None else _parse(resolve_by)
     case = update(tx, case, "acknowledged", state=State.ACKNOWLEDGED.value, due_at=due)
-    _tell(tx, case, "We received your complaint", "We are looking into it and will answer you.")
+    tell(tx, case, "We received your complaint", "We are looking into it and will answer you.")
     return case
 
 
@@ -101,7 +101,7 @@ def resolve(tx: Transaction, tenant: str, case_id: int, answer: object) -> Case:
         due_at=None,
         closed_at=tx.now(),
     )
-    _tell(tx, case, "Your complaint", text)
+    tell(tx, case, "Your complaint", text)
     return case
 
 
@@ -133,7 +133,7 @@ def escalate(tx: Transaction, tenant: str, case_id: int, why: str = "staff") -> 
         closed_at=tx.now(),
     )
     reach = ", ".join(x for x in (body.url, body.email) if x)
-    _tell(
+    tell(
         tx,
         case,
         f"Your complaint went to {body.name}",
@@ -207,20 +207,6 @@ def _summary(declared: Complaints, case: Case) -> str:
     if declared.share_text_with_body:
         lines.append(f"The person wrote:\n{case.details.get('text', '')}")
     return "\n".join(lines)
-
-
-def _tell(tx: Transaction, case: Case, title: str, text: str) -> None:
-    if case.identity is None:
-        return
-    statement = statements.get(tx, case.tenant)
-    send_to_address(
-        tx,
-        case.tenant,
-        case.identity,
-        mail_purpose(statement),
-        "notice",
-        context={"title": title, "text": text},
-    )
 
 
 def _words(value: object, name: str, limit: int) -> str:

@@ -33,9 +33,8 @@ from keepfaith.ledger import (
 )
 from keepfaith.ledger.cases import Case, Kind, State, get, note, trail
 from keepfaith.ledger.crypto import tokens
-from keepfaith.messaging import send_to_address
 from keepfaith.rights import correction
-from keepfaith.rights.cases import RUN, finish, mail_purpose
+from keepfaith.rights.cases import RUN, finish, tell
 from keepfaith.settings import Settings
 
 ERASE = "rights.erase"
@@ -117,7 +116,7 @@ def run(context: jobs.Context, tenant: str, case: int) -> None:
         held = held or current.subject_id is not None
         if current.kind == Kind.KNOW:
             finish(tx, current, {"held": held})
-            _tell(
+            tell(
                 tx,
                 current,
                 "Your request",
@@ -191,7 +190,7 @@ def _correct(tx: Transaction, settings: Settings, case: Case) -> None:
             "These recipients received the old value and we cannot reach them: "
             + ", ".join(sorted({r["recipient"] for r in answer["recipients"]}))
         )
-    _tell(tx, case, "Your correction", "\n".join(lines))
+    tell(tx, case, "Your correction", "\n".join(lines))
 
 
 def _close_erasure(tx: Transaction, case: Case) -> None:
@@ -226,7 +225,7 @@ def _close_erasure(tx: Transaction, case: Case) -> None:
         )
     if statement.rights.archive_note:
         text += " " + statement.rights.archive_note
-    _tell(tx, case, "Your request", text)
+    tell(tx, case, "Your request", text)
 
 
 def _keeps(tx: Transaction, case: Case) -> list[Keep]:
@@ -271,21 +270,7 @@ def _send_copy(tx: Transaction, settings: Settings, case: Case) -> None:
         f"{settings.public_url.rstrip('/')}/t/{case.tenant}/privacy-center/requests/download?token="
         + download_token(settings, case)
     )
-    _tell(tx, case, "Your copy is ready", f"Download it within {DOWNLOAD_HOURS} hours: {link}")
-
-
-def _tell(tx: Transaction, case: Case, title: str, text: str) -> None:
-    if case.identity is None:
-        return
-    statement = statements.get(tx, case.tenant)
-    send_to_address(
-        tx,
-        case.tenant,
-        case.identity,
-        mail_purpose(statement),
-        "notice",
-        context={"title": title, "text": text},
-    )
+    tell(tx, case, "Your copy is ready", f"Download it within {DOWNLOAD_HOURS} hours: {link}")
 
 
 def export_zip(ledger: Ledger, settings: Settings, tenant: str, token: str) -> bytes:

@@ -70,9 +70,9 @@ def cookie_banner(
     )
     script = banner_script(
         statement,
-        endpoint=str(request.url_for("record_cookie_consent", tenant=statement.id)),
-        policy_url=str(request.url_for("current", tenant=statement.id)),
-        style_url=str(request.url_for("cookie_banner_style", tenant=statement.id)),
+        endpoint=deps.url_of(request, "record_cookie_consent", tenant=statement.id),
+        policy_url=deps.url_of(request, "current", tenant=statement.id),
+        style_url=deps.url_of(request, "cookie_banner_style", tenant=statement.id),
         language=language,
         still_valid=_still_valid(ledger, statement),
     )
@@ -105,7 +105,7 @@ def cookie_banner_demo(
     reports when it runs, and a link to change one's mind."""
     if not settings.banner_demo:
         raise NotFound("cookie banner demo", "off (Settings.banner_demo)")
-    script = str(request.url_for("cookie_banner", tenant=statement.id))
+    script = deps.url_of(request, "cookie_banner", tenant=statement.id)
     return deps.render(
         request,
         "collect/cookie-banner-demo.html",
@@ -159,7 +159,7 @@ def record_consent(
             visitor=choice.visitor,
             gpc=choice.gpc or request.headers.get("sec-gpc") == "1",
             secret_key=settings.secret_key,
-            policy_url=str(request.url_for("current", tenant=statement.id)),
+            policy_url=deps.url_of(request, "current", tenant=statement.id),
         )
     except InvalidSubmission as error:
         return error_response(request, error, headers=_cors(request, statement, settings))

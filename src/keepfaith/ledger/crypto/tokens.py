@@ -14,6 +14,7 @@ salt), so a token made for one use never passes for another.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -32,30 +33,40 @@ def _secret(secret_key: str) -> str:
     return secret_key
 
 
+@functools.lru_cache(maxsize=64)
+def _signer(secret_key: str, purpose: str) -> Signer:
+    return Signer(_secret(secret_key), salt=_SALT + purpose)
+
+
+@functools.lru_cache(maxsize=64)
+def _serializer(secret_key: str, purpose: str) -> URLSafeTimedSerializer:
+    # Built once per key and use: a message's privacy-center link is made per message.
+    return URLSafeTimedSerializer(_secret(secret_key), salt=_SALT + purpose)
+
+
 def sign(secret_key: str, purpose: str, value: str) -> str:
     """``value`` with its signature appended, for ``purpose``."""
-    return Signer(_secret(secret_key), salt=_SALT + purpose).sign(value).decode()
+    return _signer(secret_key, purpose).sign(value).decode()
 
 
 def unsign(secret_key: str, purpose: str, token: str) -> str:
     """The value ``sign`` signed; ``InvalidToken`` if altered, forged or for another use."""
     try:
-        return Signer(_secret(secret_key), salt=_SALT + purpose).unsign(token).decode()
+        return _signer(secret_key, purpose).unsign(token).decode()
     except BadSignature:
         raise InvalidToken("the token is not valid") from None
 
 
 def dumps(secret_key: str, purpose: str, value: Any) -> str:
     """A URL-safe token carrying ``value`` (JSON) and the time it was made."""
-    return URLSafeTimedSerializer(_secret(secret_key), salt=_SALT + purpose).dumps(value)
+    return _serializer(secret_key, purpose).dumps(value)
 
 
 def loads(secret_key: str, purpose: str, token: str, *, max_age: int) -> Any:
     """The value of a ``dumps`` token; ``ExpiredToken`` after ``max_age`` seconds,
     ``InvalidToken`` if altered, forged or made for another use."""
-    serializer = URLSafeTimedSerializer(_secret(secret_key), salt=_SALT + purpose)
     try:
-        return serializer.loads(token, max_age=max_age)
+        return _serializer(secret_key, purpose).loads(token, max_age=max_age)
     except SignatureExpired:
         raise ExpiredToken("the token has expired") from None
     except BadSignature:

@@ -70,6 +70,11 @@ def offered(statement: Statement | None) -> list[str]:
     return found if statement is not None else [SOURCE]
 
 
+def offered_to_staff() -> list[str]:
+    """The languages of the staff pages: English and every catalogue."""
+    return [SOURCE, *sorted(available() - {SOURCE})]
+
+
 def choose(offer: list[str], asked: str | None, cookie: str | None, accept: str | None) -> str:
     """The page's language: the switch's, the cookie's, the browser's best, or English."""
     for wanted in (asked, cookie):

@@ -8,10 +8,8 @@ no compiled ``.mo`` files, no build step. English is the source text.
 A page is in the language the person chose with the switch on every page (``?lang=de``,
 kept in the ``kf_lang`` cookie), else the best of their browser's ``Accept-Language``,
 among the languages the tenant's statement declares (``languages``) that have a
-catalogue; else English. Update the catalogues with::
-
-    pybabel extract -F babel.cfg -o src/keepfaith/web/locale/messages.pot src/keepfaith/web
-    pybabel update -i src/keepfaith/web/locale/messages.pot -d src/keepfaith/web/locale
+catalogue (a staff page: every catalogue); else English. The commands that update the
+catalogues (``pybabel extract`` and ``update``) are in docs/privacy-center.md.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from tests.web.conftest import EZTALKS
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9"}
 PAGES = [
     ("/admin", "Mandanten", "Tenants"),
-    ("/admin/staff", "Mitarbeiterkonto hinzufügen", "Add a staff user"),
+    ("/admin/staff", "Konto für Mitarbeitende hinzufügen", "Add a staff user"),
     ("/admin/jobs", "Hintergrundaufträge", "Background jobs"),
     ("/admin/t/parature/requests", "Anträge auf Betroffenenrechte", "Rights requests"),
     ("/admin/t/parature/complaints", "Keine Beschwerde.", "No complaint."),
@@ -44,7 +44,7 @@ def test_a_staff_page_comes_in_german(
 
 def test_the_staff_sign_in_page_has_the_switch(client: httpx.Client) -> None:
     page = client.get("/login", headers=GERMAN)
-    assert "Anmeldung für Mitarbeiter" in page.text and 'href="?lang=en"' in page.text
+    assert "Anmeldung für Mitarbeitende" in page.text and 'href="?lang=en"' in page.text
     assert "Staff sign-in" in client.get("/login?lang=en", headers=GERMAN).text
 
 

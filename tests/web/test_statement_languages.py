@@ -5,12 +5,15 @@ otherwise (Parature declares en, de and gives German for every text)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
 
 from keepfaith.collect.links import link_token
 from tests.conftest import PARATURE_CONTACT
-from tests.web.conftest import SECRET
+from tests.web.conftest import PARATURE, SECRET
 from tests.web.test_cookies import banner_config_of
 
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9"}
@@ -75,3 +78,19 @@ def test_the_banner_shows_the_cookies_german(client: httpx.Client) -> None:
         for h in (GERMAN, {"Accept-Language": "en"})
     }
     assert len(versions) == 1
+
+
+def test_a_language_with_the_statements_text_but_no_catalogue_is_offered(
+    tmp_path: Path, make_app: Callable[..., FastAPI], make_client: Callable[..., httpx.Client]
+) -> None:
+    text = PARATURE.read_text("utf-8").replace("languages: [en, de, fr]", "languages: [en, de, nl]")
+    text += "  nl:\n    purposes:\n      marketing_email: {name: E-mail over Parature}\n"
+    path = tmp_path / "statement.yaml"
+    path.write_text(text, encoding="utf-8")
+    client = make_client(make_app((path,)))
+    page = client.get("/t/parature/", headers={"Accept-Language": "nl"})
+    assert '<html lang="nl">' in page.text and "E-mail over Parature" in page.text
+    assert 'href="?lang=nl"' in client.get("/t/parature/").text  # in the switch
+    center = client.get("/t/parature/privacy-center", headers={"Accept-Language": "nl"})
+    assert center.headers["content-language"] == "nl"
+    assert "Your privacy center" in center.text  # keepfaith's words: no Dutch catalogue

@@ -61,9 +61,12 @@ def available() -> set[str]:
 
 
 def offered(statement: Statement | None) -> list[str]:
-    """The languages a tenant's pages come in: its declared ones that have a catalogue."""
+    """The languages a tenant's pages come in: its declared ones that have a catalogue
+    (keepfaith's words) or a ``translations`` block (the statement's own)."""
     declared = [tag.split("-")[0].lower() for tag in (statement.languages if statement else ())]
-    have = available()
+    have = available() | {
+        t.split("-")[0].lower() for t in (statement.translations if statement else ())
+    }
     found = [tag for tag in dict.fromkeys([SOURCE, *declared]) if tag in have]
     return found if statement is not None else [SOURCE]
 

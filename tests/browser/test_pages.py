@@ -219,3 +219,33 @@ def test_the_pages_in_german_and_in_dark_mode(browser: Browser, site: Any, sink:
         expect(page.locator("h1")).to_have_text("Your privacy center")  # the switch stays
     finally:
         context.close()
+
+
+def test_a_german_owner_works_the_staff_pages_in_german(browser: Browser, site: Any) -> None:
+    context = browser.new_context(locale="de-DE")
+    page = context.new_page()
+    try:
+        staff_sign_in(page, site)
+        assert page.evaluate("document.documentElement.lang") == "de"
+        expect(page.locator("h2").first).to_have_text("Mandanten")
+        page.goto(site.url + "/admin/staff")
+        page.fill("#token-name", "crm")
+        page.click("#token-form button")
+        expect(page.locator("#new-token")).to_contain_text("Kopieren Sie es jetzt")
+        no_serious_violations(page)
+        page.goto(site.url + "/admin/staff")
+        page.locator("tr", has_text="crm").locator("button", has_text="Widerrufen").click()
+        expect(page.locator("tr", has_text="crm")).to_have_count(0)
+        for path, heading in [
+            (f"{CONSOLE}/requests", "Anträge auf Betroffenenrechte: parature"),
+            (f"{CONSOLE}/publish", "Eine neue Fassung von parature veröffentlichen"),
+        ]:
+            page.goto(site.url + path)
+            expect(page.locator("h1")).to_have_text(heading)
+            no_serious_violations(page)
+        page.goto(site.url + "/t/parature/")  # the statement, its own words in German
+        assert page.evaluate("document.documentElement.lang") == "de"
+        expect(page.locator("h1")).to_have_text("Datenschutzerklärung von Parature")
+        no_serious_violations(page)
+    finally:
+        context.close()

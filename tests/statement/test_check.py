@@ -228,6 +228,20 @@ CASES = [
         "notify: email",
         id="email-notice-without-days",
     ),
+    pytest.param(
+        "translation-missing",
+        "warning",
+        [
+            ("organisation:\n", "languages: [en, de]\norganisation:\n"),
+            (
+                "  measures: [Encrypted connections, Encrypted card numbers]\n",
+                "  measures: [Encrypted connections, Encrypted card numbers]\n"
+                "translations:\n  de:\n    purposes:\n      account: {name: Ihr Konto}\n",
+            ),
+        ],
+        "title: Acme privacy statement",
+        id="translation-missing",
+    ),
 ]
 
 

@@ -186,6 +186,12 @@ def render(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option(
+            "--language", help="The statement's text in this language (its translations)."
+        ),
+    ] = None,
 ) -> None:
     """Render the statement people read, from its declaration."""
     from keepfaith.statement import load
@@ -195,8 +201,10 @@ def render(
         statement = load(file)
     except StatementError as error:
         raise fail(error) from None
-    renderer = render_html if output_format is RenderFormat.HTML else render_markdown
-    text = renderer(statement)
+    if output_format is RenderFormat.HTML:
+        text = render_html(statement, language=language)
+    else:
+        text = render_markdown(statement, language=language)
     if output is None:
         typer.echo(text, nl=False)
         return

@@ -22,6 +22,7 @@ from keepfaith.engine.compile import gpc_purposes
 from keepfaith.ledger import Transaction, statements
 from keepfaith.statement.diff import diff
 from keepfaith.statement.schema import CookieCategory, Statement
+from keepfaith.statement.translations import localised
 
 CATEGORY_NAMES = {c: ENGLISH[f"category.{c.value}"] for c in CookieCategory}
 """Each category's English name (the banner's are in its visitor's language)."""
@@ -107,9 +108,10 @@ def banner_config(
 ) -> dict[str, Any]:
     """What the banner shows, in ``language``, and where it records the choice."""
     text = banner_text(language, statement.organisation.name)
+    shown = localised(statement, language)  # the cookies' own words in the banner's language
     categories = []
     for category in CookieCategory:
-        cookies = [c for c in statement.cookies if c.category == category]
+        cookies = [c for c in shown.cookies if c.category == category]
         if not cookies:
             continue
         categories.append(
@@ -126,7 +128,7 @@ def banner_config(
                         "duration": c.duration.value,
                         "lifetime_days": c.lifetime_days,
                         "purpose": c.description
-                        or (statement.purpose(c.purpose).name if c.purpose else ""),
+                        or (shown.purpose(c.purpose).name if c.purpose else ""),
                     }
                     for c in cookies
                 ],

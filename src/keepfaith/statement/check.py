@@ -28,6 +28,7 @@ from keepfaith.statement.schema import (
     UnsubscribeRoute,
     is_technical,
 )
+from keepfaith.statement.translations import missing
 
 Severity = Literal["error", "warning"]
 YamlPath = tuple[str | int, ...]
@@ -396,6 +397,24 @@ def email_notice_without_window(s: Statement) -> Iterator[Finding]:
         )
 
 
+def translation_missing(s: Statement) -> Iterator[Finding]:
+    """A language that gives the statement's text (``translations``) gives all of it: a
+    text left out shows in the default language on that language's pages. A declared
+    language with no block at all is a choice (keepfaith's own words only), not a gap."""
+    for language in s.translations:
+        if language not in s.languages[1:]:
+            continue  # refused when loading
+        for path in missing(s, language):
+            where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+            yield Finding(
+                "translation-missing",
+                "warning",
+                path,
+                f"no {language!r} text for {where.lstrip('.')}: pages in {language!r} show "
+                f"the {s.languages[0]!r} text; add it under translations.{language}",
+            )
+
+
 RULES: tuple[Callable[[Statement], Iterator[Finding]], ...] = (
     purpose_category_not_collected,
     opt_in_without_consent,
@@ -412,5 +431,6 @@ RULES: tuple[Callable[[Statement], Iterator[Finding]], ...] = (
     route_not_offered,
     interest_not_stated,
     email_notice_without_window,
+    translation_missing,
 )
 """Every rule ``check`` runs; each yields the findings of one kind."""

@@ -369,6 +369,25 @@ def members(added: tuple[str, bool], removed: tuple[str, bool], categories: bool
     return rule
 
 
+def translations(site: _Site, name: str, old: Any, new: Any) -> Iterator[Change]:
+    """The statement's text in another language: never material by itself. What people
+    are promised is the default language's text, whose changes its own fields report; a
+    translation added, removed or reworded follows it (``translation_*``, minor)."""
+    for language in sorted({*old, *new}):
+        before, after = old.get(language), new.get(language)
+        if before == after:
+            continue
+        verb, kind = (
+            ("added", "translation_added")
+            if before is None
+            else ("removed", "translation_removed")
+            if after is None
+            else ("reworded", "translation_changed")
+        )
+        at = (name, language) if after is not None else (name,)
+        yield site.change(kind, False, f"{site.label}: text in {language!r} {verb}", at)
+
+
 def hold_scope(site: _Site, name: str, old: Any, new: Any) -> Iterator[Change]:
     """What a hold keeps despite a deletion: keeping more is material, keeping less is
     not. An empty list keeps every category, so it is the widest scope."""
@@ -706,6 +725,7 @@ RULES: dict[type[BaseModel], dict[str, Rule]] = {
         ),
         "security": nested,
         "notices": elements("id", ("notice_added", False), ("notice_removed", True)),
+        "translations": translations,
     },
     s.Organisation: {
         "name": wording,

@@ -22,8 +22,11 @@ class Problem:
 
 def problems(statement: Statement) -> Iterator[Problem]:
     """Yield every duplicate id and every reference to something undeclared."""
+    from keepfaith.statement import translations  # it builds on ``Problem``
+
     yield from _duplicates(statement)
     yield from _undeclared(statement)
+    yield from translations.problems(statement)
 
 
 def _duplicates(s: Statement) -> Iterator[Problem]:

@@ -39,6 +39,7 @@ from keepfaith.statement.schema import (
     Statement,
     UnsubscribeRoute,
 )
+from keepfaith.statement.translations import language_of, localised
 from keepfaith.statement.wording import say
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -70,17 +71,41 @@ OPTIONAL_SECTIONS = {"scope", "children", "complaints", "notices"}
 """Shown only when the declaration has something to say there."""
 
 
-def render_html(statement: Statement, *, privacy_center_url: str | None = None) -> str:
+def render_html(
+    statement: Statement,
+    *,
+    privacy_center_url: str | None = None,
+    language: str | None = None,
+    switch: Sequence[tuple[str, str]] = (),
+) -> str:
     """The statement as a standalone HTML5 page (no script, CSS inline); with
     ``privacy_center_url``, the page links to where a person sees and changes their
-    choices (the web service passes its own)."""
-    context = {**_context(statement), "privacy_center_url": privacy_center_url}
+    choices (the web service passes its own). With ``language``, the declaration's text
+    is that language's (``translations``), the default's where it gives none; ``switch``
+    lists ``(tag, name)`` of the languages to offer a link to (``?lang=tag``)."""
+    shown, tag = _in_language(statement, language)
+    context = {
+        **_context(shown),
+        "privacy_center_url": privacy_center_url,
+        "language": tag,
+        "switch": switch if len(switch) > 1 else (),
+    }
     return _environment().get_template("statement.html").render(context)
 
 
-def render_markdown(statement: Statement) -> str:
-    """The statement as Markdown, with the same sections as the HTML page."""
-    return _markdown_environment().get_template("statement.md").render(_context(statement))
+def render_markdown(statement: Statement, *, language: str | None = None) -> str:
+    """The statement as Markdown, with the same sections as the HTML page, its text in
+    ``language`` where the declaration gives it."""
+    shown, _tag = _in_language(statement, language)
+    return _markdown_environment().get_template("statement.md").render(_context(shown))
+
+
+def _in_language(statement: Statement, language: str | None) -> tuple[Statement, str]:
+    """The statement with ``language``'s text, and the language its text is in."""
+    tag = language_of(statement, language)
+    if tag is None:
+        return statement, statement.languages[0]
+    return localised(statement, tag), tag
 
 
 # --------------------------------------------------------------------------- views

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -704,6 +704,9 @@ class Statement(Element):
     automated_decisions: tuple[AutomatedDecision, ...] = ()
     security: Security
     notices: tuple[Notice, ...] = ()
+    translations: dict[LanguageTag, dict[str, Any]] = Field(default_factory=dict)
+    """The statement's text in its other languages, by language: shaped like the
+    statement, lists with ids as mappings by id (``keepfaith.statement.translations``)."""
 
     # Look-ups by id; cheap enough to compute on demand for a statement's size.
     def category(self, key: str) -> Category:

@@ -124,7 +124,7 @@ def create_app(settings: Settings, statements: Mapping[str, Statement] | None = 
     app.state.engine = Engine(ledger, list(statements.values()))
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     i18n.install(app.state.templates.env)
-    app.state.pages = {}  # rendered statement pages, by (tenant, version)
+    app.state.pages = {}  # rendered statement pages, by (tenant, version, language)
     app.state.paths = {}  # route paths by name and parameters (deps.url_of)
 
     errors.install(app)

@@ -25,6 +25,7 @@ from keepfaith.ledger.crypto import tokens
 from keepfaith.ledger.staff import Principal, Role
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
+from keepfaith.statement.translations import localised
 from keepfaith.web import i18n
 from keepfaith.web.guard import clean, guarded_by
 from keepfaith.web.security import UNSAFE_METHODS
@@ -213,11 +214,23 @@ def page_language(request: Request, statement: Statement | None) -> str:
     """The language of the person's page (the switch, the cookie, the browser's best):
     the one their emails from this page are sent in too."""
     return i18n.choose(
-        i18n.offered(statement),
+        offer_for(request, statement),
         request.query_params.get("lang"),
         request.cookies.get(i18n.COOKIE),
         request.headers.get("accept-language"),
     )
+
+
+STAFF_PATHS = ("/admin", "/login")
+"""Staff pages: in any language keepfaith has a catalogue for, whatever the tenant's."""
+
+
+def offer_for(request: Request, statement: Statement | None) -> list[str]:
+    """The languages a page comes in: a person's page in its tenant's, a staff page in
+    every one keepfaith has a catalogue for."""
+    if request.url.path.startswith(STAFF_PATHS):
+        return i18n.offered_to_staff()
+    return i18n.offered(statement)
 
 
 def render(
@@ -226,10 +239,12 @@ def render(
     """Render a page from ``web/templates`` with the caller and a CSRF token in its context."""
     token = csrf_token(request)
     statement = (context or {}).get("statement")
-    offer = i18n.offered(statement if isinstance(statement, Statement) else None)
-    asked = request.query_params.get("lang")
+    offer = offer_for(request, statement if isinstance(statement, Statement) else None)
     language = page_language(request, statement if isinstance(statement, Statement) else None)
     reset = i18n.current.set(language)
+    shown = dict(context or {})
+    if isinstance(statement, Statement):  # the declaration's own text, in the page's language
+        shown["statement"] = localised(statement, language)
     try:
         page: HTMLResponse = request.app.state.templates.TemplateResponse(
             request,
@@ -239,7 +254,7 @@ def render(
                 "csrf_field": CSRF_FIELD,
                 "language": language,
                 "languages": [(tag, i18n.NAMES.get(tag, tag)) for tag in offer],
-                **(context or {}),
+                **shown,
             },
             status_code=status_code,
         )
@@ -248,11 +263,18 @@ def render(
     nonce = getattr(request.state, "csrf_nonce", None)
     if nonce:
         set_cookie(request, page, CSRF_COOKIE, nonce, max_age=None)
+    in_language(request, page, offer, language)
+    return page
+
+
+def in_language(request: Request, page: Any, offer: list[str], language: str) -> None:
+    """Say ``page``'s language (``Content-Language``) and keep the switch's choice in
+    the ``kf_lang`` cookie."""
+    asked = request.query_params.get("lang")
     if asked in offer and asked != request.cookies.get(i18n.COOKIE):
         set_cookie(request, page, i18n.COOKIE, asked, max_age=365 * 24 * 3600)
     page.headers["Content-Language"] = language
     page.headers["Vary"] = "Accept-Language, Cookie"
-    return page
 
 
 def set_cookie(

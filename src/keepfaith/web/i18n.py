@@ -8,10 +8,8 @@ no compiled ``.mo`` files, no build step. English is the source text.
 A page is in the language the person chose with the switch on every page (``?lang=de``,
 kept in the ``kf_lang`` cookie), else the best of their browser's ``Accept-Language``,
 among the languages the tenant's statement declares (``languages``) that have a
-catalogue; else English. Update the catalogues with::
-
-    pybabel extract -F babel.cfg -o src/keepfaith/web/locale/messages.pot src/keepfaith/web
-    pybabel update -i src/keepfaith/web/locale/messages.pot -d src/keepfaith/web/locale
+catalogue (a staff page: every catalogue); else English. The commands that update the
+catalogues (``pybabel extract`` and ``update``) are in docs/privacy-center.md.
 """
 
 from __future__ import annotations
@@ -63,11 +61,19 @@ def available() -> set[str]:
 
 
 def offered(statement: Statement | None) -> list[str]:
-    """The languages a tenant's pages come in: its declared ones that have a catalogue."""
+    """The languages a tenant's pages come in: its declared ones that have a catalogue
+    (keepfaith's words) or a ``translations`` block (the statement's own)."""
     declared = [tag.split("-")[0].lower() for tag in (statement.languages if statement else ())]
-    have = available()
+    have = available() | {
+        t.split("-")[0].lower() for t in (statement.translations if statement else ())
+    }
     found = [tag for tag in dict.fromkeys([SOURCE, *declared]) if tag in have]
     return found if statement is not None else [SOURCE]
+
+
+def offered_to_staff() -> list[str]:
+    """The languages of the staff pages: English and every catalogue."""
+    return [SOURCE, *sorted(available() - {SOURCE})]
 
 
 def choose(offer: list[str], asked: str | None, cookie: str | None, accept: str | None) -> str:

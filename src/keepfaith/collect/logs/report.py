@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from keepfaith.collect.logs.tally import BUCKETS
 from keepfaith.ledger import statistics
+from keepfaith.translatable import N_
 
 if TYPE_CHECKING:
     from keepfaith.ledger import Transaction
@@ -178,7 +179,7 @@ def as_csv(report: Report) -> str:
     return out.getvalue()
 
 
-NO_COUNTRIES = "none: countries are counted when logs are ingested with --geoip FILE"
+NO_COUNTRIES = N_("none: countries are counted when logs are ingested with --geoip FILE")
 """What the table and the dashboard say when no country was counted."""
 
 

@@ -29,6 +29,7 @@ from keepfaith.ledger import Ledger
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.statement.schema import CollectionKind, CollectionPoint
+from keepfaith.statement.translations import localised
 from keepfaith.web import deps, guard
 from keepfaith.web.errors import status_of
 from keepfaith.web.ids import is_number
@@ -152,6 +153,9 @@ def _form_page(
 ) -> HTMLResponse:
     errors = errors or {}
     declared = {f.name for f in point.fields}
+    # The point's name, labels and purposes in the page's language (``translations``).
+    statement = localised(statement, deps.page_language(request, statement))
+    point = statement.collection_point(point.id)
     context = {
         "statement": statement,
         "point": point,

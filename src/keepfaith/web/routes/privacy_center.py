@@ -32,6 +32,7 @@ from keepfaith.rights import overview
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.statement.schema import Handling
+from keepfaith.statement.translations import localised
 from keepfaith.web import deps, guard, i18n
 from keepfaith.web.errors import status_of
 from keepfaith.web.ids import IdPath, is_id
@@ -88,6 +89,8 @@ def _page(
     (beside each field, with the status ``keepfaith.web.errors`` gives the refusal)."""
     errors: dict[str, str] = {}
     status_code = 200
+    # What the page shows of the declaration (choice names, categories) in its language.
+    statement = localised(statement, deps.page_language(request, statement))
     if refused is not None:
         status_code = status_of(refused)
         if isinstance(refused, InvalidSubmission):

@@ -8,21 +8,33 @@ from fastapi.responses import HTMLResponse, Response
 from keepfaith.ledger import Ledger, statements
 from keepfaith.statement import Statement
 from keepfaith.statement.render import render_html
-from keepfaith.web import deps, guard
+from keepfaith.statement.translations import language_of
+from keepfaith.web import deps, guard, i18n
 from keepfaith.web.security import csp_for
 
 router = guard.router(tags=["statement"])
 
 
 def statement_page(request: Request, statement: Statement) -> HTMLResponse:
-    """The rendered statement, cached per version, with a CSP naming its inline style."""
-    pages: dict[tuple[str, str], tuple[str, str]] = request.app.state.pages
-    key = (statement.id, statement.version)
+    """The rendered statement in the page's language (its text from ``translations``),
+    cached per version and language, with a CSP naming its inline style."""
+    pages: dict[tuple[str, str, str], tuple[str, str]] = request.app.state.pages
+    offer = i18n.offered(statement)
+    language = deps.page_language(request, statement)
+    key = (statement.id, statement.version, language)
     if key not in pages:
-        html = render_html(statement, privacy_center_url=f"/t/{statement.id}/privacy-center")
+        html = render_html(
+            statement,
+            privacy_center_url=f"/t/{statement.id}/privacy-center",
+            language=language,
+            switch=[(tag, i18n.NAMES.get(tag, tag)) for tag in offer],
+        )
         pages[key] = (html, csp_for(html))
     html, csp = pages[key]
-    return HTMLResponse(html, headers={"Content-Security-Policy": csp})
+    page = HTMLResponse(html, headers={"Content-Security-Policy": csp})
+    written = language_of(statement, language) or statement.languages[0]
+    deps.in_language(request, page, offer, written)
+    return page
 
 
 @router.get("/", response_class=HTMLResponse, summary="The statement, or the list of tenants")

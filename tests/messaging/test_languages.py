@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -352,3 +353,39 @@ def test_a_complaint_made_on_the_german_page_is_answered_in_german(mail: Mail, w
     said = mails_to(world.sink, 2)
     assert [title for title, _ in said] == ["Wir haben Ihre Beschwerde erhalten", "Ihre Beschwerde"]
     assert "Wir gehen ihr nach" in said[0][1] and "We stopped them." in said[1][1]
+
+
+def test_one_campaign_reaches_each_person_in_their_own_language(mail: Mail, tmp_path: Path) -> None:
+    """Queued set-based in one ``INSERT ... SELECT``, a campaign is still written to
+    each person in their language, chosen when it is sent; a tenant's own German
+    template overrides keepfaith's."""
+    from keepfaith.messaging import campaigns
+    from tests.messaging.conftest import person, templates
+
+    own = templates(tmp_path, "parature", notice_de_txt="Subject: Neues\n\nUnser {{ text }}\n")
+    world = mail("parature", mail_templates=own)
+    people = {
+        language: person(
+            world.ledger, "parature", "customer", "registration", f"{language}@example.org"
+        )
+        for language in ("de", "en", "none", "fr")
+    }
+    with world.ledger.transaction() as tx:
+        for language, who in people.items():
+            subjects.set_language(tx, who, language)  # "none" is ignored
+        started = campaigns.start(
+            tx,
+            "parature",
+            "administrative_email",
+            "notice",
+            batch_size=2,
+            context={"title": "News", "text": "Body."},
+        )
+    assert started.queued == 4
+    world.work()
+    said = {m.recipients[0].split("@")[0]: m for m in world.sink.wait_for(4)}
+    assert said["de"].mail["Subject"] == "Neues" and "Unser Body." in said["de"].text
+    assert "Ihre Einstellungen" in said["de"].text  # keepfaith's German footer
+    for english in ("en", "none", "fr"):  # fr is declared, but has no template yet
+        assert said[english].mail["Subject"] == "News", english
+        assert "Dear Ann Example" in said[english].text, english

@@ -180,6 +180,25 @@ def test_cors_only_for_the_declared_site(client: httpx.Client) -> None:
     assert posted.headers["access-control-allow-origin"] == "https://www.parature.com"
 
 
+def test_every_refusal_carries_the_sites_cors_headers(client: httpx.Client) -> None:
+    """The banner reads why a choice was refused: the guard's 422 (a NUL byte), FastAPI's
+    (a missing field) and the statement's (an unknown category) all carry CORS."""
+    site = {"Origin": "https://www.parature.com"}
+    refusals = [
+        {"version": VERSION, "visitor": "a\u0000b"},
+        {"accepted": ["analytics"]},
+        {"version": VERSION, "accepted": ["no-such-category"]},
+    ]
+    for body in refusals:
+        posted = client.post(ENDPOINT, json=body, headers=site)
+        assert posted.status_code == 422, body
+        assert posted.headers["access-control-allow-origin"] == "https://www.parature.com"
+        assert posted.json()["errors"], body
+    stranger = client.post(ENDPOINT, json=refusals[0], headers={"Origin": "https://evil.example"})
+    assert stranger.status_code == 422
+    assert "access-control-allow-origin" not in stranger.headers
+
+
 def test_banner_origins_setting_allows_more_sites(
     make_app: Callable[..., FastAPI], make_client: Callable[..., httpx.Client]
 ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import threading
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -121,3 +122,43 @@ def test_no_route_maps_an_error_by_hand() -> None:
                 assert not (literal and value.value >= 400), (  # type: ignore[union-attr]
                     f"{path.name}:{node.lineno} answers {value.value} by hand"  # type: ignore[union-attr]
                 )
+
+
+def test_a_client_that_leaves_before_its_body_arrives_is_let_go_quietly(
+    app: FastAPI, portal: Any
+) -> None:
+    """A client gone mid-request (wrk stopping, a closed tab) is not a server error: no
+    500, no traceback, nothing recorded."""
+    path = "/api/t/parature/cookies/consent"
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "https",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", b"64"),
+        ],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 443),
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async def call() -> None:
+        await app(scope, receive, send)
+
+    portal.call(call)
+    assert sent[0]["type"] == "http.response.start"
+    assert sent[0]["status"] == 400

@@ -150,23 +150,22 @@ def current(ledger: Ledger, statement: Statement, subject: Subject) -> list[Choi
 def states(tx: Transaction, statement: Statement, person: Subject) -> list[ChoiceState]:
     """``current`` inside a unit of work, for ``person`` as read in it: the changes
     this unit made so far included, so a change and its answer share one transaction."""
-    latest: dict[str, ConsentEvent] = {}
-    for event in consents.history(tx, person):
-        if event.counts and event.kind is not ConsentKind.NOTIFIED:
-            latest[event.choice] = event
+    latest = consents.latest(tx, person)
     return [_state(item, latest, person) for item in choices(statement, person.jurisdiction)]
 
 
-def _state(item: Choice, latest: Mapping[str, ConsentEvent], person: Subject) -> ChoiceState:
-    events = [latest[p] for p in item.purposes if p in latest]
+def _state(
+    item: Choice, latest: Mapping[str, tuple[ConsentState, dt.datetime]], person: Subject
+) -> ChoiceState:
+    standings = [latest[p] for p in item.purposes if p in latest]
     blocked = item.gpc and person.gpc
-    if not events:
+    if not standings:
         not_set = ConsentState.NOT_SET
         return ChoiceState(item, not item.opt_in and not blocked, not_set, None, blocked)
-    newest = max(events, key=lambda e: (e.at, e.id))
-    withdrawn = any(e.kind is ConsentKind.WITHDRAWN for e in events)
+    newest = max(at for _, at in standings)
+    withdrawn = any(state is ConsentState.WITHDRAWN for state, _ in standings)
     # An opt-in cookie category is on only while every purpose of it is given.
-    on = not withdrawn and (not item.opt_in or len(events) == len(item.purposes))
+    on = not withdrawn and (not item.opt_in or len(standings) == len(item.purposes))
     on = on and not blocked
     state = (
         ConsentState.GIVEN
@@ -175,7 +174,7 @@ def _state(item: Choice, latest: Mapping[str, ConsentEvent], person: Subject) ->
         if withdrawn or blocked
         else ConsentState.NOT_SET
     )
-    return ChoiceState(item, on, state, newest.at, blocked)
+    return ChoiceState(item, on, state, newest, blocked)
 
 
 def change(
@@ -287,10 +286,7 @@ def record_gpc(
         return []
     person = subjects.set_gpc(tx, person)
     statement = statements.get(tx, person.tenant, person.statement_version)
-    latest: dict[str, ConsentKind] = {}
-    for event in consents.history(tx, person):
-        if event.counts and event.kind is not ConsentKind.NOTIFIED:
-            latest[event.choice] = event.kind
+    latest = {choice: state for choice, (state, _) in consents.latest(tx, person).items()}
     details = {"signal": "Sec-GPC", **(evidence or {})}
     choosable = (Basis.OPT_IN, Basis.OPT_OUT)
     objected = gpc_purposes(statement)
@@ -303,12 +299,12 @@ def record_gpc(
     events = [
         _gpc_event(tx, person, details, purpose=p)
         for p in purposes
-        if latest.get(p) is not ConsentKind.WITHDRAWN
+        if latest.get(p) is not ConsentState.WITHDRAWN
     ]
     events += [
         _gpc_event(tx, person, details, recipient=r)
         for r in recipients
-        if latest.get(recipient_choice(r)) is not ConsentKind.WITHDRAWN
+        if latest.get(recipient_choice(r)) is not ConsentState.WITHDRAWN
     ]
     return events
 

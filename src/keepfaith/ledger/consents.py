@@ -144,6 +144,19 @@ _HISTORY = (
 """Built once: every consent change reads the history for its answer."""
 
 
+_LATEST = sa.select(consent_state.c.choice, consent_state.c.state, consent_state.c.at).where(
+    consent_state.c.subject_id == sa.bindparam("subject_id")
+)
+"""Built once: every consent change answers with where each choice now stands."""
+
+
+def latest(tx: Transaction, subject: Subject) -> dict[str, tuple[ConsentState, dt.datetime]]:
+    """Where each of the subject's choices stands, and since when: the latest counting
+    event per choice (one row per choice, not the whole history)."""
+    rows = tx.connection.execute(_LATEST, {"subject_id": subject.id})
+    return {row.choice: (ConsentState(row.state), utc(row.at)) for row in rows}
+
+
 def history(tx: Transaction, subject: Subject, choice: str | None = None) -> list[ConsentEvent]:
     """The subject's consent events, oldest first (all choices, or one)."""
     query = _HISTORY if choice is None else _HISTORY.where(consent_events.c.choice == choice)

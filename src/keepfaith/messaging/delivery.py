@@ -462,7 +462,7 @@ class _Run:
         if self.selection.campaign is None:
             return False
         status = tx.connection.execute(
-            sa.select(campaigns.c.status).where(campaigns.c.id == self.selection.campaign)
+            _CAMPAIGN_STATUS, {"campaign": self.selection.campaign}
         ).scalar()
         return status != "running"
 
@@ -612,14 +612,19 @@ def _runs(ids: Sequence[int]) -> list[tuple[int, int]]:
     return found
 
 
+_CAMPAIGN_STATUS = sa.select(campaigns.c.status).where(campaigns.c.id == sa.bindparam("campaign"))
+
+_PROFILES = sa.select(allowances.c.subject_id, allowances.c.profile_id).where(
+    allowances.c.subject_id.in_(sa.bindparam("ids", expanding=True))
+)
+"""Built once: every round of every send job reads it."""
+
+
 def _profiles(connection: sa.Connection, subject_ids: Sequence[int]) -> dict[int, int | None]:
     """The allowances profile of each subject: it changes with any fact the engine
     decides on, so an unchanged profile means an unchanged decision."""
     found: dict[int, int | None] = dict.fromkeys(subject_ids)
-    query = sa.select(allowances.c.subject_id, allowances.c.profile_id).where(
-        allowances.c.subject_id.in_(sa.bindparam("ids", expanding=True))
-    )
-    for subject_id, profile_id in connection.execute(query, {"ids": list(found)}):
+    for subject_id, profile_id in connection.execute(_PROFILES, {"ids": list(found)}):
         found[int(subject_id)] = int(profile_id)
     return found
 

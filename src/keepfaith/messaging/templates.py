@@ -19,6 +19,7 @@ the same as on the statement's page. The caller's context adds its own names.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,11 +166,24 @@ def _footer(env: SandboxedEnvironment, template: str) -> str:
     return "_footer"
 
 
+MISSING_FOR = 5.0
+"""Seconds a template found missing (most have no HTML part) is taken as still missing:
+Jinja looks a missing name up on disk again at every message, in every folder."""
+
+_missing: dict[tuple[SandboxedEnvironment, str], float] = {}
+
+
 def _render(env: SandboxedEnvironment, name: str, context: Mapping[str, Any]) -> str | None:
+    key = (env, name)
+    missed = _missing.get(key)
+    if missed is not None and time.monotonic() - missed < MISSING_FOR:
+        return None
     try:
         template = env.get_template(name)
     except jinja2.TemplateNotFound:
+        _missing[key] = time.monotonic()
         return None
+    _missing.pop(key, None)
     try:
         return template.render(context)
     except jinja2.TemplateError as error:

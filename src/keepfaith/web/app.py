@@ -125,6 +125,7 @@ def create_app(settings: Settings, statements: Mapping[str, Statement] | None = 
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     i18n.install(app.state.templates.env)
     app.state.pages = {}  # rendered statement pages, by (tenant, version)
+    app.state.paths = {}  # route paths by name and parameters (deps.url_of)
 
     errors.install(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

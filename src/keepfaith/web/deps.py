@@ -53,6 +53,20 @@ def statements_of(request: Request) -> Mapping[str, Statement]:
     return request.app.state.statements  # type: ignore[no-any-return]
 
 
+def url_of(request: Request, name: str, **params: str) -> str:
+    """``request.url_for(name, **params)``, with the route's path remembered per app.
+
+    Starlette finds a name by trying every route in turn, which showed in the profile
+    of the consent POST; the path for a name and its parameters never changes.
+    """
+    paths: dict[tuple[str, ...], Any] = request.app.state.paths
+    key = (name, *(f"{k}={v}" for k, v in sorted(params.items())))
+    path = paths.get(key)
+    if path is None:
+        path = paths[key] = request.app.url_path_for(name, **params)
+    return str(path.make_absolute_url(base_url=request.base_url))
+
+
 async def settings(request: Request) -> Settings:
     return settings_of(request)
 

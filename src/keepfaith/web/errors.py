@@ -16,6 +16,7 @@ from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from keepfaith.exceptions import (
     AccessDenied,
@@ -95,15 +96,26 @@ def install(app: FastAPI) -> None:
 
     async def invalid_request(request: Request, error: Exception) -> Response:
         assert isinstance(error, RequestValidationError)
-        errors = validation_errors(error)
-        detail = "the request is not valid: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
-        if wants_html(request):
-            return error_page(request, 422, detail)
-        return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
+        return invalid_response(request, error)
+
+    async def client_gone(request: Request, error: Exception) -> Response:
+        # The client left before its request body arrived (a load tester stopping, a
+        # closed tab): nobody reads the answer, and it is not the server's error.
+        return Response(status_code=400)
 
     app.add_exception_handler(KeepfaithError, keepfaith_error)
+    app.add_exception_handler(ClientDisconnect, client_gone)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
+
+
+def invalid_response(request: Request, error: RequestValidationError) -> Response:
+    """The 422 answer to a request FastAPI could not read into its parameters."""
+    errors = validation_errors(error)
+    detail = "the request is not valid: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
+    if wants_html(request):
+        return error_page(request, 422, detail)
+    return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
 
 
 def validation_errors(error: RequestValidationError) -> dict[str, str]:

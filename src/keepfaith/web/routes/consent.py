@@ -135,7 +135,7 @@ def shown(states: list[choices.ChoiceState]) -> list[dict[str, Any]]:
 
 
 def policy_url(request: Request, statement: Statement) -> str:
-    return str(request.url_for("current", tenant=statement.id))
+    return deps.url_of(request, "current", tenant=statement.id)
 
 
 @router.get("/api/t/{tenant}/consents", summary="The person's choices and where each stands")

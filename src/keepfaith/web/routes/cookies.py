@@ -12,22 +12,24 @@ language the browser prefers (``Accept-Language``, or ``?lang=``).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from keepfaith.collect.banner_text import choose_language
 from keepfaith.collect.cookie_choice import record_cookie_choice
 from keepfaith.collect.cookies import banner_asset, banner_script, still_valid_versions
-from keepfaith.exceptions import InvalidSubmission, NotFound
+from keepfaith.exceptions import KeepfaithError, NotFound
 from keepfaith.ledger import Ledger
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.web import deps, guard
-from keepfaith.web.errors import error_response
+from keepfaith.web.errors import error_response, invalid_response
 
 router = guard.router(tags=["cookies"])
 
@@ -70,9 +72,9 @@ def cookie_banner(
     )
     script = banner_script(
         statement,
-        endpoint=str(request.url_for("record_cookie_consent", tenant=statement.id)),
-        policy_url=str(request.url_for("current", tenant=statement.id)),
-        style_url=str(request.url_for("cookie_banner_style", tenant=statement.id)),
+        endpoint=deps.url_of(request, "record_cookie_consent", tenant=statement.id),
+        policy_url=deps.url_of(request, "current", tenant=statement.id),
+        style_url=deps.url_of(request, "cookie_banner_style", tenant=statement.id),
         language=language,
         still_valid=_still_valid(ledger, statement),
     )
@@ -105,7 +107,7 @@ def cookie_banner_demo(
     reports when it runs, and a link to change one's mind."""
     if not settings.banner_demo:
         raise NotFound("cookie banner demo", "off (Settings.banner_demo)")
-    script = str(request.url_for("cookie_banner", tenant=statement.id))
+    script = deps.url_of(request, "cookie_banner", tenant=statement.id)
     return deps.render(
         request,
         "collect/cookie-banner-demo.html",
@@ -135,11 +137,29 @@ def _cached(request: Request, body: str, media_type: str) -> Response:
     return Response(body, media_type=media_type, headers=headers)
 
 
-@router.post(
-    "/api/t/{tenant}/cookies/consent",
-    name="record_cookie_consent",
-    summary="Record a visitor's cookie choice and return its receipt",
-)
+class SiteRoute(guard.GuardedRoute):
+    """A route the tenant's own site calls from the browser: every answer, the guard's
+    and FastAPI's refusals included, carries the site's CORS headers, so the banner can
+    read why a choice was refused."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def with_cors(request: Request) -> Response:
+            try:
+                response = await handle(request)
+            except KeepfaithError as error:
+                response = error_response(request, error)
+            except RequestValidationError as error:
+                response = invalid_response(request, error)
+            statement = deps.statements_of(request).get(request.path_params.get("tenant", ""))
+            if statement is not None:
+                response.headers.update(_cors(request, statement, deps.settings_of(request)))
+            return response
+
+        return with_cors
+
+
 def record_consent(
     choice: CookieChoiceIn,
     request: Request,
@@ -148,21 +168,18 @@ def record_consent(
     settings: Settings = Depends(deps.settings),
 ) -> Response:
     """Every purpose behind each optional category gets a consent event; ``Sec-GPC: 1``
-    counts as Global Privacy Control. A bad identifier, category or version gets 422,
-    with the site's CORS headers so the banner can read why."""
-    try:
-        recorded = record_cookie_choice(
-            ledger,
-            statement,
-            accepted=choice.accepted,
-            version=choice.version,
-            visitor=choice.visitor,
-            gpc=choice.gpc or request.headers.get("sec-gpc") == "1",
-            secret_key=settings.secret_key,
-            policy_url=str(request.url_for("current", tenant=statement.id)),
-        )
-    except InvalidSubmission as error:
-        return error_response(request, error, headers=_cors(request, statement, settings))
+    counts as Global Privacy Control. A bad identifier, category or version gets 422
+    (with the site's CORS headers, as every answer of a ``SiteRoute``)."""
+    recorded = record_cookie_choice(
+        ledger,
+        statement,
+        accepted=choice.accepted,
+        version=choice.version,
+        visitor=choice.visitor,
+        gpc=choice.gpc or request.headers.get("sec-gpc") == "1",
+        secret_key=settings.secret_key,
+        policy_url=deps.url_of(request, "current", tenant=statement.id),
+    )
     body: dict[str, Any] = {
         "visitor": recorded.visitor,
         "receipt_id": recorded.receipt_id,
@@ -171,7 +188,17 @@ def record_consent(
         "events": len(recorded.events),
         "receipt": recorded.receipt,
     }
-    return JSONResponse(body, headers=_cors(request, statement, settings))
+    return JSONResponse(body)
+
+
+router.add_api_route(
+    "/api/t/{tenant}/cookies/consent",
+    record_consent,
+    methods=["POST"],
+    name="record_cookie_consent",
+    summary="Record a visitor's cookie choice and return its receipt",
+    route_class_override=SiteRoute,
+)
 
 
 @router.options("/api/t/{tenant}/cookies/consent", include_in_schema=False)

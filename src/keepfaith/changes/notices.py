@@ -42,6 +42,7 @@ from keepfaith.ledger.transaction import Transaction
 from keepfaith.messaging import addresses, values
 from keepfaith.messaging.outbox import EMAIL, SEND, engine_for
 from keepfaith.settings import Settings
+from keepfaith.statement import Statement
 
 TEMPLATE = "change_notice"
 READ_BATCH = 5000
@@ -133,7 +134,7 @@ def _queue(
         chosen,
         template=TEMPLATE,
         promotional=False,
-        context=_context(published),
+        context=_context(published, statement),
         reason=reason,
         clauses=clauses,
         batch_size=settings.campaign_batch,
@@ -201,19 +202,36 @@ def _clauses(published: Publication) -> list[str]:
     return sorted({clause for c in material for clause in c.get("clauses", [])})
 
 
-def _context(published: Publication) -> dict[str, str]:
-    """The notice's words, the same for everyone: what changed and when it applies."""
+def _context(published: Publication, statement: Statement) -> dict[str, Any]:
+    """The notice's values, the same for everyone: what changed and when it applies.
+
+    ``title`` and ``text`` are the English words (a tenant's own template may use
+    them); ``version``, ``changes`` (each material change's description), ``effective``
+    and the rule's ``acknowledgement``, ``email_days`` and ``post_days`` let a template
+    in another language (``change_notice_de``) say it in its own words."""
     material = [c for c in published.plan.get("changes", []) if c.get("material")]
+    descriptions = [str(c["description"]) for c in material]
+    effective = str(published.plan.get("effective", "as stated"))
     text = "\n".join(
         [
             f"We are changing our privacy statement (version {published.version}).",
             "What changes for you:",
-            *(f"- {c['description']}" for c in material),
+            *(f"- {description}" for description in descriptions),
             "",
-            f"It applies to you {published.plan.get('effective', 'as stated')}.",
+            f"It applies to you {effective}.",
         ]
     )
-    return {"title": "Changes to our privacy statement", "text": text}
+    rule = statement.changes
+    return {
+        "title": "Changes to our privacy statement",
+        "text": text,
+        "version": published.version,
+        "changes": descriptions,
+        "effective": effective,
+        "acknowledgement": rule.acknowledgement_takes_effect,
+        "email_days": rule.email_effective_days,
+        "post_days": rule.post_effective_days,
+    }
 
 
 def links(

@@ -115,18 +115,14 @@ def _notify(
     subject = subjects.get(tx, done.tenant, subject_id)
     base = f"{settings.public_url.rstrip('/')}/t/{done.tenant}"
     link = f"{base}/transfer/{deactivate_token(settings.secret_key, done.id, subject_id)}"
-    text = "\n".join(
-        [
-            f"On {done.transfer_at.date().isoformat()} our business passes to {done.acquirer}, "
-            "and with it the information we hold about you.",
-            f"You may change your registration information first: {base}/privacy-center",
-            f"Or deactivate your account before that date: {link}",
-        ]
-    )
+    values = {
+        "date": done.transfer_at.date().isoformat(),
+        "acquirer": done.acquirer,
+        "center_url": f"{base}/privacy-center",
+        "deactivate_url": link,
+    }
     try:
-        messaging.queue(
-            tx, subject, purpose, "notice", context={"title": "A change of owner", "text": text}
-        )
+        messaging.queue(tx, subject, purpose, "transfer_notice", context=values)
     except NotAllowed:
         return  # not to be emailed: told by the posting alone
 

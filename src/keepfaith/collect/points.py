@@ -142,6 +142,7 @@ def submit(
     secret_key: str | None = None,
     gpc: bool = False,
     region: str | None = None,
+    language: object = None,
 ) -> Submission:
     """Store one submission at a declared collection point, or refuse it whole.
 
@@ -155,6 +156,9 @@ def submit(
     ``region`` (``DE``, ``US-CA``) places the person in one of the statement's
     jurisdictions. ``gpc``: the request carried a Global Privacy Control signal,
     recorded on the person in the same transaction (``consent.record_gpc``).
+    ``language``: the language the person used (the form page's, the API's), kept on
+    them where the statement declares it and ignored otherwise; their messages are
+    written in it.
 
     A password field (category ``user.authorization``) is never stored as a value; with
     ``secret_key`` and a statement that offers login, it becomes the person's password
@@ -181,6 +185,8 @@ def submit(
         if gpc and done.subject_id is not None:
             person = subjects.get(tx, statement.id, done.subject_id)
             record_gpc(tx, person, evidence={"via": point.id})
+        if language is not None and done.subject_id is not None:
+            subjects.set_language(tx, subjects.get(tx, statement.id, done.subject_id), language)
         return done
 
 

@@ -81,6 +81,7 @@ cases = sa.Table(
     sa.Column("details", sa.JSON, nullable=False),
     sa.Column("answer", sa.JSON, nullable=True),
     sa.Column("closed_at", When, nullable=True),
+    sa.Column("language", sa.String(35), nullable=True),
     sa.Index("ix_rights_cases_person", "tenant", "identity_digest", "state"),
     sa.Index("ix_rights_cases_due", "tenant", "state", "due_at"),
 )
@@ -120,6 +121,9 @@ class Case:
     details: dict[str, Any] = field(default_factory=dict)
     answer: dict[str, Any] | None = None
     closed_at: dt.datetime | None = None
+    language: str | None = None
+    """The statement's language the request came in (its page, the API, the mail):
+    the person is told about it in that language."""
 
     @property
     def verified(self) -> bool:

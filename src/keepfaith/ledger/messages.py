@@ -79,6 +79,7 @@ messages = sa.Table(
     sa.Column("outcome_clauses", sa.JSON, nullable=True),
     sa.Column("created_at", When, nullable=False),
     sa.Column("sent_at", When, nullable=True),
+    sa.Column("language", sa.String(35), nullable=True),
     sa.Index("ix_messages_campaign", "campaign_id", "batch", "status"),
     sa.Index("ix_messages_subject", "subject_id", "purpose"),
     sa.Index("ix_messages_tenant_status", "tenant", "status"),

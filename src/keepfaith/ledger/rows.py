@@ -109,6 +109,9 @@ class Subject:
     """When the first Do Not Track signal of the person was recorded."""
     age_under: int | None = None
     """An age the person is known to be under (16, say), when known."""
+    language: str | None = None
+    """The statement's language the person last used (a page, a form, the API), when
+    known: their messages are written in it."""
 
 
 @dataclass(frozen=True)

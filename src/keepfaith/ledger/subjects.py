@@ -3,13 +3,16 @@
 A subject has a declared kind, the statement version it is decided under, a status
 (active, deactivated, deleted), and two flags: actual knowledge that it is a child
 (PA-27) and a Global Privacy Control signal (with its time); where the person is, a
-restriction of processing, a Do Not Track signal, an age they are known to be under.
-Subjects are found within one tenant only:
-another tenant's id is ``NotFound``.
+restriction of processing, a Do Not Track signal, an age they are known to be under;
+and the language they are written to in: the statement's language of the page they last
+used (``set_language``). Subjects are found within one tenant only: another tenant's id
+is ``NotFound``.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +22,7 @@ from keepfaith.ledger import allowances, statements
 from keepfaith.ledger.base import Id, Ident, Tenant, When, metadata
 from keepfaith.ledger.rows import Status, Subject, from_row
 from keepfaith.ledger.transaction import Transaction
+from keepfaith.statement import Statement
 
 subjects = sa.Table(
     "subjects",
@@ -36,6 +40,7 @@ subjects = sa.Table(
     sa.Column("dnt_at", When, nullable=True),
     sa.Column("age_under", sa.Integer, nullable=True),
     sa.Column("reference", sa.String(255), nullable=True),
+    sa.Column("language", sa.String(35), nullable=True),
     sa.Column("created_at", When, nullable=False),
     sa.Column("updated_at", When, nullable=False),
     sa.UniqueConstraint("tenant", "reference", name="uq_subjects_tenant_reference"),
@@ -186,13 +191,72 @@ def set_statement_version(tx: Transaction, subject: Subject, version: str) -> Su
     return _update(tx, subject, "statement_version", {"statement_version": version})
 
 
+_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,4}")
+"""What a language tag looks like (BCP 47, loosely: ``de``, ``de-CH``, ``pt_BR``)."""
+
+
+def spoken(statement: Statement, wanted: object) -> str | None:
+    """The statement's declared language ``wanted`` names, or ``None``.
+
+    An exact tag wins (``pt-BR``), else one of the same base language (``de-CH`` is the
+    statement's ``de``, ``pt`` its ``pt-BR``). Anything else (an undeclared language,
+    junk, not text at all) is ``None``: never an error.
+    """
+    if not isinstance(wanted, str) or len(wanted) > 35:
+        return None
+    tag = wanted.strip()
+    if not _TAG.fullmatch(tag):
+        return None
+    tag = tag.replace("_", "-").lower()
+    declared = statement.languages
+    for known in declared:
+        if known.lower() == tag:
+            return known
+    base = tag.split("-")[0]
+    return next((known for known in declared if known.split("-")[0].lower() == base), None)
+
+
+def set_language(tx: Transaction, subject: Subject, language: object) -> Subject:
+    """Record the language the person last used, among those their statement version
+    declares: every later message to them is written in it where there is a template
+    in it. Anything else is ignored (the person comes back as they were), as is the
+    language they have already; no engine decision depends on it."""
+    current = get(tx, subject.tenant, subject.id)
+    declared = statements.get(tx, current.tenant, current.statement_version)
+    chosen = spoken(declared, language)
+    if chosen is None or chosen == current.language:
+        return current
+    return _update(tx, current, "language", {"language": chosen}, decided=False)
+
+
+def languages(tx: Transaction, tenant: str, subject_ids: Iterable[int]) -> dict[int, str]:
+    """The stored language of each of these subjects that has one (one query)."""
+    wanted = sorted(set(subject_ids))
+    if not wanted:
+        return {}
+    rows = tx.connection.execute(_LANGUAGES, {"tenant": tenant, "ids": wanted})
+    return {int(subject_id): str(language) for subject_id, language in rows}
+
+
+_LANGUAGES = sa.select(subjects.c.id, subjects.c.language).where(
+    subjects.c.tenant == sa.bindparam("tenant"),
+    subjects.c.id.in_(sa.bindparam("ids", expanding=True)),
+    subjects.c.language.is_not(None),
+)
+"""Built once: every chunk of every send job reads it."""
+
+
 def _update(
     tx: Transaction,
     subject: Subject,
     what: str,
     values: dict[str, Any],
     details: dict[str, Any] | None = None,
+    *,
+    decided: bool = True,
 ) -> Subject:
+    """Write ``values``, audited; ``decided``: the engine decides on it, so the
+    person's allowances row is recomputed."""
     row = tx.connection.execute(
         subjects.update()
         .where(subjects.c.id == subject.id, subjects.c.tenant == subject.tenant)
@@ -203,5 +267,6 @@ def _update(
         raise NotFound(f"no subject {subject.id} in tenant {subject.tenant!r}")
     audited = details or values
     tx.audit(f"set_{what}", "subject", subject.id, tenant=subject.tenant, details=audited)
-    allowances.touch(tx, subject.id)
+    if decided:
+        allowances.touch(tx, subject.id)
     return _remember(tx, from_row(Subject, row))

@@ -8,7 +8,8 @@ with the relay that stay open for the whole job:
    query, the people's snapshots, addresses and names in a few set-based queries
    (``load_states`` over runs of ids, ``records.of_subjects``), every decision taken
    again with ``Engine.decide_many``, the suppression list read in one query per
-   purpose, and each message rendered and composed. A message the decision now refuses
+   purpose, and each message rendered (in the person's language: their stored one,
+   else the message's, else the tenant's first) and composed. A message the decision now refuses
    is ``withheld``, with the decision that refused it, in this same transaction.
 2. **rounds**: each session takes the chunk's next message and sends its envelope and
    body, but not the final dot, so nothing is delivered yet;
@@ -47,7 +48,7 @@ from keepfaith.collect.links import link_token
 from keepfaith.engine import Decision, Engine
 from keepfaith.exceptions import KeepfaithError, NotFound, Refused
 from keepfaith.jobs import Context, task
-from keepfaith.ledger import Ledger, Subject, Transaction, records, statements
+from keepfaith.ledger import Ledger, Subject, Transaction, records, statements, subjects
 from keepfaith.ledger import messages as rows
 from keepfaith.ledger.allowances import allowances
 from keepfaith.ledger.messages import EVERY_PURPOSE, campaigns, messages
@@ -206,6 +207,8 @@ class _Run:
         self.postponed: dict[int, tuple[str, str]] = {}
         self.after = 0  # messages go in id order; one postponed waits for the job's next run
         self.given: dict[int, tuple[str, Mapping[str, Any]]] = {}
+        self._templates: dict[tuple[str, str, str], str] = {}
+        """The variant of each template in each language, found once per job."""
 
     async def go(self) -> dict[str, int]:
         verdicts = _Changes()
@@ -301,6 +304,7 @@ class _Run:
         self._held: dict[int, list[Record]] = {}
         self._profiles: dict[int, int | None] = {}
         self._decisions: dict[tuple[int | None, str, str], Decision] = {}
+        self._languages: dict[int, str] = {}
         by_template: dict[str, list[int]] = {}
         for row in found:
             by_template.setdefault(row.template, []).append(int(row.id))
@@ -317,6 +321,7 @@ class _Run:
                     if state.tenant == tenant and state.subject_id in wanted:
                         self._states[state.subject_id] = state
             self._held.update(records.of_subjects(tx, tenant, ids, [EMAIL, NAME]))
+            self._languages.update(subjects.languages(tx, tenant, ids))
             self._profiles.update(_profiles(tx.connection, ids))
         wanted_decisions: dict[tuple[str, str], list[SubjectState]] = {}
         for row in found:
@@ -350,11 +355,12 @@ class _Run:
                 self.settings.public_url, self.settings.secret_key, row.tenant, row.id
             )
         try:
+            statement = statements.get(tx, row.tenant, row.statement_version)
             rendered = templates.render(
                 self.settings.mail_templates,
-                statements.get(tx, row.tenant, row.statement_version),
+                statement,
                 purpose,
-                row.template,
+                self._localised(statement, row),
                 {**(row.context or {}), **self._provided.get(row.id, {}), **values},
                 promotional=row.promotional,
             )
@@ -380,6 +386,21 @@ class _Run:
             message.subject_id = int(row.subject_id)
             message.profile = self._profiles.get(message.subject_id)
         return message
+
+    def _localised(self, statement: Any, row: Any) -> str:
+        """The message's template in the person's language: the subject's stored one,
+        else the message's own, else the tenant's first; the template itself (English)
+        where the tenant and keepfaith have no variant in it."""
+        language = (
+            self._languages.get(row.subject_id) if row.subject_id is not None else None
+        ) or (row.language or statement.languages[0])
+        key = (row.tenant, row.template, language)
+        found = self._templates.get(key)
+        if found is None:
+            found = self._templates[key] = templates.localised(
+                self.settings.mail_templates, row.tenant, row.template, language
+            )
+        return found
 
     def _decision(
         self, tx: Transaction, row: Any

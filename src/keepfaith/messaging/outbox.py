@@ -16,6 +16,12 @@ Just before a message is sent the decision is taken again (``keepfaith.messaging
 a withdrawal, an unsubscribe or a bounce in between wins. ``context`` holds the values
 the template needs besides keepfaith's own (a code, a link): JSON, kept until the message
 is sent and then cleared.
+
+A message is written in the person's language: the template's variant in it
+(``notice_de``, see ``templates.localised``) is chosen when the message is sent, from the
+language stored on the subject (the page they last used), else the ``language`` given
+here (a message to an address: the page or request it answers), else the tenant's first
+language; English where there is no variant.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from typing import Any
 from keepfaith import jobs
 from keepfaith.engine import Decision, Engine, SubjectState
 from keepfaith.exceptions import NotFound, Refused
-from keepfaith.ledger import Ledger, Subject, Transaction, statements
+from keepfaith.ledger import Ledger, Subject, Transaction, statements, subjects
 from keepfaith.ledger import messages as rows
 from keepfaith.ledger.messages import Message
 from keepfaith.messaging.addresses import checked
@@ -62,6 +68,7 @@ def queue(
     *,
     context: Mapping[str, Any] | None = None,
     engine: Engine | None = None,
+    language: str | None = None,
 ) -> Message:
     """Queue a message of ``purpose`` to ``subject``, if the engine allows it now.
 
@@ -85,6 +92,7 @@ def queue(
         context=_context(context),
         reason=decision.reason,
         clauses=list(decision.clauses),
+        language=_language(statement, language),
     )
     jobs.defer(tx, SEND, messages=[message.id])
     return message
@@ -99,8 +107,10 @@ def send_to_address(
     *,
     context: Mapping[str, Any] | None = None,
     engine: Engine | None = None,
+    language: str | None = None,
 ) -> Message:
-    """Queue a transactional message of ``purpose`` to ``address`` (no subject needed).
+    """Queue a transactional message of ``purpose`` to ``address`` (no subject needed),
+    written in ``language`` where it is one the statement declares.
 
     ``InvalidSubmission`` (field ``to``) for an address that is not one; ``NotAllowed``
     when the engine refuses the purpose for someone known only by an address they gave;
@@ -123,6 +133,7 @@ def send_to_address(
         context=_context(context),
         reason=decision.reason,
         clauses=list(decision.clauses),
+        language=_language(statement, language),
     )
     jobs.defer(tx, SEND, messages=[message.id])
     return message
@@ -145,6 +156,11 @@ def _purpose(statement: Statement, purpose: str) -> Purpose:
         if declared.id == purpose:
             return declared
     raise NotFound(f"{statement.id} {statement.version} declares no purpose {purpose!r}")
+
+
+def _language(statement: Statement, language: str | None) -> str | None:
+    """The statement's language ``language`` names; ``None`` for none or any other."""
+    return None if language is None else subjects.spoken(statement, language)
 
 
 def _template(name: str) -> str:

@@ -75,9 +75,11 @@ def email_page(
     friend: str,
     sender: str,
     page_url: str,
+    language: str | None = None,
 ) -> rows.Message:
     """Send the page at ``page_url`` to ``friend`` from single-use point ``point_id``,
-    keeping no copy of the address or the sender's name (see the module)."""
+    keeping no copy of the address or the sender's name (see the module); in the
+    sender's page ``language`` where the statement declares it."""
     to = addresses.checked(friend, "friend_email")
     name = _text(sender, "your_name")
     page = _page(settings, page_url)
@@ -99,6 +101,7 @@ def email_page(
             promotional=False,
             reason=decision.reason,
             clauses=list(decision.clauses),
+            language=subjects.spoken(statement, language),
         )
     given = {message.id: (to, {"sender": name, "page_url": page})}
     deliver(ledger, settings, Selection((message.id,)), engine=engine, given=given)
@@ -132,8 +135,11 @@ def refer(
     friend_name: str,
     referrer: Subject | None = None,
     referrer_name: str,
+    language: str | None = None,
 ) -> Referral:
-    """Keep a referred friend and queue their one invitation (EZ-03).
+    """Keep a referred friend and queue their one invitation (EZ-03), in the referrer's
+    page ``language`` (else the referrer's own stored language): the friend is kept
+    with it, so what they are sent later is in it too.
 
     A friend referred before gets no second message (the referral they have is
     returned); a friend who had themselves removed gets none and is not kept.
@@ -155,6 +161,10 @@ def refer(
     person = subjects.add(tx, tenant, point.subjects[0])
     records.add(tx, person, EMAIL, to, collection_point=point.id)
     records.add(tx, person, NAME, named, collection_point=point.id)
+    if language is None and referrer is not None:
+        language = subjects.get(tx, tenant, referrer.id).language
+    if language is not None:
+        person = subjects.set_language(tx, person, language)
     referral_id = int(
         tx.connection.execute(
             referrals.insert()

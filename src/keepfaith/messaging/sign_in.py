@@ -18,7 +18,6 @@ from keepfaith.exceptions import NotAllowed, Refused
 from keepfaith.ledger import Ledger, lookups, sign_ins, statements
 from keepfaith.messaging.addresses import checked, digest
 from keepfaith.messaging.outbox import send_to_address
-from keepfaith.messaging.templates import localised
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.translatable import N_
@@ -60,8 +59,8 @@ def request_link(
 
     ``InvalidSubmission`` (field ``email``) for what is not an email address; otherwise
     the same for every address. ``client`` is the requester's IP address (kept only as a
-    keyed digest). ``language`` is the page's: the message is in it where the tenant or
-    keepfaith has a ``sign_in_<language>`` template, else in English.
+    keyed digest). ``language`` is the page's: the outbox sends the message in it where
+    the tenant or keepfaith has a ``sign_in_<language>`` template, else in English.
     """
     to = checked(address, "email")
     address_digest = digest(settings.secret_key, to)
@@ -86,8 +85,9 @@ def request_link(
                     tenant,
                     to,
                     _purpose(statement),
-                    _template(settings, tenant, language),
+                    TEMPLATE,
                     context={"link": link},
+                    language=language,
                 )
             except NotAllowed:
                 why = "the statement allows no message to this address"
@@ -96,10 +96,6 @@ def request_link(
         if sent:
             tx.audit("send_sign_in_link", "subject", found[0], tenant=tenant)
     return Requested(sent, why)
-
-
-def _template(settings: Settings, tenant: str, language: str) -> str:
-    return localised(settings.mail_templates, tenant, TEMPLATE, language)
 
 
 def _purpose(statement: Statement) -> str:

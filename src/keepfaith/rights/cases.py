@@ -7,6 +7,9 @@ is revealed until ``verify`` gets that code (a bounded number of tries, before i
 expiry). The answer to ``open`` is the same whether or not the company holds anything
 about the address. A second request of the same kind from the same person while the
 first is open is merged into it, not run twice.
+
+A case keeps the language it came in (its page, the API's, the mail's), and every
+message about it (``tell``: the ``case_*`` templates) is written in it.
 """
 
 from __future__ import annotations
@@ -18,13 +21,12 @@ from typing import Any
 
 from keepfaith import jobs
 from keepfaith.exceptions import ExpiredToken, InvalidSubmission, Refused
-from keepfaith.ledger import Transaction, statements
+from keepfaith.ledger import Transaction, statements, subjects
 from keepfaith.ledger.cases import OPEN_STATES, Case, Kind, State, get, open_for, update
 from keepfaith.ledger.cases import add as add_case
 from keepfaith.ledger.crypto import tokens
 from keepfaith.messaging import send_to_address
 from keepfaith.messaging.addresses import checked
-from keepfaith.messaging.templates import localised
 from keepfaith.rights import clock
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
@@ -70,14 +72,16 @@ def open(
     details: dict[str, Any] | None = None,
     subject_id: int | None = None,
     vouched_by_staff: bool = False,
-    language: str = "en",
+    language: object = None,
 ) -> Opened:
     """Open (or merge) a request of ``kind`` by the person at ``email``.
 
     ``subject_id`` is the signed-in person (verified by their session); staff opening a
     request on a person's behalf vouch for them with ``vouched_by_staff``. Otherwise a
-    code is sent to ``email``, in ``language`` where there is a template in it (the
-    page's). Bad input is ``InvalidSubmission`` naming the field.
+    code is sent to ``email``. ``language`` is the one the request came in (the page's,
+    the API's, the mail's): kept on the case where the statement declares it (anything
+    else is ignored), every message about the case is written in it. Bad input is
+    ``InvalidSubmission`` naming the field.
     """
     statement = statements.get(tx, tenant)
     wanted = _kind(statement, kind)
@@ -106,6 +110,7 @@ def open(
         received_at=now,
         due_at=clock.due(statement, RIGHT_OF[wanted], now),
         details=extra,
+        language=subjects.spoken(statement, language),
     )
     if verified_by is not None:
         return Opened(_verified(tx, statement, case, verified_by), False)
@@ -125,8 +130,9 @@ def open(
         tenant,
         address,
         mail_purpose(statement),
-        localised(settings.mail_templates, tenant, "verification", language),
+        "verification",
         context={"code": code, "link": link},
+        language=case.language,
     )
     return Opened(case, False, code)
 
@@ -204,12 +210,7 @@ def extend(tx: Transaction, tenant: str, case_id: int, reason: object) -> Case:
         due_at=due_at,
         extended_reason=text,
     )
-    tell(
-        tx,
-        case,
-        "Your request will take longer",
-        f"{text}\nWe will answer by {due_at:%Y-%m-%d}.",
-    )
+    tell(tx, case, "extended", reason=text, due=f"{due_at:%Y-%m-%d}")
     return case
 
 
@@ -228,7 +229,7 @@ def deny(tx: Transaction, tenant: str, case_id: int, reason: object) -> Case:
         answer={"denied": text},
         closed_at=tx.now(),
     )
-    tell(tx, case, "Your request was refused", text)
+    tell(tx, case, "denied", reason=text)
     return case
 
 
@@ -357,17 +358,23 @@ def mail_purpose(statement: Statement) -> str:
     raise Refused(f"{statement.id} declares no purpose to answer requests by email")
 
 
-def tell(tx: Transaction, case: Case, title: str, text: str) -> None:
-    """A notice to the person about their case (a request or a complaint), through the
-    outbox, to the address they gave; nothing for a case made without one."""
+def tell(tx: Transaction, case: Case, message: str, **values: Any) -> None:
+    """Tell the person about their case (a request or a complaint) with the template
+    ``case_<message>`` (``case_denied``) and ``values``, through the outbox, to the
+    address they gave; nothing for a case made without one. It is written in the case's
+    language, else the signed-in person's, else the tenant's first."""
     if case.identity is None:
         return
     statement = statements.get(tx, case.tenant)
+    language = case.language
+    if language is None and case.subject_id is not None:
+        language = subjects.get(tx, case.tenant, case.subject_id).language
     send_to_address(
         tx,
         case.tenant,
         case.identity,
         mail_purpose(statement),
-        "notice",
-        context={"title": title, "text": text},
+        f"case_{message}",
+        context=values,
+        language=language,
     )

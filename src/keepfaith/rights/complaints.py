@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from keepfaith import jobs
 from keepfaith.exceptions import InvalidSubmission, NotFound, Refused
-from keepfaith.ledger import Transaction, statements
+from keepfaith.ledger import Transaction, statements, subjects
 from keepfaith.ledger.cases import Case, Kind, State, cases, get, update
 from keepfaith.ledger.cases import add as add_case
 from keepfaith.ledger.crypto import tokens
@@ -44,9 +44,13 @@ def open_complaint(
     *,
     channel: str = "privacy_center",
     subject_id: int | None = None,
+    language: object = None,
 ) -> Case:
-    """Take a complaint; its clock starts now (``InvalidSubmission`` names a bad field)."""
-    declared = _declared(statements.get(tx, tenant))
+    """Take a complaint; its clock starts now (``InvalidSubmission`` names a bad field).
+    ``language`` is the one it came in (kept where the statement declares it): the
+    person is told about it in that language."""
+    statement = statements.get(tx, tenant)
+    declared = _declared(statement)
     if channel not in CHANNELS:
         raise InvalidSubmission({"channel": f"must be one of {', '.join(CHANNELS)}"})
     address = checked(email, "email")
@@ -73,6 +77,7 @@ def open_complaint(
             "acknowledge_by": _iso(acknowledge_by),
             "resolve_by": _iso(resolve_by),
         },
+        language=subjects.spoken(statement, language),
     )
 
 
@@ -84,7 +89,7 @@ def acknowledge(tx: Transaction, tenant: str, case_id: int) -> Case:
     resolve_by = case.details.get("resolve_by")
     due = None if resolve_by is None else _parse(resolve_by)
     case = update(tx, case, "acknowledged", state=State.ACKNOWLEDGED.value, due_at=due)
-    tell(tx, case, "We received your complaint", "We are looking into it and will answer you.")
+    tell(tx, case, "complaint_received")
     return case
 
 
@@ -101,7 +106,7 @@ def resolve(tx: Transaction, tenant: str, case_id: int, answer: object) -> Case:
         due_at=None,
         closed_at=tx.now(),
     )
-    tell(tx, case, "Your complaint", text)
+    tell(tx, case, "complaint_resolved", answer=text)
     return case
 
 
@@ -133,13 +138,7 @@ def escalate(tx: Transaction, tenant: str, case_id: int, why: str = "staff") -> 
         closed_at=tx.now(),
     )
     reach = ", ".join(x for x in (body.url, body.email) if x)
-    tell(
-        tx,
-        case,
-        f"Your complaint went to {body.name}",
-        f"We did not settle your complaint in the time we promise, so it is now with "
-        f"{body.name}, an independent body" + (f": {reach}." if reach else "."),
-    )
+    tell(tx, case, "complaint_escalated", body=body.name, reach=reach)
     return case
 
 

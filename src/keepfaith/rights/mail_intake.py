@@ -10,6 +10,9 @@ kinds it does offer, so the sender's own mail server tells them; nothing is kept
 
 A complaint (ES-19) is taken as the privacy center takes it, with the mail's text; its
 acknowledgement goes to the ``From`` address, and its clock starts at once.
+
+The case is answered in the mail's language where it says one (``Content-Language``)
+that the statement declares, else in the tenant's first language.
 """
 
 from __future__ import annotations
@@ -77,7 +80,19 @@ def by_mail(ledger: Ledger, settings: Settings, tenant: str, mail: EmailMessage)
 
 
 def _take(tx: Transaction, settings: Settings, tenant: str, kind: Kind, mail: EmailMessage) -> Case:
+    language = language_of(mail)
     if kind is Kind.COMPLAINT:
         text = kept_text(header(mail, "Subject"), mail)
-        return open_complaint(tx, settings, tenant, sender(mail), text, channel="email")
-    return open_case(tx, settings, tenant, kind.value, sender(mail), channel="email").case
+        return open_complaint(
+            tx, settings, tenant, sender(mail), text, channel="email", language=language
+        )
+    return open_case(
+        tx, settings, tenant, kind.value, sender(mail), channel="email", language=language
+    ).case
+
+
+def language_of(mail: EmailMessage) -> str | None:
+    """The first language the mail's ``Content-Language`` names (RFC 3282), if any;
+    whether the statement declares it is for the case to see."""
+    said = header(mail, "Content-Language").split(",")[0].strip()
+    return said or None

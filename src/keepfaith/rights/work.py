@@ -116,14 +116,7 @@ def run(context: jobs.Context, tenant: str, case: int) -> None:
         held = held or current.subject_id is not None
         if current.kind == Kind.KNOW:
             finish(tx, current, {"held": held})
-            tell(
-                tx,
-                current,
-                "Your request",
-                "We hold personal data about you."
-                if held
-                else "We hold no personal data about you.",
-            )
+            tell(tx, current, "held", held=held)
             return
         finish(tx, current, {"held": held, "rows": counts})
         _send_copy(tx, settings, current)
@@ -178,19 +171,20 @@ def _correct(tx: Transaction, settings: Settings, case: Case) -> None:
                 connection, system.plan, identities(case), changes
             )
     finish(tx, case, answer)
-    lines = [
-        "We corrected your data."
-        if answer["corrected"] or any(answer["systems"].values())
-        else "We found nothing to correct."
-    ]
-    for category, why in answer["refused"].items():
-        lines.append(f"{category}: {why['reason']}. {why['where']}")
+    unreached = []
     if answer["recipients"] and not answer["recipients_reached"]:
-        lines.append(
-            "These recipients received the old value and we cannot reach them: "
-            + ", ".join(sorted({r["recipient"] for r in answer["recipients"]}))
-        )
-    tell(tx, case, "Your correction", "\n".join(lines))
+        unreached = sorted({r["recipient"] for r in answer["recipients"]})
+    tell(
+        tx,
+        case,
+        "corrected",
+        corrected=bool(answer["corrected"] or any(answer["systems"].values())),
+        refused=[
+            {"category": category, "reason": why["reason"], "where": why["where"]}
+            for category, why in answer["refused"].items()
+        ],
+        unreached=unreached,
+    )
 
 
 def _close_erasure(tx: Transaction, case: Case) -> None:
@@ -218,14 +212,15 @@ def _close_erasure(tx: Transaction, case: Case) -> None:
     if case.subject_id is not None and not kept:
         subjects.set_status(tx, subjects.get(tx, case.tenant, case.subject_id), Status.DELETED)
     finish(tx, case, answer)
-    text = "We erased your personal data."
-    if kept:
-        text += " We kept some of it: " + "; ".join(
-            f"{where} ({', '.join(reasons)})" for where, reasons in sorted(kept.items())
-        )
-    if statement.rights.archive_note:
-        text += " " + statement.rights.archive_note
-    tell(tx, case, "Your request", text)
+    tell(
+        tx,
+        case,
+        "erased",
+        kept=[
+            {"where": where, "reasons": list(reasons)} for where, reasons in sorted(kept.items())
+        ],
+        archive_note=statement.rights.archive_note,
+    )
 
 
 def _keeps(tx: Transaction, case: Case) -> list[Keep]:
@@ -270,7 +265,7 @@ def _send_copy(tx: Transaction, settings: Settings, case: Case) -> None:
         f"{settings.public_url.rstrip('/')}/t/{case.tenant}/privacy-center/requests/download?token="
         + download_token(settings, case)
     )
-    tell(tx, case, "Your copy is ready", f"Download it within {DOWNLOAD_HOURS} hours: {link}")
+    tell(tx, case, "copy", hours=DOWNLOAD_HOURS, link=link)
 
 
 def export_zip(ledger: Ledger, settings: Settings, tenant: str, token: str) -> bytes:

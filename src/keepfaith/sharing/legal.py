@@ -116,14 +116,14 @@ def send_notices(tx: Transaction, tenant: str) -> int:
         assert request.subject_id is not None  # due_notices keeps only requests with one
         subject = subjects.get(tx, tenant, request.subject_id)
         statement = statements.get(tx, tenant, subject.statement_version)
-        text = (
-            f"On {request.received_at:%Y-%m-%d} we disclosed some of your information "
-            f"to {request.requester}, on the legal basis {request.basis}"
-            + (f" (reference {request.reference})." if request.reference else ".")
-        )
-        context = {"title": "We disclosed your information", "text": text}
+        context = {
+            "date": f"{request.received_at:%Y-%m-%d}",
+            "requester": request.requester,
+            "basis": request.basis,
+            "reference": request.reference,
+        }
         try:
-            outbox.queue(tx, subject, mail_purpose(statement), "notice", context=context)
+            outbox.queue(tx, subject, mail_purpose(statement), "legal_notice", context=context)
             told += 1
         except NotAllowed:
             tx.audit("legal_notice_undeliverable", "legal_request", request.id, tenant=tenant)

@@ -233,6 +233,18 @@ def offer_for(request: Request, statement: Statement | None) -> list[str]:
     return i18n.offered(statement)
 
 
+def chosen_language(request: Request, statement: Statement) -> str | None:
+    """The language of the person's page when they chose it (the switch, the cookie,
+    their browser's ``Accept-Language``): the one to keep on them. ``None`` when the
+    page fell back to English without being asked (junk, nothing sent)."""
+    return i18n.chosen(
+        i18n.offered(statement),
+        request.query_params.get("lang"),
+        request.cookies.get(i18n.COOKIE),
+        request.headers.get("accept-language"),
+    )
+
+
 def render(
     request: Request, name: str, context: Mapping[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:

@@ -8,7 +8,10 @@ no compiled ``.mo`` files, no build step. English is the source text.
 A page is in the language the person chose with the switch on every page (``?lang=de``,
 kept in the ``kf_lang`` cookie), else the best of their browser's ``Accept-Language``,
 among the languages the tenant's statement declares (``languages``) that have a
-catalogue (a staff page: every catalogue); else English. The commands that update the
+catalogue (a staff page: every catalogue); else English. That language, when the person
+chose it (the switch, the cookie, their browser: ``chosen``), is kept on them as the one
+their messages are written in (``subjects.set_language``); the API's callers name it by a
+``language`` field or ``Accept-Language`` (``spoken``). The commands that update the
 catalogues (``pybabel extract`` and ``update``) are in docs/privacy-center.md.
 """
 
@@ -22,6 +25,7 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 from jinja2 import Environment
 
+from keepfaith.ledger import subjects
 from keepfaith.statement import Statement
 
 LOCALE = Path(__file__).parent / "locale"
@@ -78,6 +82,15 @@ def offered_to_staff() -> list[str]:
 
 def choose(offer: list[str], asked: str | None, cookie: str | None, accept: str | None) -> str:
     """The page's language: the switch's, the cookie's, the browser's best, or English."""
+    return chosen(offer, asked, cookie, accept) or SOURCE
+
+
+def chosen(
+    offer: list[str], asked: str | None, cookie: str | None, accept: str | None
+) -> str | None:
+    """The language the person chose, of those offered: the switch's, the cookie's or
+    the browser's best; ``None`` when nothing they sent names one (the page falls back
+    to English, but that is no choice of theirs)."""
     for wanted in (asked, cookie):
         if wanted and wanted in offer:
             return wanted
@@ -85,7 +98,21 @@ def choose(offer: list[str], asked: str | None, cookie: str | None, accept: str 
         base = tag.split("-")[0]
         if base in offer:
             return base
-    return SOURCE
+    return None
+
+
+def spoken(statement: Statement, field: object, accept: str | None) -> str | None:
+    """The statement's declared language an API caller names: its ``language`` field,
+    else the best tag of its ``Accept-Language`` that the statement declares; ``None``
+    for anything else, junk included (never an error)."""
+    found = subjects.spoken(statement, field)
+    if found is not None:
+        return found
+    for tag in _accepted((accept or "")[:1000]):
+        found = subjects.spoken(statement, tag)
+        if found is not None:
+            return found
+    return None
 
 
 def _accepted(header: str) -> list[str]:

@@ -30,7 +30,7 @@ from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.statement.schema import CollectionKind, CollectionPoint
 from keepfaith.statement.translations import localised
-from keepfaith.web import deps, guard
+from keepfaith.web import deps, guard, i18n
 from keepfaith.web.errors import status_of
 from keepfaith.web.ids import is_number
 
@@ -59,6 +59,12 @@ class SubmissionIn(BaseModel):
     region: str | None = Field(
         default=None, max_length=16, description="Where the person is (ISO 3166: DE, US-CA)."
     )
+    language: Any = Field(
+        default=None,
+        description="The language the person used (BCP 47: de, pt-BR), kept on them where "
+        "the statement declares it, else ignored; without it, the request's "
+        "`Accept-Language`. Their messages are written in it.",
+    )
 
 
 def _parse(payload: dict[str, Any]) -> SubmissionIn:
@@ -67,7 +73,8 @@ def _parse(payload: dict[str, Any]) -> SubmissionIn:
     for key in payload:
         if key not in SubmissionIn.model_fields:
             errors[key] = (
-                "unknown key: send fields, consents, age, birth_date, subject_kind, region"
+                "unknown key: send fields, consents, age, birth_date, subject_kind, region, "
+                "language"
             )
     if not isinstance(payload.get("fields"), dict):
         errors["fields"] = "must be an object of field name -> value"
@@ -127,6 +134,7 @@ def collect_json(
         secret_key=settings.secret_key,
         gpc=deps.sends_gpc(request),
         region=body.region,
+        language=i18n.spoken(statement, body.language, request.headers.get("accept-language")),
     )
     return JSONResponse(_result(done), status_code=201)
 
@@ -236,6 +244,7 @@ async def form_submit(
             age=age,
             secret_key=deps.settings_of(request).secret_key,
             gpc=deps.sends_gpc(request),
+            language=deps.chosen_language(request, statement),
         )
     except InvalidSubmission as refused:
         return _form_page(

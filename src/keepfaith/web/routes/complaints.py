@@ -17,7 +17,7 @@ from keepfaith.rights.queue import Entry, detail, queue
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.translatable import N_
-from keepfaith.web import deps, guard
+from keepfaith.web import deps, guard, i18n
 from keepfaith.web.errors import status_of
 from keepfaith.web.ids import IdPath
 
@@ -94,7 +94,14 @@ def make_complaint(
 ) -> Response:
     try:
         with ledger.transaction(actor="web") as tx:
-            complaints.open_complaint(tx, settings, statement.id, email, text)
+            complaints.open_complaint(
+                tx,
+                settings,
+                statement.id,
+                email,
+                text,
+                language=deps.page_language(request, statement),
+            )
     except KeepfaithError as error:
         return _form(request, statement, refused=error)
     return _form(request, statement, done=True, message=N_("Thank you: we have your complaint."))
@@ -107,6 +114,7 @@ def make_complaint(
     summary="Take a complaint that came by email or through the company's app",
 )
 def open_complaint(
+    request: Request,
     body: dict[str, Any] = Body(),
     statement: Statement = Depends(deps.tenant),
     staff: Principal = Depends(workers),
@@ -118,7 +126,15 @@ def open_complaint(
         raise InvalidSubmission({"channel": "must be one of api, email, staff"})
     with ledger.transaction(actor=f"api:{staff.name}") as tx:
         case = complaints.open_complaint(
-            tx, settings, statement.id, body.get("email"), body.get("text"), channel=channel
+            tx,
+            settings,
+            statement.id,
+            body.get("email"),
+            body.get("text"),
+            channel=channel,
+            language=i18n.spoken(
+                statement, body.get("language"), request.headers.get("accept-language")
+            ),
         )
     return {"id": case.id, "state": case.state.value, "due_at": _iso(case.due_at)}
 

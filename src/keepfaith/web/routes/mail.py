@@ -108,6 +108,7 @@ def remove_referral(
 @router.post("/api/t/{tenant}/email-this-page/{point}", summary="Send a page to a friend (PA-10)")
 def email_this_page(
     point: str,
+    request: Request,
     friend_email: str = Form(max_length=320),
     your_name: str = Form(max_length=200),
     page_url: str = Form(max_length=2000),
@@ -124,6 +125,7 @@ def email_this_page(
         friend=friend_email,
         sender=your_name,
         page_url=page_url,
+        language=deps.chosen_language(request, statement),
     )
     return {"status": sent.status, "clauses": list(sent.clauses)}
 

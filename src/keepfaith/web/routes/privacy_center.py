@@ -107,6 +107,8 @@ def _page(
         "subject": subject,
     }
     if subject is not None:
+        subject = _language_kept(request, statement, ledger, subject)
+        context["subject"] = subject
         settings = deps.settings_of(request)
         context["overview"] = overview.of_person(
             ledger,
@@ -121,6 +123,18 @@ def _page(
     page = deps.render(request, "collect/privacy_center.html", context, status_code=status_code)
     page.headers["Cache-Control"] = "no-store"
     return page
+
+
+def _language_kept(
+    request: Request, statement: Statement, ledger: Ledger, subject: Subject
+) -> Subject:
+    """The person, with the language they chose for this page kept on them (written
+    only when it changed): their messages are written in the page they last used."""
+    language = deps.chosen_language(request, statement)
+    if language is None or language == subject.language:
+        return subject
+    with ledger.transaction(actor="privacy center") as tx:
+        return subjects.set_language(tx, subject, language)
 
 
 @router.get(

@@ -20,7 +20,7 @@ from keepfaith.rights import work
 from keepfaith.settings import Settings
 from keepfaith.statement import Statement
 from keepfaith.translatable import N_
-from keepfaith.web import deps, guard
+from keepfaith.web import deps, guard, i18n
 from keepfaith.web.errors import status_of
 from keepfaith.web.ids import IdPath
 
@@ -40,6 +40,7 @@ def _opened(opened: rights.Opened) -> dict[str, Any]:
     summary="Open a rights request for a person (verified by a code sent to them)",
 )
 def open_request(
+    request: Request,
     body: dict[str, Any] = Body(),
     statement: Statement = Depends(deps.tenant),
     staff: Principal = Depends(apps),
@@ -58,6 +59,9 @@ def open_request(
             body.get("email"),
             channel="api",
             details=details,
+            language=i18n.spoken(
+                statement, body.get("language"), request.headers.get("accept-language")
+            ),
         )
     return _opened(opened)
 

@@ -36,10 +36,10 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from keepfaith.connectors import scan
+from keepfaith.connectors import scan, validators
 from keepfaith.connectors.reflect import open_database, reflect
-from keepfaith.connectors.sample import sample, sampled_columns
-from keepfaith.connectors.scan import _dated_by_the_system
+from keepfaith.connectors.sample import sample_all
+from keepfaith.connectors.scan import to_sample
 from tests.connectors import databases, labels
 from tests.connectors.score import Score, proposed, score
 
@@ -84,20 +84,20 @@ def presidio() -> Any:
 def samples(url: str) -> dict[tuple[str, str], list[str]]:
     """The values keepfaith's scanner samples, per text column (kept in this process)."""
     engine = open_database(url)
-    schema = reflect(engine)
     found: dict[tuple[str, str], list[str]] = {}
     with engine.connect() as connection:
-        for table in schema.tables.values():
-            columns = [c for c in sampled_columns(table) if not _dated_by_the_system(c)]
-            for name, values in sample(connection, table, columns, SAMPLE).items():
-                found[(table.name, name)] = [str(v) for v in values]
+        schema = reflect(connection)
+        wanted = [(table, to_sample(table)) for table in schema.tables.values()]
+        sampled = sample_all(connection, wanted, SAMPLE, max_chars=validators.MAX_CHARS)
     engine.dispose()
+    for table, columns in sampled.items():
+        for name, values in columns.items():
+            found[(table, name)] = [str(v) for v in values]
     return found
 
 
 def classify_time(url: str, values: dict[tuple[str, str], list[str]]) -> float:
     """keepfaith's validators and proposal alone over the same sampled values."""
-    from keepfaith.connectors import validators
     from keepfaith.connectors.scan import propose
 
     engine = open_database(url)

@@ -60,6 +60,8 @@ class TableInfo:
     name: str
     columns: tuple[ColumnInfo, ...]
     foreign_keys: tuple[ForeignKey, ...] = ()
+    rows: float | None = None
+    """The statistics' estimate of its row count (PostgreSQL's ``reltuples``), if any."""
 
     def column(self, name: str) -> ColumnInfo | None:
         return next((c for c in self.columns if c.name == name), None)
@@ -79,7 +81,7 @@ class Schema:
 POSTGRESQL_CATALOG = sa.text(
     """
 WITH tables AS (
-  SELECT c.oid, c.relname, c.relispartition FROM pg_class c
+  SELECT c.oid, c.relname, c.relispartition, c.reltuples FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p') AND n.nspname = coalesce(:schema, current_schema())
 ), columns AS (
@@ -110,7 +112,7 @@ WITH tables AS (
   LEFT JOIN pg_class f ON f.oid = k.confrelid
   GROUP BY k.conrelid
 )
-SELECT tables.relname, p.relname, columns.facts, keys.facts
+SELECT tables.relname, p.relname, columns.facts, keys.facts, tables.reltuples
 FROM tables
 LEFT JOIN pg_inherits i ON tables.relispartition AND i.inhrelid = tables.oid
 LEFT JOIN pg_class p ON p.oid = i.inhparent
@@ -120,8 +122,8 @@ LEFT JOIN keys ON keys.conrelid = tables.oid
 )
 """Per table: its name, the table it is a partition of, its columns (name, type as the
 database writes it, NOT NULL, comment, then the base type's name, kind and category after
-domains, and the declared length), and its keys (kind, columns, referred table and
-columns)."""
+domains, and the declared length), its keys (kind, columns, referred table and columns),
+and the statistics' estimate of its rows."""
 
 _POSTGRESQL_KINDS = {
     "bool": BOOLEAN,
@@ -155,20 +157,23 @@ def postgresql(connection: sa.Connection, schema: str | None) -> dict[str, Table
     monthly partition points at customer, staff, rental)."""
     tables: dict[str, TableInfo] = {}
     parents: dict[str, str] = {}
-    for name, parent, columns, keys in connection.execute(POSTGRESQL_CATALOG, {"schema": schema}):
+    rows = connection.execute(POSTGRESQL_CATALOG, {"schema": schema})
+    for name, parent, columns, keys, estimate in rows:
         if parent is not None:
             parents[name] = parent
-        tables[name] = _postgresql_table(name, columns or [], keys or [])
+        tables[name] = _postgresql_table(name, columns or [], keys or [], float(estimate))
     for partition, parent in parents.items():
         if parent in tables and partition in tables:
             table = tables[parent]
             own = list(table.foreign_keys)
             own.extend(k for k in tables[partition].foreign_keys if k not in own)
-            tables[parent] = TableInfo(table.name, table.columns, tuple(own))
+            tables[parent] = TableInfo(table.name, table.columns, tuple(own), table.rows)
     return {name: table for name, table in tables.items() if name not in parents}
 
 
-def _postgresql_table(name: str, columns: list[list[Any]], keys: list[list[Any]]) -> TableInfo:
+def _postgresql_table(
+    name: str, columns: list[list[Any]], keys: list[list[Any]], estimate: float
+) -> TableInfo:
     primary: set[str] = set()
     unique: set[str] = set()
     foreign: list[ForeignKey] = []
@@ -192,7 +197,7 @@ def _postgresql_table(name: str, columns: list[list[Any]], keys: list[list[Any]]
         )
         for column, type_name, not_null, comment, base, typtype, category, length in columns
     )
-    return TableInfo(name, infos, tuple(sorted(foreign, key=lambda fk: fk.columns)))
+    return TableInfo(name, infos, tuple(sorted(foreign, key=lambda fk: fk.columns)), estimate)
 
 
 # ----------------------------------------------------------------------------- SQLite

@@ -67,7 +67,7 @@ def open_database(url: str | sa.URL, *, writable: bool = False) -> sa.Engine:
     parameters are hidden, and its logger stops at INFO (statements), because at DEBUG
     SQLAlchemy logs every row it reads, and the rows are the sample. Read-only on
     PostgreSQL unless ``writable`` (erasure and correction write)."""
-    logging.getLogger(LOGGER).setLevel(logging.INFO)
+    _cap_logger()
     try:
         engine = sa.create_engine(
             url, hide_parameters=True, pool_pre_ping=True, logging_name="keepfaith_connector"
@@ -85,6 +85,16 @@ def open_database(url: str | sa.URL, *, writable: bool = False) -> sa.Engine:
         if not writable:
             engine = engine.execution_options(postgresql_readonly=True)
     return engine
+
+
+def _cap_logger() -> None:
+    """The connector's logger at SQLAlchemy's level but never below INFO: statements are
+    logged when SQLAlchemy's engine logging is on (at INFO or DEBUG), rows never; when it
+    is off, as by default, SQLAlchemy does not even format the statements (that cost
+    showed in the scan's profile). Set at each ``open_database``, and pinned: turning on
+    DEBUG later cannot reach the rows of an engine already open."""
+    parent = logging.getLogger(LOGGER.rsplit(".", 1)[0]).getEffectiveLevel()
+    logging.getLogger(LOGGER).setLevel(max(logging.INFO, parent))
 
 
 def _postgresql_session(dbapi_connection: Any, _record: Any) -> None:
@@ -112,9 +122,15 @@ def reflect(bind: sa.Engine | sa.Connection, schema: str | None = None) -> Schem
             with bind.connect() as connection:
                 tables = _read(connection, schema)
     except sa.exc.OperationalError as error:
-        reason = str(error.orig).splitlines()[0] if error.orig else error.__class__.__name__
-        raise ConfigurationError(f"cannot read {safe_url(bind.engine.url)}: {reason}") from None
+        raise unreadable(bind, error) from None
     return Schema(bind.dialect.name, dict(sorted(tables.items())), schema)
+
+
+def unreadable(bind: sa.Engine | sa.Connection, error: sa.exc.OperationalError) -> Exception:
+    """The error to raise when the database cannot be reached or read: its URL without
+    the password, and the first line of the driver's reason."""
+    reason = str(error.orig).splitlines()[0] if error.orig else error.__class__.__name__
+    return ConfigurationError(f"cannot read {safe_url(bind.engine.url)}: {reason}")
 
 
 def _read(connection: sa.Connection, schema: str | None) -> dict[str, TableInfo]:

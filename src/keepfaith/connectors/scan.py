@@ -37,8 +37,9 @@ from keepfaith.connectors.reflect import (
     TableInfo,
     open_database,
     reflect,
+    unreadable,
 )
-from keepfaith.connectors.sample import row_estimates, sample, sampled_columns
+from keepfaith.connectors.sample import sample_all, sampled_columns
 from keepfaith.connectors.taxonomy import is_personal
 
 DEFAULT_SAMPLE_SIZE = 50
@@ -109,13 +110,11 @@ def scan(
     started = time.perf_counter()
     engine = url if isinstance(url, sa.Engine) else open_database(url)
     try:
-        reflected = reflect(engine, schema)
         with engine.connect() as connection:
-            estimates = row_estimates(connection, schema) if sample_size else {}
-            value_evidence = {
-                name: _count_values(connection, table, sample_size, schema, estimates.get(name))
-                for name, table in reflected.tables.items()
-            }
+            reflected = reflect(connection, schema)
+            value_evidence = _count_values(connection, reflected, sample_size, schema)
+    except sa.exc.OperationalError as error:
+        raise unreadable(engine, error) from None
     finally:
         if not isinstance(url, sa.Engine):
             engine.dispose()
@@ -138,26 +137,31 @@ def _dated_by_the_system(column: ColumnInfo) -> bool:
     return bool(meanings) and meanings[0].category == lexicon.NOT_PERSONAL
 
 
+def to_sample(table: TableInfo) -> list[ColumnInfo]:
+    """The columns of ``table`` whose values are read: text and dates, but keys and the
+    dates the system sets."""
+    return [c for c in sampled_columns(table) if not _dated_by_the_system(c)]
+
+
 def _count_values(
-    connection: sa.Connection,
-    table: TableInfo,
-    size: int,
-    schema: str | None,
-    estimate: float | None,
-) -> ValueEvidence:
-    """Counts per column; the sampled values go out of scope here."""
-    columns = [c for c in sampled_columns(table) if not _dated_by_the_system(c)]
-    values = sample(connection, table, columns, size, schema, estimate)
-    found: ValueEvidence = {}
-    for column in columns:
-        sampled = values.get(column.name, [])
-        if column.kind == TEXT:
-            found[column.name] = (
-                validators.count_text([str(v) for v in sampled]),
-                validators.birth_dates(sampled),
-            )
-        else:
-            found[column.name] = ([], validators.birth_dates(sampled))
+    connection: sa.Connection, schema: Schema, size: int, name: str | None
+) -> dict[str, ValueEvidence]:
+    """Counts per table and column; the sampled values go out of scope here."""
+    wanted = [(table, to_sample(table)) for table in schema.tables.values()]
+    samples = sample_all(connection, wanted, size, name, validators.MAX_CHARS)
+    found: dict[str, ValueEvidence] = {}
+    for table, columns in wanted:
+        values = samples.get(table.name, {})
+        counted: ValueEvidence = found.setdefault(table.name, {})
+        for column in columns:
+            sampled = values.get(column.name, [])
+            if column.kind == TEXT:
+                counted[column.name] = (
+                    validators.count_text([str(v) for v in sampled]),
+                    validators.birth_dates(sampled),
+                )
+            else:
+                counted[column.name] = ([], validators.birth_dates(sampled))
     return found
 
 

@@ -101,7 +101,7 @@ def samples(url: str) -> dict[tuple[str, str], list[str]]:
 
 def classify_time(url: str, values: dict[tuple[str, str], list[str]]) -> float:
     """keepfaith's validators and proposal alone over the same sampled values."""
-    from keepfaith.connectors.scan import propose
+    from keepfaith.connectors.scan import propose, weigh_sample
 
     engine = open_database(url)
     schema = reflect(engine)
@@ -109,9 +109,8 @@ def classify_time(url: str, values: dict[tuple[str, str], list[str]]) -> float:
     started = time.perf_counter()
     evidence: dict[str, dict[str, Any]] = {name: {} for name in schema.tables}
     for (table, column), texts in values.items():
-        kind = schema.tables[table].column(column).kind  # type: ignore[union-attr]
-        counts = validators.count_text(texts) if kind == "text" else []
-        evidence[table][column] = (counts, validators.birth_dates(texts))
+        info = schema.tables[table].column(column)
+        evidence[table][column] = weigh_sample(info, list(texts))  # type: ignore[arg-type]
     propose(schema, evidence, "bench")
     return time.perf_counter() - started
 

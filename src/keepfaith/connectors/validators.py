@@ -329,9 +329,30 @@ SHARE = 0.8
 no count below it, but for email addresses inside free text)."""
 
 
-def count_text(values: Sequence[str]) -> list[Count]:
+def checks_for(named: Iterable[str] = ()) -> tuple[Check, ...]:
+    """The checks whose count could change a verdict: every decisive one (values
+    outweigh a name), and those that only support a name when the name says a category
+    related to theirs (a phone check for ``phone``, not for ``fax``)."""
+    return _checks_for(tuple(sorted(set(named))))
+
+
+@cache
+def _checks_for(named: tuple[str, ...]) -> tuple[Check, ...]:
+    return tuple(
+        check
+        for check in CHECKS
+        if check.decisive or any(_related(name, check.category) for name in named)
+    )
+
+
+def _related(named: str, found: str) -> bool:
+    return named == found or named.startswith(found + ".") or found.startswith(named + ".")
+
+
+def count_text(values: Sequence[str], named: Iterable[str] | None = None) -> list[Count]:
     """The checks that at least ``SHARE`` of the values (cut to ``MAX_CHARS``) pass, with
     their counts, best share first; and emails found inside free text, however few.
+    With ``named`` (the categories a column's name says), only ``checks_for`` them run.
 
     A check stops at the first value that puts ``SHARE`` out of reach, so a column costs
     a few calls of each validator that does not fit it.
@@ -343,7 +364,7 @@ def count_text(values: Sequence[str]) -> list[Count]:
     allowed = len(cut) - math.ceil(SHARE * len(cut))
     distinct = Counter(value for value in cut if len(value) <= 254)
     counts = []
-    for check in CHECKS:
+    for check in CHECKS if named is None else checks_for(named):
         passed, failed = 0, len(cut) - distinct.total()  # too long to be any of these
         for value, times in distinct.items():
             if check.test(value):

@@ -67,21 +67,23 @@ def sample_all(
     schema: str | None = None,
     max_chars: int | None = None,
 ) -> Samples:
-    """``sample`` of every table in ``wanted`` (with the columns wanted of it): on
-    PostgreSQL in one query, values as text (dates as ISO dates, text cut to
-    ``max_chars``); elsewhere a query per table, values as the driver reads them."""
+    """``sample`` of every table in ``wanted`` (with the columns wanted of it), in one
+    query: text cut to ``max_chars`` in the database; on PostgreSQL every value as text
+    (dates as ISO dates), elsewhere as the driver reads them."""
     wanted = [(table, columns) for table, columns in wanted if columns]
     if size <= 0 or not wanted:
         return {}
-    if connection.dialect.name != "postgresql":
-        return {
-            table.name: sample(connection, table, columns, size, schema)
-            for table, columns in wanted
-        }
     found: Samples = {table.name: {c.name: [] for c in columns} for table, columns in wanted}
     into = [[found[table.name][c.name] for c in columns] for table, columns in wanted]
-    for index, values in connection.execute(_postgresql_query(wanted, size, schema, max_chars)):
-        for column, value in zip(into[index], values, strict=True):
+    if connection.dialect.name == "postgresql":
+        rows = connection.execute(_postgresql_query(wanted, size, schema, max_chars))
+        for index, values in rows:
+            for column, value in zip(into[index], values, strict=True):
+                if value is not None:
+                    column.append(value)
+        return found
+    for row in connection.execute(_padded_query(wanted, size, schema, max_chars)):
+        for column, value in zip(into[row[0]], row[1:], strict=False):
             if value is not None:
                 column.append(value)
     return found
@@ -105,6 +107,39 @@ def _postgresql_query(
         branches.append(
             sa.select(sa.literal_column(str(index)), values).select_from(source).limit(size)
         )
+    return sa.union_all(*branches)
+
+
+def _padded_query(
+    wanted: Sequence[tuple[TableInfo, Sequence[ColumnInfo]]],
+    size: int,
+    schema: str | None,
+    max_chars: int | None,
+) -> sa.Executable:
+    """Every table's sample as one UNION ALL (SQLite, MariaDB, MySQL): a branch per
+    table, its columns padded with NULLs to the widest table's, each branch a subquery
+    for its LIMIT (SQLite allows no parentheses around a compound's members)."""
+    width = max(len(columns) for _, columns in wanted)
+    branches: list[Any] = []
+    for index, (table, columns) in enumerate(wanted):
+        source = sa.table(table.name, *(sa.column(c.name) for c in columns), schema=schema)
+        values: list[Any] = [
+            sa.func.substr(source.c[c.name], 1, sa.literal_column(str(int(max_chars))))
+            if max_chars and c.kind == TEXT
+            else source.c[c.name]
+            for c in columns
+        ]
+        values += [sa.null()] * (width - len(columns))
+        inner = (
+            sa.select(
+                sa.literal_column(str(index)).label("t"),
+                *(value.label(f"v{i}") for i, value in enumerate(values)),
+            )
+            .select_from(source)
+            .limit(size)
+            .subquery(f"s{index}")
+        )
+        branches.append(sa.select(*inner.c))
     return sa.union_all(*branches)
 
 

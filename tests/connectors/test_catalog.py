@@ -199,3 +199,19 @@ def _facts(tables: dict[str, catalog.TableInfo]) -> dict[str, object]:
         )
         for name, table in tables.items()
     }
+
+
+def test_the_scanner_reads_postgresql_without_a_transaction_and_cannot_write(
+    postgres_schema: tuple[str, str],
+) -> None:
+    url, schema = postgres_schema
+    engine = open_database(url)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("SHOW default_transaction_read_only").scalar() == "on"
+        with pytest.raises(sa.exc.InternalError, match="read-only transaction"):
+            connection.exec_driver_sql(f'CREATE TABLE "{schema}".nope (id int)')
+    engine.dispose()
+    writable = open_database(url, writable=True)
+    with writable.begin() as connection:
+        assert connection.exec_driver_sql("SHOW default_transaction_read_only").scalar() == "off"
+    writable.dispose()

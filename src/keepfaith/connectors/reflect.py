@@ -66,11 +66,21 @@ def open_database(url: str | sa.URL, *, writable: bool = False) -> sa.Engine:
     """An engine for a company database whose values never reach logs or errors: bound
     parameters are hidden, and its logger stops at INFO (statements), because at DEBUG
     SQLAlchemy logs every row it reads, and the rows are the sample. Read-only on
-    PostgreSQL unless ``writable`` (erasure and correction write)."""
+    PostgreSQL unless ``writable`` (erasure and correction write): the session refuses
+    writes (``default_transaction_read_only``) and each read is a statement of its own,
+    without the BEGIN and ROLLBACK round trips a transaction would add to a scan."""
     _cap_logger()
     try:
+        backend = sa.make_url(url).get_backend_name()
+        options: dict[str, Any] = {}
+        if backend == "postgresql" and not writable:
+            options["isolation_level"] = "AUTOCOMMIT"
         engine = sa.create_engine(
-            url, hide_parameters=True, pool_pre_ping=True, logging_name="keepfaith_connector"
+            url,
+            hide_parameters=True,
+            pool_pre_ping=True,
+            logging_name="keepfaith_connector",
+            **options,
         )
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError) as error:
         raise ConfigurationError(
@@ -81,9 +91,9 @@ def open_database(url: str | sa.URL, *, writable: bool = False) -> sa.Engine:
             f"{safe_url(url)} needs the {error.name} driver installed"
         ) from None
     if engine.dialect.name == "postgresql":
-        sa.event.listen(engine, "connect", _postgresql_session)
-        if not writable:
-            engine = engine.execution_options(postgresql_readonly=True)
+        sa.event.listen(
+            engine, "connect", _read_only_session if not writable else _postgresql_session
+        )
     return engine
 
 
@@ -97,13 +107,21 @@ def _cap_logger() -> None:
     logging.getLogger(LOGGER).setLevel(max(logging.INFO, parent))
 
 
-def _postgresql_session(dbapi_connection: Any, _record: Any) -> None:
+def _postgresql_session(dbapi_connection: Any, _record: Any, read_only: bool = False) -> None:
     # Catalog queries cost PostgreSQL's JIT compiler more than they ever save (as for
     # the ledger, see keepfaith.ledger.store).
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
     cursor = dbapi_connection.cursor()
     cursor.execute("SET jit = off")
+    if read_only:
+        cursor.execute("SET default_transaction_read_only = on")
     cursor.close()
-    dbapi_connection.commit()
+    dbapi_connection.autocommit = autocommit
+
+
+def _read_only_session(dbapi_connection: Any, record: Any) -> None:
+    _postgresql_session(dbapi_connection, record, read_only=True)
 
 
 def reflect(bind: sa.Engine | sa.Connection, schema: str | None = None) -> Schema:

@@ -12,6 +12,7 @@ have no sampling clause and read the first ``size`` rows, a query per table.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -75,18 +76,30 @@ def sample_all(
         return {}
     found: Samples = {table.name: {c.name: [] for c in columns} for table, columns in wanted}
     into = [[found[table.name][c.name] for c in columns] for table, columns in wanted]
-    if connection.dialect.name == "postgresql":
-        rows = connection.execute(_postgresql_query(wanted, size, schema, max_chars))
-        for index, values in rows:
-            for column, value in zip(into[index], values, strict=True):
-                if value is not None:
-                    column.append(value)
-        return found
-    for row in connection.execute(_padded_query(wanted, size, schema, max_chars)):
-        for column, value in zip(into[row[0]], row[1:], strict=False):
+    key = tuple((table, tuple(columns)) for table, columns in wanted)
+    postgres = connection.dialect.name == "postgresql"
+    query = _query(postgres, key, size, schema, max_chars)
+    for row in connection.execute(query):
+        values = row[1] if postgres else row[1:]
+        for column, value in zip(into[row[0]], values, strict=postgres):
             if value is not None:
                 column.append(value)
     return found
+
+
+@lru_cache(maxsize=64)
+def _query(
+    postgres: bool,
+    wanted: tuple[tuple[TableInfo, tuple[ColumnInfo, ...]], ...],
+    size: int,
+    schema: str | None,
+    max_chars: int | None,
+) -> sa.Executable:
+    """The query of ``sample_all``, built once per process for a schema as reflected
+    (building a UNION of many tables costs SQLAlchemy more than running it)."""
+    if postgres:
+        return _postgresql_query(wanted, size, schema, max_chars)
+    return _padded_query(wanted, size, schema, max_chars)
 
 
 def _postgresql_query(

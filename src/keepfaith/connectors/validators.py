@@ -18,7 +18,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 MAX_CHARS = 512
 """Longer values are cut here before any check: a free-text column still shows its
@@ -37,10 +37,29 @@ URL_SHAPE = re.compile(r"^https?://\S+$", re.IGNORECASE)
 NAME_SHAPE = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+\.?){0,3}$")
 
 
-def email(value: str) -> bool:
-    """An email address email-validator accepts (syntax and domain form; no DNS)."""
+def email(value: str, domains: dict[str, bool] | None = None) -> bool:
+    """An email address email-validator accepts (syntax and domain form; no DNS).
+
+    ``domains`` is a memory of domains already judged, for one column's values (an
+    ``email_test``): email-validator then judges each distinct domain once, through an
+    address of its own, and a plain ASCII local part (RFC 5322's dot-atom, which it
+    accepts as it stands) is read by a pattern. Anything else goes to it whole."""
     if "@" not in value or len(value) > 254 or not EMAIL_CANDIDATE.fullmatch(value):
         return False
+    if domains is not None and value.isascii():
+        local, _, domain = value.partition("@")
+        if DOT_ATOM.fullmatch(local) and "xn--" not in domain.casefold():
+            if domain not in domains:
+                domains[domain] = _email_validator_accepts("a@" + domain)
+            return domains[domain]
+    return _email_validator_accepts(value)
+
+
+DOT_ATOM = re.compile(r"[A-Za-z0-9_!#$%&'*+\-/=?^`{|}~]+(?:\.[A-Za-z0-9_!#$%&'*+\-/=?^`{|}~]+)*")
+"""RFC 5322's dot-atom (3.2.3) in ASCII: a local part email-validator accepts as is."""
+
+
+def _email_validator_accepts(value: str) -> bool:
     from email_validator import EmailNotValidError, validate_email
 
     try:
@@ -50,9 +69,19 @@ def email(value: str) -> bool:
     return True
 
 
-def contains_email(value: str) -> bool:
+def email_test() -> Callable[[str], bool]:
+    """``email`` with a memory of the domains it judged, for one column's values (the
+    memory goes with the column's count: no value outlives it)."""
+    return partial(email, domains={})
+
+
+def contains_email(value: str, domains: dict[str, bool] | None = None) -> bool:
     """Free text with at least one valid email address inside it."""
-    return "@" in value and any(email(c) for c in EMAIL_CANDIDATE.findall(value))
+    return "@" in value and any(email(c, domains) for c in EMAIL_CANDIDATE.findall(value))
+
+
+def contains_email_test() -> Callable[[str], bool]:
+    return partial(contains_email, domains={})
 
 
 def phone(value: str) -> bool:
@@ -286,10 +315,16 @@ class Check:
     decisive: bool = True
     """Whether a high share alone is enough; if not, it only supports what a name says
     (a 5-digit number is a postal code of several countries, and an order number too)."""
+    for_column: Callable[[], Callable[[str], bool]] | None = None
+    """A test for one column's values, with a memory that lives as long as the count
+    (email domains), if the check has one; else ``test``."""
+
+    def column_test(self) -> Callable[[str], bool]:
+        return self.for_column() if self.for_column else self.test
 
 
 CHECKS: tuple[Check, ...] = (
-    Check("user.contact.email", email, "valid email addresses"),
+    Check("user.contact.email", email, "valid email addresses", for_column=email_test),
     Check("user.financial.credit_card", card, "card numbers (issuer range and Luhn)"),
     Check("user.financial.bank_account", iban, "IBANs with a valid checksum"),
     Check("user.device.ip_address", ip_address, "IP addresses"),
@@ -305,7 +340,12 @@ CHECKS: tuple[Check, ...] = (
 )
 """Checks of text values, most specific first."""
 
-EMBEDDED = Check("user.contact.email", contains_email, "free text holding an email address")
+EMBEDDED = Check(
+    "user.contact.email",
+    contains_email,
+    "free text holding an email address",
+    for_column=contains_email_test,
+)
 
 
 @dataclass(frozen=True)
@@ -366,8 +406,9 @@ def count_text(values: Sequence[str], named: Iterable[str] | None = None) -> lis
     counts = []
     for check in CHECKS if named is None else checks_for(named):
         passed, failed = 0, len(cut) - distinct.total()  # too long to be any of these
+        test = check.column_test()
         for value, times in distinct.items():
-            if check.test(value):
+            if test(value):
                 passed += times
             else:
                 failed += times
@@ -377,7 +418,8 @@ def count_text(values: Sequence[str], named: Iterable[str] | None = None) -> lis
             if passed:
                 counts.append(Count(check, passed, len(cut)))
     if not any(count.check.category == EMBEDDED.category for count in counts):
-        embedded = sum(times for value, times in Counter(cut).items() if EMBEDDED.test(value))
+        test = EMBEDDED.column_test()
+        embedded = sum(times for value, times in Counter(cut).items() if test(value))
         if embedded:
             counts.append(Count(EMBEDDED, embedded, len(cut)))
     return sorted(counts, key=lambda c: -c.share)

@@ -171,9 +171,14 @@ def weigh_sample(column: ColumnInfo, values: list[object]) -> Values:
     """The counts of one column's sampled values: the checks its values pass (of text;
     only the checks that could matter given its name), and how they read as dates."""
     counts: list[validators.Count] = []
-    if column.kind == TEXT:
-        counts = validators.count_text([str(v) for v in values], named(column))
-    return Values(len(values), tuple(counts), validators.birth_dates(values))
+    said = named(column)
+    if column.kind != TEXT:
+        return Values(len(values), (), validators.birth_dates(values))
+    counts = validators.count_text([str(v) for v in values], said)
+    # Text read as dates only where its name says a birth date (``judge`` reads text
+    # dates nowhere else).
+    dates = validators.birth_dates(values) if any(c in DATE_CATEGORIES for c in said) else None
+    return Values(len(values), tuple(counts), dates)
 
 
 def _count_values(
@@ -204,8 +209,10 @@ def propose(schema: Schema, evidence: dict[str, ValueEvidence], key: str) -> Dat
     people = _people(schema, first)
     judged = {
         name: {
+            # In a table of people a name may say more (``name``, ``title``): judged again
+            # only where it does.
             c.name: judge(c, table, evidence.get(name, {}), person_table=True)
-            if name in people
+            if name in people and _said(c, True) != _said(c, False)
             else first[name][c.name]
             for c in table.columns
         }

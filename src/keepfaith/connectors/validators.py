@@ -402,10 +402,11 @@ def count_text(values: Sequence[str], named: Iterable[str] | None = None) -> lis
     if not cut:
         return []
     allowed = len(cut) - math.ceil(SHARE * len(cut))
-    distinct = Counter(value for value in cut if len(value) <= 254)
+    everything = Counter(cut)
+    distinct = {value: times for value, times in everything.items() if len(value) <= 254}
     counts = []
     for check in CHECKS if named is None else checks_for(named):
-        passed, failed = 0, len(cut) - distinct.total()  # too long to be any of these
+        passed, failed = 0, len(cut) - sum(distinct.values())  # too long for any of these
         test = check.column_test()
         for value, times in distinct.items():
             if test(value):
@@ -419,7 +420,7 @@ def count_text(values: Sequence[str], named: Iterable[str] | None = None) -> lis
                 counts.append(Count(check, passed, len(cut)))
     if not any(count.check.category == EMBEDDED.category for count in counts):
         test = EMBEDDED.column_test()
-        embedded = sum(times for value, times in Counter(cut).items() if test(value))
+        embedded = sum(t for value, t in everything.items() if "@" in value and test(value))
         if embedded:
             counts.append(Count(EMBEDDED, embedded, len(cut)))
     return sorted(counts, key=lambda c: -c.share)

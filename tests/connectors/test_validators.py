@@ -101,3 +101,24 @@ def test_count_text_with_a_name(values: list[str], named: tuple[str, ...], found
     categories = {count.check.category for count in counts}
     expected = "user.contact.phone_number" if "+1" in values[0] else "user.contact.email"
     assert (expected in categories) is found
+
+
+def test_a_check_passes_only_values_of_its_shape() -> None:
+    fake = Faker(["en_US", "de_DE", "fr_FR"])
+    fake.seed_instance(7)
+    values = [
+        *TRICKY,
+        *(fake.phone_number() for _ in range(100)),
+        *(fake.name() for _ in range(100)),
+        *(fake.credit_card_number() for _ in range(50)),
+        *(fake.iban() for _ in range(50)),
+        *(fake.ipv4() for _ in range(20)),
+        *(fake.ipv6() for _ in range(20)),
+        *(fake.sentence() for _ in range(20)),
+    ]
+    for check in validators.CHECKS:
+        if check.shape is None:
+            continue
+        passing = [value for value in values if check.test(value)]
+        assert passing, check.described
+        assert all(check.shape(value) for value in passing), check.described

@@ -318,22 +318,44 @@ class Check:
     for_column: Callable[[], Callable[[str], bool]] | None = None
     """A test for one column's values, with a memory that lives as long as the count
     (email domains), if the check has one; else ``test``."""
+    shape: Callable[[str], object] | None = None
+    """A pattern every value that passes ``test`` matches: ``count_text`` fails the
+    others without calling ``test`` (a pattern's match costs less than a call)."""
 
     def column_test(self) -> Callable[[str], bool]:
         return self.for_column() if self.for_column else self.test
 
 
 CHECKS: tuple[Check, ...] = (
-    Check("user.contact.email", email, "valid email addresses", for_column=email_test),
-    Check("user.financial.credit_card", card, "card numbers (issuer range and Luhn)"),
-    Check("user.financial.bank_account", iban, "IBANs with a valid checksum"),
-    Check("user.device.ip_address", ip_address, "IP addresses"),
-    Check("user.contact.phone_number", phone, "valid phone numbers", decisive=False),
+    Check(
+        "user.contact.email",
+        email,
+        "valid email addresses",
+        for_column=email_test,
+        shape=EMAIL_CANDIDATE.fullmatch,
+    ),
+    Check(
+        "user.financial.credit_card",
+        card,
+        "card numbers (issuer range and Luhn)",
+        shape=CARD_SHAPE.match,
+    ),
+    Check(
+        "user.financial.bank_account", iban, "IBANs with a valid checksum", shape=IBAN_SHAPE.match
+    ),
+    Check("user.device.ip_address", ip_address, "IP addresses", shape=IP_SHAPE.match),
+    Check(
+        "user.contact.phone_number",
+        phone,
+        "valid phone numbers",
+        decisive=False,
+        shape=PHONE_SHAPE.match,
+    ),
     Check("user.authorization.password", secret_hash, "password hashes", decisive=False),
     Check("user.contact.url", url, "web addresses", decisive=False),
     Check("user.contact.address.postal_code", postal_code, "postal codes", decisive=False),
     Check("user.contact.address.country", country, "country names", decisive=False),
-    Check("user.name", full_name, "full names by the first-name lists"),
+    Check("user.name", full_name, "full names by the first-name lists", shape=NAME_SHAPE.match),
     Check("user.name.first", first_name, "first names by the frequency lists", decisive=False),
     Check("user.name.last", last_name, "family names by the frequency lists", decisive=False),
     Check("user.demographic.gender", gender, "gender values", decisive=False),
@@ -407,9 +429,9 @@ def count_text(values: Sequence[str], named: Iterable[str] | None = None) -> lis
     counts = []
     for check in CHECKS if named is None else checks_for(named):
         passed, failed = 0, len(cut) - sum(distinct.values())  # too long for any of these
-        test = check.column_test()
+        test, shape = check.column_test(), check.shape
         for value, times in distinct.items():
-            if test(value):
+            if (shape is None or shape(value)) and test(value):
                 passed += times
             else:
                 failed += times

@@ -1,70 +1,54 @@
-"""What a company database holds, as SQLAlchemy reflects it: tables, columns, keys, comments.
+"""What a company database holds: tables, columns, keys, comments.
 
 ``open_database`` connects for reading only and never puts the URL's password in a
-message; ``reflect`` reads the schema once (SQLAlchemy 2 reflects many tables per query
-where the dialect allows, as on PostgreSQL). Views are left out, and so are PostgreSQL
-partitions: their rows are read, and erased, through their parent table.
+message; ``reflect`` reads the schema once: in one catalog query on PostgreSQL and two on
+SQLite (``keepfaith.connectors.catalog``), through SQLAlchemy's Inspector elsewhere.
+Views are left out, and so are PostgreSQL partitions: their rows are read, and erased,
+through their parent table.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
+from keepfaith.connectors import catalog
+from keepfaith.connectors.catalog import (
+    BINARY,
+    BOOLEAN,
+    DATE,
+    DATETIME,
+    DECIMAL,
+    INTEGER,
+    OTHER,
+    TEXT,
+    ColumnInfo,
+    ForeignKey,
+    Schema,
+    TableInfo,
+)
 from keepfaith.exceptions import ConfigurationError
 
-TEXT, INTEGER, DECIMAL, DATE, DATETIME, BOOLEAN, BINARY, OTHER = (
-    "text",
-    "integer",
-    "decimal",
-    "date",
-    "datetime",
-    "boolean",
-    "binary",
-    "other",
-)
-
-
-@dataclass(frozen=True)
-class ColumnInfo:
-    name: str
-    kind: str
-    """One of the kinds above: what the scanner reads the type as."""
-    type: str
-    """The type as the database names it (``VARCHAR(60)``)."""
-    nullable: bool
-    primary_key: bool = False
-    comment: str | None = None
-    length: int | None = None
-
-
-@dataclass(frozen=True)
-class ForeignKey:
-    columns: tuple[str, ...]
-    referred_table: str
-    referred_columns: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class TableInfo:
-    name: str
-    columns: tuple[ColumnInfo, ...]
-    foreign_keys: tuple[ForeignKey, ...] = ()
-
-    def column(self, name: str) -> ColumnInfo | None:
-        return next((c for c in self.columns if c.name == name), None)
-
-
-@dataclass(frozen=True)
-class Schema:
-    """A database's tables, by name, as reflected."""
-
-    dialect: str
-    tables: dict[str, TableInfo] = field(default_factory=dict)
-    schema: str | None = None
+__all__ = [
+    "BINARY",
+    "BOOLEAN",
+    "DATE",
+    "DATETIME",
+    "DECIMAL",
+    "INTEGER",
+    "OTHER",
+    "TEXT",
+    "ColumnInfo",
+    "ForeignKey",
+    "Schema",
+    "TableInfo",
+    "kind",
+    "open_database",
+    "reflect",
+    "safe_url",
+]
 
 
 def safe_url(url: str | sa.URL) -> str:
@@ -82,11 +66,21 @@ def open_database(url: str | sa.URL, *, writable: bool = False) -> sa.Engine:
     """An engine for a company database whose values never reach logs or errors: bound
     parameters are hidden, and its logger stops at INFO (statements), because at DEBUG
     SQLAlchemy logs every row it reads, and the rows are the sample. Read-only on
-    PostgreSQL unless ``writable`` (erasure and correction write)."""
-    logging.getLogger(LOGGER).setLevel(logging.INFO)
+    PostgreSQL unless ``writable`` (erasure and correction write): the session refuses
+    writes (``default_transaction_read_only``) and each read is a statement of its own,
+    without the BEGIN and ROLLBACK round trips a transaction would add to a scan."""
+    _cap_logger()
     try:
+        backend = sa.make_url(url).get_backend_name()
+        options: dict[str, Any] = {}
+        if backend == "postgresql" and not writable:
+            options["isolation_level"] = "AUTOCOMMIT"
         engine = sa.create_engine(
-            url, hide_parameters=True, pool_pre_ping=True, logging_name="keepfaith_connector"
+            url,
+            hide_parameters=True,
+            pool_pre_ping=True,
+            logging_name="keepfaith_connector",
+            **options,
         )
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ValueError) as error:
         raise ConfigurationError(
@@ -97,72 +91,78 @@ def open_database(url: str | sa.URL, *, writable: bool = False) -> sa.Engine:
             f"{safe_url(url)} needs the {error.name} driver installed"
         ) from None
     if engine.dialect.name == "postgresql":
-        sa.event.listen(engine, "connect", _postgresql_session)
-        if not writable:
-            engine = engine.execution_options(postgresql_readonly=True)
+        sa.event.listen(
+            engine, "connect", _read_only_session if not writable else _postgresql_session
+        )
     return engine
 
 
-def _postgresql_session(dbapi_connection: Any, _record: Any) -> None:
+def _cap_logger() -> None:
+    """The connector's logger at SQLAlchemy's level but never below INFO: statements are
+    logged when SQLAlchemy's engine logging is on (at INFO or DEBUG), rows never; when it
+    is off, as by default, SQLAlchemy does not even format the statements (that cost
+    showed in the scan's profile). Set at each ``open_database``, and pinned: turning on
+    DEBUG later cannot reach the rows of an engine already open."""
+    parent = logging.getLogger(LOGGER.rsplit(".", 1)[0]).getEffectiveLevel()
+    logging.getLogger(LOGGER).setLevel(max(logging.INFO, parent))
+
+
+def _postgresql_session(dbapi_connection: Any, _record: Any, read_only: bool = False) -> None:
     # Catalog queries cost PostgreSQL's JIT compiler more than they ever save (as for
     # the ledger, see keepfaith.ledger.store).
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
     cursor = dbapi_connection.cursor()
     cursor.execute("SET jit = off")
+    if read_only:
+        cursor.execute("SET default_transaction_read_only = on")
     cursor.close()
-    dbapi_connection.commit()
+    dbapi_connection.autocommit = autocommit
 
 
-def reflect(engine: sa.Engine, schema: str | None = None) -> Schema:
-    """Every table of the database (or of ``schema``) with its columns and keys.
+def _read_only_session(dbapi_connection: Any, record: Any) -> None:
+    _postgresql_session(dbapi_connection, record, read_only=True)
 
-    The Inspector's batched calls read each kind of fact for all tables at once (one
-    catalog query each on PostgreSQL), and only the facts the scanner uses: columns with
-    their types, nullability and comments, primary keys, foreign keys.
+
+def reflect(bind: sa.Engine | sa.Connection, schema: str | None = None) -> Schema:
+    """Every table of the database (or of ``schema``) with its columns and keys, over
+    ``bind`` (a connection of the caller's, or one taken from the engine for this).
+
+    PostgreSQL answers in one catalog query and SQLite in two (``catalog``); other
+    databases through the Inspector's batched calls, which read each kind of fact for all
+    tables at once: columns with their types, nullability and comments, primary keys,
+    foreign keys.
     """
     try:
-        with engine.connect() as connection:
-            inspector = sa.inspect(connection)
-            facts: dict[str, dict[Any, Any]] = {
-                "columns": inspector.get_multi_columns(schema=schema),
-                "primary": inspector.get_multi_pk_constraint(schema=schema),
-                "foreign": inspector.get_multi_foreign_keys(schema=schema),
-            }
-            partitions = _partitions(connection, schema)
+        if isinstance(bind, sa.Connection):
+            tables = _read(bind, schema)
+        else:
+            with bind.connect() as connection:
+                tables = _read(connection, schema)
     except sa.exc.OperationalError as error:
-        reason = str(error.orig).splitlines()[0] if error.orig else error.__class__.__name__
-        raise ConfigurationError(f"cannot read {safe_url(engine.url)}: {reason}") from None
-    reflected = {key[1]: _table(key, facts) for key in facts["columns"]}
-    tables = {
-        name: _with_partition_keys(table, reflected, partitions)
-        for name, table in reflected.items()
-        if name not in partitions
+        raise unreadable(bind, error) from None
+    return Schema(bind.dialect.name, dict(sorted(tables.items())), schema)
+
+
+def unreadable(bind: sa.Engine | sa.Connection, error: sa.exc.OperationalError) -> Exception:
+    """The error to raise when the database cannot be reached or read: its URL without
+    the password, and the first line of the driver's reason."""
+    reason = str(error.orig).splitlines()[0] if error.orig else error.__class__.__name__
+    return ConfigurationError(f"cannot read {safe_url(bind.engine.url)}: {reason}")
+
+
+def _read(connection: sa.Connection, schema: str | None) -> dict[str, TableInfo]:
+    if connection.dialect.name == "postgresql":
+        return catalog.postgresql(connection, schema)
+    if connection.dialect.name == "sqlite":
+        return catalog.sqlite(connection, schema)
+    inspector = sa.inspect(connection)
+    facts: dict[str, dict[Any, Any]] = {
+        "columns": inspector.get_multi_columns(schema=schema),
+        "primary": inspector.get_multi_pk_constraint(schema=schema),
+        "foreign": inspector.get_multi_foreign_keys(schema=schema),
     }
-    return Schema(engine.dialect.name, dict(sorted(tables.items())), schema)
-
-
-def _partitions(connection: sa.Connection, schema: str | None) -> dict[str, str]:
-    """PostgreSQL partitions by name, with the table each belongs to."""
-    if connection.dialect.name != "postgresql":
-        return {}
-    query = sa.text(
-        "SELECT c.relname, p.relname FROM pg_class c "
-        "JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "JOIN pg_inherits i ON i.inhrelid = c.oid JOIN pg_class p ON p.oid = i.inhparent "
-        "WHERE c.relispartition AND n.nspname = coalesce(:schema, current_schema())"
-    )
-    return {str(a): str(b) for a, b in connection.execute(query, {"schema": schema})}
-
-
-def _with_partition_keys(
-    table: TableInfo, reflected: dict[str, TableInfo], partitions: dict[str, str]
-) -> TableInfo:
-    """A partitioned table with the foreign keys its partitions declare (pagila's payment
-    declares none itself; each monthly partition points at customer, staff, rental)."""
-    keys = list(table.foreign_keys)
-    for partition, parent in partitions.items():
-        if parent == table.name and partition in reflected:
-            keys.extend(k for k in reflected[partition].foreign_keys if k not in keys)
-    return TableInfo(table.name, table.columns, tuple(keys))
+    return {key[1]: _table(key, facts) for key in facts["columns"]}
 
 
 def _table(key: tuple[str | None, str], facts: dict[str, Any]) -> TableInfo:
@@ -202,6 +202,7 @@ def kind(type_: Any) -> str:
         (sa.Boolean, BOOLEAN),
         (sa.Integer, INTEGER),
         (sa.Numeric, DECIMAL),
+        (sa.Float, DECIMAL),  # no Numeric since SQLAlchemy 2.1
         (sa.DateTime, DATETIME),
         (sa.Date, DATE),
         (sa.Enum, OTHER),

@@ -37,8 +37,9 @@ from keepfaith.connectors.reflect import (
     TableInfo,
     open_database,
     reflect,
+    unreadable,
 )
-from keepfaith.connectors.sample import row_estimates, sample, sampled_columns
+from keepfaith.connectors.sample import sample_all, sampled_columns
 from keepfaith.connectors.taxonomy import is_personal
 
 DEFAULT_SAMPLE_SIZE = 50
@@ -109,13 +110,11 @@ def scan(
     started = time.perf_counter()
     engine = url if isinstance(url, sa.Engine) else open_database(url)
     try:
-        reflected = reflect(engine, schema)
         with engine.connect() as connection:
-            estimates = row_estimates(connection, schema) if sample_size else {}
-            value_evidence = {
-                name: _count_values(connection, table, sample_size, schema, estimates.get(name))
-                for name, table in reflected.tables.items()
-            }
+            reflected = reflect(connection, schema)
+            value_evidence = _count_values(connection, reflected, sample_size, schema)
+    except sa.exc.OperationalError as error:
+        raise unreadable(engine, error) from None
     finally:
         if not isinstance(url, sa.Engine):
             engine.dispose()
@@ -126,38 +125,72 @@ def scan(
 
 # ---------------------------------------------------------------------------- values
 
-ValueEvidence = dict[str, tuple[list[validators.Count], validators.Dates | None]]
+
+@dataclass(frozen=True)
+class Values:
+    """What a column's sampled values showed, in counts: never a value."""
+
+    sampled: int = 0
+    counts: tuple[validators.Count, ...] = ()
+    dates: validators.Dates | None = None
 
 
-def _dated_by_the_system(column: ColumnInfo) -> bool:
-    """A date whose name says the system set it (``last_update``, ``hire_date``): no
-    sample would change what its name says, so none is read."""
-    if column.kind not in (DATE, DATETIME):
-        return False
-    meanings = lexicon.meanings(column.name)
-    return bool(meanings) and meanings[0].category == lexicon.NOT_PERSONAL
+ValueEvidence = dict[str, Values]
+"""A table's ``Values`` by column."""
+
+
+def named(column: ColumnInfo) -> tuple[str, ...]:
+    """The categories the column's name or comment says, in a table of people or not."""
+    said = {_said(column, person_table) for person_table in (False, True)}
+    return tuple(sorted({category for category, _ in filter(None, said)}))
+
+
+def to_sample(table: TableInfo) -> list[ColumnInfo]:
+    """The columns of ``table`` whose values could change its verdict, so are read: text
+    and dates, but keys (judged by their table) and columns whose name says they are
+    the system's (``last_update``, ``hire_date``) wherever the table turns out to be."""
+    keyed = {c for key in table.foreign_keys for c in key.columns}
+    return [
+        column
+        for column in sampled_columns(table)
+        if column.name not in keyed and not _the_systems(column)
+    ]
+
+
+def _the_systems(column: ColumnInfo) -> bool:
+    """Whether the name (or comment) says "the system's" in a table of people and in any
+    other: ``judge`` then reads no value of it."""
+    for person_table in (False, True):
+        said = _said(column, person_table)
+        if said is None or said[0] != lexicon.NOT_PERSONAL:
+            return False
+    return True
+
+
+def weigh_sample(column: ColumnInfo, values: list[object]) -> Values:
+    """The counts of one column's sampled values: the checks its values pass (of text;
+    only the checks that could matter given its name), and how they read as dates."""
+    counts: list[validators.Count] = []
+    said = named(column)
+    if column.kind != TEXT:
+        return Values(len(values), (), validators.birth_dates(values))
+    counts = validators.count_text([str(v) for v in values], said)
+    # Text read as dates only where its name says a birth date (``judge`` reads text
+    # dates nowhere else).
+    dates = validators.birth_dates(values) if any(c in DATE_CATEGORIES for c in said) else None
+    return Values(len(values), tuple(counts), dates)
 
 
 def _count_values(
-    connection: sa.Connection,
-    table: TableInfo,
-    size: int,
-    schema: str | None,
-    estimate: float | None,
-) -> ValueEvidence:
-    """Counts per column; the sampled values go out of scope here."""
-    columns = [c for c in sampled_columns(table) if not _dated_by_the_system(c)]
-    values = sample(connection, table, columns, size, schema, estimate)
-    found: ValueEvidence = {}
-    for column in columns:
-        sampled = values.get(column.name, [])
-        if column.kind == TEXT:
-            found[column.name] = (
-                validators.count_text([str(v) for v in sampled]),
-                validators.birth_dates(sampled),
-            )
-        else:
-            found[column.name] = ([], validators.birth_dates(sampled))
+    connection: sa.Connection, schema: Schema, size: int, name: str | None
+) -> dict[str, ValueEvidence]:
+    """Counts per table and column; the sampled values go out of scope here."""
+    wanted = [(table, to_sample(table)) for table in schema.tables.values()]
+    samples = sample_all(connection, wanted, size, name, validators.MAX_CHARS)
+    found: dict[str, ValueEvidence] = {}
+    for table, columns in wanted:
+        values = samples.get(table.name, {})
+        found[table.name] = {c.name: weigh_sample(c, values.get(c.name, [])) for c in columns}
     return found
 
 
@@ -176,8 +209,10 @@ def propose(schema: Schema, evidence: dict[str, ValueEvidence], key: str) -> Dat
     people = _people(schema, first)
     judged = {
         name: {
+            # In a table of people a name may say more (``name``, ``title``): judged again
+            # only where it does.
             c.name: judge(c, table, evidence.get(name, {}), person_table=True)
-            if name in people
+            if name in people and _said(c, True) != _said(c, False)
             else first[name][c.name]
             for c in table.columns
         }
@@ -205,7 +240,7 @@ def judge(
     """One column's category from its name, comment, type and sampled values."""
     verdict = Judgement()
     said = _said(column, person_table)
-    counts, dates = evidence.get(column.name, ([], None))
+    values = evidence.get(column.name, Values())
     if column.primary_key or _is_foreign_key(column, table):
         verdict.evidence.append("a key column: judged by the table it belongs or points to")
         verdict.confidence = 0.8
@@ -225,7 +260,7 @@ def judge(
         verdict.categories = (category,)
         verdict.confidence = 0.75
         verdict.evidence.append(f"{where} suggests {category}")
-    _weigh_values(verdict, counts, dates, said is not None, column)
+    _weigh_values(verdict, values, column)
     if column.kind == BOOLEAN and not verdict.categories:
         verdict.evidence.append("a yes/no flag")
     return verdict
@@ -258,14 +293,9 @@ def _type_fits(category: str, column: ColumnInfo) -> bool:
     return column.kind != BOOLEAN or category == "user.demographic.gender"
 
 
-def _weigh_values(
-    verdict: Judgement,
-    counts: list[validators.Count],
-    dates: validators.Dates | None,
-    named: bool,
-    column: ColumnInfo,
-) -> None:
+def _weigh_values(verdict: Judgement, values: Values, column: ColumnInfo) -> None:
     """Values confirm, correct or add to what the name said."""
+    counts, dates = values.counts, values.dates
     named_as = verdict.categories[0] if verdict.categories else None
     for count in counts:
         category = count.check.category
@@ -303,7 +333,7 @@ def _weigh_values(
             verdict.confidence = 0.7
             verdict.evidence.append(str(dates))
     if named_as is None and not verdict.categories:
-        verdict.confidence = 0.7 if counts or dates else 0.6
+        verdict.confidence = 0.7 if values.sampled else 0.6
         verdict.evidence.append("nothing in its name, type or values says personal")
 
 

@@ -18,7 +18,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 MAX_CHARS = 512
 """Longer values are cut here before any check: a free-text column still shows its
@@ -37,10 +37,29 @@ URL_SHAPE = re.compile(r"^https?://\S+$", re.IGNORECASE)
 NAME_SHAPE = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+\.?){0,3}$")
 
 
-def email(value: str) -> bool:
-    """An email address email-validator accepts (syntax and domain form; no DNS)."""
+def email(value: str, domains: dict[str, bool] | None = None) -> bool:
+    """An email address email-validator accepts (syntax and domain form; no DNS).
+
+    ``domains`` is a memory of domains already judged, for one column's values (an
+    ``email_test``): email-validator then judges each distinct domain once, through an
+    address of its own, and a plain ASCII local part (RFC 5322's dot-atom, which it
+    accepts as it stands) is read by a pattern. Anything else goes to it whole."""
     if "@" not in value or len(value) > 254 or not EMAIL_CANDIDATE.fullmatch(value):
         return False
+    if domains is not None and value.isascii():
+        local, _, domain = value.partition("@")
+        if DOT_ATOM.fullmatch(local) and "xn--" not in domain.casefold():
+            if domain not in domains:
+                domains[domain] = _email_validator_accepts("a@" + domain)
+            return domains[domain]
+    return _email_validator_accepts(value)
+
+
+DOT_ATOM = re.compile(r"[A-Za-z0-9_!#$%&'*+\-/=?^`{|}~]+(?:\.[A-Za-z0-9_!#$%&'*+\-/=?^`{|}~]+)*")
+"""RFC 5322's dot-atom (3.2.3) in ASCII: a local part email-validator accepts as is."""
+
+
+def _email_validator_accepts(value: str) -> bool:
     from email_validator import EmailNotValidError, validate_email
 
     try:
@@ -50,9 +69,19 @@ def email(value: str) -> bool:
     return True
 
 
-def contains_email(value: str) -> bool:
+def email_test() -> Callable[[str], bool]:
+    """``email`` with a memory of the domains it judged, for one column's values (the
+    memory goes with the column's count: no value outlives it)."""
+    return partial(email, domains={})
+
+
+def contains_email(value: str, domains: dict[str, bool] | None = None) -> bool:
     """Free text with at least one valid email address inside it."""
-    return "@" in value and any(email(c) for c in EMAIL_CANDIDATE.findall(value))
+    return "@" in value and any(email(c, domains) for c in EMAIL_CANDIDATE.findall(value))
+
+
+def contains_email_test() -> Callable[[str], bool]:
+    return partial(contains_email, domains={})
 
 
 def phone(value: str) -> bool:
@@ -286,26 +315,59 @@ class Check:
     decisive: bool = True
     """Whether a high share alone is enough; if not, it only supports what a name says
     (a 5-digit number is a postal code of several countries, and an order number too)."""
+    for_column: Callable[[], Callable[[str], bool]] | None = None
+    """A test for one column's values, with a memory that lives as long as the count
+    (email domains), if the check has one; else ``test``."""
+    shape: Callable[[str], object] | None = None
+    """A pattern every value that passes ``test`` matches: ``count_text`` fails the
+    others without calling ``test`` (a pattern's match costs less than a call)."""
+
+    def column_test(self) -> Callable[[str], bool]:
+        return self.for_column() if self.for_column else self.test
 
 
 CHECKS: tuple[Check, ...] = (
-    Check("user.contact.email", email, "valid email addresses"),
-    Check("user.financial.credit_card", card, "card numbers (issuer range and Luhn)"),
-    Check("user.financial.bank_account", iban, "IBANs with a valid checksum"),
-    Check("user.device.ip_address", ip_address, "IP addresses"),
-    Check("user.contact.phone_number", phone, "valid phone numbers", decisive=False),
+    Check(
+        "user.contact.email",
+        email,
+        "valid email addresses",
+        for_column=email_test,
+        shape=EMAIL_CANDIDATE.fullmatch,
+    ),
+    Check(
+        "user.financial.credit_card",
+        card,
+        "card numbers (issuer range and Luhn)",
+        shape=CARD_SHAPE.match,
+    ),
+    Check(
+        "user.financial.bank_account", iban, "IBANs with a valid checksum", shape=IBAN_SHAPE.match
+    ),
+    Check("user.device.ip_address", ip_address, "IP addresses", shape=IP_SHAPE.match),
+    Check(
+        "user.contact.phone_number",
+        phone,
+        "valid phone numbers",
+        decisive=False,
+        shape=PHONE_SHAPE.match,
+    ),
     Check("user.authorization.password", secret_hash, "password hashes", decisive=False),
     Check("user.contact.url", url, "web addresses", decisive=False),
     Check("user.contact.address.postal_code", postal_code, "postal codes", decisive=False),
     Check("user.contact.address.country", country, "country names", decisive=False),
-    Check("user.name", full_name, "full names by the first-name lists"),
+    Check("user.name", full_name, "full names by the first-name lists", shape=NAME_SHAPE.match),
     Check("user.name.first", first_name, "first names by the frequency lists", decisive=False),
     Check("user.name.last", last_name, "family names by the frequency lists", decisive=False),
     Check("user.demographic.gender", gender, "gender values", decisive=False),
 )
 """Checks of text values, most specific first."""
 
-EMBEDDED = Check("user.contact.email", contains_email, "free text holding an email address")
+EMBEDDED = Check(
+    "user.contact.email",
+    contains_email,
+    "free text holding an email address",
+    for_column=contains_email_test,
+)
 
 
 @dataclass(frozen=True)
@@ -329,9 +391,30 @@ SHARE = 0.8
 no count below it, but for email addresses inside free text)."""
 
 
-def count_text(values: Sequence[str]) -> list[Count]:
+def checks_for(named: Iterable[str] = ()) -> tuple[Check, ...]:
+    """The checks whose count could change a verdict: every decisive one (values
+    outweigh a name), and those that only support a name when the name says a category
+    related to theirs (a phone check for ``phone``, not for ``fax``)."""
+    return _checks_for(tuple(sorted(set(named))))
+
+
+@cache
+def _checks_for(named: tuple[str, ...]) -> tuple[Check, ...]:
+    return tuple(
+        check
+        for check in CHECKS
+        if check.decisive or any(_related(name, check.category) for name in named)
+    )
+
+
+def _related(named: str, found: str) -> bool:
+    return named == found or named.startswith(found + ".") or found.startswith(named + ".")
+
+
+def count_text(values: Sequence[str], named: Iterable[str] | None = None) -> list[Count]:
     """The checks that at least ``SHARE`` of the values (cut to ``MAX_CHARS``) pass, with
     their counts, best share first; and emails found inside free text, however few.
+    With ``named`` (the categories a column's name says), only ``checks_for`` them run.
 
     A check stops at the first value that puts ``SHARE`` out of reach, so a column costs
     a few calls of each validator that does not fit it.
@@ -341,12 +424,14 @@ def count_text(values: Sequence[str]) -> list[Count]:
     if not cut:
         return []
     allowed = len(cut) - math.ceil(SHARE * len(cut))
-    distinct = Counter(value for value in cut if len(value) <= 254)
+    everything = Counter(cut)
+    distinct = {value: times for value, times in everything.items() if len(value) <= 254}
     counts = []
-    for check in CHECKS:
-        passed, failed = 0, len(cut) - distinct.total()  # too long to be any of these
+    for check in CHECKS if named is None else checks_for(named):
+        passed, failed = 0, len(cut) - sum(distinct.values())  # too long for any of these
+        test, shape = check.column_test(), check.shape
         for value, times in distinct.items():
-            if check.test(value):
+            if (shape is None or shape(value)) and test(value):
                 passed += times
             else:
                 failed += times
@@ -356,7 +441,8 @@ def count_text(values: Sequence[str]) -> list[Count]:
             if passed:
                 counts.append(Count(check, passed, len(cut)))
     if not any(count.check.category == EMBEDDED.category for count in counts):
-        embedded = sum(times for value, times in Counter(cut).items() if EMBEDDED.test(value))
+        test = EMBEDDED.column_test()
+        embedded = sum(t for value, t in everything.items() if "@" in value and test(value))
         if embedded:
             counts.append(Count(EMBEDDED, embedded, len(cut)))
     return sorted(counts, key=lambda c: -c.share)

@@ -1,0 +1,124 @@
+"""The validators the scanner counts sampled values with: the short cuts it takes give
+the answers of the libraries they stand in front of."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from faker import Faker
+
+from keepfaith.connectors import validators
+
+TRICKY = [
+    "ann@example.com",
+    "Ann.Example@Example.COM",
+    "a.b-c+d_e@sub.example.co.uk",
+    "x!#$%&*+/=?^`{|}~@example.org",
+    ".ann@example.com",
+    "ann.@example.com",
+    "an..n@example.com",
+    "ann@-example.com",
+    "ann@example-.com",
+    "ann@exa_mple.com",
+    "ann@example..com",
+    "ann@localhost.localdomain",
+    "ann@example.local",
+    "ann@example.test",
+    "ann@example.invalid",
+    "ann@ab--cd.com",
+    "ann@xn--bcher-kva.example",
+    "ann@xn--zz.com",
+    "ann@b\u00fccher.example",
+    "j\u00f6rg@example.com",
+    "ann\\@example.com",
+    "ann[1]@example.com",
+    "ann@" + "a" * 64 + ".com",
+    "ann@" + ".".join(["a" * 60] * 4) + ".com",
+    "a" * 65 + "@example.com",
+    "a" * 200 + "@" + "b" * 40 + ".com",
+    "ann@123.com",
+    "ann@example.c0m",
+    "ann@example.123",
+    "ann@[127.0.0.1]",
+    "postmaster@example.com",
+]
+
+
+def _reference(value: str) -> bool:
+    """email-validator alone, on the whole address."""
+    if "@" not in value or len(value) > 254 or not validators.EMAIL_CANDIDATE.fullmatch(value):
+        return False
+    return validators._email_validator_accepts(value)
+
+
+def test_email_domains_judged_once_agree_with_email_validator() -> None:
+    fake = Faker(["en_US", "de_DE", "fr_FR", "ja_JP", "pt_BR"])
+    fake.seed_instance(17)
+    generated = [fake.email() for _ in range(300)] + [fake.company_email() for _ in range(100)]
+    rng = random.Random(17)
+    mangled = [
+        value[:i] + rng.choice(".-_@+ ") + value[i:]
+        for value in generated[:200]
+        for i in [rng.randrange(len(value))]
+    ]
+    values = TRICKY + generated + mangled
+    domains: dict[str, bool] = {}
+    answers = {value: validators.email(value, domains) for value in values}
+    assert answers == {value: _reference(value) for value in values}
+    assert answers == {value: validators.email(value) for value in values}
+    assert sum(answers.values()) > 300 and not all(answers.values())
+    assert len(domains) < len(values) / 2, "a domain is judged once"
+
+
+def test_free_text_emails_with_the_memory() -> None:
+    test = validators.contains_email_test()
+    assert test("write to ann@example.com or bob@example.com")
+    assert not test("no address here, only ann@localhost")
+
+
+def test_checks_that_only_support_a_name_run_only_for_it() -> None:
+    unnamed = validators.checks_for(())
+    assert all(check.decisive for check in unnamed)
+    phone = {c.category for c in validators.checks_for(("user.contact.phone_number",))}
+    assert "user.contact.phone_number" in phone and "user.contact.address.postal_code" not in phone
+    fax = {c.category for c in validators.checks_for(("user.contact.fax_number",))}
+    assert "user.contact.phone_number" not in fax
+    names = {c.category for c in validators.checks_for(("user.name",))}
+    assert {"user.name.first", "user.name.last"} <= names
+
+
+@pytest.mark.parametrize(
+    ("values", "named", "found"),
+    [
+        (["+1 415 555 2671", "+44 20 7946 0958"] * 5, ("user.contact.phone_number",), True),
+        (["+1 415 555 2671", "+44 20 7946 0958"] * 5, (), False),
+        (["ann@example.com", "bob@example.org"] * 5, (), True),
+    ],
+)
+def test_count_text_with_a_name(values: list[str], named: tuple[str, ...], found: bool) -> None:
+    counts = validators.count_text(values, named)
+    categories = {count.check.category for count in counts}
+    expected = "user.contact.phone_number" if "+1" in values[0] else "user.contact.email"
+    assert (expected in categories) is found
+
+
+def test_a_check_passes_only_values_of_its_shape() -> None:
+    fake = Faker(["en_US", "de_DE", "fr_FR"])
+    fake.seed_instance(7)
+    values = [
+        *TRICKY,
+        *(fake.phone_number() for _ in range(100)),
+        *(fake.name() for _ in range(100)),
+        *(fake.credit_card_number() for _ in range(50)),
+        *(fake.iban() for _ in range(50)),
+        *(fake.ipv4() for _ in range(20)),
+        *(fake.ipv6() for _ in range(20)),
+        *(fake.sentence() for _ in range(20)),
+    ]
+    for check in validators.CHECKS:
+        if check.shape is None:
+            continue
+        passing = [value for value in values if check.test(value)]
+        assert passing, check.described
+        assert all(check.shape(value) for value in passing), check.described

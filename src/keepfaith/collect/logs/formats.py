@@ -129,8 +129,8 @@ class _Buffer:
         lengths = (ends - starts).astype(numpy.int32)
         views = numpy.empty((count, 4), dtype=numpy.uint32)
         inline = self.twelves[starts].view(numpy.uint32).reshape(count, 3)
-        kept = numpy.clip(lengths[:, None] - _WORD_STARTS, 0, 4)  # a long one keeps all 12
-        views[:, 1:] = inline & _WORD_MASKS[kept]  # its first 4 bytes, the prefix, first
+        views[:, 1:] = inline & _MASKS[numpy.minimum(lengths, 12)]  # a long one keeps all
+        # 12, its first 4 (the prefix) first
         views[:, 0] = lengths
         long = numpy.flatnonzero(lengths > 12)
         views[long, 2] = 0
@@ -145,9 +145,12 @@ class _Buffer:
         return self.column(starts, ends + 1).alias("text")
 
 
-_WORD_STARTS = numpy.array([0, 4, 8])
-_WORD_MASKS = numpy.array([0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFF], dtype=numpy.uint32)
-"""Of a little-endian 4-byte word, the mask that keeps its first 0 to 4 bytes."""
+_MASKS = numpy.array(
+    [[sum(0xFF << (8 * b) for b in range(max(0, min(4, n - 4 * w)))) for w in range(3)]
+     for n in range(13)],
+    dtype=numpy.uint32,
+)  # fmt: skip
+"""Row ``n``: the three little-endian 4-byte words that keep the first ``n`` of 12 bytes."""
 
 
 def lines(batch: bytes) -> pl.Series:

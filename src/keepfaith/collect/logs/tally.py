@@ -5,9 +5,10 @@ placing an address in a country, hashing a visitor) runs once per distinct value
 batch, in Python, and is joined back; everything per line is polars. Lines are counted
 by the values they hold as written (a status, an agent's number, a referrer, an hour),
 one group-by each, run together; the reduced value (a status class, a browser, a
-referring domain) is then found once per group, never per line. Addresses and user agents leave only as salted visitor keys, which go into
-the day's sketch and the day's open visits in memory, and as the reduced fields the
-statistics keep (browser family, OS, device class, country).
+referring domain) is then found once per group, never per line. Addresses and user
+agents leave only as salted visitor keys, which go into the day's sketch and the day's
+open visits in memory, and as the reduced fields the statistics keep (browser family,
+OS, device class, country).
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ BUCKETS = (*(label for _, label in TIME_ON_PAGE), "10-30m")
 
 _CACHE_LIMIT = 200_000
 _OK = sorted(int(status) for status in OK_STATUSES)
-_PERSON = ["date", "site", "ip", "agent"]
 Frame = pl.DataFrame | pl.LazyFrame
 
 
@@ -171,13 +171,20 @@ class Tallier:
         """The batch's people (not robots) by ``person`` (a hash of date, site, address
         and agent, no more likely to collide than the keys themselves), each with their
         key under the day's salt."""
-        found = table.filter(~pl.col("bot")).select("person", *_PERSON).unique("person")
+        found = (
+            table.filter(~pl.col("bot"))
+            .unique("person")
+            .select(
+                "person",
+                "date",
+                person_bytes=pl.concat_str("ip", "agent", "site", separator="\0").cast(pl.Binary),
+            )
+        )
         parts = []
         for (date,), day in found.partition_by("date", as_dict=True).items():
-            salt = self.memory.salt(date)
-            rows = day.select("ip", "agent", "site").iter_rows()
-            parts.append(day.with_columns(key=pl.Series(keys(salt, rows), dtype=pl.Int64)))
-        schema: dict[str, Any] = {**found.schema, "key": pl.Int64}
+            found_keys = keys(self.memory.salt(date), day["person_bytes"].to_list())
+            parts.append(day.select("person", "date", key=pl.Series(found_keys, dtype=pl.Int64)))
+        schema: dict[str, Any] = {"person": pl.UInt64, "date": pl.Date, "key": pl.Int64}
         return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
     def _visits(self, views: pl.DataFrame, tally: Tally) -> None:

@@ -14,6 +14,7 @@ OS, device class, country).
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -194,48 +195,47 @@ class Tallier:
         in log order, and each view's previous one is the row above (or, for the first,
         the remembered one)."""
         for (date,), day in views.partition_by("date", as_dict=True).items():
-            ordered = day.lazy().select("key", "page", "second").sort("key", maintain_order=True)
-            key = pl.col("key")
-            seen = (
-                ordered.with_columns(
-                    first=(key != key.shift(1)).fill_null(True),
-                    last=(key != key.shift(-1)).fill_null(True),
-                )
-                .join(
-                    self.memory.last_views(date).lazy(), on="key", how="left", maintain_order="left"
-                )
-                .with_columns(
-                    before=pl.when("first").then("last_page").otherwise(pl.col("page").shift(1)),
-                    then=pl.when("first").then("last_second").otherwise(pl.col("second").shift(1)),
-                )
-                .with_columns(gap=pl.col("second") - pl.col("then"))
-                .with_columns(start=pl.col("then").is_null() | (pl.col("gap") > SESSION_GAP))
-                .collect()
-                .lazy()
+            self._visit_day(date, day, tally.days[date].counts)
+
+    def _visit_day(self, date: dt.date, day: pl.DataFrame, counts: Counter[Any]) -> None:
+        """``_visits`` of one day."""
+        ordered = day.lazy().select("key", "page", "second").sort("key", maintain_order=True)
+        key = pl.col("key")
+        seen = (
+            ordered.with_columns(
+                first=(key != key.shift(1)).fill_null(True),
+                last=(key != key.shift(-1)).fill_null(True),
             )
-            inside = seen.filter(~pl.col("start"))
-            bucket = pl.sum_horizontal(
-                [(pl.col("gap") >= bound).cast(pl.UInt8) for bound, _ in TIME_ON_PAGE]
+            .join(self.memory.last_views(date).lazy(), on="key", how="left", maintain_order="left")
+            .with_columns(
+                before=pl.when("first").then("last_page").otherwise(pl.col("page").shift(1)),
+                then=pl.when("first").then("last_second").otherwise(pl.col("second").shift(1)),
             )
-            entries, buckets, moves, lasts = pl.collect_all(
-                [
-                    seen.filter("start").group_by("page").len(),
-                    inside.group_by(bucket=bucket).len(),
-                    inside.filter(pl.col("page") != pl.col("before"))
-                    .group_by("before", "page")
-                    .len(),
-                    seen.filter("last").select("key", last_page="page", last_second="second"),
-                ]
-            )
-            counts = tally.days[date].counts
-            for page, n in entries.iter_rows():
-                counts["entry", page] += n
-                counts["visits", ""] += n
-            for index, n in buckets.iter_rows():
-                counts["time_on_page", BUCKETS[index]] += n
-            for before, page, n in moves.iter_rows():
-                counts["transition", f"{before} → {page}"] += n
-            self.memory.remember(date, lasts)
+            .with_columns(gap=pl.col("second") - pl.col("then"))
+            .with_columns(start=pl.col("then").is_null() | (pl.col("gap") > SESSION_GAP))
+            .collect()
+            .lazy()
+        )
+        inside = seen.filter(~pl.col("start"))
+        bucket = pl.sum_horizontal(
+            [(pl.col("gap") >= bound).cast(pl.UInt8) for bound, _ in TIME_ON_PAGE]
+        )
+        entries, buckets, moves, lasts = pl.collect_all(
+            [
+                seen.filter("start").group_by("page").len(),
+                inside.group_by(bucket=bucket).len(),
+                inside.filter(pl.col("page") != pl.col("before")).group_by("before", "page").len(),
+                seen.filter("last").select("key", last_page="page", last_second="second"),
+            ]
+        )
+        for page, n in entries.iter_rows():
+            counts["entry", page] += n
+            counts["visits", ""] += n
+        for index, n in buckets.iter_rows():
+            counts["time_on_page", BUCKETS[index]] += n
+        for before, page, n in moves.iter_rows():
+            counts["transition", f"{before} → {page}"] += n
+        self.memory.remember(date, lasts)
 
 
 def _grouped(table: Frame, dimension: str, column: str) -> Any:

@@ -10,9 +10,10 @@ addresses varied (first octet moved by ``k``), and each day's lines are sorted b
 as a busy server writes them. The truncated line of the real log is replayed too, so the
 big log has one bad line per 10,000. Then, on that same file, in the same run:
 
-- keepfaith: ``keepfaith logs ingest`` into a fresh SQLite ledger (its default: worker
-  processes over the machine's CPUs), timed, with its peak memory (the proportional
-  set size of the whole process tree, sampled every 20 ms);
+- keepfaith: ``keepfaith logs ingest`` into a fresh SQLite ledger (one process: the
+  next batch is cut in a thread while this one is counted, and polars' own threads),
+  timed, with its peak memory (the proportional set size of the whole process tree,
+  sampled every 20 ms);
 - GoAccess (Debian's ``goaccess``, installed with apt-get if missing), timed, writing
   its JSON report, with the combined log format.
 

@@ -62,11 +62,12 @@ def detect(sample: bytes) -> str:
     raise ConfigurationError("cannot tell the log format; give --format")
 
 
-_MARKS = '"[] \\\t\r\x0b\x0c'
-"""The bytes whose positions cut a line: quotes, brackets, spaces, backslashes and the
-other white space."""
-_MARKED = numpy.zeros(256, dtype=bool)
-_MARKED[[ord(mark) for mark in _MARKS]] = True
+_WIDTH = 64
+"""Bytes of the rows of ``_Buffer.windows``: the fast cut looks at most this far from a
+place it knows (a line's start, a quote)."""
+_OTHER_SPACE = b"\t\r\x0b\x0c"
+"""White space other than the plain space and the line end, which a pattern's ``\\S``
+refuses: rare, so looked for only in a batch that has any."""
 
 
 class _Buffer:
@@ -76,27 +77,49 @@ class _Buffer:
     def __init__(self, batch: bytes) -> None:
         if not batch.isascii():
             batch = batch.decode("utf-8", "replace").encode("utf-8")
-        self.data = batch + bytes(16)  # so that every string has 12 bytes after its start
+        self.size = len(batch)
+        self.data = batch + bytes(_WIDTH)  # so that every window is inside the bytes
         self.bytes = numpy.frombuffer(self.data, dtype=numpy.uint8)
-        self.ends = numpy.flatnonzero(self.bytes[: len(batch)] == 10)
+        self.ends = numpy.flatnonzero(self.bytes[: self.size] == 10)
         self.starts = numpy.concatenate([[0], self.ends[:-1] + 1]).astype(numpy.int64)
-        self.windows = as_strided(self.bytes, shape=(len(batch) + 4, 12), strides=(1, 1))
-        """Row ``i``: the 12 bytes from byte ``i`` on (a view, not a copy)."""
-        self._marks: tuple[numpy.ndarray, numpy.ndarray] | None = None
+        self.windows = as_strided(self.bytes, shape=(self.size + 1, _WIDTH), strides=(1, 1))
+        """Row ``i``: the ``_WIDTH`` bytes from byte ``i`` on (a view, not a copy)."""
+        self.twelves = numpy.ndarray((self.size + 1,), "V12", self.data, strides=(1,))
+        """Item ``i``: the 12 bytes from byte ``i`` on, as one item (a view; picking
+        items copies 12 bytes at once, faster than rows of ``windows``)."""
+        self._positions: dict[bytes, numpy.ndarray] = {}
 
-    def positions(self, byte: str) -> numpy.ndarray:
-        """Where ``byte`` (one of ``_MARKS``) is, in order. One pass over the bytes finds
-        every mark; each byte's positions are then picked from those."""
-        if self._marks is None:
-            found = numpy.flatnonzero(_MARKED[self.bytes])
-            self._marks = (found, self.bytes[found])
-        found, marks = self._marks
-        picked: numpy.ndarray = found[marks == ord(byte)]
-        return picked
+    def positions(self, marks: bytes) -> numpy.ndarray:
+        """Where any of the bytes ``marks`` is, in order (cached per ``marks``). One
+        comparison per byte over the batch, no table look-up: most are rare."""
+        found = self._positions.get(marks)
+        if found is None:
+            text = self.bytes[: self.size]
+            hits = text == marks[0]
+            for mark in marks[1:]:
+                hits |= text == mark
+            found = self._positions[marks] = numpy.flatnonzero(hits)
+        return found
+
+    def has(self, mark: bytes) -> bool:
+        """Whether the batch holds the byte ``mark`` at all (cheaper than where)."""
+        return bool(numpy.count_nonzero(self.bytes[: self.size] == mark[0]))
+
+    def has_other_space(self) -> bool:
+        """Whether the batch holds white space other than spaces and line ends: any
+        control byte that is not a line end."""
+        controls = numpy.count_nonzero(self.bytes[: self.size] < 32)
+        return bool(controls != len(self.ends))
 
     def per_line(self, positions: numpy.ndarray) -> numpy.ndarray:
         """How many of ``positions`` fall in each line."""
         return numpy.searchsorted(positions, self.ends) - numpy.searchsorted(positions, self.starts)
+
+    def window(self, starts: numpy.ndarray, width: int) -> numpy.ndarray:
+        """The ``width`` (at most ``_WIDTH``) bytes from each of ``starts``, one row each
+        (past the batch: zeros)."""
+        rows: numpy.ndarray = self.windows[numpy.minimum(starts, self.size), :width]
+        return rows
 
     def column(self, starts: numpy.ndarray, ends: numpy.ndarray) -> pl.Series:
         """The strings ``bytes[start:end]``, as one column of views (16 bytes each: the
@@ -104,20 +127,14 @@ class _Buffer:
         buffer 0 and its offset)."""
         count = len(starts)
         lengths = (ends - starts).astype(numpy.int32)
-        views = numpy.empty((count, 4), dtype=numpy.int32)
+        views = numpy.empty((count, 4), dtype=numpy.uint32)
+        inline = self.twelves[starts].view(numpy.uint32).reshape(count, 3)
+        views[:, 1:] = inline & _MASKS[numpy.minimum(lengths, 12)]  # a long one keeps all
+        # 12, its first 4 (the prefix) first
         views[:, 0] = lengths
-        data = self.bytes
-        prefix = data[starts].astype(numpy.uint32)
-        for shift in (1, 2, 3):
-            prefix |= data[starts + shift].astype(numpy.uint32) << (8 * shift)
-        views[:, 1] = prefix.view(numpy.int32)
-        views[:, 2] = 0
-        views[:, 3] = starts
-        short = numpy.flatnonzero(lengths <= 12)
-        if len(short):
-            inline = self.windows[starts[short]]
-            inline[numpy.arange(12) >= lengths[short, None]] = 0
-            views.view(numpy.uint8).reshape(count, 16)[short, 4:] = inline
+        long = numpy.flatnonzero(lengths > 12)
+        views[long, 2] = 0
+        views[long, 3] = starts[long]
         buffers = [None, pyarrow.py_buffer(views), pyarrow.py_buffer(self.data)]
         return pl.Series(pyarrow.Array.from_buffers(pyarrow.string_view(), count, buffers))
 
@@ -126,6 +143,14 @@ class _Buffer:
         starts = self.starts if which is None else self.starts[which]
         ends = self.ends if which is None else self.ends[which]
         return self.column(starts, ends + 1).alias("text")
+
+
+_MASKS = numpy.array(
+    [[sum(0xFF << (8 * b) for b in range(max(0, min(4, n - 4 * w)))) for w in range(3)]
+     for n in range(13)],
+    dtype=numpy.uint32,
+)  # fmt: skip
+"""Row ``n``: the three little-endian 4-byte words that keep the first ``n`` of 12 bytes."""
 
 
 def lines(batch: bytes) -> pl.Series:
@@ -142,10 +167,10 @@ def parse(batch: bytes, fmt: str) -> tuple[pl.DataFrame, list[int]]:
         return _json(buffer.lines())
     if fmt not in _PATTERNS:
         raise ConfigurationError(f"unknown log format {fmt!r}; choose one of {FORMATS}")
-    quotes = buffer.positions('"')
-    plain = (buffer.per_line(quotes) == _QUOTES[fmt]) & (
-        buffer.per_line(buffer.positions("\\")) == 0
-    )
+    quotes = buffer.positions(b'"')
+    plain = buffer.per_line(quotes) == _QUOTES[fmt]
+    if buffer.has(b"\\"):
+        plain &= buffer.per_line(buffer.positions(b"\\")) == 0
     fast, odd = _cut(buffer, numpy.flatnonzero(plain), quotes, fmt)
     numbers = numpy.sort(numpy.concatenate([numpy.flatnonzero(~plain), odd]))
     rest = pl.DataFrame({"line": numbers.astype(numpy.uint32), "text": buffer.lines(numbers)})
@@ -175,27 +200,26 @@ def _cut(
     data = buffer.bytes
     start, end = buffer.starts[plain], buffer.ends[plain]
     first = numpy.searchsorted(quotes, start)
-    q = [quotes[numpy.minimum(first + n, len(quotes) - 1)] for n in range(_QUOTES[fmt])]
-    spaces = buffer.positions(" ")
+    q = [quotes[first + n] for n in range(_QUOTES[fmt])]  # each plain line has them all
     words = 4 if fmt == "vhost_combined" else 3
-    k = numpy.searchsorted(spaces, start)
-    gaps = [spaces[numpy.minimum(k + n, len(spaces) - 1)] for n in range(words)]
+    gaps, ok = _first_spaces(buffer, start, words)  # [host ]ip ident user [
     bracket = gaps[-1] + 1
-    ok = numpy.searchsorted(spaces, bracket) - k == words  # [host ]ip ident user [
-    ok &= data[bracket] == ord("[")
+    ok &= (data[bracket] == ord("[")) & (bracket < q[0])
     for before, after in zip([start - 1, *gaps], gaps, strict=False):
         ok &= after > before + 1  # every word has a byte
-    ok &= _no_other_space(buffer, start, q[0])
-    stamp = _window(buffer, bracket + 1, len(_STAMP_SHAPE))
-    for n, shape in enumerate(_STAMP_SHAPE):
+    if buffer.has_other_space():
+        ok &= _no_other_space(buffer, start, q[0])
+    stamp = buffer.window(bracket, _WIDTH)  # [00/www/0000:00:00:00 ...] "
+    for n, shape in enumerate(_STAMP_SHAPE, start=1):
         byte = stamp[:, n]
         ok &= (
             _DIGITS[byte] if shape == "0" else _WORDS[byte] if shape == "w" else byte == ord(shape)
         )
-    closing = buffer.positions("]")
-    ok &= closing[numpy.minimum(numpy.searchsorted(closing, bracket), len(closing) - 1)] == q[0] - 2
-    ok &= (data[q[0] - 1] == ord(" ")) & (q[0] - 2 >= bracket + len(_STAMP_SHAPE) + 1)
-    status = _window(buffer, q[1] + 1, 5)
+    closing = numpy.argmax(stamp == ord("]"), axis=1)  # the first, if any in the window
+    ok &= (bracket + closing == q[0] - 2) & (closing >= len(_STAMP_SHAPE) + 1)
+    ok &= data[q[0] - 1] == ord(" ")
+    stamp = stamp[:, 1:]
+    status = buffer.window(q[1] + 1, 5)
     ok &= (status[:, 0] == ord(" ")) & (status[:, 4] == ord(" "))
     ok &= _DIGITS[status[:, 1]] & _DIGITS[status[:, 2]] & _DIGITS[status[:, 3]]
     size_end = q[2] - 1 if fmt != "common" else end - (data[end - 1] == ord("\r"))
@@ -237,18 +261,27 @@ def _cut(
     return table, plain[~ok]
 
 
-def _window(buffer: _Buffer, starts: numpy.ndarray, width: int) -> numpy.ndarray:
-    """The ``width`` bytes from each of ``starts`` (past the end: zeros), one row each."""
-    at = numpy.minimum(starts, len(buffer.bytes) - 1)
-    rows = numpy.minimum(at[:, None] + numpy.arange(width), len(buffer.bytes) - 1)
-    window: numpy.ndarray = buffer.bytes[rows]
-    return window
+def _first_spaces(
+    buffer: _Buffer, starts: numpy.ndarray, count: int
+) -> tuple[list[numpy.ndarray], numpy.ndarray]:
+    """Where the first ``count`` spaces after each of ``starts`` are, looking no further
+    than ``_WIDTH`` bytes, and whether each has them all there (else the places are
+    meaningless)."""
+    rows = len(starts)
+    found = numpy.flatnonzero(buffer.window(starts, _WIDTH) == ord(" "))
+    if not len(found):
+        return [starts] * count, numpy.zeros(rows, dtype=bool)
+    first = numpy.searchsorted(found, numpy.arange(rows + 1) * _WIDTH)
+    ok: numpy.ndarray = first[1:] - first[:-1] >= count
+    row = numpy.arange(rows) * _WIDTH - starts
+    last = len(found) - 1
+    return [found[numpy.minimum(first[:-1] + n, last)] - row for n in range(count)], ok
 
 
 def _no_other_space(buffer: _Buffer, starts: numpy.ndarray, ends: numpy.ndarray) -> numpy.ndarray:
     """Whether ``bytes[start:end]`` holds no white space but the plain space (tabs and the
     like break a pattern's ``\\S``)."""
-    found = numpy.sort(numpy.concatenate([buffer.positions(c) for c in "\t\r\x0b\x0c"]))
+    found = buffer.positions(_OTHER_SPACE)
     clean: numpy.ndarray = numpy.searchsorted(found, ends) == numpy.searchsorted(found, starts)
     return clean
 
@@ -259,7 +292,7 @@ def _sizes(
     """The byte counts written at ``bytes[start:end]`` (``-`` is 0), and whether each is
     one (12 digits at most; a longer one goes the slow way)."""
     lengths = ends - starts
-    window = _window(buffer, starts, 12)
+    window = buffer.window(starts, 12)
     used = numpy.arange(12) < lengths[:, None]
     digits = numpy.where(used, window, ord("0")).astype(numpy.int64) - 48
     sized = (lengths >= 1) & (lengths <= 12) & (_DIGITS[window] | ~used).all(axis=1)

@@ -1,16 +1,20 @@
 """Count a batch of parsed lines into per-day statistics, as group-bys over columns.
 
-What costs per distinct value (classifying a user agent, reducing a request to its page
-or a referrer to its domain, placing an address in a country, hashing a visitor) runs
-once per distinct value of the batch, in Python, and is joined back; everything per line
-is polars. Addresses and user agents leave only as salted visitor keys, which go into
-the day's sketch and the day's open visits in memory, and as the reduced fields the
-statistics keep (browser family, OS, device class, country).
+What costs per distinct value (classifying a user agent, reducing a request to its page,
+placing an address in a country, hashing a visitor) runs once per distinct value of the
+batch, in Python, and is joined back; everything per line is polars. Lines are counted
+by the values they hold as written (a status, an agent's number, a referrer, an hour),
+one group-by each, run together; the reduced value (a status class, a browser, a
+referring domain) is then found once per group, never per line. Addresses and user
+agents leave only as salted visitor keys, which go into the day's sketch and the day's
+open visits in memory, and as the reduced fields the statistics keep (browser family,
+OS, device class, country).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +38,6 @@ BUCKETS = (*(label for _, label in TIME_ON_PAGE), "10-30m")
 
 _CACHE_LIMIT = 200_000
 _OK = sorted(int(status) for status in OK_STATUSES)
-_PERSON = ["date", "site", "ip", "agent"]
 Frame = pl.DataFrame | pl.LazyFrame
 
 
@@ -65,16 +68,21 @@ class Tallier:
         self.caches: dict[str, dict[str, Any]] = {}
 
     def tally(self, table: pl.DataFrame) -> Tally:
-        """Count ``table`` (from ``formats.parse``, lines in log order)."""
+        """Count ``table`` (from ``formats.parse``, lines in log order).
+
+        Lines are grouped by what they hold as written (a status, an agent, a
+        referrer, an hour), one group-by each, all run together; what a value comes
+        down to (a status class, a browser, a referring domain) is then looked up once
+        per group, not per line."""
         table = table.with_columns(date=self._mapped(table["day"], _parse_day, pl.Date))
         undated = table["date"].null_count()
         table = table.filter(pl.col("date").is_not_null())
         agents = self.agents.table(table["agent"].unique().to_list())
-        index = table["agent"].replace_strict(
-            agents["agent"], pl.int_range(len(agents), eager=True)
-        )
+        codes = pl.int_range(len(agents), dtype=pl.UInt32, eager=True)
+        index = table["agent"].replace_strict(agents["agent"], codes, return_dtype=pl.UInt32)
         table = table.with_columns(
-            *(agents[name].gather(index) for name in ("browser", "os", "device", "bot", "robot")),
+            code=index,
+            bot=agents["bot"].gather(index),
             page=self._mapped(table["request"], self._page),
             site=pl.when(pl.col("host") == "").then(pl.lit(self.site)).otherwise("host"),
         ).with_columns(
@@ -86,12 +94,51 @@ class Tallier:
         views = views.with_columns(
             key=views["person"].replace_strict(people["person"], people["key"])
         )
+        lazy, seen = table.lazy(), views.lazy()
+        grouped = [
+            lazy.group_by("date", "status").agg(
+                requests=pl.len(),
+                bot_requests=pl.col("bot").sum(),
+                pageviews=pl.col("viewed").sum(),
+                bytes=pl.col("size").sum(),
+            ),
+            lazy.filter("bot").group_by("date", "code").len(),
+            seen.group_by("date", "code").len(),
+            seen.group_by("date", "referrer").len(),
+            seen.group_by("date", hour=pl.col("second") // 3600).len(),
+            _grouped(seen, "page", "page"),
+        ]
+        if self.countries is not None:
+            countries = views.select(
+                "date", country=self._mapped(views["ip"], self.countries.of)
+            ).lazy()
+            grouped.append(_grouped(countries, "country", "country"))
+        statuses, robots, by_agent, referrers, hours, *rest = pl.collect_all(grouped)
         tally = Tally(undated=undated)
-        for row in _totals(table).iter_rows(named=True):
-            stats = tally.days[row.pop("date")] = DayStats()
-            stats.totals.update(row)
-        counts = [_by_status_and_robot(table), *self._by_view(views), *self._visits(views)]
-        for date, dimension, value, n in pl.concat(counts).iter_rows():
+        for date, status, requests, bots, pageviews, size in statuses.iter_rows():
+            stats = tally.days.get(date)
+            if stats is None:
+                stats = tally.days[date] = DayStats()
+            stats.totals.update(
+                requests=requests, bot_requests=bots, pageviews=pageviews, bytes=size
+            )
+            stats.counts["status", f"{status // 100}xx"] += requests
+        about = agents.select("browser", "os", "device", "robot").rows()
+        for date, code, n in robots.iter_rows():
+            tally.days[date].counts["bot", about[code][3]] += n
+        for date, code, n in by_agent.iter_rows():
+            counts = tally.days[date].counts
+            browser, os, device, _ = about[code]
+            counts["browser", browser] += n
+            counts["os", os] += n
+            counts["device", device] += n
+        domains = self._mapped(referrers["referrer"], referrer_domain)
+        for (date, _, n), domain in zip(referrers.iter_rows(), domains, strict=True):
+            tally.days[date].counts["referrer", domain] += n
+        for date, hour, n in hours.iter_rows():
+            tally.days[date].counts["hour", f"{hour:02d}"] += n
+        self._visits(views, tally)
+        for date, dimension, value, n in pl.concat(rest).iter_rows():
             tally.days[date].counts[dimension, value] += n
         for stats in tally.days.values():
             stats.totals["sessions"] = stats.counts.pop(("visits", ""), 0)
@@ -125,70 +172,70 @@ class Tallier:
         """The batch's people (not robots) by ``person`` (a hash of date, site, address
         and agent, no more likely to collide than the keys themselves), each with their
         key under the day's salt."""
-        found = table.filter(~pl.col("bot")).select("person", *_PERSON).unique("person")
+        found = (
+            table.filter(~pl.col("bot"))
+            .unique("person")
+            .select(
+                "person",
+                "date",
+                person_bytes=pl.concat_str("ip", "agent", "site", separator="\0").cast(pl.Binary),
+            )
+        )
         parts = []
         for (date,), day in found.partition_by("date", as_dict=True).items():
-            salt = self.memory.salt(date)
-            rows = day.select("ip", "agent", "site").iter_rows()
-            parts.append(day.with_columns(key=pl.Series(keys(salt, rows), dtype=pl.Int64)))
-        schema: dict[str, Any] = {**found.schema, "key": pl.Int64}
+            found_keys = keys(self.memory.salt(date), day["person_bytes"].to_list())
+            parts.append(day.select("person", "date", key=pl.Series(found_keys, dtype=pl.Int64)))
+        schema: dict[str, Any] = {"person": pl.UInt64, "date": pl.Date, "key": pl.Int64}
         return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
 
-    def _by_view(self, views: pl.DataFrame) -> list[pl.DataFrame]:
-        """Page views by page, referrer domain, browser, OS, device, hour and country."""
-        views = views.with_columns(
-            domain=self._mapped(views["referrer"], referrer_domain),
-            hour=(pl.col("second") // 3600).cast(pl.String).str.zfill(2),
-        )
-        columns = {"page": "page", "referrer": "domain", "browser": "browser", "os": "os"}
-        columns |= {"device": "device", "hour": "hour"}
-        if self.countries is not None:
-            views = views.with_columns(country=self._mapped(views["ip"], self.countries.of))
-            columns["country"] = "country"
-        lazy = views.lazy()
-        grouped = [_grouped(lazy, dimension, column) for dimension, column in columns.items()]
-        return pl.collect_all(grouped)
-
-    def _visits(self, views: pl.DataFrame) -> list[pl.DataFrame]:
+    def _visits(self, views: pl.DataFrame, tally: Tally) -> None:
         """Visits, entry pages, moves between pages and time on page, judging each view
         against the same visitor's previous one (in this batch, or remembered from
-        earlier ones), in log order."""
-        found = []
+        earlier ones), in log order: a stable sort by visitor keeps each visitor's views
+        in log order, and each view's previous one is the row above (or, for the first,
+        the remembered one)."""
         for (date,), day in views.partition_by("date", as_dict=True).items():
-            day = day.select("key", "line", "page", "second")
-            seen = day.join(self.memory.last_views(date), on="key", how="left")
-            seen = seen.sort("key", "line").with_columns(
-                first=(pl.col("key") != pl.col("key").shift(1)).fill_null(True),
+            self._visit_day(date, day, tally.days[date].counts)
+
+    def _visit_day(self, date: dt.date, day: pl.DataFrame, counts: Counter[Any]) -> None:
+        """``_visits`` of one day."""
+        ordered = day.lazy().select("key", "page", "second").sort("key", maintain_order=True)
+        key = pl.col("key")
+        seen = (
+            ordered.with_columns(
+                first=(key != key.shift(1)).fill_null(True),
+                last=(key != key.shift(-1)).fill_null(True),
             )
-            seen = seen.with_columns(
+            .join(self.memory.last_views(date).lazy(), on="key", how="left", maintain_order="left")
+            .with_columns(
                 before=pl.when("first").then("last_page").otherwise(pl.col("page").shift(1)),
                 then=pl.when("first").then("last_second").otherwise(pl.col("second").shift(1)),
-            ).with_columns(gap=pl.col("second") - pl.col("then"), date=pl.lit(date))
-            found += pl.collect_all(_steps(seen.lazy()))
-            lasts = seen.group_by("key").agg(
-                last_page=pl.col("page").last(), last_second=pl.col("second").last()
             )
-            self.memory.remember(date, lasts)
-        return found
-
-
-def _totals(table: pl.DataFrame) -> pl.DataFrame:
-    return table.group_by("date").agg(
-        requests=pl.len(),
-        bot_requests=pl.col("bot").sum(),
-        pageviews=pl.col("viewed").sum(),
-        bytes=pl.col("size").sum(),
-    )
-
-
-def _by_status_and_robot(table: pl.DataFrame) -> pl.DataFrame:
-    """Requests by status class (``2xx``), and robots' requests by robot family."""
-    classes = table.with_columns(status_class=(pl.col("status") // 100).cast(pl.String) + "xx")
-    robots = table.filter("bot")
-    counted: pl.DataFrame = pl.concat(
-        [_grouped(classes, "status", "status_class"), _grouped(robots, "bot", "robot")]
-    )
-    return counted
+            .with_columns(gap=pl.col("second") - pl.col("then"))
+            .with_columns(start=pl.col("then").is_null() | (pl.col("gap") > SESSION_GAP))
+            .collect()
+            .lazy()
+        )
+        inside = seen.filter(~pl.col("start"))
+        bucket = pl.sum_horizontal(
+            [(pl.col("gap") >= bound).cast(pl.UInt8) for bound, _ in TIME_ON_PAGE]
+        )
+        entries, buckets, moves, lasts = pl.collect_all(
+            [
+                seen.filter("start").group_by("page").len(),
+                inside.group_by(bucket=bucket).len(),
+                inside.filter(pl.col("page") != pl.col("before")).group_by("before", "page").len(),
+                seen.filter("last").select("key", last_page="page", last_second="second"),
+            ]
+        )
+        for page, n in entries.iter_rows():
+            counts["entry", page] += n
+            counts["visits", ""] += n
+        for index, n in buckets.iter_rows():
+            counts["time_on_page", BUCKETS[index]] += n
+        for before, page, n in moves.iter_rows():
+            counts["transition", f"{before} → {page}"] += n
+        self.memory.remember(date, lasts)
 
 
 def _grouped(table: Frame, dimension: str, column: str) -> Any:
@@ -197,29 +244,6 @@ def _grouped(table: Frame, dimension: str, column: str) -> Any:
     return counted.select(
         "date", pl.lit(dimension).alias("dimension"), pl.col(column).alias("value"), "n"
     ).cast({"n": pl.Int64})
-
-
-def _steps(seen: pl.LazyFrame) -> list[pl.LazyFrame]:
-    """Count each view after the visitor's previous one (``before`` at second ``then``):
-    a visit starts when there is none or the gap is over ``SESSION_GAP``; otherwise the
-    gap is time on the previous page, and a different page is a move."""
-    starts = pl.col("then").is_null() | (pl.col("gap") > SESSION_GAP)
-    seen = seen.with_columns(start=starts)
-    entries = seen.filter("start")
-    inside = seen.filter(~pl.col("start"))
-    bucket = pl.lit(BUCKETS[-1])
-    for bound, label in reversed(TIME_ON_PAGE):
-        bucket = pl.when(pl.col("gap") < bound).then(pl.lit(label)).otherwise(bucket)
-    inside = inside.with_columns(
-        bucket=bucket, move=pl.col("before") + " → " + pl.col("page"), visit=pl.lit("")
-    )
-    moves = inside.filter(pl.col("page") != pl.col("before"))
-    return [
-        _grouped(entries.with_columns(visit=pl.lit("")), "visits", "visit"),
-        _grouped(entries, "entry", "page"),
-        _grouped(inside, "time_on_page", "bucket"),
-        _grouped(moves, "transition", "move"),
-    ]
 
 
 def _parse_day(token: str) -> dt.date | None:

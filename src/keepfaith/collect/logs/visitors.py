@@ -75,14 +75,15 @@ def day_salt(root: bytes, day: dt.date) -> bytes:
     return hashlib.blake2b(day.isoformat().encode(), key=root, digest_size=32).digest()
 
 
-def keys(salt: bytes, people: Iterable[tuple[str, str, str]]) -> list[int]:
-    """Signed 64-bit keys of ``(address, agent, site)`` people for one day, meaningless
-    without the salt. The keyed hash state is prepared once and copied per person,
-    which spares hashing the key each time."""
+def keys(salt: bytes, people: Iterable[bytes]) -> list[int]:
+    """Signed 64-bit keys of people for one day, each given as the bytes of
+    ``address NUL agent NUL site``, meaningless without the salt. The keyed hash state is
+    prepared once and copied per person, which spares hashing the key each time."""
     keyed = hashlib.blake2b(key=salt, digest_size=8)
     found = []
-    for address, agent, site in people:
+    number = int.from_bytes
+    for person in people:
         state = keyed.copy()
-        state.update(f"{address}\0{agent}\0{site}".encode())
-        found.append(int.from_bytes(state.digest(), "little", signed=True))
+        state.update(person)
+        found.append(number(state.digest(), "little", signed=True))
     return found

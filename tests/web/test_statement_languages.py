@@ -4,17 +4,23 @@ otherwise (Parature declares en, de and gives German for every text)."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from babel.messages.extract import extract_from_dir
 from fastapi import FastAPI
+from typer.testing import CliRunner
 
+from keepfaith.cli import app as cli
 from keepfaith.collect.links import link_token
-from tests.conftest import PARATURE_CONTACT
+from tests.conftest import PARATURE_CONTACT, ROOT
 from tests.web.conftest import PARATURE, SECRET
 from tests.web.test_cookies import banner_config_of
+from tests.web.test_languages import METHOD_MAP
 
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9"}
 
@@ -94,3 +100,59 @@ def test_a_language_with_the_statements_text_but_no_catalogue_is_offered(
     center = client.get("/t/parature/privacy-center", headers={"Accept-Language": "nl"})
     assert center.headers["content-language"] == "nl"
     assert "Your privacy center" in center.text  # keepfaith's words: no Dutch catalogue
+
+
+STATEMENT_WORDS = [
+    (pattern, method)
+    for pattern, method in METHOD_MAP
+    if pattern.startswith("src/keepfaith/statement/")
+]
+PLACEHOLDER_OR_TAG = re.compile(r"%\(\w+\)s|<[^>]*>")
+
+
+def keepfaiths_sentences() -> set[str]:
+    """The English pieces of keepfaith's own words on the statement page: each marked
+    message split at its placeholders and tags, the pieces of three words or more."""
+    pieces = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), STATEMENT_WORDS, keywords={"_": None, "N_": None}
+    ):
+        text = message if isinstance(message, str) else message[0]
+        pieces.update(p.strip(" .,:;()") for p in PLACEHOLDER_OR_TAG.split(text))
+    return {p for p in pieces if len(p.split()) >= 3}
+
+
+def shown(page: str) -> str:
+    """A page's text as a reader sees it: no tags, entities decoded, spaces collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+def test_keepfaiths_own_words_on_the_statement_page_come_in_german(client: httpx.Client) -> None:
+    english = shown(client.get("/t/parature/").text)
+    german = shown(client.get("/t/parature/", headers=GERMAN).text)
+    pieces = keepfaiths_sentences()
+    on_the_page = {p for p in pieces if p in english}
+    assert len(on_the_page) > 40, "the scan finds keepfaith's sentences on the English page"
+    assert sorted(p for p in on_the_page if p in german) == []
+    for words in (
+        "Was wir erheben",
+        "Wir bestätigen jede Beschwerde innerhalb von 10 Tagen.",
+        "Wenn wir Ihre Beschwerde nicht lösen, können Sie sich an TRUSTe wenden",
+        "nur mit Ihrer Einwilligung",  # a basis, from the words for enum values
+        "15 Tage, nachdem wir Ihnen eine E-Mail geschickt haben",
+    ):
+        assert words.lower() in german.lower(), words
+    # The same facts in both languages: every number the English page shows, the German
+    # page shows too (days, ages, versions, phone numbers).
+    assert set(re.findall(r"\d+", english)) == set(re.findall(r"\d+", german))
+
+
+def test_keepfaith_render_writes_its_own_words_in_the_language_asked() -> None:
+    result = CliRunner().invoke(
+        cli, ["render", str(PARATURE), "--format", "markdown", "--language", "de"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "## Was wir erheben {#collected}" in result.output
+    assert "## What we collect" not in result.output
+    english = CliRunner().invoke(cli, ["render", str(PARATURE), "--format", "markdown"])
+    assert "## What we collect {#collected}" in english.output

@@ -189,22 +189,24 @@ def render(
     language: Annotated[
         str | None,
         typer.Option(
-            "--language", help="The statement's text in this language (its translations)."
+            "--language",
+            help="The page in this language: the statement's translations and keepfaith's words.",
         ),
     ] = None,
 ) -> None:
     """Render the statement people read, from its declaration."""
     from keepfaith.statement import load
     from keepfaith.statement.render import render_html, render_markdown
+    from keepfaith.web.i18n import lookup
 
     try:
         statement = load(file)
     except StatementError as error:
         raise fail(error) from None
     if output_format is RenderFormat.HTML:
-        text = render_html(statement, language=language)
+        text = render_html(statement, language=language, catalogue=lookup)
     else:
-        text = render_markdown(statement, language=language)
+        text = render_markdown(statement, language=language, catalogue=lookup)
     if output is None:
         typer.echo(text, nl=False)
         return

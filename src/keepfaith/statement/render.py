@@ -14,16 +14,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from babel.core import UnknownLocaleError
+from babel.dates import format_date
 from markupsafe import Markup
 
-from keepfaith.statement.law_text import additions, opt_out_ways, sharing_facts
+from keepfaith.statement.law_text import additions, opt_out_ways, period, sharing_facts
 from keepfaith.statement.schema import (
     CHOOSABLE,
     OBJECTABLE,
@@ -41,27 +43,38 @@ from keepfaith.statement.schema import (
 )
 from keepfaith.statement.translations import language_of, localised
 from keepfaith.statement.wording import say
+from keepfaith.statement.words import (
+    N_,
+    Lookup,
+    _,
+    and_,
+    days,
+    translating,
+    upper_first,
+    within,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 SECTIONS: tuple[tuple[str, str], ...] = (
-    ("scope", "What this statement covers"),
-    ("collected", "What we collect"),
-    ("who", "Who collects it"),
-    ("use", "How we use it"),
-    ("sharing", "With whom we share it"),
-    ("choices", "Your choices"),
-    ("security", "How we protect it"),
-    ("access", "Seeing and correcting your information"),
-    ("cookies", "Cookies"),
-    ("retention", "How long we keep it"),
-    ("children", "Children"),
-    ("changes", "Changes to this statement"),
-    ("complaints", "Complaints"),
-    ("notices", "Other things you should know"),
-    ("contacts", "How to reach us"),
+    ("scope", N_("What this statement covers")),
+    ("collected", N_("What we collect")),
+    ("who", N_("Who collects it")),
+    ("use", N_("How we use it")),
+    ("sharing", N_("With whom we share it")),
+    ("choices", N_("Your choices")),
+    ("security", N_("How we protect it")),
+    ("access", N_("Seeing and correcting your information")),
+    ("cookies", N_("Cookies")),
+    ("retention", N_("How long we keep it")),
+    ("children", N_("Children")),
+    ("changes", N_("Changes to this statement")),
+    ("complaints", N_("Complaints")),
+    ("notices", N_("Other things you should know")),
+    ("contacts", N_("How to reach us")),
 )
-"""Every section's stable id and heading, in page order. The seven ES-01 asks for are
+"""Every section's stable id and heading (English; shown in the page's language), in
+page order. The seven ES-01 asks for are
 ``collected``, ``who``, ``use``, ``sharing``, ``choices``, ``security`` and ``access``."""
 
 REFUSABLE = frozenset(CookieCategory) - {CookieCategory.NECESSARY}
@@ -77,27 +90,38 @@ def render_html(
     privacy_center_url: str | None = None,
     language: str | None = None,
     switch: Sequence[tuple[str, str]] = (),
+    catalogue: Callable[[str], Lookup | None] | None = None,
 ) -> str:
     """The statement as a standalone HTML5 page (no script, CSS inline); with
     ``privacy_center_url``, the page links to where a person sees and changes their
     choices (the web service passes its own). With ``language``, the declaration's text
     is that language's (``translations``), the default's where it gives none; ``switch``
-    lists ``(tag, name)`` of the languages to offer a link to (``?lang=tag``)."""
+    lists ``(tag, name)`` of the languages to offer a link to (``?lang=tag``).
+    ``catalogue(tag)`` gives keepfaith's own words in the language the text is in
+    (``keepfaith.web.i18n.lookup``); without it they are English."""
     shown, tag = _in_language(statement, language)
-    context = {
-        **_context(shown),
-        "privacy_center_url": privacy_center_url,
-        "language": tag,
-        "switch": switch if len(switch) > 1 else (),
-    }
-    return _environment().get_template("statement.html").render(context)
+    with translating(catalogue(tag) if catalogue else None):
+        context = {
+            **_context(shown, tag),
+            "privacy_center_url": privacy_center_url,
+            "language": tag,
+            "switch": switch if len(switch) > 1 else (),
+        }
+        return _environment().get_template("statement.html").render(context)
 
 
-def render_markdown(statement: Statement, *, language: str | None = None) -> str:
-    """The statement as Markdown, with the same sections as the HTML page, its text in
-    ``language`` where the declaration gives it."""
-    shown, _tag = _in_language(statement, language)
-    return _markdown_environment().get_template("statement.md").render(_context(shown))
+def render_markdown(
+    statement: Statement,
+    *,
+    language: str | None = None,
+    catalogue: Callable[[str], Lookup | None] | None = None,
+) -> str:
+    """The statement as Markdown, with the same sections and words as the HTML page,
+    its text in ``language`` where the declaration gives it."""
+    shown, tag = _in_language(statement, language)
+    with translating(catalogue(tag) if catalogue else None):
+        context = _context(shown, tag)
+        return _markdown_environment().get_template("statement.md").render(context)
 
 
 def _in_language(statement: Statement, language: str | None) -> tuple[Statement, str]:
@@ -132,14 +156,14 @@ def _choices(s: Statement) -> list[Choice]:
         if purpose.basis is Basis.OPT_IN:
             points = [p.name for p in s.collection_points if purpose.id in p.consent_for]
             if points:
-                give.append(f"ticking the box on {_and(points)}")
+                give.append(_("ticking the box on %(forms)s", forms=and_(points)))
         center = say(UnsubscribeRoute.PREFERENCE_CENTER)
         if purpose.preference_center:
             give.append(center)
         withdraw = [say(route) for route in purpose.unsubscribe]
         withdraw += opt_out_ways(purpose.opt_out)
         if any(c.purpose == purpose.id and c.category in REFUSABLE for c in s.cookies):
-            withdraw.append("refusing its cookies in the cookie settings")
+            withdraw.append(_("refusing its cookies in the cookie settings"))
         if purpose.preference_center and center not in withdraw:
             withdraw.append(center)
         found.append(
@@ -168,20 +192,21 @@ def _where_collected(s: Statement) -> dict[str, list[str]]:
 def _cookie_lifetime(cookie: Cookie) -> str:
     if cookie.duration is CookieDuration.SESSION or cookie.lifetime_days is None:
         return say(cookie.duration)
-    return _days(cookie.lifetime_days)
+    return days(cookie.lifetime_days)
+
+
+_OPEN_ENDED = {
+    RetentionStart.COLLECTION: N_("no fixed period"),
+    RetentionStart.ACCOUNT_CLOSED: N_("while your account is open"),
+    RetentionStart.LAST_ACTIVITY: N_("while you remain active"),
+    RetentionStart.TRASHED: N_("until you delete it"),
+}
 
 
 def _retention_period(rule: RetentionRule) -> str:
     if rule.days is None and rule.hours is None:
-        return {
-            RetentionStart.COLLECTION: "no fixed period",
-            RetentionStart.ACCOUNT_CLOSED: "while your account is open",
-            RetentionStart.LAST_ACTIVITY: "while you remain active",
-            RetentionStart.TRASHED: "until you delete it",
-        }.get(rule.after, "no fixed period")
-    hours = f" and {rule.hours} hours" if rule.hours and rule.days else ""
-    span = _days(rule.days) if rule.days else f"{rule.hours} hours"
-    return f"{span}{hours} {say(rule.after)}"
+        return _(_OPEN_ENDED.get(rule.after, N_("no fixed period")))
+    return _("%(period)s %(start)s", period=period(rule.days, rule.hours), start=say(rule.after))
 
 
 def _shown_sections(s: Statement) -> list[tuple[str, str]]:
@@ -191,20 +216,20 @@ def _shown_sections(s: Statement) -> list[tuple[str, str]]:
         "complaints": s.complaints is not None,
         "notices": bool(s.notices),
     }
-    return [(i, h) for i, h in SECTIONS if i not in OPTIONAL_SECTIONS or present[i]]
+    return [(i, _(h)) for i, h in SECTIONS if i not in OPTIONAL_SECTIONS or present[i]]
 
 
-def _context(s: Statement) -> dict[str, Any]:
-    title = s.title or f"{s.organisation.name} privacy statement"
+def _context(s: Statement, language: str) -> dict[str, Any]:
+    title = s.title or _("%(organisation)s privacy statement", organisation=s.organisation.name)
     sections = _shown_sections(s)
     refusable = any(c.category in REFUSABLE for c in s.cookies)
     return {
         "s": s,
         "title": title,
-        "effective": _date(s.effective),
+        "effective": _date(s.effective, language),
         "sections": sections,
-        "shown": {section_id for section_id, _ in sections},
-        "headings": dict(SECTIONS),
+        "shown": {section_id for section_id, _heading in sections},
+        "headings": dict(sections),
         "category_names": {c.id: c.name for c in s.categories},
         "purpose_names": {p.id: p.name for p in s.purposes},
         "point_names": {p.id: p.name for p in s.collection_points},
@@ -228,29 +253,21 @@ def _complaints_contact(s: Statement) -> Contact | None:
 # --------------------------------------------------------------------------- helpers
 
 
-def _date(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
-def _days(days: int) -> str:
-    return "1 day" if days == 1 else f"{days} days"
-
-
-def _and(items: Iterable[str]) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    words = [str(item) for item in items]
-    if len(words) <= 1:
-        return "".join(words)
-    return f"{', '.join(words[:-1])} and {words[-1]}"
+def _date(day: dt.date, language: str) -> str:
+    """``3 December 2026``, ``3. Dezember 2026``: the long form of the page's language."""
+    try:
+        return format_date(day, format="long", locale="en_GB" if language == "en" else language)
+    except (ValueError, UnknownLocaleError):
+        return format_date(day, format="long", locale="en_GB")
 
 
 def _contact_ways(contact: Contact) -> list[tuple[str, str, bool]]:
     """How to reach a contact: (how, value, whether the value is a link)."""
     ways = [
-        ("email", contact.email, True),
-        ("phone", contact.phone, False),
-        ("post", contact.address, False),
-        ("web", contact.url, True),
+        (N_("email"), contact.email, True),
+        (N_("phone"), contact.phone, False),
+        (N_("post"), contact.address, False),
+        (N_("web"), contact.url, True),
     ]
     return [(how, value, link) for how, value, link in ways if value]
 
@@ -312,8 +329,22 @@ def _md_autolink(value: str) -> Markup:
     return Markup(_md_escape(value))
 
 
+def _gettext(message: str) -> str:
+    return _(message)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return _(singular) if n == 1 else _(plural)
+
+
 def _common(env: jinja2.Environment) -> jinja2.Environment:
-    env.globals.update(say=say, says=_says, and_=_and, names=_names, lifetime=_cookie_lifetime)
+    env.filters["capitalize"] = upper_first
+    env.globals.update(say=say, says=_says, and_=and_, names=_names, lifetime=_cookie_lifetime)
+    env.globals.update(days=days, within=within)
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True
+    )
     env.filters["link"] = _link
     env.globals.update(period=_retention_period, Basis=Basis, Handling=Handling)
     env.globals["objectable"] = OBJECTABLE

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -163,6 +164,20 @@ def translated(message: object, **values: object) -> str:
         if isinstance(pattern, str):
             return pattern % {"n": numbers[0]}
     return text
+
+
+def lookup(language: str) -> Callable[[str], str] | None:
+    """``language``'s catalogue as one lookup, for the statement page's own words
+    (``keepfaith.statement.render``); ``None`` for English or a language without one."""
+    found = catalogue(language)
+    if not found:
+        return None
+
+    def translate(message: str) -> str:
+        text = found.get(message)
+        return text if isinstance(text, str) else message
+
+    return translate
 
 
 def install(environment: Environment) -> None:

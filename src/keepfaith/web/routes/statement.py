@@ -28,6 +28,7 @@ def statement_page(request: Request, statement: Statement) -> HTMLResponse:
             privacy_center_url=f"/t/{statement.id}/privacy-center",
             language=language,
             switch=[(tag, i18n.NAMES.get(tag, tag)) for tag in offer],
+            catalogue=i18n.lookup,
         )
         pages[key] = (html, csp_for(html))
     html, csp = pages[key]

@@ -25,7 +25,7 @@ from keepfaith.rights import reminders
 from keepfaith.statement import load
 from tests.changes.conftest import loaded, new_version
 from tests.conftest import EXAMPLES, PARATURE_CONTACT
-from tests.messaging.conftest import World
+from tests.messaging.conftest import World, person
 from tests.messaging.sink import Sink
 from tests.messaging.test_sign_in import deliver
 from tests.web.conftest import form_token
@@ -389,3 +389,35 @@ def test_one_campaign_reaches_each_person_in_their_own_language(mail: Mail, tmp_
     for english in ("en", "none", "fr"):  # fr is declared, but has no template yet
         assert said[english].mail["Subject"] == "News", english
         assert "Dear Ann Example" in said[english].text, english
+
+
+def test_a_german_persons_promotional_mail_tells_the_way_out_in_german(mail: Mail) -> None:
+    world = mail("parature")
+    addresses = {"de": "anna@example.org", "en": "ann@example.org"}
+    for language, address in addresses.items():
+        someone = person(
+            world.ledger,
+            "parature",
+            "customer",
+            "registration",
+            address,
+            consent=("marketing_email",),
+        )
+        with world.ledger.transaction(actor="test") as tx:
+            subjects.set_language(tx, someone, language)
+            messaging.queue(
+                tx, someone, "marketing_email", "notice", context={"title": "T", "text": "X."}
+            )
+    world.work()
+    world.sink.wait_for(2)
+    [german] = world.sink.to(addresses["de"])
+    [english] = world.sink.to(addresses["en"])
+    assert (
+        "E-Mails über Parature, seine Dienste und seine Partner. Widerrufen: der Abmeldelink "
+        "in jeder Nachricht" in german.text
+    )
+    assert "To withdraw" not in german.text and "unsubscribe link" not in german.text
+    assert (
+        "Email about Parature, its Services and its partners. To withdraw: the unsubscribe "
+        "link in every message" in english.text
+    )

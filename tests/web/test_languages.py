@@ -9,8 +9,10 @@ from pathlib import Path
 import httpx
 import pytest
 from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
 from fastapi import FastAPI
 
+from keepfaith import translatable
 from keepfaith.collect.links import link_token
 from keepfaith.web import i18n
 from tests.conftest import PARATURE_CONTACT, ROOT
@@ -39,12 +41,13 @@ def marked() -> set[str]:
 
 
 def test_the_german_catalogue_is_complete_and_the_template_current() -> None:
-    german = i18n.catalogue("de")
+    german = translatable.catalogue("de")
     texts = marked()
     assert texts, "no text marked for translation"
     assert sorted(texts - set(german)) == []
-    template = (ROOT / "src/keepfaith/web/locale/messages.pot").read_text(encoding="utf-8")
-    assert all(f'"{text}"' in template or "\n" in text or len(text) > 70 for text in texts)
+    with (ROOT / "src/keepfaith/locale/messages.pot").open("rb") as pot:
+        template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(pot) if m.id}
+    assert sorted(texts - template) == []
 
 
 MAIL = ROOT / "src/keepfaith/messaging/templates"
@@ -122,8 +125,8 @@ def test_a_tenant_without_a_second_language_offers_no_switch(
 
 
 def test_the_catalogue_files_are_where_the_docs_say() -> None:
-    assert (Path(i18n.LOCALE) / "de" / "LC_MESSAGES" / "messages.po").is_file()
-    assert i18n.available() >= {"en", "de"}
+    assert (Path(translatable.LOCALE) / "de" / "LC_MESSAGES" / "messages.po").is_file()
+    assert translatable.available() >= {"en", "de"}
 
 
 def test_the_console_comes_in_german_too(staff_client: object) -> None:
@@ -220,3 +223,38 @@ def test_the_statements_versions_page_comes_in_german(client: httpx.Client) -> N
     assert page.status_code == 200
     assert "Alle Fassungen dieser Datenschutzerklärung" in page.text and "(geltend)" in page.text
     assert "Every version" not in page.text
+
+
+def test_every_state_and_kind_a_staff_page_shows_is_marked_and_german() -> None:
+    from keepfaith.jobs.listing import STATUSES
+    from keepfaith.ledger.cases import Kind, State
+    from keepfaith.ledger.rows import Status
+    from keepfaith.web import values
+
+    assert set(values.CASE_STATES) == {s.value for s in State}
+    assert set(values.CASE_KINDS) == {k.value for k in Kind}
+    assert set(values.SUBJECT_STATUSES) == {s.value for s in Status}
+    assert set(values.JOB_STATUSES) == set(STATUSES)
+    german = translatable.catalogue("de")
+    shown = values.CASE_STATES + values.CASE_KINDS + values.SUBJECT_STATUSES
+    assert [name for name in shown + values.JOB_STATUSES if german.get(name, name) == name] == []
+
+
+def test_a_requests_state_and_kind_are_german_on_the_console(
+    client: httpx.Client, staff_client: object, api_token: object
+) -> None:
+    from keepfaith.ledger.staff import Role
+
+    token = api_token(Role.PRIVACY_OFFICER)  # type: ignore[operator]
+    made = client.post(
+        "/api/t/parature/requests",
+        json={"kind": "portability", "email": "ana.requests@example.org"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert made.status_code == 202, made.text
+    client = staff_client(Role.PRIVACY_OFFICER)  # type: ignore[operator]
+    queue = client.get("/admin/t/parature/requests", headers={"Accept-Language": "de"})
+    assert queue.status_code == 200
+    assert "Datenübertragbarkeit" in queue.text and "unbestätigt" in queue.text
+    english = client.get("/admin/t/parature/requests", headers={"Accept-Language": "en"})
+    assert "<td>portability</td><td>unverified</td>" in english.text

@@ -197,7 +197,7 @@ def render(
     """Render the statement people read, from its declaration."""
     from keepfaith.statement import load
     from keepfaith.statement.render import render_html, render_markdown
-    from keepfaith.web.i18n import lookup
+    from keepfaith.translatable import lookup
 
     try:
         statement = load(file)

@@ -29,10 +29,12 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from keepfaith.exceptions import NotFound, Refused
-from keepfaith.statement import Statement
+from keepfaith.statement import Statement, translations
 from keepfaith.statement.law_text import opt_out_ways
 from keepfaith.statement.schema import OBJECTABLE, Basis, Purpose, UnsubscribeRoute
 from keepfaith.statement.wording import say
+from keepfaith.statement.words import _, and_, translating
+from keepfaith.translatable import lookup
 
 BUILT_IN = Path(__file__).parent / "templates"
 RESERVED = frozenset(
@@ -73,20 +75,26 @@ def environment(folder: Path | None, tenant: str, preview: bool = False) -> Sand
     )
 
 
-def opt_out_line(statement: Statement, purpose: Purpose) -> str:
+def opt_out_line(statement: Statement, purpose: Purpose, language: str | None = None) -> str:
     """How to stop this purpose's messages, in the words of the statement's own page
-    ("To withdraw: the unsubscribe link in every message and your privacy center.")."""
-    ways = [say(route) for route in purpose.unsubscribe] + opt_out_ways(purpose.opt_out)
-    center = say(UnsubscribeRoute.PREFERENCE_CENTER)
-    if purpose.preference_center and center not in ways:
-        ways.append(center)
-    if not ways:
-        ways = [say(UnsubscribeRoute.ONE_CLICK)]
-    verb = "withdraw" if purpose.basis is Basis.OPT_IN else "opt out"
-    if purpose.basis in OBJECTABLE:
-        verb = "object"
-    listed = ways[0] if len(ways) == 1 else ", ".join(ways[:-1]) + " and " + ways[-1]
-    return f"{purpose.name}. To {verb}: {listed}."
+    ("Newsletter. To withdraw: the unsubscribe link in every message and your privacy
+    center."), in ``language`` where the catalogue and the statement's translations
+    give it."""
+    shown = translations.localised(statement, language).purpose(purpose.id)
+    with translating(lookup(language)):
+        ways = [say(route) for route in shown.unsubscribe] + opt_out_ways(shown.opt_out)
+        center = say(UnsubscribeRoute.PREFERENCE_CENTER)
+        if shown.preference_center and center not in ways:
+            ways.append(center)
+        if not ways:
+            ways = [say(UnsubscribeRoute.ONE_CLICK)]
+        if shown.basis is Basis.OPT_IN:
+            line = _("To withdraw: %(ways)s.", ways=and_(ways))
+        elif shown.basis in OBJECTABLE:
+            line = _("To object: %(ways)s.", ways=and_(ways))
+        else:
+            line = _("To opt out: %(ways)s.", ways=and_(ways))
+    return f"{shown.name}. {line}"
 
 
 def render(
@@ -108,7 +116,9 @@ def render(
         "name": None,
         "privacy_center_url": None,
         "unsubscribe_url": None,
-        "opt_out_line": opt_out_line(statement, purpose) if promotional else None,
+        "opt_out_line": (
+            opt_out_line(statement, purpose, _language(template)) if promotional else None
+        ),
         **values,
     }
     text = _render(env, f"{template}.txt", context)
@@ -156,6 +166,12 @@ def localised(folder: Path | None, tenant: str, template: str, language: str) ->
     if base and base != "en" and translated in names(folder, tenant):
         return translated
     return template
+
+
+def _language(template: str) -> str | None:
+    """The language of a template's variant (``de`` for ``notice_de``), else ``None``."""
+    suffix = template.rpartition("_")[2]
+    return suffix if len(suffix) == 2 else None
 
 
 def _footer(env: SandboxedEnvironment, template: str) -> str:

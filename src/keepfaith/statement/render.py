@@ -98,7 +98,7 @@ def render_html(
     is that language's (``translations``), the default's where it gives none; ``switch``
     lists ``(tag, name)`` of the languages to offer a link to (``?lang=tag``).
     ``catalogue(tag)`` gives keepfaith's own words in the language the text is in
-    (``keepfaith.web.i18n.lookup``); without it they are English."""
+    (``keepfaith.translatable.lookup``); without it they are English."""
     shown, tag = _in_language(statement, language)
     with translating(catalogue(tag) if catalogue else None):
         context = {

@@ -1,9 +1,8 @@
 """The pages' languages: gettext catalogues (Babel), chosen per request.
 
 Page templates mark their text with ``_("...")`` (``jinja2.ext.i18n``, new style, so
-``_("Hello %(name)s", name=n)`` escapes its values). The catalogues are the ``.po`` files
-under ``web/locale/<language>/LC_MESSAGES/messages.po``, read with Babel once per process:
-no compiled ``.mo`` files, no build step. English is the source text.
+``_("Hello %(name)s", name=n)`` escapes its values). The catalogues are read by
+``keepfaith.translatable`` (``catalogue``, ``lookup``), from ``locale/`` beside it.
 
 A page is in the language the person chose with the switch on every page (``?lang=de``,
 kept in the ``kf_lang`` cookie), else the best of their browser's ``Accept-Language``,
@@ -17,52 +16,21 @@ catalogues (``pybabel extract`` and ``update``) are in docs/privacy-center.md.
 
 from __future__ import annotations
 
-import functools
 import re
-from collections.abc import Callable
 from contextvars import ContextVar
-from pathlib import Path
 
-from babel.messages.pofile import read_po
 from jinja2 import Environment
 
 from keepfaith.ledger import subjects
 from keepfaith.statement import Statement
+from keepfaith.translatable import SOURCE, available, catalogue
 
-LOCALE = Path(__file__).parent / "locale"
-SOURCE = "en"
 COOKIE = "kf_lang"
 NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español", "nl": "Nederlands"}
 """Each language's name in itself, for the switch."""
 
 current: ContextVar[str] = ContextVar("keepfaith_language", default=SOURCE)
 """The language of the page being rendered."""
-
-
-@functools.cache
-def catalogue(language: str) -> dict[str, str | tuple[str, ...]]:
-    """The translations of ``language`` (empty for English or a language without one)."""
-    path = LOCALE / language / "LC_MESSAGES" / "messages.po"
-    if language == SOURCE or not path.is_file():
-        return {}
-    with path.open("rb") as po:
-        read = read_po(po, locale=language)
-    found: dict[str, str | tuple[str, ...]] = {}
-    for message in read:
-        if not message.id or message.fuzzy:
-            continue
-        key = message.id[0] if isinstance(message.id, tuple | list) else message.id
-        if isinstance(message.string, tuple | list):
-            if all(message.string):
-                found[key] = tuple(message.string)
-        elif message.string:
-            found[key] = message.string
-    return found
-
-
-def available() -> set[str]:
-    """The languages with a catalogue, English included."""
-    return {SOURCE} | {p.parent.parent.name for p in LOCALE.glob("*/LC_MESSAGES/messages.po")}
 
 
 def offered(statement: Statement | None) -> list[str]:
@@ -164,20 +132,6 @@ def translated(message: object, **values: object) -> str:
         if isinstance(pattern, str):
             return pattern % {"n": numbers[0]}
     return text
-
-
-def lookup(language: str) -> Callable[[str], str] | None:
-    """``language``'s catalogue as one lookup, for the statement page's own words
-    (``keepfaith.statement.render``); ``None`` for English or a language without one."""
-    found = catalogue(language)
-    if not found:
-        return None
-
-    def translate(message: str) -> str:
-        text = found.get(message)
-        return text if isinstance(text, str) else message
-
-    return translate
 
 
 def install(environment: Environment) -> None:

@@ -65,6 +65,7 @@ def _page(
             "sections": SECTIONS,
             "section": section,
             "base": f"/admin/t/{statement.id}",
+            "kind_names": {k.id: k.name for k in statement.subject_kinds},
             **context,
         },
         status_code=status_code,

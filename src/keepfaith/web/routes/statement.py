@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from keepfaith import translatable
 from keepfaith.ledger import Ledger, statements
 from keepfaith.statement import Statement
 from keepfaith.statement.render import render_html
@@ -28,7 +29,7 @@ def statement_page(request: Request, statement: Statement) -> HTMLResponse:
             privacy_center_url=f"/t/{statement.id}/privacy-center",
             language=language,
             switch=[(tag, i18n.NAMES.get(tag, tag)) for tag in offer],
-            catalogue=i18n.lookup,
+            catalogue=translatable.lookup,
         )
         pages[key] = (html, csp_for(html))
     html, csp = pages[key]

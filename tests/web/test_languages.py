@@ -258,3 +258,18 @@ def test_a_requests_state_and_kind_are_german_on_the_console(
     assert "Datenübertragbarkeit" in queue.text and "unbestätigt" in queue.text
     english = client.get("/admin/t/parature/requests", headers={"Accept-Language": "en"})
     assert "<td>portability</td><td>unverified</td>" in english.text
+
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def test_every_translation_uses_only_its_messages_placeholders() -> None:
+    # A translation naming a value its message does not give would fail at render time.
+    wrong = [
+        message
+        for language in translatable.available() - {"en"}
+        for message, text in translatable.catalogue(language).items()
+        for variant in ((text,) if isinstance(text, str) else text)
+        if set(PLACEHOLDER.findall(variant)) - set(PLACEHOLDER.findall(message))
+    ]
+    assert wrong == []

@@ -11,6 +11,7 @@ hold an address. JSON lines are read one by one (``json``), then join the same t
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -25,10 +26,10 @@ FORMATS = ("auto", "combined", "vhost_combined", "common", "json")
 """Formats ``keepfaith logs ingest --format`` accepts; ``auto`` looks at the first lines."""
 FIELDS = ("host", "ip", "day", "time", "request", "status", "size", "referrer", "agent")
 """The fields a line's pattern captures. The table ``parse`` returns has ``line`` (the
-0-based line number in the batch), then these with ``time`` as ``second`` (of the day),
-and ``status``, ``size`` (``-`` is 0) and ``second`` as numbers. ``host`` is empty
-when the format has none; ``day`` is as written (``17/May/2015`` or ``2015-05-17``), in
-the log's own time zone."""
+0-based line number in the batch), then these with ``day`` as ``date`` (a date, in the
+log's own time zone; null when the day written, ``17/May/2015`` or ``2015-05-17``, is
+no date), ``time`` as ``second`` (of the day), and ``status``, ``size`` (``-`` is 0)
+and ``second`` as numbers. ``host`` is empty when the format has none."""
 
 MONTHS = {
     "Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6,
@@ -236,7 +237,7 @@ def _cut(
         "ip": column(gaps[words - 4][keep] + 1, gaps[words - 3][keep])
         if words == 4
         else column(start[keep], gaps[0][keep]),
-        "day": column(bracket[keep] + 1, bracket[keep] + 12),
+        "date": _dates(stamp[keep]),
         "second": pl.Series(
             (second[:, 0] * 10 + second[:, 1]) * 3600
             + (second[:, 3] * 10 + second[:, 4]) * 60
@@ -259,6 +260,37 @@ def _cut(
     }
     table = pl.DataFrame(columns).with_columns(pl.col("referrer").replace("", "-"))
     return table, plain[~ok]
+
+
+_MONTH_CODES = numpy.array(
+    sorted((ord(name[0]) << 16) | (ord(name[1]) << 8) | ord(name[2]) for name in MONTHS)
+)
+_MONTH_NUMBERS = numpy.array(
+    [MONTHS[chr(code >> 16) + chr((code >> 8) & 255) + chr(code & 255)] for code in _MONTH_CODES]
+)
+
+
+def _dates(stamp: numpy.ndarray) -> pl.Series:
+    """The dates of time stamps ``00/www/0000...`` (digits checked; the month is one of
+    ``MONTHS`` as written, else the date is null, as is a day the month does not have),
+    read from the bytes as numbers."""
+    digits = stamp[:, [0, 1, 7, 8, 9, 10]].astype(numpy.int32) - 48
+    day = digits[:, 0] * 10 + digits[:, 1]
+    year = digits[:, 2] * 1000 + digits[:, 3] * 100 + digits[:, 4] * 10 + digits[:, 5]
+    code = (
+        (stamp[:, 3].astype(numpy.int32) << 16)
+        | (stamp[:, 4].astype(numpy.int32) << 8)
+        | stamp[:, 5]
+    )
+    found = numpy.minimum(numpy.searchsorted(_MONTH_CODES, code), 11)
+    month = (year - 1970) * 12 + _MONTH_NUMBERS[found] - 1
+    first = month.astype("datetime64[M]").astype("datetime64[D]").astype(numpy.int32)
+    length = (month + 1).astype("datetime64[M]").astype("datetime64[D]").astype(numpy.int32) - first
+    valid = (_MONTH_CODES[found] == code) & (day >= 1) & (day <= length) & (year >= 1)
+    dates = pl.Series("date", first + day - 1, dtype=pl.Int32).cast(pl.Date)
+    if not valid.all():
+        dates = dates.scatter(numpy.flatnonzero(~valid), None)
+    return dates
 
 
 def _first_spaces(
@@ -325,10 +357,14 @@ def _captured(frame: pl.DataFrame, fmt: str) -> pl.DataFrame:
 
 
 def _typed(table: pl.DataFrame) -> pl.DataFrame:
-    """``time``, ``status`` and ``size`` as the numbers the cut lines have."""
+    """``day`` as a date, ``time``, ``status`` and ``size`` as the numbers the cut lines
+    have."""
     hms = [pl.col("time").str.slice(n, 2).cast(pl.Int32) for n in (0, 3, 6)]
+    days = table["day"].unique()
+    dates = pl.Series([parse_day(day) for day in days.to_list()], dtype=pl.Date)
     return table.select(
-        "line", "host", "ip", "day",
+        "line", "host", "ip",
+        date=pl.col("day").replace_strict(days, dates, return_dtype=pl.Date),
         second=hms[0] * 3600 + hms[1] * 60 + hms[2],
         request="request",
         status=pl.col("status").cast(pl.Int16),
@@ -336,6 +372,17 @@ def _typed(table: pl.DataFrame) -> pl.DataFrame:
         referrer="referrer",
         agent="agent",
     )  # fmt: skip
+
+
+def parse_day(token: str) -> dt.date | None:
+    """The date of a day as written, ``17/May/2015`` or ``2015-05-17``, or ``None``."""
+    try:
+        if token[2:3] == "/":
+            month = MONTHS.get(token[3:6])
+            return dt.date(int(token[7:11]), month, int(token[:2])) if month else None
+        return dt.date.fromisoformat(token)
+    except ValueError:
+        return None
 
 
 _JSON_KEYS = {

@@ -103,7 +103,6 @@ class _Run:
         self.tenant = tenant
         self.tallier = tallier
         self.result = IngestResult()
-        self.pending: dict[dt.date, DayStats] = {}
         self.chunks: list[tuple[str, int]] = []
         self.seen: set[str] = set()
         self.written: dict[dt.date, DayStats] = {}
@@ -160,34 +159,33 @@ class _Run:
     def _count(self, path: str, first: int, run: list[_Chunk], parsed: Future[Any]) -> None:
         result = self.result
         table, bad = parsed.result()
-        tally = self.tallier.tally(table)
+        undated = self.tallier.tally(table)
         result.counted += sum(chunk[2] for chunk in run)
-        result.bad += len(bad) + tally.undated
+        result.bad += len(bad) + undated
         room = max(MAX_BAD_LINES - len(result.bad_lines), 0)
         result.bad_lines.extend((path, first + number + 1) for number in bad[:room])
-        for day, stats in tally.days.items():
-            result.days.add(day)
-            result.requests += stats.totals["requests"]
-            result.pageviews += stats.totals["pageviews"]
-            if day in self.pending:
-                self.pending[day].add(stats)
-            else:
-                self.pending[day] = stats
         self.chunks += [(digest, lines) for digest, _, lines in run]
         if len(self.chunks) >= FLUSH_CHUNKS:
             self.flush()
 
     def flush(self) -> None:
-        if not self.chunks and not self.pending:
+        """Add what the batches since the last flush counted to the ledger (or keep it
+        for the partial file), with the digests of their chunks."""
+        pending = self.tallier.drain()
+        if not self.chunks and not pending:
             return
+        result = self.result
+        for day, stats in pending.items():
+            result.days.add(day)
+            result.requests += stats.totals["requests"]
+            result.pageviews += stats.totals["pageviews"]
         if self.ledger is None:
-            for day, stats in self.pending.items():
+            for day, stats in pending.items():
                 self.written.setdefault(day, DayStats()).add(stats)
             self.written_chunks += self.chunks
         else:
             with self.ledger.transaction() as tx:
-                statistics.add(tx, self.tenant, self.pending, self.chunks)
-        self.pending = {}
+                statistics.add(tx, self.tenant, pending, self.chunks)
         self.chunks = []
 
 

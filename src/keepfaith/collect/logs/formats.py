@@ -66,6 +66,10 @@ def detect(sample: bytes) -> str:
 _WIDTH = 64
 """Bytes of the rows of ``_Buffer.windows``: the fast cut looks at most this far from a
 place it knows (a line's start, a quote)."""
+PADDING = bytes(_WIDTH)
+"""What a batch given to ``parse`` or ``lines`` may end with (after its last line end),
+so that every window is inside the bytes without copying them: ``ingest`` joins its
+chunks with it."""
 _OTHER_SPACE = b"\t\r\x0b\x0c"
 """White space other than the plain space and the line end, which a pattern's ``\\S``
 refuses: rare, so looked for only in a batch that has any."""
@@ -76,10 +80,11 @@ class _Buffer:
     columns are made as views into the bytes (Arrow string views), never copies."""
 
     def __init__(self, batch: bytes) -> None:
+        padded = batch.endswith(PADDING)  # a batch of lines ends in a line end, else
         if not batch.isascii():
             batch = batch.decode("utf-8", "replace").encode("utf-8")
-        self.size = len(batch)
-        self.data = batch + bytes(_WIDTH)  # so that every window is inside the bytes
+        self.size = len(batch) - _WIDTH if padded else len(batch)
+        self.data = batch if padded else batch + PADDING  # every window inside the bytes
         self.bytes = numpy.frombuffer(self.data, dtype=numpy.uint8)
         self.ends = numpy.flatnonzero(self.bytes[: self.size] == 10)
         self.starts = numpy.concatenate([[0], self.ends[:-1] + 1]).astype(numpy.int64)
@@ -122,10 +127,10 @@ class _Buffer:
         rows: numpy.ndarray = self.windows[numpy.minimum(starts, self.size), :width]
         return rows
 
-    def column(self, starts: numpy.ndarray, ends: numpy.ndarray) -> pl.Series:
-        """The strings ``bytes[start:end]``, as one column of views (16 bytes each: the
-        length, then the string itself if it fits in 12 bytes, else its first 4 bytes,
-        buffer 0 and its offset)."""
+    def column(self, starts: numpy.ndarray, ends: numpy.ndarray, empty: bytes = b"") -> pl.Series:
+        """The strings ``bytes[start:end]`` (``empty``, at most 4 bytes, where that is
+        empty), as one column of views (16 bytes each: the length, then the string itself
+        if it fits in 12 bytes, else its first 4 bytes, buffer 0 and its offset)."""
         count = len(starts)
         lengths = (ends - starts).astype(numpy.int32)
         views = numpy.empty((count, 4), dtype=numpy.uint32)
@@ -136,6 +141,10 @@ class _Buffer:
         long = numpy.flatnonzero(lengths > 12)
         views[long, 2] = 0
         views[long, 3] = starts[long]
+        if empty:
+            blank = numpy.flatnonzero(lengths == 0)
+            views[blank, 0] = len(empty)
+            views[blank, 1] = int.from_bytes(empty, "little")
         buffers = [None, pyarrow.py_buffer(views), pyarrow.py_buffer(self.data)]
         return pl.Series(pyarrow.Array.from_buffers(pyarrow.string_view(), count, buffers))
 
@@ -170,8 +179,9 @@ def parse(batch: bytes, fmt: str) -> tuple[pl.DataFrame, list[int]]:
         raise ConfigurationError(f"unknown log format {fmt!r}; choose one of {FORMATS}")
     quotes = buffer.positions(b'"')
     plain = buffer.per_line(quotes) == _QUOTES[fmt]
-    if buffer.has(b"\\"):
-        plain &= buffer.per_line(buffer.positions(b"\\")) == 0
+    escapes = buffer.positions(b"\\")
+    if len(escapes):
+        plain &= buffer.per_line(escapes) == 0
     fast, odd = _cut(buffer, numpy.flatnonzero(plain), quotes, fmt)
     numbers = numpy.sort(numpy.concatenate([numpy.flatnonzero(~plain), odd]))
     rest = pl.DataFrame({"line": numbers.astype(numpy.uint32), "text": buffer.lines(numbers)})
@@ -188,7 +198,13 @@ _DIGITS = numpy.array([1 if c in "0123456789" else 0 for c in map(chr, range(256
 _WORDS = numpy.array([c.isascii() and (c.isalnum() or c == "_") for c in map(chr, range(256))])
 _STAMP_SHAPE = "00/www/0000:00:00:00"
 """The time stamp after its ``[``: 0 a digit, w a letter, digit or _, else itself."""
-_POWERS = numpy.array([[10 ** (n - 1 - j) if j < n else 0 for j in range(12)] for n in range(13)])
+_STAMP_DIGITS = [n + 1 for n, shape in enumerate(_STAMP_SHAPE) if shape == "0"]
+_STAMP_WORDS = [n + 1 for n, shape in enumerate(_STAMP_SHAPE) if shape == "w"]
+_STAMP_MARKS = [n + 1 for n, shape in enumerate(_STAMP_SHAPE) if shape not in "0w"]
+_STAMP_MARK_BYTES = numpy.array([ord(_STAMP_SHAPE[n - 1]) for n in _STAMP_MARKS], numpy.uint8)
+_STAMP_WIDTH = 32
+"""Bytes of the time stamp's window from its ``[``: one whose ``]`` is further (a long
+time zone) goes the slow way."""
 
 
 def _cut(
@@ -210,12 +226,10 @@ def _cut(
         ok &= after > before + 1  # every word has a byte
     if buffer.has_other_space():
         ok &= _no_other_space(buffer, start, q[0])
-    stamp = buffer.window(bracket, _WIDTH)  # [00/www/0000:00:00:00 ...] "
-    for n, shape in enumerate(_STAMP_SHAPE, start=1):
-        byte = stamp[:, n]
-        ok &= (
-            _DIGITS[byte] if shape == "0" else _WORDS[byte] if shape == "w" else byte == ord(shape)
-        )
+    stamp = buffer.window(bracket, _STAMP_WIDTH)  # [00/www/0000:00:00:00 ...] "
+    ok &= ((stamp[:, _STAMP_DIGITS] - 48) < 10).all(axis=1)  # bytes: below "0" wraps
+    ok &= _WORDS[stamp[:, _STAMP_WORDS]].all(axis=1)
+    ok &= (stamp[:, _STAMP_MARKS] == _STAMP_MARK_BYTES).all(axis=1)
     closing = numpy.argmax(stamp == ord("]"), axis=1)  # the first, if any in the window
     ok &= (bracket + closing == q[0] - 2) & (closing >= len(_STAMP_SHAPE) + 1)
     ok &= data[q[0] - 1] == ord(" ")
@@ -251,15 +265,14 @@ def _cut(
             + (status[keep, 3] - 48)
         ),
         "size": pl.Series(size[keep]),
-        "referrer": column(q[2][keep] + 1, q[3][keep])
+        "referrer": column(q[2][keep] + 1, q[3][keep], b"-")
         if fmt != "common"
         else _constant("-", len(keep)),
         "agent": column(q[4][keep] + 1, q[5][keep])
         if fmt != "common"
         else _constant("", len(keep)),
     }
-    table = pl.DataFrame(columns).with_columns(pl.col("referrer").replace("", "-"))
-    return table, plain[~ok]
+    return pl.DataFrame(columns), plain[~ok]
 
 
 _MONTH_CODES = numpy.array(
@@ -322,14 +335,18 @@ def _sizes(
     buffer: _Buffer, starts: numpy.ndarray, ends: numpy.ndarray
 ) -> tuple[numpy.ndarray, numpy.ndarray]:
     """The byte counts written at ``bytes[start:end]`` (``-`` is 0), and whether each is
-    one (12 digits at most; a longer one goes the slow way)."""
+    one (12 digits at most; a longer one goes the slow way): read digit by digit, as
+    many steps as the longest has digits."""
     lengths = ends - starts
     window = buffer.window(starts, 12)
-    used = numpy.arange(12) < lengths[:, None]
-    digits = numpy.where(used, window, ord("0")).astype(numpy.int64) - 48
-    sized = (lengths >= 1) & (lengths <= 12) & (_DIGITS[window] | ~used).all(axis=1)
     dash = (lengths == 1) & (window[:, 0] == ord("-"))
-    values = (digits * _POWERS[numpy.clip(lengths, 0, 12)]).sum(axis=1)
+    sized = (lengths >= 1) & (lengths <= 12)
+    values = numpy.zeros(len(starts), dtype=numpy.int64)
+    for n in range(int(numpy.clip(lengths, 0, 12).max(initial=0))):
+        digit = window[:, n] - 48  # bytes: below "0" wraps
+        inside = n < lengths
+        sized &= (digit < 10) | ~inside
+        values = numpy.where(inside, values * 10 + digit, values)
     return numpy.where(dash, 0, values), sized | dash
 
 

@@ -123,7 +123,7 @@ class _Run:
                 for run, new in self._runs(batch):
                     lines = sum(chunk[2] for chunk in run)
                     if new:
-                        data = b"".join(chunk[1] for chunk in run)
+                        data = b"".join([*(chunk[1] for chunk in run), formats.PADDING])
                         parsing.append((line, run, parser.submit(formats.parse, data, fmt)))
                     else:
                         self.result.skipped += lines

@@ -78,6 +78,8 @@ class _Numbered:
         self.clear()
 
     def clear(self) -> None:
+        self.cleared = getattr(self, "cleared", -1) + 1
+        """How many times the numbering started again."""
         self.values: list[str] = []
         self.enum = pl.Enum([])
         self.reduced: numpy.ndarray | None = None
@@ -128,8 +130,9 @@ class Tallier:
         self.request = _Numbered("request", self._pages)
         self.referrer = _Numbered("referrer", self._domains)
         self.generation = memory.generation
+        self.agents_cleared = self.agent.cleared
         self.people = numpy.empty(0, numpy.uint64)
-        """The visitors met (``person`` hashes of day, site, address and agent, kept only
+        """The visitors met (``_person`` hashes of day, site, address and agent, kept only
         in memory while their day is read), in order, with their ``people_keys`` and
         ``people_days``: each visitor's keyed hash is computed once a day."""
         self.people_keys = numpy.empty(0, numpy.int64)
@@ -151,12 +154,18 @@ class Tallier:
         numbered = (self.agent, self.request, self.referrer)
         found = table.select(
             pl.col("date").to_physical().alias("day"),
-            pl.struct("date", "host", "ip", "agent").hash().alias("person"),
+            pl.col("ip").hash().alias("ip"),
+            pl.col("host").hash().alias("host"),
             *[column.expression() for column in numbered],
         )
         agent, request, referrer = [
             column.numbers(table[column.column], found[column.column]) for column in numbered
         ]
+        if self.agent.cleared != self.agents_cleared:  # the people's hashes change
+            self.agents_cleared = self.agent.cleared
+            self.people = self.people[:0]
+            self.people_keys = self.people_keys[:0]
+            self.people_days = self.people_days[:0]
         assert self.agent.reduced is not None and self.request.reduced is not None
         assert self.referrer.reduced is not None
         about = self.agent.reduced[agent]
@@ -167,7 +176,8 @@ class Tallier:
         viewed = ~bot & (page >= 0) & _OK[table["status"].to_numpy()]
         people = numpy.flatnonzero(~bot)
         key = numpy.zeros(len(table), dtype=numpy.int64)
-        key[people] = self._keys(table, found["person"].to_numpy()[people], people, day, agent)
+        person = _person(found["ip"].to_numpy(), found["host"].to_numpy(), agent, day)
+        key[people] = self._keys(table, person[people], people, day)
         size = table["size"].to_numpy()
         status = table["status"].to_numpy() // 100
         country = self._countries(table, viewed) if self.countries is not None else None
@@ -295,7 +305,6 @@ class Tallier:
         hashes: numpy.ndarray,
         rows: numpy.ndarray,
         day: numpy.ndarray,
-        agent: numpy.ndarray,
     ) -> numpy.ndarray:
         """The visitor key of each of ``rows`` (their ``person`` ``hashes``): the keyed
         hash under the day's salt, computed only for visitors not met before that day,
@@ -312,18 +321,19 @@ class Tallier:
         missing = numpy.flatnonzero(~hit)
         if len(missing):
             where = rows[first[missing]]
-            addresses = table["ip"].gather(where).to_list()
-            hosts = table["host"].gather(where).to_list()
-            values = self.agent.values
-            agents = [values[n] for n in agent[where].tolist()]
+            ip, agent, host = (pl.col(name).gather(where) for name in ("ip", "agent", "host"))
+            site = pl.when(host == "").then(pl.lit(self.site)).otherwise(host)
+            people = (
+                table.select(pl.concat_str(ip, agent, site, separator="\0").cast(pl.Binary))
+                .to_series()
+                .to_list()
+            )
             days = day[where]
             made = numpy.empty(len(missing), dtype=numpy.int64)
             for number in numpy.unique(days).tolist():
                 which = numpy.flatnonzero(days == number).tolist()
-                people = [
-                    f"{addresses[i]}\0{agents[i]}\0{hosts[i] or self.site}".encode() for i in which
-                ]
-                made[which] = keys(self.memory.salt(_EPOCH + dt.timedelta(days=number)), people)
+                salt = self.memory.salt(_EPOCH + dt.timedelta(days=number))
+                made[which] = keys(salt, [people[i] for i in which])
                 self.days.setdefault(number, _Day()).keys.append(made[which])
             found[missing] = made
             at = place[missing]
@@ -378,3 +388,26 @@ class Tallier:
         moved = inside & (page != before)
         counted.add("transition", before[moved] * _PAIR + page[moved])
         self.memory.remember(date, Views(key[last], page[last], second[last]))
+
+
+_MIX = (numpy.uint64(0xBF58476D1CE4E5B9), numpy.uint64(0x94D049BB133111EB))
+
+
+def _mixed(value: numpy.ndarray) -> numpy.ndarray:
+    """SplitMix64's finaliser: a bijection of 64-bit numbers that spreads every bit."""
+    value = (value ^ (value >> numpy.uint64(30))) * _MIX[0]
+    value = (value ^ (value >> numpy.uint64(27))) * _MIX[1]
+    mixed: numpy.ndarray = value ^ (value >> numpy.uint64(31))
+    return mixed
+
+
+def _person(
+    address: numpy.ndarray, host: numpy.ndarray, agent: numpy.ndarray, day: numpy.ndarray
+) -> numpy.ndarray:
+    """A hash of each line's day, site, address and agent (hashes of the address and
+    host, the agent's number), no more likely to collide than visitor keys: only while
+    a batch is counted, to find its distinct people."""
+    known = (agent.astype(numpy.uint64) << numpy.uint64(23)) | (
+        day.astype(numpy.int64) + (1 << 22)
+    ).astype(numpy.uint64)  # both fit, apart: one number per agent and day
+    return _mixed(address ^ _mixed(host ^ known))

@@ -142,15 +142,15 @@ def day_salt(root: bytes, day: dt.date) -> bytes:
     return hashlib.blake2b(day.isoformat().encode(), key=root, digest_size=32).digest()
 
 
-def keys(salt: bytes, people: Iterable[bytes]) -> list[int]:
+def keys(salt: bytes, people: Iterable[bytes]) -> numpy.ndarray:
     """Signed 64-bit keys of people for one day, each given as the bytes of
     ``address NUL agent NUL site``, meaningless without the salt. The keyed hash state is
     prepared once and copied per person, which spares hashing the key each time."""
-    keyed = hashlib.blake2b(key=salt, digest_size=8)
-    found = []
-    number = int.from_bytes
+    copy = hashlib.blake2b(key=salt, digest_size=8).copy
+    digests: list[bytes] = []
+    keep = digests.append
     for person in people:
-        state = keyed.copy()
+        state = copy()
         state.update(person)
-        found.append(number(state.digest(), "little", signed=True))
-    return found
+        keep(state.digest())
+    return numpy.frombuffer(b"".join(digests), dtype="<i8").astype(numpy.int64)

@@ -18,7 +18,6 @@ import re
 import numpy
 import polars as pl
 import pyarrow
-from numpy.lib.stride_tricks import as_strided
 
 from keepfaith.exceptions import ConfigurationError
 
@@ -64,7 +63,7 @@ def detect(sample: bytes) -> str:
 
 
 _WIDTH = 64
-"""Bytes of the rows of ``_Buffer.windows``: the fast cut looks at most this far from a
+"""Bytes of the widest ``_Buffer.window``: the fast cut looks at most this far from a
 place it knows (a line's start, a quote)."""
 PADDING = bytes(_WIDTH)
 """What a batch given to ``parse`` or ``lines`` may end with (after its last line end),
@@ -88,11 +87,8 @@ class _Buffer:
         self.bytes = numpy.frombuffer(self.data, dtype=numpy.uint8)
         self.ends = numpy.flatnonzero(self.bytes[: self.size] == 10)
         self.starts = numpy.concatenate([[0], self.ends[:-1] + 1]).astype(numpy.int64)
-        self.windows = as_strided(self.bytes, shape=(self.size + 1, _WIDTH), strides=(1, 1))
-        """Row ``i``: the ``_WIDTH`` bytes from byte ``i`` on (a view, not a copy)."""
-        self.twelves = numpy.ndarray((self.size + 1,), "V12", self.data, strides=(1,))
-        """Item ``i``: the 12 bytes from byte ``i`` on, as one item (a view; picking
-        items copies 12 bytes at once, faster than rows of ``windows``)."""
+        self._windows: dict[int, numpy.ndarray] = {}
+        self.twelves = self.items(12)
         self._positions: dict[bytes, numpy.ndarray] = {}
 
     def positions(self, marks: bytes) -> numpy.ndarray:
@@ -121,10 +117,22 @@ class _Buffer:
         """How many of ``positions`` fall in each line."""
         return numpy.searchsorted(positions, self.ends) - numpy.searchsorted(positions, self.starts)
 
+    def items(self, width: int) -> numpy.ndarray:
+        """Item ``i``: the ``width`` (at most ``_WIDTH``) bytes from byte ``i`` on, as one
+        item (a view, not a copy; picking items copies ``width`` bytes at once, faster
+        than picking rows of bytes)."""
+        found = self._windows.get(width)
+        if found is None:
+            found = self._windows[width] = numpy.ndarray(
+                (self.size + 1,), f"V{width}", self.data, strides=(1,)
+            )
+        return found
+
     def window(self, starts: numpy.ndarray, width: int) -> numpy.ndarray:
         """The ``width`` (at most ``_WIDTH``) bytes from each of ``starts``, one row each
         (past the batch: zeros)."""
-        rows: numpy.ndarray = self.windows[numpy.minimum(starts, self.size), :width]
+        picked = self.items(width)[numpy.minimum(starts, self.size)]
+        rows: numpy.ndarray = picked.view(numpy.uint8).reshape(len(starts), width)
         return rows
 
     def column(self, starts: numpy.ndarray, ends: numpy.ndarray, empty: bytes = b"") -> pl.Series:
@@ -244,26 +252,20 @@ def _cut(
     ok &= sized
     keep = numpy.flatnonzero(ok)
     column = buffer.column
-    second = stamp[keep, 12:20].astype(numpy.int32) - 48
+    clock = stamp[:, 12:20].astype(numpy.int32) - 48
+    second = (clock[:, 0] * 10 + clock[:, 1]) * 3600 + (clock[:, 3] * 10 + clock[:, 4]) * 60
+    second += clock[:, 6] * 10 + clock[:, 7]
+    code = status[:, 1:4].astype(numpy.int16) - 48
     columns = {
         "line": pl.Series(plain[keep].astype(numpy.uint32)),
         "host": column(start[keep], gaps[0][keep]) if words == 4 else _constant("", len(keep)),
         "ip": column(gaps[words - 4][keep] + 1, gaps[words - 3][keep])
         if words == 4
         else column(start[keep], gaps[0][keep]),
-        "date": _dates(stamp[keep]),
-        "second": pl.Series(
-            (second[:, 0] * 10 + second[:, 1]) * 3600
-            + (second[:, 3] * 10 + second[:, 4]) * 60
-            + second[:, 6] * 10
-            + second[:, 7]
-        ),
+        "date": _dates(stamp, keep),
+        "second": pl.Series(second[keep]),
         "request": column(q[0][keep] + 1, q[1][keep]),
-        "status": pl.Series(
-            (status[keep, 1].astype(numpy.int16) - 48) * 100
-            + (status[keep, 2] - 48) * 10
-            + (status[keep, 3] - 48)
-        ),
+        "status": pl.Series((code[:, 0] * 100 + code[:, 1] * 10 + code[:, 2])[keep]),
         "size": pl.Series(size[keep]),
         "referrer": column(q[2][keep] + 1, q[3][keep], b"-")
         if fmt != "common"
@@ -283,10 +285,10 @@ _MONTH_NUMBERS = numpy.array(
 )
 
 
-def _dates(stamp: numpy.ndarray) -> pl.Series:
-    """The dates of time stamps ``00/www/0000...`` (digits checked; the month is one of
-    ``MONTHS`` as written, else the date is null, as is a day the month does not have),
-    read from the bytes as numbers."""
+def _dates(stamp: numpy.ndarray, keep: numpy.ndarray) -> pl.Series:
+    """The dates of the time stamps ``00/www/0000...`` numbered ``keep`` (digits checked;
+    the month is one of ``MONTHS`` as written, else the date is null, as is a day the
+    month does not have), read from the bytes as numbers."""
     digits = stamp[:, [0, 1, 7, 8, 9, 10]].astype(numpy.int32) - 48
     day = digits[:, 0] * 10 + digits[:, 1]
     year = digits[:, 2] * 1000 + digits[:, 3] * 100 + digits[:, 4] * 10 + digits[:, 5]
@@ -299,8 +301,8 @@ def _dates(stamp: numpy.ndarray) -> pl.Series:
     month = (year - 1970) * 12 + _MONTH_NUMBERS[found] - 1
     first = month.astype("datetime64[M]").astype("datetime64[D]").astype(numpy.int32)
     length = (month + 1).astype("datetime64[M]").astype("datetime64[D]").astype(numpy.int32) - first
-    valid = (_MONTH_CODES[found] == code) & (day >= 1) & (day <= length) & (year >= 1)
-    dates = pl.Series("date", first + day - 1, dtype=pl.Int32).cast(pl.Date)
+    valid = ((_MONTH_CODES[found] == code) & (day >= 1) & (day <= length) & (year >= 1))[keep]
+    dates = pl.Series("date", (first + day - 1)[keep], dtype=pl.Int32).cast(pl.Date)
     if not valid.all():
         dates = dates.scatter(numpy.flatnonzero(~valid), None)
     return dates

@@ -179,3 +179,13 @@ def test_the_date_is_read_from_the_time_stamp_bytes(day: str, date: dt.date | No
     rows, bad = parsed(COMBINED.replace("02/Mar/2024", day) + "\n", "combined")
     assert bad == [] and [row["date"] for row in rows] == [date]
     assert formats.parse_day(day) == date
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["utf-8", "not utf-8"])
+def test_chunks_are_parsed_as_one_batch_and_their_lines_counted(broken: bool) -> None:
+    other = COMBINED.encode().replace(b"/a?", b"/\xff?" if broken else b"/b?")
+    chunks = [f"{COMBINED}\n\n".encode(), b"not a line\n" + other + b"\n", f"{COMBINED}\n".encode()]
+    table, bad, lines = formats.parse_chunks(chunks, "combined")
+    whole, whole_bad = formats.parse(b"".join(chunks), "combined")
+    assert lines == [2, 2, 1] and bad == whole_bad == [2]
+    assert table.equals(whole) and table["line"].to_list() == [0, 3, 4]

@@ -80,7 +80,9 @@ class _Buffer:
 
     def __init__(self, batch: bytes) -> None:
         padded = batch.endswith(PADDING)  # a batch of lines ends in a line end, else
-        if not batch.isascii():
+        self.recoded = not batch.isascii()
+        """Whether bytes that are not UTF-8 were replaced (which moves the others)."""
+        if self.recoded:
             batch = batch.decode("utf-8", "replace").encode("utf-8")
         self.size = len(batch) - _WIDTH if padded else len(batch)
         self.data = batch if padded else batch + PADDING  # every window inside the bytes
@@ -178,9 +180,24 @@ def lines(batch: bytes) -> pl.Series:
 
 
 def parse(batch: bytes, fmt: str) -> tuple[pl.DataFrame, list[int]]:
-    """The fields of the good lines of ``batch`` (whole lines) in format ``fmt``, and
-    the 0-based numbers of the bad ones. Blank lines are neither."""
-    buffer = _Buffer(batch)
+    """The fields of the good lines of ``batch`` (whole lines, then perhaps ``PADDING``)
+    in format ``fmt``, and the 0-based numbers of the bad ones. Blank lines are neither."""
+    return _parse(_Buffer(batch), fmt)
+
+
+def parse_chunks(chunks: list[bytes], fmt: str) -> tuple[pl.DataFrame, list[int], list[int]]:
+    """``parse`` of ``chunks`` (whole lines each) as one batch, and the number of lines of
+    each chunk (from the line ends the batch's cut finds anyway)."""
+    buffer = _Buffer(b"".join([*chunks, PADDING]))
+    table, bad = _parse(buffer, fmt)
+    if buffer.recoded:
+        return table, bad, [chunk.count(b"\n") for chunk in chunks]
+    bounds = numpy.cumsum([len(chunk) for chunk in chunks])
+    lines = numpy.diff(numpy.searchsorted(buffer.ends, bounds), prepend=0)
+    return table, bad, lines.tolist()
+
+
+def _parse(buffer: _Buffer, fmt: str) -> tuple[pl.DataFrame, list[int]]:
     if fmt == "json":
         return _json(buffer.lines())
     if fmt not in _PATTERNS:

@@ -252,6 +252,12 @@ class Tallier:
                 self.people_keys = self.people_keys[recent]
                 self.people_days = self.people_days[recent]
         self.memory.compact()
+        if len(self.names["referrer"]) > _CACHE_LIMIT:  # nothing refers to them now
+            self.names["referrer"] = Names()
+            self.referrer.clear()
+        if max(len(self.names[name]) for name in ("browser", "os", "device", "bot")) > _CACHE_LIMIT:
+            self.names.update({name: Names() for name in ("browser", "os", "device", "bot")})
+            self.agent.clear()
         return days
 
     def _about_agents(self, agents: list[str]) -> numpy.ndarray:

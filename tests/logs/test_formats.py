@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import polars as pl
@@ -54,7 +55,7 @@ def test_non_ascii_crlf_and_bytes_that_are_not_utf8() -> None:
     data = f"{accented}\r\n\n".encode() + broken + b"\n"
     rows, bad = parsed(data, "combined")
     assert bad == [] and [row["line"] for row in rows] == [0, 2]
-    assert rows[0]["day"] == "02/Mar/2024" and rows[0]["agent"] == rows[1]["agent"]
+    assert rows[0]["date"] == dt.date(2024, 3, 2) and rows[0]["agent"] == rows[1]["agent"]
     assert rows[1]["request"] == "GET /\ufffd?utm_source=x&q=1 HTTP/1.1"
 
 
@@ -74,7 +75,7 @@ def test_virtual_host_common_and_json_formats() -> None:
         "http_user_agent": "curl/8.0",
     }
     rows, bad = parsed(json.dumps(record) + "\n{broken\n", "json")
-    assert [(row["day"], row["second"]) for row in rows] == [("2024-03-02", 36000)]
+    assert [(row["date"], row["second"]) for row in rows] == [(dt.date(2024, 3, 2), 36000)]
     assert bad == [1]
 
 
@@ -138,6 +139,11 @@ ODD_LINES = [
     COMBINED.replace('"https', ' "https'),
     COMBINED.replace("[02/Mar/2024", "[2/Mar/2024"),
     "[02/Mar/2024:10:00:00 +0000]" + COMBINED[13:],
+    COMBINED.replace("[02/Mar/2024", "[31/Feb/2024"),  # no such day: a null date
+    COMBINED.replace("[02/Mar/2024", "[29/Feb/2023"),
+    COMBINED.replace("[02/Mar/2024", "[02/mar/2024"),  # months as written, capitalised
+    COMBINED.replace("[02/Mar/2024", "[00/Mar/2024"),
+    COMBINED.replace("[02/Mar/2024", "[02/Mar/0000"),
 ]
 
 
@@ -150,3 +156,36 @@ def test_the_cut_agrees_with_the_capture_groups_on_odd_lines(odd: str) -> None:
     captured = formats._captured(frame, "combined")
     assert cut.equals(captured)
     assert bad == ([] if len(captured) == 3 else [1])
+
+
+@pytest.mark.parametrize(
+    ("day", "date"),
+    [
+        ("02/Mar/2024", dt.date(2024, 3, 2)),
+        ("29/Feb/2024", dt.date(2024, 2, 29)),
+        ("31/Dec/1969", dt.date(1969, 12, 31)),
+        ("01/Jan/9999", dt.date(9999, 1, 1)),
+        ("31/Jan/2024", dt.date(2024, 1, 31)),
+        ("30/Sep/2015", dt.date(2015, 9, 30)),
+        ("31/Sep/2015", None),
+        ("29/Feb/2023", None),
+        ("02/Mai/2024", None),
+        ("02/MAR/2024", None),
+        ("00/Mar/2024", None),
+        ("02/Mar/0000", None),
+    ],
+)
+def test_the_date_is_read_from_the_time_stamp_bytes(day: str, date: dt.date | None) -> None:
+    rows, bad = parsed(COMBINED.replace("02/Mar/2024", day) + "\n", "combined")
+    assert bad == [] and [row["date"] for row in rows] == [date]
+    assert formats.parse_day(day) == date
+
+
+@pytest.mark.parametrize("broken", [False, True], ids=["utf-8", "not utf-8"])
+def test_chunks_are_parsed_as_one_batch_and_their_lines_counted(broken: bool) -> None:
+    other = COMBINED.encode().replace(b"/a?", b"/\xff?" if broken else b"/b?")
+    chunks = [f"{COMBINED}\n\n".encode(), b"not a line\n" + other + b"\n", f"{COMBINED}\n".encode()]
+    table, bad, lines = formats.parse_chunks(chunks, "combined")
+    whole, whole_bad = formats.parse(b"".join(chunks), "combined")
+    assert lines == [2, 2, 1] and bad == whole_bad == [2]
+    assert table.equals(whole) and table["line"].to_list() == [0, 3, 4]

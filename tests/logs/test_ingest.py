@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import gzip
+import importlib
 import io
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -13,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-from keepfaith.collect.logs import Memory, ingest
+from keepfaith.collect.logs import Memory, ingest, sources, tally, visitors
 from keepfaith.collect.logs.agents import classify as classify_once
 from keepfaith.ledger import Ledger
 from tests.logs.support import (
@@ -26,6 +27,7 @@ from tests.logs.support import (
     write_log,
 )
 
+ingesting = importlib.import_module("keepfaith.collect.logs.ingest")  # not the function
 MONTHS = {"May": 5}
 classify = functools.lru_cache(maxsize=None)(classify_once)
 MACHINE_FILES = ("/robots.txt", "/sitemap.xml", "/browserconfig.xml")  # the real log's
@@ -148,3 +150,27 @@ def test_gzip_and_standard_input(
         monkeypatch.setattr("sys.stdin", io.TextIOWrapper(stream))
         assert ingest(ledger, "from-stdin", ["-"]).counted == 10_000
     assert report(ledger, "from-stdin").totals() == report(ledger, "from-gzip").totals()
+
+
+def test_numbering_values_again_changes_no_count(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Agents, requests, referrers and pages are numbered while counting, within bounds;
+    when the numbering starts again (here every few dozen values, in batches of 64 KB
+    written one by one), every count stays what it is."""
+    memory = Memory()
+    ingest(ledger, "once", [REAL_LOG], memory=memory)
+    monkeypatch.setattr(tally, "_CACHE_LIMIT", 40)
+    monkeypatch.setattr(visitors, "LIMIT", 40)
+    monkeypatch.setattr(sources, "CHUNK_SIZE", 65536)
+    monkeypatch.setattr(ingesting, "BATCH_CHUNKS", 2)
+    monkeypatch.setattr(ingesting, "FLUSH_CHUNKS", 2)
+    generation = memory.generation
+    small = Memory()
+    result = ingest(ledger, "again", [REAL_LOG], memory=small)
+    assert (result.counted, result.bad) == (10_000, 1) and small.generation > generation
+    once, again = report(ledger, "once", top=10_000), report(ledger, "again", top=10_000)
+    assert again.top == once.top and again.totals() == once.totals()
+    assert counts(ledger, "again", "transition") == counts(ledger, "once", "transition")
+    for mine, theirs in zip(again.days, once.days, strict=True):
+        assert abs(mine.visitors - theirs.visitors) <= 0.02 * theirs.visitors

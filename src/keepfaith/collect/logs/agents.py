@@ -4,7 +4,7 @@ The full user-agent string is looked at only here and never stored; what is kept
 browser family with its major version, an OS family and a device class, which many
 people share. ua-parser is slow per string (about a millisecond), so results are cached
 per distinct string; a log repeats a few thousand agents millions of times, and a batch
-of lines is classified as a table of its distinct agents joined back to its lines.
+of lines classifies only the agents it has not met before.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import polars as pl
 from ua_parser import parse as parse_agent
 
 _BOT = re.compile(
@@ -89,25 +88,11 @@ class Agents:
             cls._shared = cls()
         return cls._shared
 
-    def table(self, agents: list[str]) -> pl.DataFrame:
-        """``agent, browser, os, device, bot, robot`` for each of ``agents`` (distinct);
-        ``robot`` is a bot's family without its version (``Googlebot``)."""
-        if len(self.known) + len(agents) > _CACHE_LIMIT:
-            self.known.clear()
-        known = self.known
-        rows = []
-        for raw in agents:
-            agent = known.get(raw)
-            if agent is None:
-                agent = known[raw] = classify(raw)
-            robot = agent.browser.rsplit(" ", 1)[0] if agent.bot else None
-            rows.append((raw, agent.browser, agent.os, agent.device, agent.bot, robot))
-        schema = {
-            "agent": pl.String,
-            "browser": pl.String,
-            "os": pl.String,
-            "device": pl.String,
-            "bot": pl.Boolean,
-            "robot": pl.String,
-        }
-        return pl.DataFrame(rows, schema=schema, orient="row")
+    def of(self, raw: str) -> Agent:
+        """``classify(raw)``, from the cache when it was classified before."""
+        agent = self.known.get(raw)
+        if agent is None:
+            if len(self.known) >= _CACHE_LIMIT:
+                self.known.clear()
+            agent = self.known[raw] = classify(raw)
+        return agent

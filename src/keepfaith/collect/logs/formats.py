@@ -11,13 +11,13 @@ hold an address. JSON lines are read one by one (``json``), then join the same t
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
 import numpy
 import polars as pl
 import pyarrow
-from numpy.lib.stride_tricks import as_strided
 
 from keepfaith.exceptions import ConfigurationError
 
@@ -25,10 +25,10 @@ FORMATS = ("auto", "combined", "vhost_combined", "common", "json")
 """Formats ``keepfaith logs ingest --format`` accepts; ``auto`` looks at the first lines."""
 FIELDS = ("host", "ip", "day", "time", "request", "status", "size", "referrer", "agent")
 """The fields a line's pattern captures. The table ``parse`` returns has ``line`` (the
-0-based line number in the batch), then these with ``time`` as ``second`` (of the day),
-and ``status``, ``size`` (``-`` is 0) and ``second`` as numbers. ``host`` is empty
-when the format has none; ``day`` is as written (``17/May/2015`` or ``2015-05-17``), in
-the log's own time zone."""
+0-based line number in the batch), then these with ``day`` as ``date`` (a date, in the
+log's own time zone; null when the day written, ``17/May/2015`` or ``2015-05-17``, is
+no date), ``time`` as ``second`` (of the day), and ``status``, ``size`` (``-`` is 0)
+and ``second`` as numbers. ``host`` is empty when the format has none."""
 
 MONTHS = {
     "Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "May": 5, "Jun": 6,
@@ -63,8 +63,12 @@ def detect(sample: bytes) -> str:
 
 
 _WIDTH = 64
-"""Bytes of the rows of ``_Buffer.windows``: the fast cut looks at most this far from a
+"""Bytes of the widest ``_Buffer.window``: the fast cut looks at most this far from a
 place it knows (a line's start, a quote)."""
+PADDING = bytes(_WIDTH)
+"""What a batch given to ``parse`` or ``lines`` may end with (after its last line end),
+so that every window is inside the bytes without copying them: ``ingest`` joins its
+chunks with it."""
 _OTHER_SPACE = b"\t\r\x0b\x0c"
 """White space other than the plain space and the line end, which a pattern's ``\\S``
 refuses: rare, so looked for only in a batch that has any."""
@@ -75,18 +79,18 @@ class _Buffer:
     columns are made as views into the bytes (Arrow string views), never copies."""
 
     def __init__(self, batch: bytes) -> None:
-        if not batch.isascii():
+        padded = batch.endswith(PADDING)  # a batch of lines ends in a line end, else
+        self.recoded = not batch.isascii()
+        """Whether bytes that are not UTF-8 were replaced (which moves the others)."""
+        if self.recoded:
             batch = batch.decode("utf-8", "replace").encode("utf-8")
-        self.size = len(batch)
-        self.data = batch + bytes(_WIDTH)  # so that every window is inside the bytes
+        self.size = len(batch) - _WIDTH if padded else len(batch)
+        self.data = batch if padded else batch + PADDING  # every window inside the bytes
         self.bytes = numpy.frombuffer(self.data, dtype=numpy.uint8)
         self.ends = numpy.flatnonzero(self.bytes[: self.size] == 10)
         self.starts = numpy.concatenate([[0], self.ends[:-1] + 1]).astype(numpy.int64)
-        self.windows = as_strided(self.bytes, shape=(self.size + 1, _WIDTH), strides=(1, 1))
-        """Row ``i``: the ``_WIDTH`` bytes from byte ``i`` on (a view, not a copy)."""
-        self.twelves = numpy.ndarray((self.size + 1,), "V12", self.data, strides=(1,))
-        """Item ``i``: the 12 bytes from byte ``i`` on, as one item (a view; picking
-        items copies 12 bytes at once, faster than rows of ``windows``)."""
+        self._windows: dict[int, numpy.ndarray] = {}
+        self.twelves = self.items(12)
         self._positions: dict[bytes, numpy.ndarray] = {}
 
     def positions(self, marks: bytes) -> numpy.ndarray:
@@ -115,16 +119,28 @@ class _Buffer:
         """How many of ``positions`` fall in each line."""
         return numpy.searchsorted(positions, self.ends) - numpy.searchsorted(positions, self.starts)
 
+    def items(self, width: int) -> numpy.ndarray:
+        """Item ``i``: the ``width`` (at most ``_WIDTH``) bytes from byte ``i`` on, as one
+        item (a view, not a copy; picking items copies ``width`` bytes at once, faster
+        than picking rows of bytes)."""
+        found = self._windows.get(width)
+        if found is None:
+            found = self._windows[width] = numpy.ndarray(
+                (self.size + 1,), f"V{width}", self.data, strides=(1,)
+            )
+        return found
+
     def window(self, starts: numpy.ndarray, width: int) -> numpy.ndarray:
         """The ``width`` (at most ``_WIDTH``) bytes from each of ``starts``, one row each
         (past the batch: zeros)."""
-        rows: numpy.ndarray = self.windows[numpy.minimum(starts, self.size), :width]
+        picked = self.items(width)[numpy.minimum(starts, self.size)]
+        rows: numpy.ndarray = picked.view(numpy.uint8).reshape(len(starts), width)
         return rows
 
-    def column(self, starts: numpy.ndarray, ends: numpy.ndarray) -> pl.Series:
-        """The strings ``bytes[start:end]``, as one column of views (16 bytes each: the
-        length, then the string itself if it fits in 12 bytes, else its first 4 bytes,
-        buffer 0 and its offset)."""
+    def column(self, starts: numpy.ndarray, ends: numpy.ndarray, empty: bytes = b"") -> pl.Series:
+        """The strings ``bytes[start:end]`` (``empty``, at most 4 bytes, where that is
+        empty), as one column of views (16 bytes each: the length, then the string itself
+        if it fits in 12 bytes, else its first 4 bytes, buffer 0 and its offset)."""
         count = len(starts)
         lengths = (ends - starts).astype(numpy.int32)
         views = numpy.empty((count, 4), dtype=numpy.uint32)
@@ -135,6 +151,10 @@ class _Buffer:
         long = numpy.flatnonzero(lengths > 12)
         views[long, 2] = 0
         views[long, 3] = starts[long]
+        if empty:
+            blank = numpy.flatnonzero(lengths == 0)
+            views[blank, 0] = len(empty)
+            views[blank, 1] = int.from_bytes(empty, "little")
         buffers = [None, pyarrow.py_buffer(views), pyarrow.py_buffer(self.data)]
         return pl.Series(pyarrow.Array.from_buffers(pyarrow.string_view(), count, buffers))
 
@@ -160,17 +180,33 @@ def lines(batch: bytes) -> pl.Series:
 
 
 def parse(batch: bytes, fmt: str) -> tuple[pl.DataFrame, list[int]]:
-    """The fields of the good lines of ``batch`` (whole lines) in format ``fmt``, and
-    the 0-based numbers of the bad ones. Blank lines are neither."""
-    buffer = _Buffer(batch)
+    """The fields of the good lines of ``batch`` (whole lines, then perhaps ``PADDING``)
+    in format ``fmt``, and the 0-based numbers of the bad ones. Blank lines are neither."""
+    return _parse(_Buffer(batch), fmt)
+
+
+def parse_chunks(chunks: list[bytes], fmt: str) -> tuple[pl.DataFrame, list[int], list[int]]:
+    """``parse`` of ``chunks`` (whole lines each) as one batch, and the number of lines of
+    each chunk (from the line ends the batch's cut finds anyway)."""
+    buffer = _Buffer(b"".join([*chunks, PADDING]))
+    table, bad = _parse(buffer, fmt)
+    if buffer.recoded:
+        return table, bad, [chunk.count(b"\n") for chunk in chunks]
+    bounds = numpy.cumsum([len(chunk) for chunk in chunks])
+    lines = numpy.diff(numpy.searchsorted(buffer.ends, bounds), prepend=0)
+    return table, bad, lines.tolist()
+
+
+def _parse(buffer: _Buffer, fmt: str) -> tuple[pl.DataFrame, list[int]]:
     if fmt == "json":
         return _json(buffer.lines())
     if fmt not in _PATTERNS:
         raise ConfigurationError(f"unknown log format {fmt!r}; choose one of {FORMATS}")
     quotes = buffer.positions(b'"')
     plain = buffer.per_line(quotes) == _QUOTES[fmt]
-    if buffer.has(b"\\"):
-        plain &= buffer.per_line(buffer.positions(b"\\")) == 0
+    escapes = buffer.positions(b"\\")
+    if len(escapes):
+        plain &= buffer.per_line(escapes) == 0
     fast, odd = _cut(buffer, numpy.flatnonzero(plain), quotes, fmt)
     numbers = numpy.sort(numpy.concatenate([numpy.flatnonzero(~plain), odd]))
     rest = pl.DataFrame({"line": numbers.astype(numpy.uint32), "text": buffer.lines(numbers)})
@@ -187,7 +223,13 @@ _DIGITS = numpy.array([1 if c in "0123456789" else 0 for c in map(chr, range(256
 _WORDS = numpy.array([c.isascii() and (c.isalnum() or c == "_") for c in map(chr, range(256))])
 _STAMP_SHAPE = "00/www/0000:00:00:00"
 """The time stamp after its ``[``: 0 a digit, w a letter, digit or _, else itself."""
-_POWERS = numpy.array([[10 ** (n - 1 - j) if j < n else 0 for j in range(12)] for n in range(13)])
+_STAMP_DIGITS = [n + 1 for n, shape in enumerate(_STAMP_SHAPE) if shape == "0"]
+_STAMP_WORDS = [n + 1 for n, shape in enumerate(_STAMP_SHAPE) if shape == "w"]
+_STAMP_MARKS = [n + 1 for n, shape in enumerate(_STAMP_SHAPE) if shape not in "0w"]
+_STAMP_MARK_BYTES = numpy.array([ord(_STAMP_SHAPE[n - 1]) for n in _STAMP_MARKS], numpy.uint8)
+_STAMP_WIDTH = 32
+"""Bytes of the time stamp's window from its ``[``: one whose ``]`` is further (a long
+time zone) goes the slow way."""
 
 
 def _cut(
@@ -209,12 +251,10 @@ def _cut(
         ok &= after > before + 1  # every word has a byte
     if buffer.has_other_space():
         ok &= _no_other_space(buffer, start, q[0])
-    stamp = buffer.window(bracket, _WIDTH)  # [00/www/0000:00:00:00 ...] "
-    for n, shape in enumerate(_STAMP_SHAPE, start=1):
-        byte = stamp[:, n]
-        ok &= (
-            _DIGITS[byte] if shape == "0" else _WORDS[byte] if shape == "w" else byte == ord(shape)
-        )
+    stamp = buffer.window(bracket, _STAMP_WIDTH)  # [00/www/0000:00:00:00 ...] "
+    ok &= ((stamp[:, _STAMP_DIGITS] - 48) < 10).all(axis=1)  # bytes: below "0" wraps
+    ok &= _WORDS[stamp[:, _STAMP_WORDS]].all(axis=1)
+    ok &= (stamp[:, _STAMP_MARKS] == _STAMP_MARK_BYTES).all(axis=1)
     closing = numpy.argmax(stamp == ord("]"), axis=1)  # the first, if any in the window
     ok &= (bracket + closing == q[0] - 2) & (closing >= len(_STAMP_SHAPE) + 1)
     ok &= data[q[0] - 1] == ord(" ")
@@ -229,36 +269,60 @@ def _cut(
     ok &= sized
     keep = numpy.flatnonzero(ok)
     column = buffer.column
-    second = stamp[keep, 12:20].astype(numpy.int32) - 48
+    clock = stamp[:, 12:20].astype(numpy.int32) - 48
+    second = (clock[:, 0] * 10 + clock[:, 1]) * 3600 + (clock[:, 3] * 10 + clock[:, 4]) * 60
+    second += clock[:, 6] * 10 + clock[:, 7]
+    code = status[:, 1:4].astype(numpy.int16) - 48
     columns = {
         "line": pl.Series(plain[keep].astype(numpy.uint32)),
         "host": column(start[keep], gaps[0][keep]) if words == 4 else _constant("", len(keep)),
         "ip": column(gaps[words - 4][keep] + 1, gaps[words - 3][keep])
         if words == 4
         else column(start[keep], gaps[0][keep]),
-        "day": column(bracket[keep] + 1, bracket[keep] + 12),
-        "second": pl.Series(
-            (second[:, 0] * 10 + second[:, 1]) * 3600
-            + (second[:, 3] * 10 + second[:, 4]) * 60
-            + second[:, 6] * 10
-            + second[:, 7]
-        ),
+        "date": _dates(stamp, keep),
+        "second": pl.Series(second[keep]),
         "request": column(q[0][keep] + 1, q[1][keep]),
-        "status": pl.Series(
-            (status[keep, 1].astype(numpy.int16) - 48) * 100
-            + (status[keep, 2] - 48) * 10
-            + (status[keep, 3] - 48)
-        ),
+        "status": pl.Series((code[:, 0] * 100 + code[:, 1] * 10 + code[:, 2])[keep]),
         "size": pl.Series(size[keep]),
-        "referrer": column(q[2][keep] + 1, q[3][keep])
+        "referrer": column(q[2][keep] + 1, q[3][keep], b"-")
         if fmt != "common"
         else _constant("-", len(keep)),
         "agent": column(q[4][keep] + 1, q[5][keep])
         if fmt != "common"
         else _constant("", len(keep)),
     }
-    table = pl.DataFrame(columns).with_columns(pl.col("referrer").replace("", "-"))
-    return table, plain[~ok]
+    return pl.DataFrame(columns), plain[~ok]
+
+
+_MONTH_CODES = numpy.array(
+    sorted((ord(name[0]) << 16) | (ord(name[1]) << 8) | ord(name[2]) for name in MONTHS)
+)
+_MONTH_NUMBERS = numpy.array(
+    [MONTHS[chr(code >> 16) + chr((code >> 8) & 255) + chr(code & 255)] for code in _MONTH_CODES]
+)
+
+
+def _dates(stamp: numpy.ndarray, keep: numpy.ndarray) -> pl.Series:
+    """The dates of the time stamps ``00/www/0000...`` numbered ``keep`` (digits checked;
+    the month is one of ``MONTHS`` as written, else the date is null, as is a day the
+    month does not have), read from the bytes as numbers."""
+    digits = stamp[:, [0, 1, 7, 8, 9, 10]].astype(numpy.int32) - 48
+    day = digits[:, 0] * 10 + digits[:, 1]
+    year = digits[:, 2] * 1000 + digits[:, 3] * 100 + digits[:, 4] * 10 + digits[:, 5]
+    code = (
+        (stamp[:, 3].astype(numpy.int32) << 16)
+        | (stamp[:, 4].astype(numpy.int32) << 8)
+        | stamp[:, 5]
+    )
+    found = numpy.minimum(numpy.searchsorted(_MONTH_CODES, code), 11)
+    month = (year - 1970) * 12 + _MONTH_NUMBERS[found] - 1
+    first = month.astype("datetime64[M]").astype("datetime64[D]").astype(numpy.int32)
+    length = (month + 1).astype("datetime64[M]").astype("datetime64[D]").astype(numpy.int32) - first
+    valid = ((_MONTH_CODES[found] == code) & (day >= 1) & (day <= length) & (year >= 1))[keep]
+    dates = pl.Series("date", (first + day - 1)[keep], dtype=pl.Int32).cast(pl.Date)
+    if not valid.all():
+        dates = dates.scatter(numpy.flatnonzero(~valid), None)
+    return dates
 
 
 def _first_spaces(
@@ -290,14 +354,18 @@ def _sizes(
     buffer: _Buffer, starts: numpy.ndarray, ends: numpy.ndarray
 ) -> tuple[numpy.ndarray, numpy.ndarray]:
     """The byte counts written at ``bytes[start:end]`` (``-`` is 0), and whether each is
-    one (12 digits at most; a longer one goes the slow way)."""
+    one (12 digits at most; a longer one goes the slow way): read digit by digit, as
+    many steps as the longest has digits."""
     lengths = ends - starts
     window = buffer.window(starts, 12)
-    used = numpy.arange(12) < lengths[:, None]
-    digits = numpy.where(used, window, ord("0")).astype(numpy.int64) - 48
-    sized = (lengths >= 1) & (lengths <= 12) & (_DIGITS[window] | ~used).all(axis=1)
     dash = (lengths == 1) & (window[:, 0] == ord("-"))
-    values = (digits * _POWERS[numpy.clip(lengths, 0, 12)]).sum(axis=1)
+    sized = (lengths >= 1) & (lengths <= 12)
+    values = numpy.zeros(len(starts), dtype=numpy.int64)
+    for n in range(int(numpy.clip(lengths, 0, 12).max(initial=0))):
+        digit = window[:, n] - 48  # bytes: below "0" wraps
+        inside = n < lengths
+        sized &= (digit < 10) | ~inside
+        values = numpy.where(inside, values * 10 + digit, values)
     return numpy.where(dash, 0, values), sized | dash
 
 
@@ -325,10 +393,14 @@ def _captured(frame: pl.DataFrame, fmt: str) -> pl.DataFrame:
 
 
 def _typed(table: pl.DataFrame) -> pl.DataFrame:
-    """``time``, ``status`` and ``size`` as the numbers the cut lines have."""
+    """``day`` as a date, ``time``, ``status`` and ``size`` as the numbers the cut lines
+    have."""
     hms = [pl.col("time").str.slice(n, 2).cast(pl.Int32) for n in (0, 3, 6)]
+    days = table["day"].unique()
+    dates = pl.Series([parse_day(day) for day in days.to_list()], dtype=pl.Date)
     return table.select(
-        "line", "host", "ip", "day",
+        "line", "host", "ip",
+        date=pl.col("day").replace_strict(days, dates, return_dtype=pl.Date),
         second=hms[0] * 3600 + hms[1] * 60 + hms[2],
         request="request",
         status=pl.col("status").cast(pl.Int16),
@@ -336,6 +408,17 @@ def _typed(table: pl.DataFrame) -> pl.DataFrame:
         referrer="referrer",
         agent="agent",
     )  # fmt: skip
+
+
+def parse_day(token: str) -> dt.date | None:
+    """The date of a day as written, ``17/May/2015`` or ``2015-05-17``, or ``None``."""
+    try:
+        if token[2:3] == "/":
+            month = MONTHS.get(token[3:6])
+            return dt.date(int(token[7:11]), month, int(token[:2])) if month else None
+        return dt.date.fromisoformat(token)
+    except ValueError:
+        return None
 
 
 _JSON_KEYS = {

@@ -31,8 +31,10 @@ if TYPE_CHECKING:
 BATCH_CHUNKS = 8
 """Chunks parsed and counted together (about 8 MB of log): big enough that per-batch
 costs vanish, small enough that memory stays flat."""
-FLUSH_CHUNKS = 64
-"""Chunks counted between two writes to the database (about 64 MB of log)."""
+FLUSH_CHUNKS = 256
+"""Chunks counted between two writes to the database (about 256 MB of log): the rows
+written grow far slower than the lines (a day's pages and moves repeat), so fewer writes
+cost less."""
 MAX_BAD_LINES = 1000
 """How many bad line numbers the result lists (all are counted)."""
 
@@ -103,37 +105,37 @@ class _Run:
         self.tenant = tenant
         self.tallier = tallier
         self.result = IngestResult()
-        self.pending: dict[dt.date, DayStats] = {}
         self.chunks: list[tuple[str, int]] = []
         self.seen: set[str] = set()
         self.written: dict[dt.date, DayStats] = {}
         """Without a ledger: everything counted, for the partial file."""
         self.written_chunks: list[tuple[str, int]] = []
+        self.line = 0
+        """Lines of the source at hand before the run being counted."""
 
     def source(self, path: str, fmt: str, progress: Callable[[int], None] | None) -> None:
         """Count one source. The next batch is parsed in a thread while this one is
         counted (both spend their time outside the interpreter lock); counting stays in
         log order, which visits need."""
-        line = 0  # lines of this source before the batch at hand
-        parsing: deque[tuple[int, list[_Chunk], Future[Any]]] = deque()
+        self.line = 0  # lines of this source before the run at hand
+        waiting: deque[tuple[list[_Chunk], Future[Any] | None]] = deque()
+        """Runs in log order: new ones with their parsing, the others with ``None``."""
         with sources.opened(path) as (stream, raw), ThreadPoolExecutor(1) as parser:
             for batch in _batches(sources.chunks(stream, _progress_reader(raw, progress))):
                 if fmt == "auto":
                     fmt = formats.detect(batch[0][1][:65536])
                 self.result.formats[path] = fmt
                 for run, new in self._runs(batch):
-                    lines = sum(chunk[2] for chunk in run)
-                    if new:
-                        data = b"".join(chunk[1] for chunk in run)
-                        parsing.append((line, run, parser.submit(formats.parse, data, fmt)))
-                    else:
-                        self.result.skipped += lines
-                    self.result.lines += lines
-                    line += lines
-                    while len(parsing) > 1:
-                        self._count(path, *parsing.popleft())
-            while parsing:
-                self._count(path, *parsing.popleft())
+                    data = [chunk[1] for chunk in run]
+                    waiting.append(
+                        (run, parser.submit(formats.parse_chunks, data, fmt) if new else None)
+                    )
+                    while sum(parsed is not None for _, parsed in waiting) > 1 or (
+                        waiting and waiting[0][1] is None
+                    ):
+                        self._count(path, *waiting.popleft())
+            while waiting:
+                self._count(path, *waiting.popleft())
 
     def _runs(self, batch: list[_Chunk]) -> Iterator[tuple[list[_Chunk], bool]]:
         """Consecutive chunks of ``batch`` that are all new, or all counted before."""
@@ -157,48 +159,57 @@ class _Run:
         with self.ledger.reading() as tx:
             return statistics.counted(tx, self.tenant, digests)
 
-    def _count(self, path: str, first: int, run: list[_Chunk], parsed: Future[Any]) -> None:
+    def _count(self, path: str, run: list[_Chunk], parsed: Future[Any] | None) -> None:
+        """Count a run of new chunks (``parsed``), or skip one counted before."""
         result = self.result
-        table, bad = parsed.result()
-        tally = self.tallier.tally(table)
-        result.counted += sum(chunk[2] for chunk in run)
-        result.bad += len(bad) + tally.undated
+        if parsed is None:
+            lines = sum(chunk.count(b"\n") for _, chunk in run)
+            result.skipped += lines
+            result.lines += lines
+            self.line += lines
+            return
+        table, bad, per_chunk = parsed.result()
+        undated = self.tallier.tally(table)
+        lines = sum(per_chunk)
+        result.counted += lines
+        result.lines += lines
+        result.bad += len(bad) + undated
         room = max(MAX_BAD_LINES - len(result.bad_lines), 0)
-        result.bad_lines.extend((path, first + number + 1) for number in bad[:room])
-        for day, stats in tally.days.items():
-            result.days.add(day)
-            result.requests += stats.totals["requests"]
-            result.pageviews += stats.totals["pageviews"]
-            if day in self.pending:
-                self.pending[day].add(stats)
-            else:
-                self.pending[day] = stats
-        self.chunks += [(digest, lines) for digest, _, lines in run]
+        result.bad_lines.extend((path, self.line + number + 1) for number in bad[:room])
+        self.line += lines
+        self.chunks += [(digest, n) for (digest, _), n in zip(run, per_chunk, strict=True)]
         if len(self.chunks) >= FLUSH_CHUNKS:
             self.flush()
 
     def flush(self) -> None:
-        if not self.chunks and not self.pending:
+        """Add what the batches since the last flush counted to the ledger (or keep it
+        for the partial file), with the digests of their chunks."""
+        pending = self.tallier.drain()
+        if not self.chunks and not pending:
             return
+        result = self.result
+        for day, stats in pending.items():
+            result.days.add(day)
+            result.requests += stats.totals["requests"]
+            result.pageviews += stats.totals["pageviews"]
         if self.ledger is None:
-            for day, stats in self.pending.items():
+            for day, stats in pending.items():
                 self.written.setdefault(day, DayStats()).add(stats)
             self.written_chunks += self.chunks
         else:
             with self.ledger.transaction() as tx:
-                statistics.add(tx, self.tenant, self.pending, self.chunks)
-        self.pending = {}
+                statistics.add(tx, self.tenant, pending, self.chunks)
         self.chunks = []
 
 
-_Chunk = tuple[str, bytes, int]
-"""A chunk's digest, its bytes and its number of lines."""
+_Chunk = tuple[str, bytes]
+"""A chunk's digest and its bytes."""
 
 
 def _batches(chunks: Iterator[tuple[str, bytes]]) -> Iterator[list[_Chunk]]:
     batch: list[_Chunk] = []
     for digest, chunk in chunks:
-        batch.append((digest, chunk, chunk.count(b"\n")))
+        batch.append((digest, chunk))
         if len(batch) == BATCH_CHUNKS:
             yield batch
             batch = []

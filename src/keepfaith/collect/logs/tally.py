@@ -1,31 +1,31 @@
-"""Count a batch of parsed lines into per-day statistics, as group-bys over columns.
+"""Count batches of parsed lines into per-day statistics, as integer arrays.
 
-What costs per distinct value (classifying a user agent, reducing a request to its page,
-placing an address in a country, hashing a visitor) runs once per distinct value of the
-batch, in Python, and is joined back; everything per line is polars. Lines are counted
-by the values they hold as written (a status, an agent's number, a referrer, an hour),
-one group-by each, run together; the reduced value (a status class, a browser, a
-referring domain) is then found once per group, never per line. Addresses and user
-agents leave only as salted visitor keys, which go into the day's sketch and the day's
-open visits in memory, and as the reduced fields the statistics keep (browser family,
-OS, device class, country).
+Each string a statistic depends on (a user agent, a request line, a referrer) is
+numbered: the column is cast to an enum of the values met so far (one polars call for
+the three columns and the visitor hash together), and only a value never met before is
+reduced, once, in Python (classified, cut to its page, to its domain), to numbers of
+what statistics keep (a browser, a page, a domain). Everything per line is then numpy
+over those numbers: which lines are page views, the visitors' keys, visits and time on
+page. The numbers of each dimension are gathered per day across batches and counted
+once per flush (``drain``), so Python's counters see each value once per flush, not
+once per line or batch. Addresses and user agents leave only as salted visitor keys,
+which go into the day's sketch and the day's open visits in memory, and as the reduced
+fields the statistics keep (browser family, OS, device class, country).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
+import numpy
 import polars as pl
 
 from keepfaith.collect.logs.agents import Agents
 from keepfaith.collect.logs.countries import Countries
-from keepfaith.collect.logs.formats import MONTHS
 from keepfaith.collect.logs.pages import OK_STATUSES, page_of, referrer_domain
-from keepfaith.collect.logs.visitors import Memory, keys
+from keepfaith.collect.logs.visitors import Memory, Names, Views, keys
 from keepfaith.ledger.statistics import DayStats
 
 SESSION_GAP = 30 * 60
@@ -37,21 +37,80 @@ BUCKETS = (*(label for _, label in TIME_ON_PAGE), "10-30m")
 """Time-on-page bucket labels, shortest first."""
 
 _CACHE_LIMIT = 200_000
-_OK = sorted(int(status) for status in OK_STATUSES)
-Frame = pl.DataFrame | pl.LazyFrame
+"""Distinct values of a column numbered before the numbering starts again."""
+_NEW = 0xFFFFFFFF
+"""The enum code of a value not numbered yet."""
+_OK = numpy.zeros(1000, dtype=bool)
+_OK[sorted(int(status) for status in OK_STATUSES)] = True
+_BOUNDS = numpy.array([bound for bound, _ in TIME_ON_PAGE])
+_PAIR = 1 << 32
+"""A move between pages is numbered ``before * _PAIR + page``."""
+_EPOCH = dt.date(1970, 1, 1)
+_AGENT = ("bot", "browser", "os", "device", "robot")
+"""The columns of what a user agent comes down to, as numbers."""
 
 
 @dataclass
-class Tally:
-    """What one batch says, per day."""
+class _Day:
+    """What the batches since the last ``drain`` say about one day."""
 
-    days: dict[dt.date, DayStats] = field(default_factory=dict)
-    undated: int = 0
-    """Lines whose date could not be read (counted as bad, by number unknown)."""
+    totals: numpy.ndarray = field(default_factory=lambda: numpy.zeros(5, numpy.int64))
+    """Requests, robots' requests, page views, bytes, visits."""
+    statuses: numpy.ndarray = field(default_factory=lambda: numpy.zeros(10, numpy.int64))
+    """Requests per status class (``status // 100``)."""
+    numbers: dict[str, list[numpy.ndarray]] = field(default_factory=dict)
+    """Per dimension, the numbers of its values, one per line counted."""
+    keys: list[numpy.ndarray] = field(default_factory=list)
+    """The keys of visitors met for the first time."""
+
+    def add(self, dimension: str, numbers: numpy.ndarray) -> None:
+        if len(numbers):
+            self.numbers.setdefault(dimension, []).append(numbers)
+
+
+class _Numbered:
+    """The distinct values of one column, numbered in the order first met (the codes of
+    an enum of them), each with the numbers of what it comes down to (``reduce``)."""
+
+    def __init__(self, column: str, reduce: Callable[[list[str]], numpy.ndarray]) -> None:
+        self.column = column
+        self.reduce = reduce
+        self.clear()
+
+    def clear(self) -> None:
+        self.cleared = getattr(self, "cleared", -1) + 1
+        """How many times the numbering started again."""
+        self.values: list[str] = []
+        self.enum = pl.Enum([])
+        self.reduced: numpy.ndarray | None = None
+
+    def expression(self) -> pl.Expr:
+        """Each line's number, ``_NEW`` where the value was never met."""
+        return pl.col(self.column).cast(self.enum, strict=False).to_physical().fill_null(_NEW)
+
+    def numbers(self, column: pl.Series, found: pl.Series) -> numpy.ndarray:
+        """The numbers of ``column``'s values, ``found`` by ``expression``; values never
+        met are numbered now."""
+        numbers: numpy.ndarray = found.to_numpy()
+        new = numbers == _NEW
+        if not new.any():
+            return numbers
+        fresh = column.filter(pl.Series(new)).unique(maintain_order=True).to_list()
+        if len(self.values) + len(fresh) > _CACHE_LIMIT:
+            self.clear()
+            fresh = column.unique(maintain_order=True).to_list()
+        reduced = self.reduce(fresh)
+        self.reduced = (
+            reduced if self.reduced is None else numpy.concatenate([self.reduced, reduced])
+        )
+        self.values += fresh
+        self.enum = pl.Enum(self.values)
+        numbers = column.cast(self.enum).to_physical().to_numpy()
+        return numbers
 
 
 class Tallier:
-    """Counts batches for one site, with caches of what costs per distinct value."""
+    """Counts batches for one site, with the numbers of what costs per distinct value."""
 
     def __init__(
         self,
@@ -65,192 +124,296 @@ class Tallier:
         self.campaign = campaign
         self.agents = Agents.shared()
         self.countries = Countries(geoip) if geoip else None
-        self.caches: dict[str, dict[str, Any]] = {}
+        self.names = {name: Names() for name in ("browser", "os", "device", "bot", "referrer")}
+        self.names["country"] = Names()
+        self.agent = _Numbered("agent", self._about_agents)
+        self.request = _Numbered("request", self._pages)
+        self.referrer = _Numbered("referrer", self._domains)
+        self.generation = memory.generation
+        self.agents_cleared = self.agent.cleared
+        self.people = numpy.empty(0, numpy.uint64)
+        """The visitors met (``_person`` hashes of day, site, address and agent, kept only
+        in memory while their day is read), in order, with their ``people_keys`` and
+        ``people_days``: each visitor's keyed hash is computed once a day."""
+        self.people_keys = numpy.empty(0, numpy.int64)
+        self.people_days = numpy.empty(0, numpy.int32)
+        self.days: dict[int, _Day] = {}
+        """What is counted but not drained, by day (days since 1970)."""
 
-    def tally(self, table: pl.DataFrame) -> Tally:
-        """Count ``table`` (from ``formats.parse``, lines in log order).
-
-        Lines are grouped by what they hold as written (a status, an agent, a
-        referrer, an hour), one group-by each, all run together; what a value comes
-        down to (a status class, a browser, a referring domain) is then looked up once
-        per group, not per line."""
-        table = table.with_columns(date=self._mapped(table["day"], _parse_day, pl.Date))
+    def tally(self, table: pl.DataFrame) -> int:
+        """Count ``table`` (from ``formats.parse``, lines in log order) into what the
+        next ``drain`` returns; the number of lines without a date (bad lines)."""
+        if self.generation != self.memory.generation:
+            self.request.clear()  # the page numbers changed
+            self.generation = self.memory.generation
         undated = table["date"].null_count()
-        table = table.filter(pl.col("date").is_not_null())
-        agents = self.agents.table(table["agent"].unique().to_list())
-        codes = pl.int_range(len(agents), dtype=pl.UInt32, eager=True)
-        index = table["agent"].replace_strict(agents["agent"], codes, return_dtype=pl.UInt32)
-        table = table.with_columns(
-            code=index,
-            bot=agents["bot"].gather(index),
-            page=self._mapped(table["request"], self._page),
-            site=pl.when(pl.col("host") == "").then(pl.lit(self.site)).otherwise("host"),
-        ).with_columns(
-            viewed=~pl.col("bot") & (pl.col("page") != "") & pl.col("status").is_in(_OK),
-            person=pl.struct("date", "site", "ip", "agent").hash(),
+        if undated:
+            table = table.filter(pl.col("date").is_not_null())
+        if table.is_empty():
+            return undated
+        numbered = (self.agent, self.request, self.referrer)
+        found = table.select(
+            pl.col("date").to_physical().alias("day"),
+            pl.col("ip").hash().alias("ip"),
+            pl.col("host").hash().alias("host"),
+            *[column.expression() for column in numbered],
         )
-        people = self._people(table)
-        views = table.filter("viewed")
-        views = views.with_columns(
-            key=views["person"].replace_strict(people["person"], people["key"])
-        )
-        lazy, seen = table.lazy(), views.lazy()
-        grouped = [
-            lazy.group_by("date", "status").agg(
-                requests=pl.len(),
-                bot_requests=pl.col("bot").sum(),
-                pageviews=pl.col("viewed").sum(),
-                bytes=pl.col("size").sum(),
-            ),
-            lazy.filter("bot").group_by("date", "code").len(),
-            seen.group_by("date", "code").len(),
-            seen.group_by("date", "referrer").len(),
-            seen.group_by("date", hour=pl.col("second") // 3600).len(),
-            _grouped(seen, "page", "page"),
+        agent, request, referrer = [
+            column.numbers(table[column.column], found[column.column]) for column in numbered
         ]
-        if self.countries is not None:
-            countries = views.select(
-                "date", country=self._mapped(views["ip"], self.countries.of)
-            ).lazy()
-            grouped.append(_grouped(countries, "country", "country"))
-        statuses, robots, by_agent, referrers, hours, *rest = pl.collect_all(grouped)
-        tally = Tally(undated=undated)
-        for date, status, requests, bots, pageviews, size in statuses.iter_rows():
-            stats = tally.days.get(date)
-            if stats is None:
-                stats = tally.days[date] = DayStats()
+        if self.agent.cleared != self.agents_cleared:  # the people's hashes change
+            self.agents_cleared = self.agent.cleared
+            self.people = self.people[:0]
+            self.people_keys = self.people_keys[:0]
+            self.people_days = self.people_days[:0]
+        assert self.agent.reduced is not None and self.request.reduced is not None
+        assert self.referrer.reduced is not None
+        about = self.agent.reduced[agent]
+        bot = about[:, 0].astype(bool)
+        page = self.request.reduced[request]
+        day = found["day"].to_numpy()
+        second = table["second"].to_numpy()
+        viewed = ~bot & (page >= 0) & _OK[table["status"].to_numpy()]
+        people = numpy.flatnonzero(~bot)
+        key = numpy.zeros(len(table), dtype=numpy.int64)
+        person = _person(found["ip"].to_numpy(), found["host"].to_numpy(), agent, day)
+        key[people] = self._keys(table, person[people], people, day)
+        size = table["size"].to_numpy()
+        status = table["status"].to_numpy() // 100
+        country = self._countries(table, viewed) if self.countries is not None else None
+        numbers = numpy.unique(day)
+        for number in numbers.tolist():
+            rows = None if len(numbers) == 1 else day == number
+            counted = self.days.get(number)
+            if counted is None:
+                counted = self.days[number] = _Day()
+
+            def of(values: numpy.ndarray, rows: numpy.ndarray | None = rows) -> numpy.ndarray:
+                return values if rows is None else values[rows]
+
+            robot, seen = of(bot), of(viewed)
+            counted.totals[:4] += (
+                len(robot),
+                numpy.count_nonzero(robot),
+                numpy.count_nonzero(seen),
+                int(of(size).sum()),
+            )
+            counted.statuses += numpy.bincount(of(status), minlength=10)[:10]
+            counted.add("bot", of(about[:, 4])[robot])
+            views = of(numpy.arange(len(table)))[seen]
+            for name, column in zip(("browser", "os", "device"), (1, 2, 3), strict=True):
+                counted.add(name, about[views, column])
+            counted.add("referrer", self.referrer.reduced[referrer[views]])
+            counted.add("hour", second[views] // 3600)
+            counted.add("page", page[views])
+            if country is not None:
+                counted.add("country", country[views])
+            self._visits(number, counted, key[views], page[views], second[views])
+        return undated
+
+    def drain(self) -> dict[dt.date, DayStats]:
+        """The statistics of the batches counted since the last ``drain``, per day."""
+        days: dict[dt.date, DayStats] = {}
+        pages = self.memory.pages.names
+        names: dict[str, Callable[[int], str]] = {
+            name: table.names.__getitem__ for name, table in self.names.items()
+        }
+        names.update(
+            page=pages.__getitem__,
+            entry=pages.__getitem__,
+            hour="{:02d}".format,
+            time_on_page=BUCKETS.__getitem__,
+            transition=lambda pair: f"{pages[pair // _PAIR]} → {pages[pair % _PAIR]}",
+        )
+        for number, counted in sorted(self.days.items()):
+            stats = days[_EPOCH + dt.timedelta(days=number)] = DayStats()
+            requests, bots, pageviews, size, visits = counted.totals.tolist()
             stats.totals.update(
                 requests=requests, bot_requests=bots, pageviews=pageviews, bytes=size
             )
-            stats.counts["status", f"{status // 100}xx"] += requests
-        about = agents.select("browser", "os", "device", "robot").rows()
-        for date, code, n in robots.iter_rows():
-            tally.days[date].counts["bot", about[code][3]] += n
-        for date, code, n in by_agent.iter_rows():
-            counts = tally.days[date].counts
-            browser, os, device, _ = about[code]
-            counts["browser", browser] += n
-            counts["os", os] += n
-            counts["device", device] += n
-        domains = self._mapped(referrers["referrer"], referrer_domain)
-        for (date, _, n), domain in zip(referrers.iter_rows(), domains, strict=True):
-            tally.days[date].counts["referrer", domain] += n
-        for date, hour, n in hours.iter_rows():
-            tally.days[date].counts["hour", f"{hour:02d}"] += n
-        self._visits(views, tally)
-        for date, dimension, value, n in pl.concat(rest).iter_rows():
-            tally.days[date].counts[dimension, value] += n
-        for stats in tally.days.values():
-            stats.totals["sessions"] = stats.counts.pop(("visits", ""), 0)
-        for (date,), day in people.partition_by("date", as_dict=True).items():
-            update = tally.days[date].sketch.update
-            for key in day["key"]:
+            stats.totals["sessions"] = visits
+            counts = stats.counts
+            for status, n in enumerate(counted.statuses.tolist()):
+                if n:
+                    counts["status", f"{status}xx"] += n
+            for dimension, parts in counted.numbers.items():
+                name = names[dimension]
+                values, found = numpy.unique(numpy.concatenate(parts), return_counts=True)
+                for value, n in zip(values.tolist(), found.tolist(), strict=True):
+                    counts[dimension, name(value)] += n
+            update = stats.sketch.update
+            for key in numpy.concatenate(counted.keys).tolist() if counted.keys else ():
                 update(key)
-        return tally
+        self.days = {}
+        if len(self.people_days):
+            recent = self.people_days >= self.people_days.max() - 1
+            if not recent.all():
+                self.people = self.people[recent]
+                self.people_keys = self.people_keys[recent]
+                self.people_days = self.people_days[recent]
+        self.memory.compact()
+        if len(self.names["referrer"]) > _CACHE_LIMIT:  # nothing refers to them now
+            self.names["referrer"] = Names()
+            self.referrer.clear()
+        if max(len(self.names[name]) for name in ("browser", "os", "device", "bot")) > _CACHE_LIMIT:
+            self.names.update({name: Names() for name in ("browser", "os", "device", "bot")})
+            self.agent.clear()
+        return days
 
-    def _mapped(
-        self, values: pl.Series, compute: Callable[[str], Any], dtype: Any = pl.String
-    ) -> pl.Series:
-        """What ``compute`` makes of each of ``values``, computed once per distinct value
-        and cached (bounded) across batches."""
-        cache = self.caches.setdefault(compute.__name__, {})
-        distinct = values.unique()
-        if len(cache) + len(distinct) > _CACHE_LIMIT:
-            cache.clear()
-        results = []
-        for value in distinct.to_list():
-            result = cache.get(value, cache)
-            if result is cache:
-                result = cache[value] = compute(value)
-            results.append(result)
-        return values.replace_strict(distinct, pl.Series(results, dtype=dtype), return_dtype=dtype)
-
-    def _page(self, request: str) -> str:
-        return page_of(request, self.campaign)
-
-    def _people(self, table: pl.DataFrame) -> pl.DataFrame:
-        """The batch's people (not robots) by ``person`` (a hash of date, site, address
-        and agent, no more likely to collide than the keys themselves), each with their
-        key under the day's salt."""
-        found = (
-            table.filter(~pl.col("bot"))
-            .unique("person")
-            .select(
-                "person",
-                "date",
-                person_bytes=pl.concat_str("ip", "agent", "site", separator="\0").cast(pl.Binary),
+    def _about_agents(self, agents: list[str]) -> numpy.ndarray:
+        """Per agent: bot or not, and the numbers of its browser, OS, device and robot
+        family (-1 for a person)."""
+        rows = []
+        names = self.names
+        for raw in agents:
+            agent = self.agents.of(raw)
+            robot = names["bot"].number(agent.browser.rsplit(" ", 1)[0]) if agent.bot else -1
+            rows.append(
+                (
+                    agent.bot,
+                    names["browser"].number(agent.browser),
+                    names["os"].number(agent.os),
+                    names["device"].number(agent.device),
+                    robot,
+                )
             )
-        )
-        parts = []
-        for (date,), day in found.partition_by("date", as_dict=True).items():
-            found_keys = keys(self.memory.salt(date), day["person_bytes"].to_list())
-            parts.append(day.select("person", "date", key=pl.Series(found_keys, dtype=pl.Int64)))
-        schema: dict[str, Any] = {"person": pl.UInt64, "date": pl.Date, "key": pl.Int64}
-        return pl.concat(parts) if parts else pl.DataFrame(schema=schema)
+        return numpy.array(rows, dtype=numpy.int64).reshape(len(rows), len(_AGENT))
 
-    def _visits(self, views: pl.DataFrame, tally: Tally) -> None:
-        """Visits, entry pages, moves between pages and time on page, judging each view
-        against the same visitor's previous one (in this batch, or remembered from
-        earlier ones), in log order: a stable sort by visitor keeps each visitor's views
-        in log order, and each view's previous one is the row above (or, for the first,
-        the remembered one)."""
-        for (date,), day in views.partition_by("date", as_dict=True).items():
-            self._visit_day(date, day, tally.days[date].counts)
+    def _pages(self, requests: list[str]) -> numpy.ndarray:
+        """Per request line, the number of the page it views, -1 if none."""
+        pages = self.memory.pages
+        found = [page_of(request, self.campaign) for request in requests]
+        return numpy.array([pages.number(page) if page else -1 for page in found], numpy.int64)
 
-    def _visit_day(self, date: dt.date, day: pl.DataFrame, counts: Counter[Any]) -> None:
-        """``_visits`` of one day."""
-        ordered = day.lazy().select("key", "page", "second").sort("key", maintain_order=True)
-        key = pl.col("key")
-        seen = (
-            ordered.with_columns(
-                first=(key != key.shift(1)).fill_null(True),
-                last=(key != key.shift(-1)).fill_null(True),
+    def _domains(self, referrers: list[str]) -> numpy.ndarray:
+        """Per referrer, the number of its domain."""
+        domains = self.names["referrer"]
+        return numpy.array([domains.number(referrer_domain(r)) for r in referrers], numpy.int64)
+
+    def _countries(self, table: pl.DataFrame, viewed: numpy.ndarray) -> numpy.ndarray:
+        """Per line, the number of the country of its address (page views only; -1
+        for the others)."""
+        assert self.countries is not None
+        where = numpy.flatnonzero(viewed)
+        addresses = table["ip"].gather(where)
+        distinct = addresses.unique()
+        countries = self.names["country"]
+        numbers = [countries.number(self.countries.of(ip)) for ip in distinct.to_list()]
+        found = numpy.full(len(table), -1, dtype=numpy.int64)
+        found[where] = addresses.replace_strict(
+            distinct, pl.Series(numbers, dtype=pl.Int64), return_dtype=pl.Int64
+        ).to_numpy()
+        return found
+
+    def _keys(
+        self,
+        table: pl.DataFrame,
+        hashes: numpy.ndarray,
+        rows: numpy.ndarray,
+        day: numpy.ndarray,
+    ) -> numpy.ndarray:
+        """The visitor key of each of ``rows`` (their ``person`` ``hashes``): the keyed
+        hash under the day's salt, computed only for visitors not met before that day,
+        whose keys also go into the day's sketch."""
+        distinct, first, inverse = numpy.unique(hashes, return_index=True, return_inverse=True)
+        known = self.people
+        place = numpy.searchsorted(known, distinct)
+        if len(known):
+            hit = known[numpy.minimum(place, len(known) - 1)] == distinct
+            found = numpy.where(hit, self.people_keys[numpy.minimum(place, len(known) - 1)], 0)
+        else:
+            hit = numpy.zeros(len(distinct), dtype=bool)
+            found = numpy.zeros(len(distinct), dtype=numpy.int64)
+        missing = numpy.flatnonzero(~hit)
+        if len(missing):
+            where = rows[first[missing]]
+            ip, agent, host = (pl.col(name).gather(where) for name in ("ip", "agent", "host"))
+            site = pl.when(host == "").then(pl.lit(self.site)).otherwise(host)
+            people = (
+                table.select(pl.concat_str(ip, agent, site, separator="\0").cast(pl.Binary))
+                .to_series()
+                .to_list()
             )
-            .join(self.memory.last_views(date).lazy(), on="key", how="left", maintain_order="left")
-            .with_columns(
-                before=pl.when("first").then("last_page").otherwise(pl.col("page").shift(1)),
-                then=pl.when("first").then("last_second").otherwise(pl.col("second").shift(1)),
+            days = day[where]
+            made = numpy.empty(len(missing), dtype=numpy.int64)
+            for number in numpy.unique(days).tolist():
+                which = numpy.flatnonzero(days == number).tolist()
+                salt = self.memory.salt(_EPOCH + dt.timedelta(days=number))
+                made[which] = keys(salt, [people[i] for i in which])
+                self.days.setdefault(number, _Day()).keys.append(made[which])
+            found[missing] = made
+            at = place[missing]
+            self.people = numpy.insert(known, at, distinct[missing])
+            self.people_keys = numpy.insert(self.people_keys, at, made)
+            self.people_days = numpy.insert(self.people_days, at, days)
+        keyed: numpy.ndarray = found[inverse]
+        return keyed
+
+    def _visits(
+        self,
+        number: int,
+        counted: _Day,
+        key: numpy.ndarray,
+        page: numpy.ndarray,
+        second: numpy.ndarray,
+    ) -> None:
+        """Visits, entry pages, moves between pages and time on page of one day's page
+        views (in log order), judging each view against the same visitor's previous
+        one (in this batch, or remembered from earlier ones): a stable sort by visitor
+        keeps each visitor's views in log order, and each view's previous one is the
+        one before it (or, for the first, the remembered one)."""
+        if not len(key):
+            return
+        order = numpy.argsort(key, kind="stable")
+        key, page, second = key[order], page[order], second[order].astype(numpy.int64)
+        change = key[1:] != key[:-1]
+        first = numpy.flatnonzero(numpy.concatenate([[True], change]))
+        last = numpy.concatenate([change, [True]])
+        before = numpy.empty_like(page)
+        before[1:] = page[:-1]
+        then = numpy.empty_like(second)
+        then[1:] = second[:-1]
+        date = _EPOCH + dt.timedelta(days=number)
+        remembered = self.memory.last_views(date)
+        known = numpy.ones(len(key), dtype=bool)
+        if len(remembered.keys):
+            place = numpy.minimum(
+                numpy.searchsorted(remembered.keys, key[first]), len(remembered.keys) - 1
             )
-            .with_columns(gap=pl.col("second") - pl.col("then"))
-            .with_columns(start=pl.col("then").is_null() | (pl.col("gap") > SESSION_GAP))
-            .collect()
-            .lazy()
-        )
-        inside = seen.filter(~pl.col("start"))
-        bucket = pl.sum_horizontal(
-            [(pl.col("gap") >= bound).cast(pl.UInt8) for bound, _ in TIME_ON_PAGE]
-        )
-        entries, buckets, moves, lasts = pl.collect_all(
-            [
-                seen.filter("start").group_by("page").len(),
-                inside.group_by(bucket=bucket).len(),
-                inside.filter(pl.col("page") != pl.col("before")).group_by("before", "page").len(),
-                seen.filter("last").select("key", last_page="page", last_second="second"),
-            ]
-        )
-        for page, n in entries.iter_rows():
-            counts["entry", page] += n
-            counts["visits", ""] += n
-        for index, n in buckets.iter_rows():
-            counts["time_on_page", BUCKETS[index]] += n
-        for before, page, n in moves.iter_rows():
-            counts["transition", f"{before} → {page}"] += n
-        self.memory.remember(date, lasts)
+            known[first] = remembered.keys[place] == key[first]
+            before[first] = remembered.pages[place]
+            then[first] = remembered.seconds[place]
+        else:
+            known[first] = False
+        gap = second - then
+        start = ~known | (gap > SESSION_GAP)
+        inside = ~start
+        counted.totals[4] += numpy.count_nonzero(start)
+        counted.add("entry", page[start])
+        counted.add("time_on_page", numpy.searchsorted(_BOUNDS, gap[inside], side="right"))
+        moved = inside & (page != before)
+        counted.add("transition", before[moved] * _PAIR + page[moved])
+        self.memory.remember(date, Views(key[last], page[last], second[last]))
 
 
-def _grouped(table: Frame, dimension: str, column: str) -> Any:
-    """``date, dimension, value, n``: the rows of ``table`` counted by ``column``."""
-    counted = table.group_by("date", column).agg(n=pl.len())
-    return counted.select(
-        "date", pl.lit(dimension).alias("dimension"), pl.col(column).alias("value"), "n"
-    ).cast({"n": pl.Int64})
+_MIX = (numpy.uint64(0xBF58476D1CE4E5B9), numpy.uint64(0x94D049BB133111EB))
 
 
-def _parse_day(token: str) -> dt.date | None:
-    try:
-        if token[2:3] == "/":
-            month = MONTHS.get(token[3:6])
-            return dt.date(int(token[7:11]), month, int(token[:2])) if month else None
-        return dt.date.fromisoformat(token)
-    except ValueError:
-        return None
+def _mixed(value: numpy.ndarray) -> numpy.ndarray:
+    """SplitMix64's finaliser: a bijection of 64-bit numbers that spreads every bit."""
+    value = (value ^ (value >> numpy.uint64(30))) * _MIX[0]
+    value = (value ^ (value >> numpy.uint64(27))) * _MIX[1]
+    mixed: numpy.ndarray = value ^ (value >> numpy.uint64(31))
+    return mixed
+
+
+def _person(
+    address: numpy.ndarray, host: numpy.ndarray, agent: numpy.ndarray, day: numpy.ndarray
+) -> numpy.ndarray:
+    """A hash of each line's day, site, address and agent (hashes of the address and
+    host, the agent's number), no more likely to collide than visitor keys: only while
+    a batch is counted, to find its distinct people."""
+    known = (agent.astype(numpy.uint64) << numpy.uint64(23)) | (
+        day.astype(numpy.int64) + (1 << 22)
+    ).astype(numpy.uint64)  # both fit, apart: one number per agent and day
+    return _mixed(address ^ _mixed(host ^ known))

@@ -19,11 +19,46 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Iterable
+from typing import NamedTuple
 
-import polars as pl
+import numpy
 
-SESSION_SCHEMA = {"key": pl.Int64, "last_page": pl.String, "last_second": pl.Int32}
-"""Each visitor's last page view of a day, while the day's logs are read."""
+LIMIT = 200_000
+"""Pages numbered before the numbers are compacted to those of open visits."""
+
+
+class Names:
+    """Strings numbered in the order they are first met (0, 1, ...)."""
+
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        self.names: list[str] = []
+        self.numbers: dict[str, int] = {}
+        for name in names:
+            self.number(name)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def number(self, name: str) -> int:
+        found = self.numbers.get(name)
+        if found is None:
+            found = self.numbers[name] = len(self.names)
+            self.names.append(name)
+        return found
+
+
+class Views(NamedTuple):
+    """Each visitor's last page view of a day: keys in ascending order, with the page's
+    number (``Memory.pages``) and the second of the day of their last view."""
+
+    keys: numpy.ndarray
+    pages: numpy.ndarray
+    seconds: numpy.ndarray
+
+
+_NO_VIEWS = Views(
+    numpy.empty(0, numpy.int64), numpy.empty(0, numpy.int64), numpy.empty(0, numpy.int64)
+)
 
 
 class Memory:
@@ -39,8 +74,12 @@ class Memory:
     def __init__(self) -> None:
         self._root = secrets.token_bytes(32)
         self._salts: dict[dt.date, bytes] = {}
-        self.sessions: dict[dt.date, pl.DataFrame] = {}
+        self.sessions: dict[dt.date, Views] = {}
         """Per day: visitor key, page and second of the day of their last page view."""
+        self.pages = Names()
+        """The pages of page views, numbered: visits are counted on the numbers."""
+        self.generation = 0
+        """Counts the times the page numbers changed (``compact``)."""
 
     def salt(self, day: dt.date) -> bytes:
         """The salt of ``day``, while the salts are held."""
@@ -57,17 +96,45 @@ class Memory:
         self._salts.clear()
         self.sessions.clear()
 
-    def last_views(self, day: dt.date) -> pl.DataFrame:
-        return self.sessions.get(day, pl.DataFrame(schema=SESSION_SCHEMA))
+    def last_views(self, day: dt.date) -> Views:
+        return self.sessions.get(day, _NO_VIEWS)
 
-    def remember(self, day: dt.date, lasts: pl.DataFrame) -> None:
-        """Keep ``lasts`` as the visitors' last views of ``day``; forget days more than
-        one day older than the newest (visits do not span days by much)."""
-        merged = pl.concat([self.last_views(day), lasts.select(list(SESSION_SCHEMA))])
-        self.sessions[day] = merged.unique("key", keep="last", maintain_order=True)
+    def remember(self, day: dt.date, lasts: Views) -> None:
+        """Keep ``lasts`` (distinct keys) as the visitors' last views of ``day``, over
+        those remembered; forget days more than one day older than the newest (visits
+        do not span days by much)."""
+        known = self.last_views(day)
+        if len(known.keys):
+            keys = numpy.concatenate([lasts.keys, known.keys])
+            kept = numpy.unique(keys, return_index=True)[1]  # the first: ``lasts``' own
+            lasts = Views(
+                keys[kept],
+                numpy.concatenate([lasts.pages, known.pages])[kept],
+                numpy.concatenate([lasts.seconds, known.seconds])[kept],
+            )
+        else:
+            order = numpy.argsort(lasts.keys)
+            lasts = Views(lasts.keys[order], lasts.pages[order], lasts.seconds[order])
+        self.sessions[day] = lasts
         newest = max(self.sessions)
         for old in [d for d in self.sessions if (newest - d).days > 1]:
             del self.sessions[old]
+
+    def compact(self) -> None:
+        """Number again only the pages open visits are on, if there are too many."""
+        if len(self.pages) <= LIMIT:
+            return
+        used = [views.pages for views in self.sessions.values()]
+        distinct, where = numpy.unique(
+            numpy.concatenate(used) if used else numpy.empty(0, numpy.int64), return_inverse=True
+        )
+        self.pages = Names(self.pages.names[n] for n in distinct.tolist())
+        start = 0
+        for day, views in list(self.sessions.items()):
+            end = start + len(views.pages)
+            self.sessions[day] = views._replace(pages=where[start:end].astype(numpy.int64))
+            start = end
+        self.generation += 1
 
 
 def day_salt(root: bytes, day: dt.date) -> bytes:
@@ -75,15 +142,15 @@ def day_salt(root: bytes, day: dt.date) -> bytes:
     return hashlib.blake2b(day.isoformat().encode(), key=root, digest_size=32).digest()
 
 
-def keys(salt: bytes, people: Iterable[bytes]) -> list[int]:
+def keys(salt: bytes, people: Iterable[bytes]) -> numpy.ndarray:
     """Signed 64-bit keys of people for one day, each given as the bytes of
     ``address NUL agent NUL site``, meaningless without the salt. The keyed hash state is
     prepared once and copied per person, which spares hashing the key each time."""
-    keyed = hashlib.blake2b(key=salt, digest_size=8)
-    found = []
-    number = int.from_bytes
+    copy = hashlib.blake2b(key=salt, digest_size=8).copy
+    digests: list[bytes] = []
+    keep = digests.append
     for person in people:
-        state = keyed.copy()
+        state = copy()
         state.update(person)
-        found.append(number(state.digest(), "little", signed=True))
-    return found
+        keep(state.digest())
+    return numpy.frombuffer(b"".join(digests), dtype="<i8").astype(numpy.int64)

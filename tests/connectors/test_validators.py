@@ -122,3 +122,27 @@ def test_a_check_passes_only_values_of_its_shape() -> None:
         passing = [value for value in values if check.test(value)]
         assert passing, check.described
         assert all(check.shape(value) for value in passing), check.described
+
+
+def test_the_phone_check_reads_a_bounded_subset_of_a_column() -> None:
+    """phonenumbers reads the first ``PHONE_VALUES`` distinct values and no more: a
+    column whose first values are valid numbers and the rest not passes on those."""
+    good = [f"+1 415 555 {2600 + i:04d}" for i in range(validators.PHONE_VALUES)]
+    bad = [f"+999 {1000000 + i}" for i in range(30)]
+    assert all(validators.phone(value) for value in good)
+    assert not any(validators.phone(value) for value in bad)
+    named = ("user.contact.phone_number",)
+    (count,) = [c for c in validators.count_text(good + bad, named) if c.check.category == named[0]]
+    assert (count.passed, count.checked, count.sampled) == (len(good), len(good), 50)
+    assert count.share == 1.0
+    assert str(count) == "20 of 20 sampled values checked (of 50) are valid phone numbers"
+    # Repeated values count as often as they were sampled; the bound is on distinct ones.
+    (count,) = [
+        c for c in validators.count_text(good * 2 + bad, named) if c.check.category == named[0]
+    ]
+    assert (count.passed, count.checked, count.sampled) == (40, 40, 70)
+    # Fewer distinct values than the bound: every one read, the count as before.
+    (count,) = validators.count_text(good[:5] * 2, named)
+    assert count.checked is None and str(count).startswith("10 of 10 sampled values are")
+    # And the bad ones first: the share is out of reach within the subset.
+    assert not [c for c in validators.count_text(bad + good, named) if c.check is count.check]

@@ -101,9 +101,11 @@ def test_email_domains_judged_once_agree_with_email_validator() -> None:
     ]
     assert len(plain) > 300 and any(value.endswith(".LOCALHOST") for value in plain)
     for domain in plain:
-        assert validators._plain_domain_accepted(
-            domain.lower()
-        ) == validators._email_validator_accepts("a@" + domain) or len(domain) > 252, domain
+        assert (
+            validators._plain_domain_accepted(domain.lower())
+            == validators._email_validator_accepts("a@" + domain)
+            or len(domain) > 252
+        ), domain
 
 
 def test_free_text_emails_with_the_memory() -> None:

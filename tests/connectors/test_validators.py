@@ -183,3 +183,13 @@ def test_the_phone_check_reads_a_bounded_subset_of_a_column() -> None:
     assert count.checked is None and str(count).startswith("10 of 10 sampled values are")
     # And the bad ones first: the share is out of reach within the subset.
     assert not [c for c in validators.count_text(bad + good, named) if c.check is count.check]
+
+
+def test_emails_inside_long_free_text_are_counted() -> None:
+    """Text longer than any address is failed by the value checks, yet read for the
+    addresses inside it."""
+    note = "Please call back, " + "it is about the order " * 12 + "or write to ann@example.com"
+    assert 254 < len(note) <= validators.MAX_CHARS
+    values = [note] * 3 + ["nothing to see in this note " * 10] * 7
+    (count,) = validators.count_text(values, ())
+    assert count.check is validators.EMBEDDED and (count.passed, count.sampled) == (3, 10)

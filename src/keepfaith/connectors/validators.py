@@ -519,20 +519,23 @@ def count_text(values: Sequence[str], named: Iterable[str] | None = None) -> lis
     cut = [value for value in cut if value]
     if not cut:
         return []
-    everything = Counter(cut)
-    distinct = list(everything.items())
+    distinct = list(Counter(cut).items())
+    # Longer than any address, number or name these check: failed by every check.
+    short = [(value, times) for value, times in distinct if len(value) <= 254]
+    too_long = len(cut) - sum(times for _, times in short)
     counts = []
     for check in CHECKS if named is None else checks_for(named):
-        pool, checked = distinct, None
+        pool, failed, checked = short, too_long, None
         if check.at_most is not None and len(distinct) > check.at_most:
-            pool = distinct[: check.at_most]
-            checked = sum(times for _, times in pool)
+            first = distinct[: check.at_most]
+            pool = [(value, times) for value, times in first if len(value) <= 254]
+            checked = sum(times for _, times in first)
+            failed = checked - sum(times for _, times in pool)
         allowed = (checked or len(cut)) - math.ceil(SHARE * (checked or len(cut)))
-        passed = failed = 0
+        passed = 0
         test, shape = check.column_test(), check.shape
         for value, times in pool:
-            # (254 characters: longer than any address, number or name these check)
-            if len(value) <= 254 and (shape is None or shape(value)) and test(value):
+            if (shape is None or shape(value)) and test(value):
                 passed += times
             else:
                 failed += times
@@ -542,8 +545,9 @@ def count_text(values: Sequence[str], named: Iterable[str] | None = None) -> lis
             if passed:
                 counts.append(Count(check, passed, len(cut), checked))
     if not any(count.check.category == EMBEDDED.category for count in counts):
+        with_at = [(value, times) for value, times in distinct if "@" in value]
         test = EMBEDDED.column_test()
-        embedded = sum(t for value, t in everything.items() if "@" in value and test(value))
+        embedded = sum(times for value, times in with_at if test(value)) if with_at else 0
         if embedded:
             counts.append(Count(EMBEDDED, embedded, len(cut)))
     return sorted(counts, key=lambda c: -c.share)

@@ -142,7 +142,12 @@ ValueEvidence = dict[str, Values]
 
 def named(column: ColumnInfo) -> tuple[str, ...]:
     """The categories the column's name or comment says, in a table of people or not."""
-    said = {_said(column, person_table) for person_table in (False, True)}
+    return _named(column.name, column.comment)
+
+
+@lru_cache(maxsize=4096)
+def _named(name: str, comment: str | None) -> tuple[str, ...]:
+    said = {_said_of(name, comment, person_table) for person_table in (False, True)}
     return tuple(sorted({category for category, _ in filter(None, said)}))
 
 

@@ -271,6 +271,8 @@ def postal_code(value: str) -> bool:
 
 
 def _fold(text: str) -> str:
+    if text.isascii():  # NFKD and the ASCII filter leave ASCII as it is
+        return text.casefold()
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().casefold()
 
 

@@ -3,6 +3,7 @@ the answers of the libraries they stand in front of."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -159,6 +160,34 @@ def test_a_check_passes_only_values_of_its_shape() -> None:
         passing = [value for value in values if check.test(value)]
         assert passing, check.described
         assert all(check.shape(value) for value in passing), check.described
+        if check.clue is not None:
+            assert all(check.clue.search(value) for value in passing), check.described
+    assert sum(check.clue is not None for check in validators.CHECKS) >= 3
+
+
+def test_a_column_without_the_clue_of_a_check_is_not_read_by_it() -> None:
+    """A column with no digit anywhere is no card or IBAN column, and one with no @ no
+    email column: those checks read none of its values, not even their shape (and the
+    names are counted still)."""
+    calls: list[str] = []
+    card = next(c for c in validators.CHECKS if c.category == "user.financial.credit_card")
+
+    def counted(value: str) -> object:
+        calls.append(value)
+        return validators.CARD_SHAPE.match(value)
+
+    spy = dataclasses.replace(card, shape=counted)
+    checks = tuple(spy if c is card else c for c in validators.CHECKS)
+    names = ["Ann Example", "Bob Smith", "Luis Goncalves"] * 4
+    original = validators.CHECKS
+    validators.CHECKS = checks
+    try:
+        counts = validators.count_text(names)
+        assert not calls and "user.name" in {c.check.category for c in counts}
+        validators.count_text(["4111 1111 1111 1111", *names])
+        assert calls, "with a digit somewhere, the check reads the values"
+    finally:
+        validators.CHECKS = original
 
 
 def test_the_phone_check_reads_a_bounded_subset_of_a_column() -> None:

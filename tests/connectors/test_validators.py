@@ -162,7 +162,7 @@ def test_a_check_passes_only_values_of_its_shape() -> None:
         assert all(check.shape(value) for value in passing), check.described
         if check.clue is not None:
             assert all(check.clue.search(value) for value in passing), check.described
-    assert sum(check.clue is not None for check in validators.CHECKS) >= 3
+    assert sum(check.clue is not None for check in validators.CHECKS) >= 4
 
 
 def test_a_column_without_the_clue_of_a_check_is_not_read_by_it() -> None:

@@ -412,6 +412,7 @@ class Check:
 
 AT = re.compile("@")
 DIGIT = re.compile(r"\d")
+DIGIT_OR_COLON = re.compile(r"[\d:]")
 
 PHONE_VALUES = 20
 """How many distinct values of a column phonenumbers reads (about 50 us each, the
@@ -440,7 +441,13 @@ CHECKS: tuple[Check, ...] = (
         shape=IBAN_SHAPE.match,
         clue=DIGIT,
     ),
-    Check("user.device.ip_address", ip_address, "IP addresses", shape=IP_SHAPE.match),
+    Check(
+        "user.device.ip_address",
+        ip_address,
+        "IP addresses",
+        shape=IP_SHAPE.match,
+        clue=DIGIT_OR_COLON,  # IPv4 has digits, IPv6 always a colon
+    ),
     Check(
         "user.contact.phone_number",
         phone,

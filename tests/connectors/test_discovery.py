@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from keepfaith.connectors import Erasure, scan
+from keepfaith.connectors.datamap import DatasetMap, parse
 from tests.connectors import labels
 from tests.connectors.score import proposed, score
 
@@ -29,6 +30,9 @@ def _check(name: str, url: str, truth: labels.Labels, schema: str | None = None)
         assert {c.name for c in table.columns} == set(truth[table.name]), table.name
     found = score(proposed(result.map), truth)
     assert found.f1 >= FLOORS[name], "\n".join(found.wrong)
+    # The proposal is built without pydantic's validation: it must pass it all the same.
+    assert DatasetMap.model_validate(result.map.model_dump()) == result.map
+    assert parse(result.map.to_dict()) == result.map
 
 
 def test_pagila_on_postgresql(pagila_url: str) -> None:

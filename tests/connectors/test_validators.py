@@ -3,6 +3,7 @@ the answers of the libraries they stand in front of."""
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -42,6 +43,29 @@ TRICKY = [
     "ann@example.123",
     "ann@[127.0.0.1]",
     "postmaster@example.com",
+    # Plain domains, judged by the scanner's own reading of email-validator's rules:
+    "ann@EXAMPLE.COM",
+    "ann@Example.Local",
+    "ann@mail.LOCALHOST",
+    "ann@example.onion",
+    "ann@10.in-addr.arpa",
+    "ann@example.TEST",
+    "ann@example",
+    "ann@example.co-",
+    "ann@example.-co.uk",
+    "ann@-.com",
+    "ann@a.b.c.d.e.fr",
+    "ann@ab--cd.example.com",
+    "ann@a--bcd.example.com",
+    "ann@XN--bcher-kva.example",
+    "ann@" + "a" * 63 + ".com",
+    "ann@" + ".".join(["a" * 63] * 3) + "." + "b" * 58 + ".com",
+    "ann@" + ".".join(["a" * 63] * 3) + "." + "b" * 59 + ".com",
+    "ann@" + ".".join(["a" * 63] * 3) + "." + "b" * 60 + ".com",
+    "ann@example.c",
+    "ann@example.4com",
+    "ann@123.456",
+    "ann@e.x-1",
 ]
 
 
@@ -69,6 +93,20 @@ def test_email_domains_judged_once_agree_with_email_validator() -> None:
     assert answers == {value: validators.email(value) for value in values}
     assert sum(answers.values()) > 300 and not all(answers.values())
     assert len(domains) < len(values) / 2, "a domain is judged once"
+    plain = [
+        value.partition("@")[2]
+        for value in values
+        if value.count("@") == 1
+        and validators.PLAIN_DOMAIN.fullmatch(value.partition("@")[2])
+        and "xn--" not in value.casefold()
+    ]
+    assert len(plain) > 300 and any(value.endswith(".LOCALHOST") for value in plain)
+    for domain in plain:
+        assert (
+            validators._plain_domain_accepted(domain.lower())
+            == validators._email_validator_accepts("a@" + domain)
+            or len(domain) > 252
+        ), domain
 
 
 def test_free_text_emails_with_the_memory() -> None:
@@ -122,3 +160,65 @@ def test_a_check_passes_only_values_of_its_shape() -> None:
         passing = [value for value in values if check.test(value)]
         assert passing, check.described
         assert all(check.shape(value) for value in passing), check.described
+        if check.clue is not None:
+            assert all(check.clue.search(value) for value in passing), check.described
+    assert sum(check.clue is not None for check in validators.CHECKS) >= 4
+
+
+def test_a_column_without_the_clue_of_a_check_is_not_read_by_it() -> None:
+    """A column with no digit anywhere is no card or IBAN column, and one with no @ no
+    email column: those checks read none of its values, not even their shape (and the
+    names are counted still)."""
+    calls: list[str] = []
+    card = next(c for c in validators.CHECKS if c.category == "user.financial.credit_card")
+
+    def counted(value: str) -> object:
+        calls.append(value)
+        return validators.CARD_SHAPE.match(value)
+
+    spy = dataclasses.replace(card, shape=counted)
+    checks = tuple(spy if c is card else c for c in validators.CHECKS)
+    names = ["Ann Example", "Bob Smith", "Luis Goncalves"] * 4
+    original = validators.CHECKS
+    validators.CHECKS = checks
+    try:
+        counts = validators.count_text(names)
+        assert not calls and "user.name" in {c.check.category for c in counts}
+        validators.count_text(["4111 1111 1111 1111", *names])
+        assert calls, "with a digit somewhere, the check reads the values"
+    finally:
+        validators.CHECKS = original
+
+
+def test_the_phone_check_reads_a_bounded_subset_of_a_column() -> None:
+    """phonenumbers reads the first ``PHONE_VALUES`` distinct values and no more: a
+    column whose first values are valid numbers and the rest not passes on those."""
+    good = [f"+1 415 555 {2600 + i:04d}" for i in range(validators.PHONE_VALUES)]
+    bad = [f"+999 {1000000 + i}" for i in range(30)]
+    assert all(validators.phone(value) for value in good)
+    assert not any(validators.phone(value) for value in bad)
+    named = ("user.contact.phone_number",)
+    (count,) = [c for c in validators.count_text(good + bad, named) if c.check.category == named[0]]
+    assert (count.passed, count.checked, count.sampled) == (len(good), len(good), 50)
+    assert count.share == 1.0
+    assert str(count) == "20 of 20 sampled values checked (of 50) are valid phone numbers"
+    # Repeated values count as often as they were sampled; the bound is on distinct ones.
+    (count,) = [
+        c for c in validators.count_text(good * 2 + bad, named) if c.check.category == named[0]
+    ]
+    assert (count.passed, count.checked, count.sampled) == (40, 40, 70)
+    # Fewer distinct values than the bound: every one read, the count as before.
+    (count,) = validators.count_text(good[:5] * 2, named)
+    assert count.checked is None and str(count).startswith("10 of 10 sampled values are")
+    # And the bad ones first: the share is out of reach within the subset.
+    assert not [c for c in validators.count_text(bad + good, named) if c.check is count.check]
+
+
+def test_emails_inside_long_free_text_are_counted() -> None:
+    """Text longer than any address is failed by the value checks, yet read for the
+    addresses inside it."""
+    note = "Please call back, " + "it is about the order " * 12 + "or write to ann@example.com"
+    assert 254 < len(note) <= validators.MAX_CHARS
+    values = [note] * 3 + ["nothing to see in this note " * 10] * 7
+    (count,) = validators.count_text(values, ())
+    assert count.check is validators.EMBEDDED and (count.passed, count.sampled) == (3, 10)

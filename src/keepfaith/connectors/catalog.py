@@ -80,20 +80,23 @@ class Schema:
 
 POSTGRESQL_CATALOG = sa.text(
     """
-WITH tables AS (
+WITH tables AS MATERIALIZED (
   SELECT c.oid, c.relname, c.relispartition, c.reltuples FROM pg_class c
   JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind IN ('r', 'p') AND n.nspname = coalesce(:schema, current_schema())
+), oids AS MATERIALIZED (
+  SELECT array_agg(oid) AS oids FROM tables
 ), columns AS (
   SELECT a.attrelid, json_agg(json_build_array(
       a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, d.description,
-      b.typname, b.typtype, b.typcategory,
+      coalesce(b.typname, t.typname), coalesce(b.typtype, t.typtype),
+      coalesce(b.typcategory, t.typcategory),
       CASE WHEN a.atttypmod > 4 THEN a.atttypmod - 4
            WHEN t.typtypmod > 4 THEN t.typtypmod - 4 END) ORDER BY a.attnum) AS facts
-  FROM tables
-  JOIN pg_attribute a ON a.attrelid = tables.oid AND a.attnum > 0 AND NOT a.attisdropped
+  FROM oids
+  JOIN pg_attribute a ON a.attrelid = ANY (oids.oids) AND a.attnum > 0 AND NOT a.attisdropped
   JOIN pg_type t ON t.oid = a.atttypid
-  JOIN pg_type b ON b.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+  LEFT JOIN pg_type b ON t.typtype = 'd' AND b.oid = t.typbasetype
   LEFT JOIN pg_description d ON d.objoid = a.attrelid AND d.objsubid = a.attnum
     AND d.classoid = 'pg_class'::regclass
   GROUP BY a.attrelid
@@ -107,8 +110,8 @@ WITH tables AS (
       ARRAY(SELECT a.attname FROM pg_attribute a
         WHERE a.attrelid = k.confrelid AND a.attnum = ANY (k.confkey)
         ORDER BY array_position(k.confkey, a.attnum))) ORDER BY k.conname) AS facts
-  FROM tables
-  JOIN pg_constraint k ON k.conrelid = tables.oid AND k.contype IN ('p', 'u', 'f')
+  FROM oids
+  JOIN pg_constraint k ON k.conrelid = ANY (oids.oids) AND k.contype IN ('p', 'u', 'f')
   LEFT JOIN pg_class f ON f.oid = k.confrelid
   GROUP BY k.conrelid
 )
@@ -123,7 +126,10 @@ LEFT JOIN keys ON keys.conrelid = tables.oid
 """Per table: its name, the table it is a partition of, its columns (name, type as the
 database writes it, NOT NULL, comment, then the base type's name, kind and category after
 domains, and the declared length), its keys (kind, columns, referred table and columns),
-and the statistics' estimate of its rows."""
+and the statistics' estimate of its rows. The tables' oids go to ``pg_attribute`` and
+``pg_constraint`` as one array (``= ANY``), which their indexes answer; joined to the
+tables instead, the planner reads all of ``pg_attribute`` (a third of the query's time on
+pagila)."""
 
 _POSTGRESQL_KINDS = {
     "bool": BOOLEAN,

@@ -56,7 +56,12 @@ def foreign_key_edges(schema: Schema) -> list[Edge]:
         for key in table.foreign_keys:
             for child, parent in zip(key.columns, key.referred_columns, strict=True):
                 edges.append(Edge(table.name, child, key.referred_table, parent))
-    return sorted(edges)
+    # Edge's own order, by a key: the dataclass's comparisons build two tuples each.
+    return sorted(edges, key=_order)
+
+
+def _order(edge: Edge) -> tuple[str, str, str, str, str]:
+    return (edge.child, edge.child_column, edge.parent, edge.parent_column, edge.source)
 
 
 def edges(dataset_map: DatasetMap, schema: Schema | None = None) -> list[Edge]:

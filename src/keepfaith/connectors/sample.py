@@ -79,7 +79,7 @@ def sample_all(
     key = tuple((table, tuple(columns)) for table, columns in wanted)
     postgres = connection.dialect.name == "postgresql"
     query = _query(postgres, key, size, schema, max_chars)
-    for row in connection.execute(query):
+    for row in connection.execute(query).all():
         values = row[1] if postgres else row[1:]
         for column, value in zip(into[row[0]], values, strict=postgres):
             if value is not None:
@@ -116,7 +116,12 @@ def _postgresql_query(
         percent = sample_percent(table.rows, size)
         if percent is not None:
             source = sa.tablesample(source, sa.func.system(percent), name="sampled")
-        values = postgresql.array([_as_text(source.c[c.name], c, max_chars) for c in columns])
+        # The driver reads a text[] as a list of str: no SQLAlchemy processor walks its
+        # items again (that walk cost more than the query's rows).
+        values = sa.type_coerce(
+            postgresql.array([_as_text(source.c[c.name], c, max_chars) for c in columns]),
+            sa.types.NullType(),
+        )
         branches.append(
             sa.select(sa.literal_column(str(index)), values).select_from(source).limit(size)
         )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import sqlalchemy as sa
 
@@ -141,7 +142,12 @@ ValueEvidence = dict[str, Values]
 
 def named(column: ColumnInfo) -> tuple[str, ...]:
     """The categories the column's name or comment says, in a table of people or not."""
-    said = {_said(column, person_table) for person_table in (False, True)}
+    return _named(column.name, column.comment)
+
+
+@lru_cache(maxsize=4096)
+def _named(name: str, comment: str | None) -> tuple[str, ...]:
+    said = {_said_of(name, comment, person_table) for person_table in (False, True)}
     return tuple(sorted({category for category, _ in filter(None, said)}))
 
 
@@ -222,16 +228,21 @@ def propose(schema: Schema, evidence: dict[str, ValueEvidence], key: str) -> Dat
         _family_name_beside_first_name(judged[name])
     _keys_to_people(schema, people, judged)
     tables = tuple(
-        Table(
-            name=name,
-            columns=tuple(
-                _column(c, judged[name][c.name], name in people, table, judged[name])
-                for c in table.columns
-            ),
+        _TABLE.model_copy(
+            update={"name": name, "columns": _columns(table, judged[name], name in people)}
         )
         for name, table in schema.tables.items()
     )
-    return DatasetMap(key=key, tables=tables)
+    return DatasetMap(key=key).model_copy(update={"tables": tables})
+
+
+# The proposal's models are copies of blank ones (``model_copy``, pydantic's copy without
+# validation, a sixth of the cost of building a model): every name comes from the
+# database's catalog, every category from the lexicon and the checks, all fideslang keys
+# (the tests validate the proposals again). The key is the caller's, so validated; a map
+# read from a file is always validated (``datamap.parse``).
+_TABLE = Table(name="table")
+_COLUMN = Column(name="column")
 
 
 def judge(
@@ -268,9 +279,15 @@ def judge(
 
 def _said(column: ColumnInfo, person_table: bool) -> tuple[str, str] | None:
     """The category the column's name (else its comment) says, and which of them said it."""
+    return _said_of(column.name, column.comment, person_table)
+
+
+@lru_cache(maxsize=4096)
+def _said_of(name: str, comment: str | None, person_table: bool) -> tuple[str, str] | None:
+    """``_said`` by the name and comment alone (the catalog's words, never a value)."""
     for text, where in (
-        (column.name, f"the name {column.name!r}"),
-        (column.comment or "", "its comment"),
+        (name, f"the name {name!r}"),
+        (comment or "", "its comment"),
     ):
         for meaning in lexicon.meanings(text):
             if meaning.person_only and not person_table:
@@ -309,7 +326,7 @@ def _weigh_values(verdict: Judgement, values: Values, column: ColumnInfo) -> Non
                 verdict.categories = (*(verdict.categories or (PRIVATE,)), category)
                 verdict.evidence.append(str(count))
             continue
-        if count.share < 0.8 or count.sampled < 3:
+        if count.share < 0.8 or count.read < 3:
             continue
         if named_as and _related(named_as, category):
             verdict.confidence = 0.95
@@ -438,22 +455,29 @@ def _named_like_person_ids(
                     break
 
 
+def _columns(table: TableInfo, row: dict[str, Judgement], person_table: bool) -> tuple[Column, ...]:
+    held = {c for verdict in row.values() for c in verdict.categories if is_personal(c)}
+    # A lookup table of places that many people's rows share (a city's name).
+    lookup = held <= set(COARSE_LOCATION)
+    return tuple(
+        _column(info, row[info.name], person_table, table, lookup) for info in table.columns
+    )
+
+
 def _column(
-    info: ColumnInfo,
-    verdict: Judgement,
-    person_table: bool,
-    table: TableInfo,
-    row: dict[str, Judgement],
+    info: ColumnInfo, verdict: Judgement, person_table: bool, table: TableInfo, lookup: bool
 ) -> Column:
     identity = _identity(info, verdict, person_table, table.name)
-    return Column(
-        name=info.name,
-        categories=verdict.categories,
-        identity=identity,
-        erasure=_erasure(info, verdict, row),
-        primary_key=info.primary_key,
-        confidence=round(verdict.confidence, 2),
-        evidence=tuple(verdict.evidence),
+    return _COLUMN.model_copy(
+        update={
+            "name": info.name,
+            "categories": verdict.categories,
+            "identity": identity,
+            "erasure": _erasure(info, verdict, lookup),
+            "primary_key": info.primary_key,
+            "confidence": round(verdict.confidence, 2),
+            "evidence": tuple(verdict.evidence),
+        }
     )
 
 
@@ -472,16 +496,15 @@ def _identity(info: ColumnInfo, verdict: Judgement, person_table: bool, table: s
     return None
 
 
-def _erasure(info: ColumnInfo, verdict: Judgement, row: dict[str, Judgement]) -> Erasure:
-    """Null or mask what says who a person is; keep keys, and the rows of a lookup table
-    that many people's rows share (a city's name)."""
+def _erasure(info: ColumnInfo, verdict: Judgement, lookup: bool) -> Erasure:
+    """Null or mask what says who a person is; keep keys, and the rows of a ``lookup``
+    table that many people's rows share (a city's name: its table holds nothing personal
+    but coarse places)."""
     if (
-        not any(is_personal(c) for c in verdict.categories)
+        lookup
+        or not any(is_personal(c) for c in verdict.categories)
         or verdict.categories[0] == "user.unique_id"
     ):
-        return Erasure.KEEP
-    held = {c for v in row.values() for c in v.categories if is_personal(c)}
-    if held <= set(COARSE_LOCATION):
         return Erasure.KEEP
     return Erasure.NULL if info.nullable else Erasure.MASK
 

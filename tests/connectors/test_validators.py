@@ -43,29 +43,6 @@ TRICKY = [
     "ann@example.123",
     "ann@[127.0.0.1]",
     "postmaster@example.com",
-    # Plain domains, judged by the scanner's own reading of email-validator's rules:
-    "ann@EXAMPLE.COM",
-    "ann@Example.Local",
-    "ann@mail.LOCALHOST",
-    "ann@example.onion",
-    "ann@10.in-addr.arpa",
-    "ann@example.TEST",
-    "ann@example",
-    "ann@example.co-",
-    "ann@example.-co.uk",
-    "ann@-.com",
-    "ann@a.b.c.d.e.fr",
-    "ann@ab--cd.example.com",
-    "ann@a--bcd.example.com",
-    "ann@XN--bcher-kva.example",
-    "ann@" + "a" * 63 + ".com",
-    "ann@" + ".".join(["a" * 63] * 3) + "." + "b" * 58 + ".com",
-    "ann@" + ".".join(["a" * 63] * 3) + "." + "b" * 59 + ".com",
-    "ann@" + ".".join(["a" * 63] * 3) + "." + "b" * 60 + ".com",
-    "ann@example.c",
-    "ann@example.4com",
-    "ann@123.456",
-    "ann@e.x-1",
 ]
 
 
@@ -93,20 +70,6 @@ def test_email_domains_judged_once_agree_with_email_validator() -> None:
     assert answers == {value: validators.email(value) for value in values}
     assert sum(answers.values()) > 300 and not all(answers.values())
     assert len(domains) < len(values) / 2, "a domain is judged once"
-    plain = [
-        value.partition("@")[2]
-        for value in values
-        if value.count("@") == 1
-        and validators.PLAIN_DOMAIN.fullmatch(value.partition("@")[2])
-        and "xn--" not in value.casefold()
-    ]
-    assert len(plain) > 300 and any(value.endswith(".LOCALHOST") for value in plain)
-    for domain in plain:
-        assert (
-            validators._plain_domain_accepted(domain.lower())
-            == validators._email_validator_accepts("a@" + domain)
-            or len(domain) > 252
-        ), domain
 
 
 def test_free_text_emails_with_the_memory() -> None:

@@ -69,31 +69,16 @@ def _email_validator_accepts(value: str) -> bool:
     return True
 
 
-PLAIN_DOMAIN = re.compile(r"[A-Za-z0-9.\-]+")
-"""A domain of ASCII letters, digits, dots and hyphens, which UTS-46 only lower-cases."""
-_NOT_PUNYCODE_DOUBLE_HYPHEN = re.compile(r"(?!xn)..--", re.IGNORECASE)
-
-
 def _domain_accepted(domain: str) -> bool:
     """What ``_email_validator_accepts("a@" + domain)`` says, asked of email-validator's
     own check of the part after the @-sign (``validate_email_domain_name``, with its
-    module defaults), without parsing a local part each time: two fifths of the cost.
-    A plain domain (``PLAIN_DOMAIN``, no Punycode) is judged by ``_plain_domain_accepted``
-    instead, a tenth of the cost."""
+    module defaults), without parsing a local part each time: two fifths of the cost."""
     import email_validator
-
-    if len(domain) > 254 - len("a@"):  # the length of the whole address "a@" + domain
-        return False
-    if (
-        PLAIN_DOMAIN.fullmatch(domain)
-        and "xn--" not in domain.casefold()
-        and email_validator.GLOBALLY_DELIVERABLE
-        and not email_validator.TEST_ENVIRONMENT
-    ):
-        return _plain_domain_accepted(domain.lower())
     from email_validator import EmailNotValidError
     from email_validator.syntax import validate_email_domain_name
 
+    if len(domain) > 254 - len("a@"):  # the length of the whole address "a@" + domain
+        return False
     try:
         validate_email_domain_name(
             domain,
@@ -103,45 +88,6 @@ def _domain_accepted(domain: str) -> bool:
     except EmailNotValidError:
         return False
     return True
-
-
-def _plain_domain_accepted(domain: str) -> bool:
-    """email-validator's rules (``validate_email_domain_name``) for a lower-cased plain
-    domain without Punycode, in their order, with its own patterns and list: the UTS-46
-    steps change nothing here but the case, so what is left is the syntax of host names
-    (no empty label, no hyphen at either end of one), no "ab--" but Punycode, labels of at
-    most 63 characters, a period, a top-level domain ending in a letter, and no special-use
-    name (``localhost``, ``.local``, ``.invalid``...). The tests compare the two."""
-    hostname, label_limit, top_level, special_use = _email_validator_rules()
-    if not hostname.match(domain) or "." not in domain:
-        return False
-    if any(
-        _NOT_PUNYCODE_DOUBLE_HYPHEN.match(label) or len(label) > label_limit
-        for label in domain.split(".")
-    ):
-        return False
-    if not top_level.search(domain):
-        return False
-    return not any(domain == d or domain.endswith("." + d) for d in special_use)
-
-
-@cache
-def _email_validator_rules() -> tuple[re.Pattern[str], int, re.Pattern[str], list[str]]:
-    """email-validator's own patterns, label limit and list of special-use names (the
-    list itself, so a change an application makes to it is seen)."""
-    from email_validator import SPECIAL_USE_DOMAIN_NAMES
-    from email_validator.rfc_constants import (
-        DNS_LABEL_LENGTH_LIMIT,
-        DOMAIN_NAME_REGEX,
-        DOT_ATOM_TEXT_HOSTNAME,
-    )
-
-    return (
-        DOT_ATOM_TEXT_HOSTNAME,
-        DNS_LABEL_LENGTH_LIMIT,
-        DOMAIN_NAME_REGEX,
-        SPECIAL_USE_DOMAIN_NAMES,
-    )
 
 
 def email_test() -> Callable[[str], bool]:

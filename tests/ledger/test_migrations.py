@@ -12,6 +12,7 @@ from alembic.script import ScriptDirectory
 
 from keepfaith.ledger import Ledger
 from keepfaith.ledger.migrate import (
+    HEAD,
     all_tables,
     compared,
     config,
@@ -66,6 +67,19 @@ def test_the_revisions_form_one_line() -> None:
         assert script.get_revision(revision).down_revision == before
     numbers = [int(revision.split("_")[0]) for revision in revisions]
     assert numbers == list(range(1, len(numbers) + 1))
+    assert script.get_current_head() == HEAD  # the short cut of a ledger already at it
+
+
+def test_a_ledger_at_the_head_is_left_alone_and_one_behind_is_upgraded(database_url: str) -> None:
+    ledger = Ledger(database_url)
+    before_head = line()[-2]
+    upgrade(ledger.engine, before_head)
+    ledger.migrate()
+    assert current(ledger.engine) == HEAD
+    ledger.migrate()  # at the head: nothing to do, and no error
+    assert current(ledger.engine) == HEAD
+    assert tables(ledger.engine) >= tables_for(ledger.engine.dialect.name)
+    ledger.close()
 
 
 def test_upgrade_and_downgrade_step_by_step(database_url: str) -> None:

@@ -355,3 +355,15 @@ def test_clause_ids_go_past_99_per_prefix() -> None:
     assert {"AC-100", "AC-1234"} <= loaded.declared_clauses()
     with pytest.raises(StatementError):
         loads(MINIMAL.replace("keepfaith: 1\n", "keepfaith: 1\nclauses: [AC-1]\n"))
+
+
+@pytest.mark.parametrize("key", ["?", "? [a, b]", "? {a: 1}"])
+def test_a_key_that_is_a_mapping_or_a_list_is_an_error_at_its_line(key: str) -> None:
+    # "?" alone makes the mapping below it a key: a TypeError in ruamel, not a located error.
+    text = MINIMAL.replace("organisation:\n", f"organisation:\n{key}\n", 1)
+    assert text != MINIMAL
+    line = text.splitlines().index(key) + 1
+    with pytest.raises(StatementError) as raised:
+        loads(text, "s.yaml")
+    problems = [(where.line, why) for where, why in raised.value.problems]
+    assert any(at >= line and "YAML" in why for at, why in problems), problems

@@ -80,7 +80,18 @@ def loads_with_document(
 
 class _Constructor(RoundTripConstructor):
     """ruamel's constructor, but a scalar it cannot read (``!!int abc``, the date
-    ``2024-13-45``) is a located YAML error rather than a bare ``ValueError``."""
+    ``2024-13-45``) and a key that is itself a mapping or a list (``?`` on a line of its
+    own) are located YAML errors rather than a bare ``ValueError`` or ``TypeError``."""
+
+    def check_mapping_key(
+        self, node: Any, key_node: Any, mapping: Any, key: Any, value: Any
+    ) -> bool:
+        try:
+            hash(key)
+        except TypeError:
+            problem = "a key must be a plain name, not a mapping or a list"
+            raise ConstructorError(None, None, problem, key_node.start_mark) from None
+        return bool(super().check_mapping_key(node, key_node, mapping, key, value))
 
     def construct_object(self, node: Any, deep: bool = False) -> Any:
         try:

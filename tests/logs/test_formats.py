@@ -37,6 +37,21 @@ def test_cutting_reads_the_real_log_like_the_capture_groups() -> None:
     assert cut.equals(captured)
 
 
+@pytest.mark.parametrize("slow", [1, 7, 200])  # placed one by one, and sorted
+def test_lines_the_capture_groups_read_keep_their_places_among_the_cut_ones(slow: int) -> None:
+    lines = REAL_LOG.read_bytes().splitlines(keepends=True)[:3000]
+    for n in range(0, len(lines), len(lines) // slow)[:slow]:  # the first, then spread
+        lines[n] = lines[n].replace(b" - - [", b" - alice [", 1)
+    data = b"".join(lines)
+    cut, bad = formats.parse(data, "combined")
+    text = formats.lines(data)
+    frame = pl.DataFrame({"line": pl.int_range(len(text), dtype=pl.UInt32, eager=True),
+                          "text": text})  # fmt: skip
+    assert text.str.contains(" - alice [", literal=True).sum() == slow and bad == []
+    assert cut.equals(formats._captured(frame, "combined"))
+    assert cut["line"].to_list() == list(range(len(lines)))
+
+
 def test_a_line_with_a_user_name_is_read_by_the_capture_groups() -> None:
     line = COMBINED.replace("- - [", "- alice [")
     rows, bad = parsed(f"{COMBINED}\n{line}\n", "combined")

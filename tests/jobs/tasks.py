@@ -25,7 +25,7 @@ def record(context: Context, key: str, pause: float = 0.0) -> None:
     ran(context, key)
 
 
-@task("tests.flaky", attempts=3, backoff=1)
+@task("tests.flaky", attempts=3, backoff=3)
 def flaky(context: Context, key: str, failures: int) -> None:
     if context.attempt <= failures:
         raise RuntimeError(f"attempt {context.attempt} fails on purpose")

@@ -99,7 +99,7 @@ def _query(
     size: int,
     schema: str | None,
     max_chars: int | None,
-) -> sa.Executable:
+) -> sa.CompoundSelect[Any]:
     """The query of ``sample_all``, built once per process for a schema as reflected
     (building a UNION of many tables costs SQLAlchemy more than running it)."""
     if postgres:
@@ -112,7 +112,7 @@ _AS_WRITTEN = frozenset({"postgresql", "sqlite"})
 
 
 @lru_cache(maxsize=64)
-def _written(query: sa.Executable, dialect: sa.Dialect) -> str:
+def _written(query: sa.CompoundSelect[Any], dialect: sa.Dialect) -> str:
     """The query as the driver's SQL, its few numbers (limits, percentages) written in:
     executing the UNION through SQLAlchemy cost a walk of all its branches for the
     cache key at every scan, more than PostgreSQL took to answer it on pagila. Percent
@@ -125,7 +125,7 @@ def _postgresql_query(
     size: int,
     schema: str | None,
     max_chars: int | None,
-) -> sa.Executable:
+) -> sa.CompoundSelect[Any]:
     branches: list[Any] = []
     for index, (table, columns) in enumerate(wanted):
         source: sa.FromClause = sa.table(
@@ -151,7 +151,7 @@ def _padded_query(
     size: int,
     schema: str | None,
     max_chars: int | None,
-) -> sa.Executable:
+) -> sa.CompoundSelect[Any]:
     """Every table's sample as one UNION ALL (SQLite, MariaDB, MySQL): a branch per
     table, its columns padded with NULLs to the widest table's, each branch a subquery
     for its LIMIT (SQLite allows no parentheses around a compound's members)."""

@@ -149,6 +149,23 @@ def test_sqlite_in_two_queries(tmp_path: Path) -> None:
     assert _facts(tables) == _facts(inspected), "what the Inspector reads, read faster"
 
 
+def test_sqlite_catalog_changed_is_read_again(tmp_path: Path) -> None:
+    """The parsed catalog is kept per process for the same rows only."""
+    engine = open_database(f"sqlite:///{tmp_path / 'changed.db'}")
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE person (id INTEGER PRIMARY KEY, email TEXT)"))
+    first = reflect(engine).tables
+    assert reflect(engine).tables == first
+    with engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE person ADD COLUMN phone VARCHAR(20)"))
+        connection.execute(sa.text("CREATE TABLE visit (person_id INT REFERENCES person (id))"))
+    again = reflect(engine).tables
+    engine.dispose()
+    assert [c.name for c in again["person"].columns] == ["id", "email", "phone"]
+    assert again["person"].column("phone").length == 20  # type: ignore[union-attr]
+    assert [k.referred_table for k in again["visit"].foreign_keys] == ["person"]
+
+
 def test_postgresql_keys_to_another_schema_and_a_changed_catalog_read_again() -> None:
     """Key columns come back as numbers and are named from the columns read, but a
     referred table in another schema is named by the query; the parsed catalog is kept

@@ -313,10 +313,21 @@ _LENGTH = re.compile(r"\(\s*(\d+)\s*\)")
 def sqlite(connection: sa.Connection, schema: str | None) -> dict[str, TableInfo]:
     """Every table of the database (or of the attached ``schema``), in two queries."""
     parameters = {"schema": schema or "main"}
+    column_rows = connection.execute(_sqlite_columns(schema), parameters).all()
+    key_rows = connection.execute(_sqlite_keys(schema), parameters).all()
+    return dict(
+        _sqlite_tables(tuple(tuple(r) for r in column_rows), tuple(tuple(r) for r in key_rows))
+    )
+
+
+@lru_cache(maxsize=16)
+def _sqlite_tables(
+    column_rows: tuple[tuple[Any, ...], ...], key_rows: tuple[tuple[Any, ...], ...]
+) -> dict[str, TableInfo]:
+    """The tables the two queries' rows describe, parsed once per process for the same
+    rows (as ``_postgresql_tables``)."""
     columns: dict[str, list[ColumnInfo]] = {}
-    for table, name, declared, not_null, pk, unique in connection.execute(
-        _sqlite_columns(schema), parameters
-    ):
+    for table, name, declared, not_null, pk, unique in column_rows:
         kind = sqlite_kind(declared or "")
         length = _LENGTH.search(declared or "") if kind == TEXT else None
         columns.setdefault(table, []).append(
@@ -331,9 +342,7 @@ def sqlite(connection: sa.Connection, schema: str | None) -> dict[str, TableInfo
             )
         )
     keys: dict[str, dict[int, tuple[str, list[str], list[str | None]]]] = {}
-    for table, key, referred, constrained, to in connection.execute(
-        _sqlite_keys(schema), parameters
-    ):
+    for table, key, referred, constrained, to in key_rows:
         entry = keys.setdefault(table, {}).setdefault(key, (referred, [], []))
         entry[1].append(constrained)
         entry[2].append(to)

@@ -115,7 +115,7 @@ _AS_WRITTEN = frozenset({"postgresql", "sqlite"})
 def _written(query: sa.CompoundSelect[Any], dialect: sa.Dialect) -> str:
     """The query as the driver's SQL, its few numbers (limits, percentages) written in:
     executing the UNION through SQLAlchemy cost a walk of all its branches for the
-    cache key at every scan, more than PostgreSQL took to answer it on pagila. Percent
+    cache key at every scan, about as long as PostgreSQL took to answer it on pagila. Percent
     signs in names come out doubled, as the driver reads them."""
     return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 

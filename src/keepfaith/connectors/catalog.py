@@ -245,15 +245,24 @@ def _sqlite_master(schema: str | None) -> str:
 
 
 def _sqlite_columns(schema: str | None) -> sa.TextClause:
+    """Every column with its table, type, NOT NULL, primary key position, and whether a
+    unique key (``UNIQUE``, not a ``CREATE UNIQUE INDEX``) holds it alone: the
+    single-column unique keys are found once per table, not once per column (a third of
+    the query's time on chinook)."""
     return sa.text(
         f"""
+WITH tables AS (
+  SELECT name FROM {_sqlite_master(schema)}
+  WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+), single AS (
+  SELECT t.name AS t, min(i.name) AS c FROM tables t
+  JOIN pragma_index_list(t.name, :schema) l JOIN pragma_index_info(l.name, :schema) i
+  WHERE l."unique" AND l.origin = 'u'
+  GROUP BY t.name, l.name HAVING count(*) = 1
+)
 SELECT m.name, p.name, p.type, p."notnull", p.pk,
-  EXISTS (SELECT 1 FROM pragma_index_list(m.name, :schema) l
-    WHERE l."unique" AND l.origin = 'u'
-      AND (SELECT count(*) FROM pragma_index_info(l.name, :schema)) = 1
-      AND (SELECT i.name FROM pragma_index_info(l.name, :schema) i) = p.name)
-FROM {_sqlite_master(schema)} m JOIN pragma_table_info(m.name, :schema) p
-WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+  EXISTS (SELECT 1 FROM single s WHERE s.t = m.name AND s.c = p.name)
+FROM tables m JOIN pragma_table_info(m.name, :schema) p
 ORDER BY m.name, p.cid
 """
     )

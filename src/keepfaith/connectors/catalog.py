@@ -131,7 +131,7 @@ of its rows. The tables' oids go to ``pg_attribute`` and ``pg_constraint`` as on
 (``= ANY``), which their indexes answer; joined to the tables instead, the planner reads
 all of ``pg_attribute`` (a third of the query's time on pagila). Key columns come back
 as numbers, named from the columns already read: a lookup of ``pg_attribute`` per key
-and side cost a third of the query's server time on pagila."""
+and side cost a quarter to a third of the query's server time on pagila."""
 
 _POSTGRESQL_KINDS = {
     "bool": BOOLEAN,

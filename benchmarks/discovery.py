@@ -11,18 +11,26 @@ SQLite file, both read in place from ``../shared/data/databases``. Then, in one 
 
 - keepfaith: ``keepfaith.connectors.scan`` of every column of both databases (reflection,
   sampling 50 rows a table, validators, the proposed map), timed three ways: warm, over a
-  pooled connection as the admin console's process scans (the median of ``--runs``; the
-  ratio uses this); with a new connection per scan; and cold, the first scan of the
-  process, which also loads the validators' name, postal-code and country lists. Its F1
-  against the hand labels of ``tests/connectors/labels.py``;
+  pooled connection as the admin console's process scans (``--runs`` scans after two
+  untimed ones; the ratios use these); with a new connection per scan; and cold, the first
+  scan of the process, which also loads the validators' name, postal-code and country
+  lists. Its F1 against the hand labels of ``tests/connectors/labels.py``;
 - Presidio (presidio-analyzer) on the same sampled values: no spaCy model can be
   downloaded here, so it runs on a blank English pipeline and only its pattern
   recognizers work (email, phone, card, IBAN, IP, URL, US ids; no names or places).
   It runs two ways, each value analysed alone (``AnalyzerEngine.analyze``) and each
-  column's values as one batch (``BatchAnalyzerEngine``), each timed as the median of
-  three, and the faster is compared (the fairest peer). A column gets the entity most of
-  its values show, mapped to a fideslang key (``ENTITIES``); ``DATE_TIME`` maps to
-  nothing, which only helps it. Only its analysis is timed, not the sampling.
+  column's values as one batch (``BatchAnalyzerEngine``), and the faster (by its median)
+  is compared (the fairest peer). A column gets the entity most of its values show,
+  mapped to a fideslang key (``ENTITIES``); ``DATE_TIME`` maps to nothing, which only
+  helps it. Only its analysis is timed, not the sampling.
+
+The warm scans and Presidio's analyses are **interleaved** so that both see the same load
+on the shared machine: ``--runs // 2`` rounds of (keepfaith scan, Presidio value by value,
+keepfaith scan, Presidio in batches). Two ratios are printed: the ratio of the medians
+(Presidio's faster way over all of keepfaith's scans) and the median of the per-pair
+ratios (each Presidio analysis over the keepfaith scan right before it; for both
+databases, the sums of a round's pairs), which a change of load between pairs cannot
+move.
 
 Both F1 are over (column, category) pairs, every column of both databases counted.
 """
@@ -46,7 +54,8 @@ from tests.connectors import databases, labels
 from tests.connectors.score import Score, proposed, score
 
 SAMPLE = 50
-PRESIDIO_RUNS = 3
+WARM_UP = 2
+"""Untimed keepfaith scans over a fresh engine before the timed ones."""
 ENTITIES = {
     "EMAIL_ADDRESS": "user.contact.email",
     "PHONE_NUMBER": "user.contact.phone_number",
@@ -142,26 +151,31 @@ def presidio_map(
     return found, time.perf_counter() - started
 
 
-def presidio_best(
-    analyzer: Any, values: dict[tuple[str, str], list[str]]
-) -> tuple[dict[tuple[str, str], frozenset[str]], float, dict[str, float]]:
-    """The faster of Presidio's two ways (each the median of ``PRESIDIO_RUNS``), with
-    both times."""
-    times: dict[str, float] = {}
+def interleaved(
+    engine: Any, analyzer: Any, values: dict[tuple[str, str], list[str]], rounds: int
+) -> tuple[dict[tuple[str, str], frozenset[str]], Any, dict[str, list[tuple[float, float]]]]:
+    """keepfaith's warm scans and Presidio's analyses taken in turn, so that both are
+    measured under the same load: each round is a keepfaith scan, Presidio value by
+    value, a keepfaith scan, Presidio through ``BatchAnalyzerEngine``. Gives Presidio's
+    map, keepfaith's last result and, per way, the (keepfaith s, Presidio s) pairs."""
+    pairs: dict[str, list[tuple[float, float]]] = {"analyze": [], "batch": []}
     maps = {}
-    for way, batch in (("analyze", False), ("batch", True)):
-        runs = [presidio_map(analyzer, values, batch=batch) for _ in range(PRESIDIO_RUNS)]
-        maps[way] = runs[0][0]
-        times[way] = statistics.median(seconds for _, seconds in runs)
+    result = None
+    for _ in range(rounds):
+        for way, batch in (("analyze", False), ("batch", True)):
+            result = scan(engine, "bench", sample_size=SAMPLE)
+            maps[way], seconds = presidio_map(analyzer, values, batch=batch)
+            pairs[way].append((result.seconds, seconds))
     assert maps["analyze"] == maps["batch"], "both ways find the same"
-    best = min(times, key=lambda way: times[way])
-    return maps[best], times[best], times
+    return maps["analyze"], result, pairs
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=20, help="timed scans of each database")
-    runs = parser.parse_args().runs
+    parser.add_argument(
+        "--runs", type=int, default=20, help="timed keepfaith scans of each database (even)"
+    )
+    rounds = max(1, parser.parse_args().runs // 2)
     with ExitStack() as stack:
         pagila = stack.enter_context(databases.pagila())
         chinook = stack.enter_context(databases.chinook_sqlite(Path(tempfile.mkdtemp())))
@@ -174,49 +188,65 @@ def main() -> None:
             scan(url, "cold", sample_size=SAMPLE)
         cold = time.perf_counter() - cold_started
         analyzer = presidio()
-        rows, ours_total, theirs_total = [], 0.0, 0.0
+        rows = []
         ours_all: list[Score] = []
         theirs_all: list[Score] = []
         fresh_total = classify_total = 0.0
         presidio_ways: dict[str, float] = {}
+        chosen: list[list[tuple[float, float]]] = []
         for name, url, truth in targets:
+            sampled = samples(url)
             engine = open_database(url)
-            times = []
-            for _ in range(runs):
-                result = scan(engine, "bench", sample_size=SAMPLE)
-                times.append(result.seconds)
+            for _ in range(WARM_UP):
+                scan(engine, "warm-up", sample_size=SAMPLE)
+            found, result, pairs = interleaved(engine, analyzer, sampled, rounds)
             engine.dispose()
             fresh_total += statistics.median(
-                scan(url, "bench", sample_size=SAMPLE).seconds for _ in range(max(3, runs // 4))
+                scan(url, "bench", sample_size=SAMPLE).seconds for _ in range(max(3, rounds // 2))
             )
             ours = score(proposed(result.map), truth)
-            sampled = samples(url)
-            found, theirs_time, ways = presidio_best(analyzer, sampled)
-            for way, seconds in ways.items():
+            medians = {way: statistics.median(p for _, p in runs) for way, runs in pairs.items()}
+            for way, seconds in medians.items():
                 presidio_ways[way] = presidio_ways.get(way, 0.0) + seconds
-            classify_total += statistics.median(classify_time(url, sampled) for _ in range(runs))
+            best = min(medians, key=lambda way: medians[way])
+            chosen.append(pairs[best])
+            classify_total += statistics.median(
+                classify_time(url, sampled) for _ in range(2 * rounds)
+            )
             theirs = score(found, truth)
             columns = sum(len(c) for c in truth.values())
-            ours_time = statistics.median(times)
-            ours_total += ours_time
-            theirs_total += theirs_time
+            ours_time = statistics.median(k for runs in pairs.values() for k, _ in runs)
+            pair_ratio = statistics.median(p / k for k, p in pairs[best])
             ours_all.append(ours)
             theirs_all.append(theirs)
-            rows.append((name, columns, ours_time, ours.f1, theirs_time, theirs.f1))
+            rows.append((name, columns, ours_time, ours.f1, medians[best], theirs.f1, pair_ratio))
+    both = [sum(p for _, p in pair) / sum(k for k, _ in pair) for pair in zip(*chosen, strict=True)]
+    rows.append(
+        (
+            "both",
+            sum(r[1] for r in rows),
+            sum(r[2] for r in rows),
+            _pooled(ours_all),
+            sum(r[4] for r in rows),
+            _pooled(theirs_all),
+            statistics.median(both),
+        )
+    )
     print(
         f"{'database':<22}{'columns':>8}{'keepfaith s':>13}{'F1':>7}"
-        f"{'Presidio s':>12}{'F1':>7}{'ratio':>8}"
+        f"{'Presidio s':>12}{'F1':>7}{'ratio':>8}{'pair ratio':>12}"
     )
-    for name, columns, ours_time, ours_f1, theirs_time, theirs_f1 in rows:
+    for name, columns, ours_time, ours_f1, theirs_time, theirs_f1, pair_ratio in rows:
         print(
             f"{name:<22}{columns:>8}{ours_time:>13.3f}{ours_f1:>7.3f}"
             f"{theirs_time:>12.3f}{theirs_f1:>7.3f}{theirs_time / ours_time:>7.0f}x"
+            f"{pair_ratio:>11.0f}x"
         )
-    both_ours = _pooled(ours_all)
-    both_theirs = _pooled(theirs_all)
+    theirs_total = rows[-1][4]
     print(
-        f"{'both':<22}{sum(r[1] for r in rows):>8}{ours_total:>13.3f}{both_ours:>7.3f}"
-        f"{theirs_total:>12.3f}{both_theirs:>7.3f}{theirs_total / ours_total:>7.0f}x"
+        f"ratio: the median of Presidio's times over the median of keepfaith's; pair ratio: "
+        f"the median of the {rounds} per-pair ratios (a keepfaith scan and the Presidio "
+        f"analysis right after it; for both, the pair's sums)"
     )
     print(f"keepfaith, a new connection per scan (median): {fresh_total:.3f} s for both")
     print(
@@ -227,7 +257,8 @@ def main() -> None:
     print(
         f"Presidio, both databases: {presidio_ways['analyze']:.3f} s value by value, "
         f"{presidio_ways['batch']:.3f} s through BatchAnalyzerEngine (medians of "
-        f"{PRESIDIO_RUNS}; the faster per database is the one compared)"
+        f"{rounds}, interleaved with {2 * rounds} keepfaith scans; the faster per database "
+        f"is the one compared)"
     )
     print(
         "Presidio: blank spaCy pipeline, pattern recognizers only (no model can be downloaded here)"

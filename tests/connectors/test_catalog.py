@@ -149,6 +149,71 @@ def test_sqlite_in_two_queries(tmp_path: Path) -> None:
     assert _facts(tables) == _facts(inspected), "what the Inspector reads, read faster"
 
 
+def test_sqlite_catalog_changed_is_read_again(tmp_path: Path) -> None:
+    """The parsed catalog is kept per process for the same rows only."""
+    engine = open_database(f"sqlite:///{tmp_path / 'changed.db'}")
+    with engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE person (id INTEGER PRIMARY KEY, email TEXT)"))
+    first = reflect(engine).tables
+    assert reflect(engine).tables == first
+    with engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE person ADD COLUMN phone VARCHAR(20)"))
+        connection.execute(sa.text("CREATE TABLE visit (person_id INT REFERENCES person (id))"))
+    again = reflect(engine).tables
+    engine.dispose()
+    assert [c.name for c in again["person"].columns] == ["id", "email", "phone"]
+    assert again["person"].column("phone").length == 20  # type: ignore[union-attr]
+    assert [k.referred_table for k in again["visit"].foreign_keys] == ["person"]
+
+
+def test_postgresql_keys_to_another_schema_and_a_changed_catalog_read_again() -> None:
+    """Key columns come back as numbers and are named from the columns read, but a
+    referred table in another schema is named by the query; the parsed catalog is kept
+    per process for the same facts only, so a comment or a rename shows at once."""
+    url = os.environ.get("KEEPFAITH_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
+    here, there = (f"kf_catalog_{uuid.uuid4().hex[:12]}" for _ in range(2))
+    admin = sa.create_engine(url)
+    with admin.begin() as connection:
+        for statement in [
+            'CREATE SCHEMA "{t}"',
+            'CREATE SCHEMA "{h}"',
+            'CREATE TABLE "{t}".pair (x int, y int, z int, PRIMARY KEY (y, x))',
+            'CREATE TABLE "{h}".ref (z int, b int, a int, id int PRIMARY KEY,'
+            ' FOREIGN KEY (a, b) REFERENCES "{t}".pair (y, x))',
+            'CREATE TABLE "{h}".inside (id int PRIMARY KEY, ref_id int REFERENCES "{h}".ref (id))',
+        ]:
+            connection.execute(sa.text(statement.format(h=here, t=there)))
+    engine = open_database(url)
+    try:
+        with engine.connect() as connection:
+            tables = reflect(connection, here).tables
+            assert set(tables) == {"ref", "inside"}
+            (key,) = tables["ref"].foreign_keys
+            assert (key.columns, key.referred_table, key.referred_columns) == (
+                ("a", "b"),
+                "pair",
+                ("y", "x"),
+            )
+            (inner,) = tables["inside"].foreign_keys
+            assert (inner.columns, inner.referred_columns) == (("ref_id",), ("id",))
+            assert [c.name for c in tables["ref"].columns if c.primary_key] == ["id"]
+            assert tables["ref"].column("a").comment is None  # type: ignore[union-attr]
+            with admin.begin() as change:
+                change.execute(sa.text(f"COMMENT ON COLUMN \"{here}\".ref.a IS 'the a'"))
+                change.execute(sa.text(f'ALTER TABLE "{here}".ref RENAME COLUMN id TO ref_key'))
+            again = reflect(connection, here).tables
+            assert again["ref"].column("a").comment == "the a"  # type: ignore[union-attr]
+            assert [c.name for c in again["ref"].columns if c.primary_key] == ["ref_key"]
+            (inner,) = again["inside"].foreign_keys
+            assert inner.referred_columns == ("ref_key",)
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA "{here}" CASCADE'))
+            connection.execute(sa.text(f'DROP SCHEMA "{there}" CASCADE'))
+        admin.dispose()
+
+
 @pytest.mark.parametrize("database", ["pagila", "chinook"])
 def test_the_same_facts_as_the_inspector(
     database: str, pagila_url: str, chinook_sqlite_url: str

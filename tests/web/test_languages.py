@@ -229,14 +229,16 @@ def test_every_state_and_kind_a_staff_page_shows_is_marked_and_german() -> None:
     from keepfaith.jobs.listing import STATUSES
     from keepfaith.ledger.cases import Kind, State
     from keepfaith.ledger.rows import Status
+    from keepfaith.ledger.staff import Role
     from keepfaith.web import values
 
     assert set(values.CASE_STATES) == {s.value for s in State}
     assert set(values.CASE_KINDS) == {k.value for k in Kind}
     assert set(values.SUBJECT_STATUSES) == {s.value for s in Status}
     assert set(values.JOB_STATUSES) == set(STATUSES)
+    assert set(values.STAFF_ROLES) == {r.value.replace("_", " ") for r in Role}
     german = translatable.catalogue("de")
-    shown = values.CASE_STATES + values.CASE_KINDS + values.SUBJECT_STATUSES
+    shown = values.CASE_STATES + values.CASE_KINDS + values.SUBJECT_STATUSES + values.STAFF_ROLES
     assert [name for name in shown + values.JOB_STATUSES if german.get(name, name) == name] == []
 
 

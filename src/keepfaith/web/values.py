@@ -1,10 +1,10 @@
-"""The ledger's names for states and kinds, as the staff pages show them.
+"""The ledger's names for states, kinds and roles, as the staff pages show them.
 
-A request's state (``unverified``), its kind (``portability``), a person's status and a
-job's are identifiers in the ledger, the API and the CSV exports; the pages show them in
-the page's language, ``{{ _(case.state.value) }}``. Each is marked here so that
-extraction finds it; ``tests/web/test_languages.py`` keeps this list complete against
-the enums it names.
+A request's state (``unverified``), its kind (``portability``), a person's or a job's
+status and a staff member's role are identifiers in the ledger, the API and the CSV
+exports; the pages show them in the page's language, ``{{ _(case.state.value) }}``.
+Each is marked here so that extraction finds it; ``tests/web/test_languages.py`` keeps
+this list complete against the enums it names.
 """
 
 from __future__ import annotations
@@ -37,6 +37,13 @@ SUBJECT_STATUSES = (
     N_("active"),
     N_("deactivated"),
     N_("deleted"),
+)
+STAFF_ROLES = (
+    # keepfaith.ledger.staff.Role, spaced as the staff page shows it
+    N_("owner"),
+    N_("privacy officer"),
+    N_("support agent"),
+    N_("auditor"),
 )
 JOB_STATUSES = (
     # keepfaith.jobs.listing.STATUSES

@@ -176,9 +176,9 @@ def _language(template: str) -> str | None:
 
 def _footer(env: SandboxedEnvironment, template: str) -> str:
     """The footer in the template's language (``_footer_de`` for ``notice_de``)."""
-    _, _, suffix = template.rpartition("_")
-    if len(suffix) == 2 and f"_footer_{suffix}.txt" in env.list_templates(extensions=["txt"]):
-        return f"_footer_{suffix}"
+    language = _language(template)
+    if language and f"_footer_{language}.txt" in env.list_templates(extensions=["txt"]):
+        return f"_footer_{language}"
     return "_footer"
 
 
